@@ -1,0 +1,1 @@
+"""Retour: a serverless returns and refunds portal."""

@@ -1,0 +1,146 @@
+"""Orders as the store sold them: the facts every return is judged against."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .errors import ValidationError
+from .money import Money, total
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    """The form of an email address we match on: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def is_plausible_email(email: str) -> bool:
+    """True for something shaped like an address a store could have mailed."""
+    return len(email) <= 254 and bool(_EMAIL.match(email))
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A postal address, in whatever script the shopper wrote it."""
+
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """How the order was paid; refunds go back the same way."""
+
+    provider: str
+    payment_intent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One product line; `tax` and `discount` are totals for all of its units."""
+
+    id: str
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Money
+    tax: Money
+    discount: Money
+    product_type: str = ""
+    tags: tuple[str, ...] = ()
+    final_sale: bool = False
+
+    @property
+    def gross(self) -> Money:
+        """Unit price times quantity, before discount and tax."""
+        return self.unit_price * self.quantity
+
+    @property
+    def paid(self) -> Money:
+        """What the shopper paid for the whole line: gross less discount plus tax."""
+        return self.gross - self.discount + self.tax
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order imported from the store; `version` counts its stored revisions (0: never stored)."""
+
+    number: str
+    email: str
+    customer_name: str
+    locale: str
+    currency: str
+    placed_at: datetime
+    shipping_address: Address
+    payment: Payment
+    shipping_total: Money
+    lines: tuple[OrderLine, ...]
+    delivered_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    version: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        problems = list(_order_problems(self))
+        if problems:
+            raise ValidationError(
+                "; ".join(message for _, message in problems),
+                fields=tuple(name for name, _ in problems),
+            )
+
+    @property
+    def customer_email(self) -> str:
+        """The address used at checkout, in the form we match on."""
+        return normalize_email(self.email)
+
+    @property
+    def total(self) -> Money:
+        """What the shopper paid for the whole order, shipping included."""
+        return total((line.paid for line in self.lines), self.currency) + self.shipping_total
+
+    def line(self, line_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+    def with_version(self, version: int) -> Order:
+        return replace(self, version=version)
+
+
+def _order_problems(order: Order) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not order.number.strip():
+        problems.append(("number", "number must not be empty"))
+    if not is_plausible_email(order.email.strip()):
+        problems.append(("email", "email is not a valid email address"))
+    for name, value in (("placed_at", order.placed_at), ("delivered_at", order.delivered_at),
+                        ("fulfilled_at", order.fulfilled_at)):
+        if value is not None and value.tzinfo is None:
+            problems.append((name, f"{name} must carry a time zone"))
+    if not order.lines:
+        problems.append(("lines", "an order needs at least one line"))
+    if order.shipping_total.currency != order.currency or order.shipping_total.is_negative():
+        problems.append(("shipping_total", "shipping_total must be a non-negative amount in the order's currency"))
+    seen: set[str] = set()
+    for i, line in enumerate(order.lines):
+        where = f"lines[{i}]"
+        if line.id in seen:
+            problems.append((f"{where}.id", f"line id {line.id!r} appears twice"))
+        seen.add(line.id)
+        if line.quantity < 1:
+            problems.append((f"{where}.quantity", "quantity must be at least 1"))
+        for name in ("unit_price", "tax", "discount"):
+            amount: Money = getattr(line, name)
+            if amount.currency != order.currency:
+                problems.append((f"{where}.{name}", f"{name} must be in {order.currency}"))
+            elif amount.is_negative():
+                problems.append((f"{where}.{name}", f"{name} must not be negative"))
+        if (line.discount.currency == line.unit_price.currency and line.quantity >= 1
+                and line.discount > line.gross):
+            problems.append((f"{where}.discount", "discount must not exceed the line's price"))
+    return problems

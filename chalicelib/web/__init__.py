@@ -1,0 +1,1 @@
+"""Chalice blueprints: pages, JSON API, merchant links, webhooks."""
