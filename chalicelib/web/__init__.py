@@ -1,1 +1,16 @@
 """Chalice blueprints: pages, JSON API, merchant links, webhooks."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+
+def register(app: Chalice) -> None:
+    """Attach every blueprint and the request middleware to `app`."""
+    from .admin_api import admin_api
+    from .middleware import install_middleware
+    from .pages import pages
+
+    install_middleware(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(admin_api)

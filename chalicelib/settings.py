@@ -1,0 +1,69 @@
+"""Typed settings of a stage, read from its environment (set by .chalice/config.json)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOCAL_STAGE = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a stage may vary; secrets appear only as the name of where they live."""
+
+    stage: str
+    region: str
+    table_name: str
+    # Loopback AWS endpoint of the local stack; None on a real stage.
+    aws_endpoint_url: str | None
+    # The admin key itself on the local stage only (a documented fake); elsewhere an SSM name.
+    admin_api_key: str | None
+    admin_api_key_parameter: str | None
+    stripe_api_base: str | None
+    stripe_api_key: str | None
+    stripe_api_key_parameter: str | None
+    public_base_url: str
+    store_name: str
+    store_accent_color: str
+    store_logo_url: str | None
+    log_level: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == LOCAL_STAGE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        stage = env.get("RETOUR_STAGE", LOCAL_STAGE)
+        is_local = stage == LOCAL_STAGE
+
+        def port_url(var: str, default_port: int) -> str:
+            return f"http://127.0.0.1:{int(env.get(var, default_port))}"
+
+        return cls(
+            stage=stage,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            table_name=env.get("RETOUR_TABLE_NAME", f"retour-{stage}"),
+            aws_endpoint_url=(
+                env.get("RETOUR_AWS_ENDPOINT_URL") or port_url("RETOUR_AWS_PORT", 4566)
+                if is_local else None
+            ),
+            admin_api_key=env.get("RETOUR_ADMIN_API_KEY") if is_local else None,
+            admin_api_key_parameter=env.get("RETOUR_ADMIN_API_KEY_PARAM"),
+            stripe_api_base=(
+                env.get("RETOUR_STRIPE_API_BASE") or port_url("RETOUR_STRIPE_PORT", 8420)
+                if is_local else None
+            ),
+            stripe_api_key=env.get("RETOUR_STRIPE_API_KEY") if is_local else None,
+            stripe_api_key_parameter=env.get("RETOUR_STRIPE_API_KEY_PARAM"),
+            public_base_url=(
+                env.get("RETOUR_PUBLIC_BASE_URL") or port_url("RETOUR_APP_PORT", 8000)
+            ).rstrip("/"),
+            store_name=env.get("RETOUR_STORE_NAME", "Retour Demo Store"),
+            store_accent_color=env.get("RETOUR_STORE_ACCENT_COLOR", "#1f5f8b"),
+            store_logo_url=env.get("RETOUR_STORE_LOGO_URL") or None,
+            log_level=env.get("RETOUR_LOG_LEVEL", "INFO"),
+        )

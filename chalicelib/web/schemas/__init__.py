@@ -1,0 +1,1 @@
+"""Pydantic models for untrusted input; they build domain objects and nothing else."""
