@@ -4,5 +4,6 @@ from chalice import Chalice
 
 from chalicelib.web import register
 
-app = Chalice(app_name="retour")
+# configure_logs=False: our JSON formatter on the root logger writes every line.
+app = Chalice(app_name="retour", configure_logs=False)
 register(app)

@@ -1,0 +1,66 @@
+"""The composition root: the only place that reads settings and builds SDK clients."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from .adapters.dynamodb_orders import DynamoDBOrderRepository
+from .adapters.ssm_secrets import SSMSecrets
+from .adapters.system_clock import SystemClock
+from .services.ports import Clock, OrderRepository
+from .settings import Settings
+
+# Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
+# credentials are never sent anywhere, not even to 127.0.0.1.
+_LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+@dataclass
+class Deps:
+    """Everything the use cases need, built once per warm container."""
+
+    settings: Settings
+    orders: OrderRepository
+    clock: Clock
+    secrets: SSMSecrets | None = None
+    _admin_api_key: str | None = field(default=None, repr=False)
+
+    def admin_api_key(self) -> str:
+        """The stage's admin API key (local: the documented fake; else from SSM)."""
+        if self._admin_api_key is None:
+            if self.settings.admin_api_key is not None:
+                self._admin_api_key = self.settings.admin_api_key
+            elif self.settings.admin_api_key_parameter and self.secrets is not None:
+                self._admin_api_key = self.secrets.get(self.settings.admin_api_key_parameter)
+            else:
+                raise RuntimeError("no admin API key is configured for this stage")
+        return self._admin_api_key
+
+
+def aws_client(settings: Settings, service: str) -> Any:
+    """A boto3 client for `service`, pointed at the local endpoint on the local stage."""
+    import boto3
+
+    options: dict[str, Any] = {"region_name": settings.region}
+    if settings.aws_endpoint_url:
+        options.update(endpoint_url=settings.aws_endpoint_url, **_LOCAL_CREDENTIALS)
+    return boto3.session.Session().client(service, **options)  # type: ignore[call-overload]
+
+
+def build_deps(settings: Settings) -> Deps:
+    """Wire the adapters for `settings`."""
+    dynamodb = aws_client(settings, "dynamodb")
+    return Deps(
+        settings=settings,
+        orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
+        clock=SystemClock(),
+        secrets=SSMSecrets(lambda: aws_client(settings, "ssm")),
+    )
+
+
+@functools.cache
+def get_deps() -> Deps:
+    """The container-wide Deps, built on first use from the stage's environment."""
+    return build_deps(Settings.from_env())

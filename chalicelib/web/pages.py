@@ -1,0 +1,51 @@
+"""Shopper pages, server-rendered."""
+
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_deps
+from .errors import json_error, route
+from .rendering import asset, render
+
+pages = Blueprint(__name__)
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
+_CONTENT_TYPES = {"css": "text/css; charset=utf-8", "svg": "image/svg+xml"}
+
+
+@route(pages, "/", methods=["GET"])
+def home() -> Response:
+    """The store's returns page."""
+    settings = get_deps().settings
+    body = render("pages/home.html", store_name=settings.store_name,
+                  accent_color=settings.store_accent_color, logo_url=settings.store_logo_url)
+    return Response(body=body, headers=_HTML)
+
+
+@route(pages, "/assets/theme.css", methods=["GET"])
+def theme() -> Response:
+    """The store's accent colour as a stylesheet, so pages need no inline style."""
+    accent = get_deps().settings.store_accent_color
+    if not _HEX_COLOUR.match(accent):
+        accent = "#1f5f8b"
+    return Response(
+        body=f":root {{ --accent: {accent}; }}\n",
+        headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300"},
+    )
+
+
+@route(pages, "/assets/{name}", methods=["GET"])
+def static_asset(name: str) -> Response:
+    """Our own CSS and images: no CDN, nothing fetched from elsewhere."""
+    extension = name.rsplit(".", 1)[-1]
+    content = asset(name) if extension in _CONTENT_TYPES else None
+    if content is None:
+        return json_error(404, "not_found", "no such asset")
+    return Response(
+        body=content.decode("utf-8"),
+        headers={"Content-Type": _CONTENT_TYPES[extension], "Cache-Control": "public, max-age=3600"},
+    )
