@@ -1,0 +1,239 @@
+"""The quote: exactly what a return pays back, line by line, in the order's currency.
+
+The same quote is what the shopper confirms, what the merchant's email shows and what is paid.
+
+How it is computed:
+
+- Units of a line are valued one by one: the line's price after its discount, and its tax, are
+  each split over its units by largest remainder (earlier units take the leftover minor units).
+  A return of k units takes the next k units after those in earlier returns (`returned_before`),
+  so all the returns of a line add up to exactly what was paid for it, never a unit more.
+- Restocking fee, per line: `restocking_percent` of the line's item value (half away from zero),
+  waived for a line whose reason has `waive_fees` (a damaged item is not restocked).
+- Return-shipping fee, per return (one parcel): the policy's amount for the order's currency,
+  waived for the whole return when any chosen line's reason has `waive_fees` (the parcel goes
+  back because of the store). It is shared over the lines by their value after restocking.
+- Fees never exceed a line's items plus tax: a return never costs the shopper money.
+- The refund value (items + tax - fees) never exceeds what is still refundable on the payment:
+  order total (shipping included) minus `already_refunded`. When it would, items and tax are
+  cut back line by line, proportionally; fees stay as computed.
+- Store-credit bonus, only for `store_credit`: `store_credit_bonus_percent` of the refund value
+  (half away from zero), shared over the lines by their value. The bonus is credit the store
+  adds on top; it is never paid out of the payment, so the caps above apply to total - bonus.
+- Every amount, per line and for the return: total = items + tax - fees + bonus (fees are
+  positive amounts deducted). The return's parts are the sums of the lines' parts.
+- The order's original shipping is never part of a quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import ValidationError
+from .money import Money, total
+from .order import Order, OrderLine
+from .policy import RESOLUTIONS, Policy, Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One line the shopper chose to return: how many units, why, and their note."""
+
+    line_id: str
+    quantity: int
+    reason: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    """The money for one chosen line; total = items + tax - fees + bonus."""
+
+    line_id: str
+    quantity: int
+    reason: str
+    note: str
+    items: Money
+    tax: Money
+    fees: Money
+    bonus: Money
+    total: Money
+    fees_waived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a return pays back; total = items + tax - fees + bonus, all in `currency`."""
+
+    currency: str
+    resolution: Resolution
+    lines: tuple[QuoteLine, ...]
+    items: Money
+    tax: Money
+    fees: Money
+    bonus: Money
+    total: Money
+    restocking_fee: Money
+    return_shipping_fee: Money
+    policy_version: int
+
+    @property
+    def refund_value(self) -> Money:
+        """The part taken from the payment's refundable amount: total without the bonus."""
+        return self.total - self.bonus
+
+    def amounts(self) -> dict[str, str | int]:
+        """The `amounts` object of the API, in minor units."""
+        return {
+            "currency": self.currency,
+            "items": self.items.minor,
+            "tax": self.tax.minor,
+            "fees": self.fees.minor,
+            "bonus": self.bonus.minor,
+            "total": self.total.minor,
+        }
+
+
+def quote(
+    order: Order,
+    selections: Sequence[Selection],
+    policy: Policy,
+    *,
+    resolution: str,
+    already_refunded: Money | None = None,
+    returned_before: Mapping[str, int] | None = None,
+) -> Quote:
+    """Price a return of `selections` from `order` under `policy` (pure).
+
+    `already_refunded`: money already paid back on this order (refunds and the value part of
+    store credit). `returned_before`: units per line id in earlier returns that were not rejected,
+    cancelled or expired; they cannot be chosen again and fix which units this return values.
+    Raises ValidationError naming every bad field (`lines[0].quantity`, `resolution`, ...).
+    """
+    currency = order.currency
+    returned_before = returned_before or {}
+    refunded = already_refunded if already_refunded is not None else Money.zero(currency)
+    chosen = _validated(order, selections, policy, resolution, refunded, returned_before)
+
+    waive_shipping = any(waives for _, _, waives in chosen)
+    items: list[Money] = []
+    taxes: list[Money] = []
+    restocking: list[Money] = []
+    for selection, line, waives in chosen:
+        first = returned_before.get(line.id, 0)
+        units = range(first, first + selection.quantity)
+        net_units = (line.gross - line.discount).allocate([1] * line.quantity)
+        tax_units = line.tax.allocate([1] * line.quantity)
+        item = total((net_units[u] for u in units), currency)
+        items.append(item)
+        taxes.append(total((tax_units[u] for u in units), currency))
+        restocking.append(Money.zero(currency) if waives else item.percent(policy.fees.restocking_percent))
+
+    after_restocking = [i + t - r for i, t, r in zip(items, taxes, restocking)]
+    room = total(after_restocking, currency)
+    shipping_fee = Money.zero(currency) if waive_shipping else policy.fees.return_shipping_in(currency)
+    shipping_fee = min(shipping_fee, room)
+    shipping_shares = _share(shipping_fee, after_restocking)
+    fees = [r + s for r, s in zip(restocking, shipping_shares)]
+    values = [v - s for v, s in zip(after_restocking, shipping_shares)]
+
+    refundable = order.total - refunded
+    if total(values, currency) > refundable:
+        capped = _share(max(refundable, Money.zero(currency)), values)
+        for k, (value, cap) in enumerate(zip(values, capped)):
+            cut = value - cap
+            if not cut.is_zero():
+                item_cut, tax_cut = cut.allocate([items[k].minor, taxes[k].minor])
+                items[k] = items[k] - item_cut
+                taxes[k] = taxes[k] - tax_cut
+        values = capped
+
+    value = total(values, currency)
+    bonus = Money.zero(currency)
+    if resolution == "store_credit":
+        bonus = value.percent(policy.resolutions.store_credit_bonus_percent)
+    bonuses = _share(bonus, values)
+
+    lines = tuple(
+        QuoteLine(
+            line_id=line.id,
+            quantity=selection.quantity,
+            reason=selection.reason,
+            note=selection.note,
+            items=items[k],
+            tax=taxes[k],
+            fees=fees[k],
+            bonus=bonuses[k],
+            total=values[k] + bonuses[k],
+            fees_waived=waives,
+        )
+        for k, (selection, line, waives) in enumerate(chosen)
+    )
+    return Quote(
+        currency=currency,
+        resolution=next(offered for offered in RESOLUTIONS if offered == resolution),
+        lines=lines,
+        items=total(items, currency),
+        tax=total(taxes, currency),
+        fees=total(fees, currency),
+        bonus=bonus,
+        total=value + bonus,
+        restocking_fee=total(restocking, currency),
+        return_shipping_fee=shipping_fee,
+        policy_version=policy.version,
+    )
+
+
+def _share(amount: Money, weights: Sequence[Money]) -> list[Money]:
+    """`amount` spread over parts in proportion to `weights` (all zero when nothing to weigh)."""
+    minors = [max(w.minor, 0) for w in weights]
+    if amount.is_zero() or sum(minors) == 0:
+        return [Money.zero(amount.currency) for _ in weights]
+    return amount.allocate(minors)
+
+
+def _validated(
+    order: Order,
+    selections: Sequence[Selection],
+    policy: Policy,
+    resolution: str,
+    refunded: Money,
+    returned_before: Mapping[str, int],
+) -> list[tuple[Selection, OrderLine, bool]]:
+    problems: list[tuple[str, str]] = []
+    chosen: list[tuple[Selection, OrderLine, bool]] = []
+    if resolution not in RESOLUTIONS:
+        problems.append(("resolution", f"resolution must be one of {', '.join(RESOLUTIONS)}"))
+    elif not policy.resolutions.offers(resolution):
+        problems.append(("resolution", f"this store does not offer {resolution}"))
+    if refunded.currency != order.currency or refunded.is_negative():
+        problems.append(("already_refunded", f"already_refunded must be a non-negative {order.currency} amount"))
+    if not selections:
+        problems.append(("lines", "choose at least one line to return"))
+    seen: set[str] = set()
+    for i, selection in enumerate(selections):
+        where = f"lines[{i}]"
+        line = order.line(selection.line_id)
+        if line is None:
+            problems.append((f"{where}.line_id", f"order {order.number} has no line {selection.line_id!r}"))
+        elif selection.line_id in seen:
+            problems.append((f"{where}.line_id", f"line {selection.line_id!r} is chosen twice"))
+        seen.add(selection.line_id)
+        if line is not None:
+            left = line.quantity - max(returned_before.get(line.id, 0), 0)
+            if type(selection.quantity) is not int or not 1 <= selection.quantity <= left:
+                problems.append((f"{where}.quantity", f"quantity must be from 1 to {max(left, 0)}"))
+        reason = policy.reason(selection.reason)
+        if reason is None:
+            problems.append((f"{where}.reason", f"{selection.reason!r} is not a return reason of this store"))
+        elif reason.requires_note and not selection.note.strip():
+            problems.append((f"{where}.note", f"a note is needed for the reason {reason.code!r}"))
+        if line is not None and reason is not None:
+            chosen.append((selection, line, reason.waive_fees))
+    if problems:
+        raise ValidationError(
+            "; ".join(message for _, message in problems),
+            fields=tuple(name for name, _ in problems),
+        )
+    return chosen
