@@ -46,7 +46,7 @@ def aws_client(settings: Settings, service: str) -> Any:
     options: dict[str, Any] = {"region_name": settings.region}
     if settings.aws_endpoint_url:
         options.update(endpoint_url=settings.aws_endpoint_url, **_LOCAL_CREDENTIALS)
-    return boto3.session.Session().client(service, **options)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, **options)
 
 
 def build_deps(settings: Settings) -> Deps:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from ..domain.errors import (
     AuthenticationError,
@@ -40,7 +40,7 @@ def json_error(status: int, code: str, message: str, fields: tuple[str, ...] = (
     error: dict[str, object] = {"code": code, "message": message}
     if fields:
         error["fields"] = list(fields)
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="retour"'
     return Response(body={"error": error}, status_code=status, headers=headers)

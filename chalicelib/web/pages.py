@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from .errors import json_error, route
@@ -13,7 +13,7 @@ from .rendering import asset, render
 pages = Blueprint(__name__)
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_HTML = {"Content-Type": "text/html; charset=utf-8"}
+_HTML: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8"}
 _CONTENT_TYPES = {"css": "text/css; charset=utf-8", "svg": "image/svg+xml"}
 
 
