@@ -40,13 +40,14 @@ class Deps:
 
 
 def aws_client(settings: Settings, service: str) -> Any:
-    """A boto3 client for `service`, pointed at the local endpoint on the local stage."""
-    import boto3
+    """A botocore client for `service`, pointed at the local endpoint on the local stage."""
+    # botocore directly: boto3's import adds ~100 ms to every cold start for nothing we use.
+    import botocore.session
 
     options: dict[str, Any] = {"region_name": settings.region}
     if settings.aws_endpoint_url:
         options.update(endpoint_url=settings.aws_endpoint_url, **_LOCAL_CREDENTIALS)
-    return boto3.session.Session().client(service, **options)
+    return botocore.session.get_session().create_client(service, **options)
 
 
 def build_deps(settings: Settings) -> Deps:

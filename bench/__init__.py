@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` prints figures next to their goals; nothing here asserts."""
