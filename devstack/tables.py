@@ -49,9 +49,11 @@ def create_table_request(table_name: str, template: Path = TEMPLATE) -> dict[str
 
 def ensure_table(dynamodb: Any, table_name: str, template: Path = TEMPLATE) -> bool:
     """Create the table (and its TTL) unless it exists; True when it was created now."""
-    existing = dynamodb.list_tables()["TableNames"]
-    if table_name in existing:
+    try:
+        dynamodb.describe_table(TableName=table_name)
         return False
+    except dynamodb.exceptions.ResourceNotFoundException:
+        pass
     dynamodb.create_table(**create_table_request(table_name, template))
     dynamodb.get_waiter("table_exists").wait(TableName=table_name)
     ttl = table_resource(template).get("TimeToLiveSpecification")
