@@ -142,6 +142,6 @@ def test_translations_use_the_same_placeholders_as_the_english_text(locale: str)
             continue
         english = entry.id if isinstance(entry.id, tuple) else (entry.id,)
         strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
-        wanted = set(re.findall(r"{(\w+)}", english[0]))
+        wanted = set(re.findall(r"{(\w+)}", str(english[0])))
         for text in strings:
-            assert set(re.findall(r"{(\w+)}", text)) == wanted, (locale, entry.id)
+            assert set(re.findall(r"{(\w+)}", str(text))) == wanted, (locale, entry.id)
