@@ -11,6 +11,7 @@ from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Address, Order, OrderLine, Payment
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .recent_months import MAX_EMPTY_MONTHS, months_back_from
 
 
 def order_key(number: str) -> dict[str, Any]:
@@ -52,6 +53,37 @@ class DynamoDBOrderRepository:
                 ) from error
             raise
         return stored
+
+    def recent(self, limit: int, *, now: datetime) -> list[Order]:
+        found: list[Order] = []
+        empty_run = 0
+        for month in months_back_from(now):
+            if len(found) >= limit or empty_run >= MAX_EMPTY_MONTHS:
+                break
+            in_month = self._orders_of_month(month, limit - len(found))
+            empty_run = 0 if in_month else empty_run + 1
+            found.extend(in_month)
+        return found
+
+    def _orders_of_month(self, month: str, limit: int) -> list[Order]:
+        """Up to `limit` orders placed in `month`, newest first (gsi2, one partition per month)."""
+        orders: list[Order] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :month",
+            "ExpressionAttributeValues": {":month": {"S": f"ORDERS#{month}"}},
+            "ScanIndexForward": False,
+        }
+        while len(orders) < limit:
+            request["Limit"] = limit - len(orders)
+            response = self._client.query(**request)
+            orders.extend(order_from_record(from_item(item)) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return orders
 
     def _replace(self, record: dict[str, Any], *, expected_version: int) -> None:
         # UpdateItem rather than PutItem, so the first import's created_at survives without a read.

@@ -7,6 +7,9 @@ from datetime import datetime
 
 from ..domain.errors import StaleWriteError
 from ..domain.order import Order
+from ..domain.policy import DEFAULT_POLICY, Policy
+from ..services.ports import ReturnedUnits
+from .recent_months import MAX_EMPTY_MONTHS, month_of, months_back_from
 
 
 class InMemoryOrderRepository:
@@ -30,3 +33,61 @@ class InMemoryOrderRepository:
             stored = order.with_version(order.version + 1)
             self._orders[order.number] = stored
             return stored
+
+    def recent(self, limit: int, *, now: datetime) -> list[Order]:
+        by_month: dict[str, list[Order]] = {}
+        for order in self._orders.values():
+            by_month.setdefault(month_of(order.placed_at), []).append(order)
+        found: list[Order] = []
+        empty_run = 0
+        # The same walk as DynamoDB's, so the fake answers exactly what the table would.
+        for month in months_back_from(now):
+            if len(found) >= limit or empty_run >= MAX_EMPTY_MONTHS:
+                break
+            in_month = sorted(
+                by_month.get(month, []), key=lambda o: (o.placed_at, o.number), reverse=True
+            )[: limit - len(found)]
+            empty_run = 0 if in_month else empty_run + 1
+            found.extend(in_month)
+        return found
+
+
+class InMemoryPolicyRepository:
+    """PolicyRepository in a list, with the same version check as DynamoDB's transaction."""
+
+    def __init__(self) -> None:
+        self._versions: list[Policy] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> Policy:
+        return self._versions[-1] if self._versions else DEFAULT_POLICY
+
+    def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
+        with self._lock:
+            if len(self._versions) != expected_version:
+                raise StaleWriteError(
+                    f"the policy changed since version {expected_version} was read; read it again"
+                )
+            stored = policy.with_version(expected_version + 1)
+            self._versions.append(stored)
+            return stored
+
+    def get_version(self, version: int) -> Policy | None:
+        return self._versions[version - 1] if 1 <= version <= len(self._versions) else None
+
+    def versions(self) -> list[Policy]:
+        return list(reversed(self._versions))
+
+
+class InMemoryReturnHistory:
+    """ReturnHistory with returns set by hand (unit tests of judging with earlier returns)."""
+
+    def __init__(self) -> None:
+        self.units: dict[str, ReturnedUnits] = {}
+        self.customer_returns: dict[str, int] = {}
+
+    def units_of_order(self, order_number: str) -> ReturnedUnits:
+        return self.units.get(order_number, ReturnedUnits())
+
+    def customer_returns_90d(self, email: str, *, now: datetime) -> int:
+        return self.customer_returns.get(email, 0)

@@ -104,3 +104,27 @@ def test_of_many_concurrent_writers_on_one_version_exactly_one_wins(orders: Any)
     winner = outcomes.index(True)
     assert orders.get("1001").customer_name == f"Writer {winner}"
     assert orders.get("1001").version == 2
+
+
+def test_recent_orders_are_newest_first_across_months_and_stop_at_the_limit(orders: Any) -> None:
+    placed = ["2026-11-20T08:00:00Z", "2026-11-02T08:00:00Z", "2026-10-31T23:59:59Z",
+              "2026-09-15T00:00:00Z", "2025-12-01T00:00:00Z"]
+    for i, moment in enumerate(placed):
+        orders.save(an_order(number=f"R{i}", placed_at=moment, delivered_at=None), now=NOW)
+    recent = orders.recent(500, now=NOW)
+    assert [o.number for o in recent] == ["R0", "R1", "R2", "R3", "R4"]
+    assert [o.number for o in orders.recent(3, now=NOW)] == ["R0", "R1", "R2"]
+    # Nothing placed after the month of `now` (a clock in the past sees the past only).
+    assert [o.number for o in orders.recent(10, now=datetime(2026, 10, 1, tzinfo=UTC))] == ["R2", "R3", "R4"]
+
+
+def test_recent_orders_stop_after_two_years_without_orders(orders: Any) -> None:
+    orders.save(an_order(number="OLD", placed_at="2023-01-10T00:00:00Z", delivered_at=None), now=NOW)
+    orders.save(an_order(number="NEW", placed_at="2026-11-10T00:00:00Z", delivered_at=None), now=NOW)
+    assert [o.number for o in orders.recent(10, now=NOW)] == ["NEW"]
+    # 23 empty months (2024-12 back to 2023-02) are not yet enough to give up.
+    assert [o.number for o in orders.recent(10, now=datetime(2024, 12, 15, tzinfo=UTC))] == ["OLD"]
+
+
+def test_a_store_without_orders_has_no_recent_ones(orders: Any) -> None:
+    assert orders.recent(500, now=NOW) == []

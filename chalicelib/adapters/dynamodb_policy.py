@@ -1,0 +1,215 @@
+"""The store's policy history in the single DynamoDB table (keys: docs/data-model.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import StaleWriteError
+from ..domain.money import Money
+from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch
+from .dynamodb_items import from_item, is_conditional_check_failure, iso, to_item
+
+POLICY_PK = "POLICY"
+CURRENT_SK = "CURRENT"
+
+
+def version_sk(version: int) -> str:
+    """The sort key of one stored version; zero-padded so text order is version order."""
+    return f"V#{version:08d}"
+
+
+class DynamoDBPolicyRepository:
+    """PolicyRepository on DynamoDB: immutable version items plus a pointer holding the current one.
+
+    The pointer carries the whole current document, so judging a line costs one GetItem.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def current(self) -> Policy:
+        # Consistent: a policy change must show in the very next lookup.
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": POLICY_PK, "sk": CURRENT_SK}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return DEFAULT_POLICY
+        record = from_item(item)
+        return policy_from_document(record["document"], version=record["current_version"])
+
+    def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
+        stored = policy.with_version(expected_version + 1)
+        document = policy_document(stored)
+        saved_at = iso(now)
+        version_item = {
+            "pk": POLICY_PK, "sk": version_sk(stored.version), "entity": "policy_version",
+            "version": stored.version, "saved_at": saved_at, "document": document,
+        }
+        pointer = {
+            "pk": POLICY_PK, "sk": CURRENT_SK, "entity": "policy_pointer",
+            "version": stored.version, "current_version": stored.version,
+            "saved_at": saved_at, "document": document,
+        }
+        if expected_version == 0:
+            pointer_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            pointer_condition = {
+                "ConditionExpression": "current_version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        try:
+            # One transaction: a version is never stored without becoming current, and two
+            # writers that read the same version cannot both move the pointer.
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Put": {
+                        "TableName": self._table, "Item": to_item(version_item),
+                        # Versions are immutable: never overwrite one.
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }},
+                    {"Put": {"TableName": self._table, "Item": to_item(pointer), **pointer_condition}},
+                ]
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise StaleWriteError(
+                    f"the policy changed since version {expected_version} was read; read it again"
+                ) from error
+            raise
+        return stored
+
+    def get_version(self, version: int) -> Policy | None:
+        if version < 1:
+            return None
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": POLICY_PK, "sk": version_sk(version)}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        record = from_item(item)
+        return policy_from_document(record["document"], version=record["version"])
+
+    def versions(self) -> list[Policy]:
+        found: list[Policy] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": POLICY_PK, ":prefix": "V#"}),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                record = from_item(item)
+                found.append(policy_from_document(record["document"], version=record["version"]))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return found
+            request["ExclusiveStartKey"] = last
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """The policy as a plain map for an item's `document` attribute (money in minor units)."""
+    return {
+        "time_zone": policy.time_zone,
+        "window_days": policy.window_days,
+        "window_starts": policy.window_starts,
+        "exception_grace_days": policy.exception_grace_days,
+        "rules": [
+            {
+                "match": {
+                    name: value
+                    for name, value in (
+                        ("product_type", rule.match.product_type),
+                        ("tag", rule.match.tag),
+                        ("sku", rule.match.sku),
+                    )
+                    if value is not None
+                },
+                "returnable": rule.returnable,
+                "window_days": rule.window_days,
+            }
+            for rule in policy.rules
+        ],
+        "final_sale_returnable": policy.final_sale_returnable,
+        "reasons": [
+            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
+            for r in policy.reasons
+        ],
+        "resolutions": {
+            "refund": policy.resolutions.refund,
+            "store_credit": policy.resolutions.store_credit,
+            "store_credit_bonus_percent": policy.resolutions.store_credit_bonus_percent,
+        },
+        "fees": {
+            "restocking_percent": policy.fees.restocking_percent,
+            "return_shipping": {fee.currency: fee.minor for fee in policy.fees.return_shipping},
+        },
+        "refund_trigger": policy.refund_trigger,
+        "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
+        "merchant_email": policy.merchant_email,
+        "approval_link_ttl_hours": policy.approval_link_ttl_hours,
+        "approval_sla_hours": policy.approval_sla_hours,
+        "approval_expiry_hours": policy.approval_expiry_hours,
+        "on_approval_timeout": policy.on_approval_timeout,
+    }
+
+
+def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
+    """The Policy a stored `document` holds, as version `version`."""
+    fees = document["fees"]
+    resolutions = document["resolutions"]
+    return Policy(
+        version=version,
+        time_zone=document["time_zone"],
+        window_days=document["window_days"],
+        window_starts=document["window_starts"],
+        exception_grace_days=document["exception_grace_days"],
+        rules=tuple(
+            Rule(
+                match=RuleMatch(
+                    product_type=rule["match"].get("product_type"),
+                    tag=rule["match"].get("tag"),
+                    sku=rule["match"].get("sku"),
+                ),
+                returnable=rule["returnable"],
+                # None attributes are left out of an item.
+                window_days=rule.get("window_days"),
+            )
+            for rule in document["rules"]
+        ),
+        final_sale_returnable=document["final_sale_returnable"],
+        reasons=tuple(
+            Reason(code=r["code"], requires_note=r["requires_note"], waive_fees=r["waive_fees"])
+            for r in document["reasons"]
+        ),
+        resolutions=Resolutions(
+            refund=resolutions["refund"],
+            store_credit=resolutions["store_credit"],
+            store_credit_bonus_percent=resolutions["store_credit_bonus_percent"],
+        ),
+        fees=Fees(
+            restocking_percent=fees["restocking_percent"],
+            return_shipping=tuple(
+                Money(minor, currency) for currency, minor in sorted(fees["return_shipping"].items())
+            ),
+        ),
+        refund_trigger=document["refund_trigger"],
+        max_returns_per_customer_90d=document.get("max_returns_per_customer_90d"),
+        merchant_email=document["merchant_email"],
+        approval_link_ttl_hours=document["approval_link_ttl_hours"],
+        approval_sla_hours=document["approval_sla_hours"],
+        approval_expiry_hours=document["approval_expiry_hours"],
+        on_approval_timeout=document["on_approval_timeout"],
+    )

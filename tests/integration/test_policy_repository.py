@@ -1,0 +1,136 @@
+"""The policy repository contract, held by the in-memory fake and by DynamoDB alike."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.adapters.dynamodb_policy import DynamoDBPolicyRepository
+from chalicelib.adapters.in_memory import InMemoryPolicyRepository
+from chalicelib.domain.errors import StaleWriteError
+from chalicelib.domain.money import Money
+from chalicelib.domain.policy import DEFAULT_POLICY, Fees, Policy, Rule, RuleMatch
+from chalicelib.services.manage_policy import replace_policy
+from devstack.tables import ensure_table
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+@dataclass
+class Deps:
+    policies: Any
+    clock: FixedClock
+
+
+def a_policy(window_days: int = 30, **changes: Any) -> Policy:
+    return Policy(window_days=window_days, **changes)
+
+
+@pytest.fixture(scope="module")
+def dynamodb_client(aws_endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+
+
+@pytest.fixture
+def fresh_table(dynamodb_client: Any) -> Iterator[str]:
+    name = f"policy-{uuid.uuid4().hex[:8]}"
+    ensure_table(dynamodb_client, name)
+    yield name
+    dynamodb_client.delete_table(TableName=name)
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def policies(request: pytest.FixtureRequest) -> Any:
+    if request.param == "in_memory":
+        return InMemoryPolicyRepository()
+    return DynamoDBPolicyRepository(
+        request.getfixturevalue("dynamodb_client"), request.getfixturevalue("fresh_table")
+    )
+
+
+def test_a_new_store_is_on_the_default_policy_at_version_zero(policies: Any) -> None:
+    current = policies.current()
+    assert current == DEFAULT_POLICY
+    assert current.version == 0
+    assert policies.versions() == []
+    assert policies.get_version(1) is None
+
+
+def test_a_saved_policy_becomes_current_and_reads_back_equal(policies: Any) -> None:
+    policy = a_policy(
+        window_days=14, time_zone="Asia/Tokyo", max_returns_per_customer_90d=None,
+        rules=(Rule(RuleMatch(product_type="gift_card"), returnable=False),
+               Rule(RuleMatch(tag="swimwear", sku="SW-1"), window_days=7)),
+        fees=Fees(restocking_percent=5, return_shipping=(Money(800, "JPY"), Money(595, "USD"))),
+    )
+    saved = policies.save(policy, expected_version=0, now=NOW)
+    assert saved.version == 1
+    current = policies.current()
+    assert current == policy
+    assert current.version == 1
+    assert policies.get_version(1) == policy
+    assert policies.get_version(1).fees.return_shipping_in("USD") == Money(595, "USD")
+
+
+def test_every_save_is_a_new_version_and_history_is_newest_first(policies: Any) -> None:
+    for version, days in enumerate((30, 14, 60), start=1):
+        assert policies.save(a_policy(days), expected_version=version - 1, now=NOW).version == version
+    assert [p.version for p in policies.versions()] == [3, 2, 1]
+    assert [p.window_days for p in policies.versions()] == [60, 14, 30]
+    assert policies.current().window_days == 60
+    # Old versions stay as they were: returns judged by them can be explained later.
+    assert policies.get_version(2).window_days == 14
+
+
+def test_a_save_on_a_stale_version_is_refused_and_changes_nothing(policies: Any) -> None:
+    policies.save(a_policy(14), expected_version=0, now=NOW)
+    policies.save(a_policy(21), expected_version=1, now=NOW)
+    for stale in (0, 1, 5):
+        with pytest.raises(StaleWriteError):
+            policies.save(a_policy(99), expected_version=stale, now=NOW)
+    assert policies.current().window_days == 21
+    assert [p.version for p in policies.versions()] == [2, 1]
+
+
+def test_of_concurrent_writers_on_one_version_exactly_one_wins(policies: Any) -> None:
+    policies.save(a_policy(30), expected_version=0, now=NOW)
+
+    def write(i: int) -> bool:
+        try:
+            policies.save(a_policy(100 + i), expected_version=1, now=NOW)
+            return True
+        except StaleWriteError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(write, range(8)))
+    assert outcomes.count(True) == 1
+    assert policies.current().window_days == 100 + outcomes.index(True)
+    assert [p.version for p in policies.versions()] == [2, 1]
+
+
+def test_concurrent_replacements_all_land_as_consecutive_versions(policies: Any) -> None:
+    deps = Deps(policies, FixedClock())
+    writers = range(6)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        stored = list(pool.map(lambda i: replace_policy(deps, a_policy(200 + i)), writers))
+    assert sorted(p.version for p in stored) == [1, 2, 3, 4, 5, 6]
+    history = policies.versions()
+    assert [p.version for p in history] == [6, 5, 4, 3, 2, 1]
+    assert sorted(p.window_days for p in history) == [200 + i for i in writers]
+    assert policies.current() == history[0]
