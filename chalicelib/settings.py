@@ -21,6 +21,9 @@ class Settings:
     # The admin key itself on the local stage only (a documented fake); elsewhere an SSM name.
     admin_api_key: str | None
     admin_api_key_parameter: str | None
+    # The key that signs shopper tokens: itself on the local stage only (a documented fake).
+    signing_key: str | None
+    signing_key_parameter: str | None
     stripe_api_base: str | None
     stripe_api_key: str | None
     stripe_api_key_parameter: str | None
@@ -53,6 +56,8 @@ class Settings:
             ),
             admin_api_key=env.get("RETOUR_ADMIN_API_KEY") if is_local else None,
             admin_api_key_parameter=env.get("RETOUR_ADMIN_API_KEY_PARAM"),
+            signing_key=env.get("RETOUR_SIGNING_KEY") if is_local else None,
+            signing_key_parameter=env.get("RETOUR_SIGNING_KEY_PARAM"),
             stripe_api_base=(
                 env.get("RETOUR_STRIPE_API_BASE") or port_url("RETOUR_STRIPE_PORT", 8420)
                 if is_local else None
