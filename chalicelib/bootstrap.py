@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
+from .adapters.dynamodb_policy import DynamoDBPolicyRepository
+from .adapters.no_returns_yet import NoReturnsYetHistory
+from .adapters.signed_tokens import SignedTokens
 from .adapters.ssm_secrets import SSMSecrets
 from .adapters.system_clock import SystemClock
-from .services.ports import Clock, OrderRepository
+from .services.ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, TokenSigner
 from .settings import Settings
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
@@ -23,9 +26,21 @@ class Deps:
 
     settings: Settings
     orders: OrderRepository
+    policies: PolicyRepository
+    # Until returns exist (issue 5) nothing has been returned: NoReturnsYetHistory.
+    return_history: ReturnHistory
     clock: Clock
     secrets: SSMSecrets | None = None
     _admin_api_key: str | None = field(default=None, repr=False)
+    _signing_key: str | None = field(default=None, repr=False)
+    _tokens: TokenSigner | None = field(default=None, repr=False)
+
+    @property
+    def tokens(self) -> TokenSigner:
+        """The shopper-token signer; its key is fetched on the first token, not at cold start."""
+        if self._tokens is None:
+            self._tokens = SignedTokens(self.signing_key)
+        return self._tokens
 
     def admin_api_key(self) -> str:
         """The stage's admin API key (local: the documented fake; else from SSM)."""
@@ -37,6 +52,17 @@ class Deps:
             else:
                 raise RuntimeError("no admin API key is configured for this stage")
         return self._admin_api_key
+
+    def signing_key(self) -> str:
+        """The stage's token signing key (local: the documented fake; else from SSM)."""
+        if self._signing_key is None:
+            if self.settings.signing_key is not None:
+                self._signing_key = self.settings.signing_key
+            elif self.settings.signing_key_parameter and self.secrets is not None:
+                self._signing_key = self.secrets.get(self.settings.signing_key_parameter)
+            else:
+                raise RuntimeError("no token signing key is configured for this stage")
+        return self._signing_key
 
 
 def aws_client(settings: Settings, service: str) -> Any:
@@ -56,6 +82,8 @@ def build_deps(settings: Settings) -> Deps:
     return Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
+        policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
+        return_history=NoReturnsYetHistory(),
         clock=SystemClock(),
         secrets=SSMSecrets(lambda: aws_client(settings, "ssm")),
     )

@@ -1,0 +1,23 @@
+"""Judging a stored order's lines with what earlier returns mean for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..domain.eligibility import Verdict, judge_order
+from ..domain.order import Order
+from ..domain.policy import Policy
+from .ports import ReturnHistory
+
+
+def judge_stored_order(
+    history: ReturnHistory, order: Order, policy: Policy, *, now: datetime
+) -> tuple[Verdict, ...]:
+    """A verdict for every line of `order` under `policy` at `now`, counting earlier returns."""
+    units = history.units_of_order(order.number)
+    return judge_order(
+        order, policy, now=now,
+        returned=dict(units.returned),
+        in_open_returns=dict(units.in_open_returns),
+        customer_returns_90d=history.customer_returns_90d(order.customer_email, now=now),
+    )
