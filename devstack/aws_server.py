@@ -1,0 +1,78 @@
+"""The local AWS endpoint: moto in server mode on loopback, handling one request at a time."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+HOST = "127.0.0.1"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class SerializedApp:
+    """A WSGI app that lets only one request at a time into the app it wraps."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        # moto reads, checks and writes an item without a lock of its own, so two threads could
+        # both pass one ConditionExpression; DynamoDB never allows that. The body is consumed
+        # inside the lock too, because a lazy body may still be computing from the backend.
+        with self._lock:
+            result = self._app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
+def build_app() -> SerializedApp:
+    """moto's dispatcher for every service it emulates, behind one lock."""
+    return SerializedApp(DomainDispatcherApplication(create_backend_app))
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # Raised in the main thread, it unwinds serve_forever() so the socket is closed cleanly.
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RETOUR_AWS_PORT", 4566)))
+    args = parser.parse_args(argv)
+
+    # Accepting stays threaded so a slow client cannot stall the listener; handling is serialized.
+    server = make_server(HOST, args.port, build_app(), threaded=True, request_handler=MotoRequestHandler)
+    port = server.server_address[1]
+    # moto builds some resource URLs (SQS queue URLs) from this.
+    os.environ.setdefault("MOTO_PORT", str(port))
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"aws_server ready on http://{HOST}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
