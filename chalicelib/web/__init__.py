@@ -8,9 +8,13 @@ from chalice.app import Chalice
 def register(app: Chalice) -> None:
     """Attach every blueprint and the request middleware to `app`."""
     from .admin_api import admin_api
+    from .admin_policy_api import admin_policy_api
     from .middleware import install_middleware
     from .pages import pages
+    from .shopper_api import shopper_api
 
     install_middleware(app)
     app.register_blueprint(pages)
     app.register_blueprint(admin_api)
+    app.register_blueprint(admin_policy_api)
+    app.register_blueprint(shopper_api)
