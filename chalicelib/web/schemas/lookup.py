@@ -1,0 +1,61 @@
+"""The shopper's lookup: the order number and email in, the judged order out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...services.look_up_order import Lookup
+from ..i18n import verdict_to_json
+
+
+class LookupIn(BaseModel):
+    """What a shopper types: the order number and the email used at checkout."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Lengths only: any other mismatch is simply "not found", with the one neutral message.
+    order_number: Annotated[str, Field(min_length=1, max_length=64)]
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def lookup_to_json(found: Lookup) -> dict[str, Any]:
+    """`{"token", "order"}`: the order as the shopper may see it, a verdict on every line."""
+    order = found.order
+    verdicts = {verdict.line_id: verdict for verdict in found.verdicts}
+    return {
+        "token": found.token,
+        "order": {
+            "number": order.number,
+            "customer_name": order.customer_name,
+            "locale": order.locale,
+            "currency": order.currency,
+            "placed_at": _timestamp(order.placed_at),
+            "fulfilled_at": _timestamp(order.fulfilled_at),
+            "delivered_at": _timestamp(order.delivered_at),
+            "shipping_total": order.shipping_total.minor,
+            "total": order.total.minor,
+            "policy_version": found.policy.version,
+            "lines": [
+                {
+                    "id": line.id,
+                    "sku": line.sku,
+                    "title": line.title,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price.minor,
+                    "tax": line.tax.minor,
+                    "discount": line.discount.minor,
+                    "product_type": line.product_type,
+                    "final_sale": line.final_sale,
+                    "verdict": verdict_to_json(verdicts[line.id], order.locale),
+                }
+                for line in order.lines
+            ],
+        },
+    }
