@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.builders import a_line, an_order
 NAIVE = datetime(2026, 11, 1, 10, 0)
 
 
-def fields_refused(**overrides: object) -> tuple[str, ...]:
+def fields_refused(**overrides: Any) -> tuple[str, ...]:
     """The fields an order built with `overrides` is refused for."""
     with pytest.raises(ValidationError) as caught:
         an_order(**overrides)
@@ -44,7 +45,8 @@ def test_a_line_of_negative_quantity_is_refused() -> None:
 
 @pytest.mark.parametrize("name", ["unit_price", "tax", "discount"])
 def test_a_negative_line_amount_is_refused(name: str) -> None:
-    assert f"lines[0].{name}" in fields_refused(lines=[a_line(**{name: -1})])
+    line_overrides: dict[str, Any] = {name: -1}
+    assert f"lines[0].{name}" in fields_refused(lines=[a_line(**line_overrides)])
 
 
 def test_a_negative_shipping_total_is_refused() -> None:
