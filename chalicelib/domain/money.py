@@ -37,7 +37,16 @@ class Money:
         """Money from a major-unit amount ("33.00" USD); refuses sub-minor-unit precision."""
         if not is_known_currency(currency):
             raise ValidationError(f"unknown currency {currency!r}", fields=("currency",))
-        scaled = Decimal(amount).scaleb(minor_unit_exponent(currency))
+        # A float would smuggle binary rounding in (19.99 is not 19.99): text or Decimal only.
+        if not isinstance(amount, Decimal | str):
+            raise ValidationError("an amount must be given as text or Decimal", fields=("amount",))
+        try:
+            parsed = Decimal(amount)
+        except ArithmeticError as error:
+            raise ValidationError(f"{amount!r} is not an amount", fields=("amount",)) from error
+        if not parsed.is_finite():
+            raise ValidationError(f"{amount!r} is not an amount", fields=("amount",))
+        scaled = parsed.scaleb(minor_unit_exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValidationError(
                 f"{amount} has more decimals than {currency} allows", fields=("amount",)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .errors import ValidationError
+from .locale import SUPPORTED_LOCALES
 from .money import Money, total
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -122,6 +123,8 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
                         ("fulfilled_at", order.fulfilled_at)):
         if value is not None and value.tzinfo is None:
             problems.append((name, f"{name} must carry a time zone"))
+    if order.locale not in SUPPORTED_LOCALES:
+        problems.append(("locale", f"locale must be one of {', '.join(SUPPORTED_LOCALES)}"))
     if not order.lines:
         problems.append(("lines", "an order needs at least one line"))
     if order.shipping_total.currency != order.currency or order.shipping_total.is_negative():
@@ -132,7 +135,9 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
         if line.id in seen:
             problems.append((f"{where}.id", f"line id {line.id!r} appears twice"))
         seen.add(line.id)
-        if line.quantity < 1:
+        if type(line.quantity) is not int:
+            problems.append((f"{where}.quantity", "quantity must be a whole number"))
+        elif line.quantity < 1:
             problems.append((f"{where}.quantity", "quantity must be at least 1"))
         for name in ("unit_price", "tax", "discount"):
             amount: Money = getattr(line, name)
@@ -140,7 +145,7 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
                 problems.append((f"{where}.{name}", f"{name} must be in {order.currency}"))
             elif amount.is_negative():
                 problems.append((f"{where}.{name}", f"{name} must not be negative"))
-        if (line.discount.currency == line.unit_price.currency and line.quantity >= 1
-                and line.discount > line.gross):
+        if (line.discount.currency == line.unit_price.currency and type(line.quantity) is int
+                and line.quantity >= 1 and line.discount > line.gross):
             problems.append((f"{where}.discount", "discount must not exceed the line's price"))
     return problems
