@@ -29,7 +29,8 @@ async def serve(port: int) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
-    runner = web.AppRunner(app, access_log=None)
+    # A client idling on a keep-alive connection must not hold up the stop for a minute.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()
