@@ -60,6 +60,9 @@ def free_port() -> int:
 def port_is_free(port: int) -> bool:
     """True when nothing listens on 127.0.0.1:`port`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As our servers do: connections of a stopped server lingering in TIME_WAIT must not
+        # count as taken, or a second `make run` right after the first would be refused.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
