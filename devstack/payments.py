@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import stripe
 
-# Stripe's test Visa: always authorised, never asks for 3-D Secure.
-_TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
-
 
 def stripe_client(stripe_api_base: str, api_key: str) -> stripe.StripeClient:
     """A Stripe client that talks only to `stripe_api_base`."""
@@ -27,7 +24,11 @@ def pay(
 ) -> str:
     """Create and confirm a card PaymentIntent for `amount` minor units; return its id."""
     client = stripe_client(stripe_api_base, api_key)
-    payment_method = client.v1.payment_methods.create(params={"type": "card", "card": _TEST_CARD})
+    # Stripe's test Visa: always authorised, never asks for 3-D Secure.
+    payment_method = client.v1.payment_methods.create(params={
+        "type": "card",
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+    })
     # localstripe refuses a PaymentIntent `description`, so it travels in the metadata.
     intent = client.v1.payment_intents.create(
         params={

@@ -19,7 +19,7 @@ def _keep_in_memory() -> None:
     """Stop localstripe from pickling its store to one fixed path in /tmp."""
     # Every instance (tests, make run) would share /tmp/localstripe.pickle and load each
     # other's objects; the store calls self.dump_to_disk(), so an instance attribute wins.
-    store.dump_to_disk = lambda: None  # type: ignore[method-assign]
+    store.dump_to_disk = lambda: None
     store.clear()
 
 

@@ -219,7 +219,7 @@ def test_seeding_twice_pays_once_and_imports_every_demo_order_for_its_total(
     orders = build_deps(settings).orders
     for seeded in first:
         order = orders.get(seeded.number)
-        assert order is not None
+        assert order is not None and order.payment.payment_intent is not None
         intent = stripe.v1.payment_intents.retrieve(order.payment.payment_intent)
         assert intent.status == "succeeded"
         assert (intent.amount, intent.currency) == (totals[seeded.number], seeded.currency.lower())

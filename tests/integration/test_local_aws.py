@@ -14,7 +14,7 @@ THREADS = 16
 ROUNDS = 30
 # An order-sized item with index keys: moto then spends long enough between its condition check
 # and its write for threads to interleave; without the lock a double winner shows within a few rounds.
-PAYLOAD = {
+PAYLOAD: dict[str, Any] = {
     f"line{i}": {"M": {"title": {"S": "Organic tee — navy, M " * 3}, "quantity": {"N": str(i)},
                        "tags": {"L": [{"S": "apparel"}] * 5}}}
     for i in range(80)
