@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test bench package setup lint clean
+.PHONY: run test bench package deploy setup lint clean
 
 setup: $(STAMP)
 	@sh devstack/debian-packages.sh
@@ -35,9 +35,29 @@ test: lint
 bench: setup
 	$(PY) -m bench
 
+# One template (the API, the functions and infra/retour.yaml merged) and a zip with bytecode.
+# chalice package imports app.py, so it needs the runtime dependencies: `setup` installs them.
 package: setup
 	rm -rf build/$(STAGE)
-	$(VENV)/bin/chalice package --stage $(STAGE) build/$(STAGE)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/retour.yaml build/$(STAGE)
+	$(PY) infra/prune_locales.py build/$(STAGE)/deployment.zip
+	$(PY) infra/add_bytecode.py build/$(STAGE)/deployment.zip
+
+# Needs AWS credentials and the aws CLI (docs/deploy.md). Parameters come from the environment:
+# SENDER_DOMAIN and ALARM_EMAIL are required; PUBLIC_BASE_URL may stay empty on a first deploy.
+ARTIFACT_BUCKET ?=
+PUBLIC_BASE_URL ?=
+deploy: package
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET (docs/deploy.md)"; exit 2; }
+	@test -n "$(SENDER_DOMAIN)" -a -n "$(ALARM_EMAIL)" || { echo "set SENDER_DOMAIN and ALARM_EMAIL"; exit 2; }
+	aws cloudformation package --template-file build/$(STAGE)/sam.yaml \
+	  --s3-bucket $(ARTIFACT_BUCKET) --s3-prefix retour-$(STAGE) \
+	  --output-template-file build/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml \
+	  --stack-name retour-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+	  --no-fail-on-empty-changeset \
+	  --parameter-overrides Stage=$(STAGE) SenderDomain=$(SENDER_DOMAIN) \
+	    AlarmEmail=$(ALARM_EMAIL) PublicBaseUrl=$(PUBLIC_BASE_URL)
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache
