@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages the local stack and the tests need, only when one is missing.
 set -eu
-PACKAGES="${RETOUR_DEBIAN_PACKAGES:-}"
+# One package a line, with why. Add to this list rather than installing anything by hand.
+PACKAGES="
+"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
