@@ -47,6 +47,8 @@ package: setup
 # SENDER_DOMAIN and ALARM_EMAIL are required; PUBLIC_BASE_URL may stay empty on a first deploy.
 ARTIFACT_BUCKET ?=
 PUBLIC_BASE_URL ?=
+# The role CloudFormation acts as (infra/deploy-role.yaml); without it, the caller's own rights.
+CFN_ROLE_ARN ?=
 deploy: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET (docs/deploy.md)"; exit 2; }
 	@test -n "$(SENDER_DOMAIN)" -a -n "$(ALARM_EMAIL)" || { echo "set SENDER_DOMAIN and ALARM_EMAIL"; exit 2; }
@@ -55,7 +57,7 @@ deploy: package
 	  --output-template-file build/$(STAGE)/packaged.yaml
 	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml \
 	  --stack-name retour-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
-	  --no-fail-on-empty-changeset \
+	  --no-fail-on-empty-changeset $(if $(CFN_ROLE_ARN),--role-arn $(CFN_ROLE_ARN)) \
 	  --parameter-overrides Stage=$(STAGE) SenderDomain=$(SENDER_DOMAIN) \
 	    AlarmEmail=$(ALARM_EMAIL) PublicBaseUrl=$(PUBLIC_BASE_URL)
 

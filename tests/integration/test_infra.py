@@ -1,0 +1,351 @@
+"""The deployable stages: `make package` for dev and prod, valid templates, least-privilege IAM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.tables import _CloudFormationLoader, create_table_request
+
+pytestmark = pytest.mark.package
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(sys.executable).parent.parent
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+STAGES = ("dev", "prod")
+# A cold build downloads every wheel; leave room for a slow registry (as test_package.py).
+PACKAGE_TIMEOUT_SECONDS = 900
+
+# API Gateway answers 504 after 29 s: a function allowed to run longer could still be writing
+# while the client, told it failed, retries beside it.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+# The refund worker (issue 7) until .chalice/config.json configures it: Stripe's client gives up
+# after 80 s in the worst case of its retries, ours is set to fail faster than that and retry.
+DEFAULT_WORKER_TIMEOUT_SECONDS = 30
+# AWS: a queue's visibility timeout should be six times the consuming function's timeout.
+VISIBILITY_FACTOR = 6
+
+# Services holding the merchant's data: no wildcard action or resource may reach them.
+DATA_SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager")
+# The one wildcard a data resource may carry: objects under the bucket's label prefix.
+ALLOWED_WILDCARDS = (re.compile(r"^\$\{LabelBucket\.Arn\}/labels/\*$"),)
+
+# botocore method -> IAM action, for the DynamoDB calls the code may make.
+DYNAMODB_ACTIONS = {
+    "get_item": "dynamodb:GetItem", "put_item": "dynamodb:PutItem",
+    "update_item": "dynamodb:UpdateItem", "delete_item": "dynamodb:DeleteItem",
+    "query": "dynamodb:Query", "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
+}
+# A transaction is authorised as its parts: {"Put": ...} needs dynamodb:PutItem, and so on.
+TRANSACTION_PARTS = {
+    "Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+@dataclass(frozen=True)
+class Build:
+    """One `make package STAGE=...` run on a copy of the repo."""
+
+    stage: str
+    directory: Path
+    output: str
+
+    @property
+    def template_path(self) -> Path:
+        return self.directory / "sam.yaml"
+
+    @property
+    def zip_path(self) -> Path:
+        return self.directory / "deployment.zip"
+
+    def template(self) -> dict[str, Any]:
+        return load_template(self.template_path)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """A CloudFormation template, YAML (short tags read as their long form) or JSON."""
+    with path.open(encoding="utf-8") as f:
+        document: dict[str, Any] = yaml.load(f, Loader=_CloudFormationLoader)  # noqa: S506
+    return document
+
+
+def _copy_project(target: Path) -> None:
+    # Chalice reuses .chalice/deployments/<hash>.zip; a copy without it builds from scratch, and
+    # the repo's own build/ is left alone. The copy keeps vendor/templates as the same link.
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments")
+    for name in ("app.py", "requirements.txt", "requirements-dev.txt", "Makefile"):
+        shutil.copy2(REPO / name, target / name)
+    for name in ("chalicelib", "templates", "vendor", "infra", ".chalice"):
+        shutil.copytree(REPO / name, target / name, symlinks=True, ignore=ignore)
+    (target / "devstack").mkdir()
+    shutil.copy2(REPO / "devstack" / "debian-packages.sh", target / "devstack")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("project")
+    _copy_project(target)
+    return target
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def build(request: pytest.FixtureRequest, project: Path) -> Build:
+    stage: str = request.param
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    # VENV points at this suite's virtualenv, whose stamp is current: setup installs nothing.
+    result = subprocess.run(
+        ["make", "-s", "package", f"STAGE={stage}", f"VENV={VENV}"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=PACKAGE_TIMEOUT_SECONDS,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"make package STAGE={stage} failed:\n{output}"
+    return Build(stage=stage, directory=project / "build" / stage, output=output)
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True, timeout=300)
+
+
+def _as_text(value: Any) -> str:
+    """A policy value as text: intrinsic functions kept as their template string or name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (key, inner), = value.items()
+        if key == "Ref":
+            return f"${{{inner}}}"
+        if key == "Fn::GetAtt":
+            return "${" + (".".join(inner) if isinstance(inner, list) else inner) + "}"
+        if key == "Fn::Sub":
+            return _as_text(inner[0] if isinstance(inner, list) else inner)
+    return json.dumps(value, sort_keys=True)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (resource name, statement) of every IAM role and policy in `template`."""
+    for name, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents = [properties["PolicyDocument"]]
+        else:
+            continue
+        for document in documents:
+            for statement in _as_list(document["Statement"]):
+                yield name, statement
+
+
+def _wildcards_on_data(statement: dict[str, Any]) -> list[str]:
+    """What in an Allow statement reaches a data service through a wildcard."""
+    if statement.get("Effect") != "Allow":
+        return []
+    actions = [str(a) for a in _as_list(statement.get("Action", []))]
+    data_actions = [a for a in actions if a == "*" or a.split(":", 1)[0] in DATA_SERVICES]
+    if not data_actions:
+        return []
+    problems = [f"action {a}" for a in data_actions if "*" in a or "?" in a]
+    if "NotAction" in statement or "NotResource" in statement:
+        problems.append("NotAction/NotResource")
+    for resource in map(_as_text, _as_list(statement.get("Resource", []))):
+        if ("*" in resource or "?" in resource) and not any(p.match(resource) for p in ALLOWED_WILDCARDS):
+            problems.append(f"resource {resource}")
+    return problems
+
+
+def _policy_file(stage: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((REPO / ".chalice" / f"policy-{stage}.json").read_text())
+    return document
+
+
+def _granted_dynamodb_actions(template: dict[str, Any]) -> set[str]:
+    return {
+        action
+        for _, statement in _statements(template)
+        for action in _as_list(statement.get("Action", []))
+        if str(action).startswith("dynamodb:")
+    }
+
+
+def _dynamodb_actions_the_code_uses() -> set[str]:
+    used: set[str] = set()
+    for path in (REPO / "chalicelib").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for method in re.findall(r"\._client\.(\w+)\(", source):
+            if method in DYNAMODB_ACTIONS:
+                used.add(DYNAMODB_ACTIONS[method])
+        if "transact_write_items(" in source:
+            used |= {action for part, action in TRANSACTION_PARTS.items() if f'"{part}":' in source}
+    return used
+
+
+def _worker_timeout(stage: str) -> int:
+    config = json.loads((REPO / ".chalice" / "config.json").read_text())
+    for scope in (config["stages"][stage], config):
+        worker = scope.get("lambda_functions", {}).get("refund_worker", {})
+        if "lambda_timeout" in worker:
+            return int(worker["lambda_timeout"])
+    return DEFAULT_WORKER_TIMEOUT_SECONDS
+
+
+# --- make package -------------------------------------------------------------------------
+
+
+def test_make_package_builds_one_template_and_a_zip(build: Build) -> None:
+    assert build.template_path.is_file(), build.output
+    assert build.zip_path.is_file(), build.output
+    resources = build.template()["Resources"]
+    # The functions and API from Chalice, the rest from infra/retour.yaml, in one template.
+    for name in ("APIHandler", "RestAPI", "ApiHandlerRole", "Table", "LabelBucket", "EmailIdentity",
+                 "RefundQueue", "RefundDeadLetterQueue", "RefundDeadLetterAlarm",
+                 "AdminApiKeySecret", "SigningKeySecret", "StripeApiKeySecret", "StripeWebhookSecret"):
+        assert name in resources, name
+
+
+def test_cfn_lint_passes_on_the_merged_template(build: Build) -> None:
+    result = _cfn_lint(build.template_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_passes_on_the_deploy_role_template() -> None:
+    result = _cfn_lint(REPO / "infra" / "deploy-role.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_module_ships_with_unchecked_hash_bytecode(build: Build) -> None:
+    with zipfile.ZipFile(build.zip_path) as archive:
+        names = set(archive.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        missing = []
+        for source in sources:
+            folder, _, module = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.cpython-311.pyc".lstrip("/")
+            if pyc not in names:
+                missing.append(source)
+        # Only a file that does not compile for 3.11 may lack bytecode; our own code never.
+        assert not [m for m in missing if m == "app.py" or m.startswith("chalicelib/")], missing
+        assert len(missing) < len(sources) // 100, missing[:20]
+        header = archive.read("chalicelib/__pycache__/bootstrap.cpython-311.pyc")[4:8]
+        # PEP 552 flags: 0b01 = hash-based, not checked against the source on import.
+        assert int.from_bytes(header, "little") == 0b01
+
+
+def test_babel_still_formats_every_supported_locale(build: Build, tmp_path: Path) -> None:
+    from chalicelib.web.i18n import BABEL_LOCALES
+
+    with zipfile.ZipFile(build.zip_path) as archive:
+        archive.extractall(tmp_path)
+    code = (
+        "import sys, datetime; from babel.dates import format_date; "
+        "from babel.numbers import format_currency\n"
+        f"for locale in {sorted(BABEL_LOCALES.values())!r}:\n"
+        "    format_date(datetime.date(2026, 11, 23), format='long', locale=locale)\n"
+        "    format_currency(3300, 'JPY', locale=locale)\n"
+        "import babel; print(babel.__file__)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path)), "babel was not loaded from the package"
+
+
+# --- IAM ----------------------------------------------------------------------------------
+
+
+def test_no_role_in_the_package_reaches_data_through_a_wildcard(build: Build) -> None:
+    problems = {
+        f"{name}/{statement.get('Sid', '?')}": found
+        for name, statement in _statements(build.template())
+        if (found := _wildcards_on_data(statement))
+    }
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_chalice_policy_file_reaches_data_through_a_wildcard(stage: str) -> None:
+    problems = {
+        statement.get("Sid", "?"): found
+        for statement in _as_list(_policy_file(stage)["Statement"])
+        if (found := _wildcards_on_data(statement))
+    }
+    assert not problems, problems
+
+
+def test_the_wildcard_check_catches_what_it_must() -> None:
+    assert _wildcards_on_data({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "x"})
+    assert _wildcards_on_data({"Effect": "Allow", "Action": "*", "Resource": "x"})
+    assert _wildcards_on_data({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    assert _wildcards_on_data(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${LabelBucket.Arn}/*"}}
+    )
+    assert not _wildcards_on_data(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${LabelBucket.Arn}/labels/*"}}
+    )
+
+
+def test_the_packaged_role_is_the_policy_file_of_its_stage(build: Build) -> None:
+    # Chalice copies .chalice/policy-<stage>.json verbatim; nothing in the merge replaces it.
+    role = build.template()["Resources"]["ApiHandlerRole"]["Properties"]
+    documents = [p["PolicyDocument"] for p in role["Policies"]]
+    assert documents == [_policy_file(build.stage)]
+
+
+def test_dev_and_prod_grant_the_same_actions_on_their_own_resources() -> None:
+    # Resources are named through the stack (Ref, GetAtt), so one document serves both stages.
+    assert _policy_file("dev") == _policy_file("prod")
+
+
+def test_the_role_grants_exactly_the_dynamodb_calls_the_code_makes(build: Build) -> None:
+    granted = _granted_dynamodb_actions(build.template())
+    used = _dynamodb_actions_the_code_uses()
+    assert used <= granted, f"the code calls, the role refuses: {sorted(used - granted)}"
+    assert granted <= used, f"granted but never called: {sorted(granted - used)}"
+
+
+# --- timeouts -----------------------------------------------------------------------------
+
+
+def test_api_functions_give_up_before_api_gateway(build: Build) -> None:
+    resources = build.template()["Resources"]
+    api_functions = [
+        resource for name, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function" and name == "APIHandler"
+    ]
+    assert api_functions
+    for function in api_functions:
+        assert function["Properties"]["Timeout"] < API_GATEWAY_TIMEOUT_SECONDS
+
+
+def test_a_refund_is_never_visible_to_two_workers(build: Build) -> None:
+    queue = build.template()["Resources"]["RefundQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] == VISIBILITY_FACTOR * _worker_timeout(build.stage)
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+
+
+# --- what the local stack reads -----------------------------------------------------------
+
+
+def test_the_local_stack_still_builds_its_table_from_the_merge_template() -> None:
+    request = create_table_request("retour-test")
+    assert request["BillingMode"] == "PAY_PER_REQUEST"
+    assert {i["IndexName"] for i in request["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2", "gsi3"}
+    assert load_template(REPO / "infra" / "retour.yaml")["Resources"]["Table"]["Properties"][
+        "TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
