@@ -157,6 +157,23 @@ def a_new_order(number: str) -> dict[str, Any]:
     return body
 
 
+def assert_a_policy_change_shows_in_the_next_lookup(stack: Stack) -> None:
+    lookup = {"order_number": "1001", "email": "aiko.yamada@example.jp"}
+    before = http("POST", stack.app_url + "/api/v1/lookup", lookup)
+    assert before.status == 200, before.body
+    assert before.json()["order"]["lines"][0]["verdict"]["status"] == "returnable"
+    policy = http("GET", stack.app_url + "/api/v1/admin/policy", admin=True).json()
+    # Demo order 1001 was delivered days ago: a zero-day window with no grace closes it.
+    policy.update(window_days=0, exception_grace_days=0)
+    changed = http("PUT", stack.app_url + "/api/v1/admin/policy", policy, admin=True)
+    assert changed.status == 200, changed.body
+    assert changed.json()["version"] == 1
+    after = http("POST", stack.app_url + "/api/v1/lookup", lookup).json()
+    assert after["order"]["policy_version"] == 1
+    assert after["order"]["lines"][0]["verdict"]["status"] == "not_returnable"
+    assert after["order"]["lines"][0]["verdict"]["reason_code"] == "window_closed"
+
+
 def test_make_run_serves_the_demo_store_stops_everything_and_runs_again(tmp_path: Path) -> None:
     ports = {"RETOUR_APP_PORT": free_port(), "RETOUR_AWS_PORT": free_port(), "RETOUR_STRIPE_PORT": free_port()}
     for attempt in (1, 2):
@@ -176,6 +193,8 @@ def test_make_run_serves_the_demo_store_stops_everything_and_runs_again(tmp_path
             assert http("PUT", stack.app_url + "/api/v1/admin/orders/9001", new, admin=True).status == 200
             stored = http("GET", stack.app_url + "/api/v1/admin/orders/9001", admin=True).json()
             assert {key: stored[key] for key in new} == new
+
+            assert_a_policy_change_shows_in_the_next_lookup(stack)
 
             banner = stack.output()
             assert "local-admin-key" in banner and "aiko.yamada@example.jp" in banner
