@@ -9,8 +9,8 @@ from typing import Any
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.no_returns_yet import NoReturnsYetHistory
+from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.signed_tokens import SignedTokens
-from .adapters.ssm_secrets import SSMSecrets
 from .adapters.system_clock import SystemClock
 from .services.ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, TokenSigner
 from .settings import Settings
@@ -30,7 +30,7 @@ class Deps:
     # Until returns exist (issue 5) nothing has been returned: NoReturnsYetHistory.
     return_history: ReturnHistory
     clock: Clock
-    secrets: SSMSecrets | None = None
+    secrets: SecretsManagerSecrets | None = None
     _admin_api_key: str | None = field(default=None, repr=False)
     _signing_key: str | None = field(default=None, repr=False)
     _tokens: TokenSigner | None = field(default=None, repr=False)
@@ -43,23 +43,23 @@ class Deps:
         return self._tokens
 
     def admin_api_key(self) -> str:
-        """The stage's admin API key (local: the documented fake; else from SSM)."""
+        """The stage's admin API key (local: the documented fake; else from Secrets Manager)."""
         if self._admin_api_key is None:
             if self.settings.admin_api_key is not None:
                 self._admin_api_key = self.settings.admin_api_key
-            elif self.settings.admin_api_key_parameter and self.secrets is not None:
-                self._admin_api_key = self.secrets.get(self.settings.admin_api_key_parameter)
+            elif self.settings.admin_api_key_secret and self.secrets is not None:
+                self._admin_api_key = self.secrets.get(self.settings.admin_api_key_secret)
             else:
                 raise RuntimeError("no admin API key is configured for this stage")
         return self._admin_api_key
 
     def signing_key(self) -> str:
-        """The stage's token signing key (local: the documented fake; else from SSM)."""
+        """The stage's token signing key (local: the documented fake; else from Secrets Manager)."""
         if self._signing_key is None:
             if self.settings.signing_key is not None:
                 self._signing_key = self.settings.signing_key
-            elif self.settings.signing_key_parameter and self.secrets is not None:
-                self._signing_key = self.secrets.get(self.settings.signing_key_parameter)
+            elif self.settings.signing_key_secret and self.secrets is not None:
+                self._signing_key = self.secrets.get(self.settings.signing_key_secret)
             else:
                 raise RuntimeError("no token signing key is configured for this stage")
         return self._signing_key
@@ -85,7 +85,7 @@ def build_deps(settings: Settings) -> Deps:
         policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
         return_history=NoReturnsYetHistory(),
         clock=SystemClock(),
-        secrets=SSMSecrets(lambda: aws_client(settings, "ssm")),
+        secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
     )
 
 

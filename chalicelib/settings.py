@@ -18,15 +18,22 @@ class Settings:
     table_name: str
     # Loopback AWS endpoint of the local stack; None on a real stage.
     aws_endpoint_url: str | None
-    # The admin key itself on the local stage only (a documented fake); elsewhere an SSM name.
+    # The admin key itself on the local stage only (a documented fake); elsewhere the name or
+    # ARN of its secret in Secrets Manager (`..._secret`), as are the other secrets.
     admin_api_key: str | None
-    admin_api_key_parameter: str | None
+    admin_api_key_secret: str | None
     # The key that signs shopper tokens: itself on the local stage only (a documented fake).
     signing_key: str | None
-    signing_key_parameter: str | None
+    signing_key_secret: str | None
     stripe_api_base: str | None
     stripe_api_key: str | None
-    stripe_api_key_parameter: str | None
+    stripe_api_key_secret: str | None
+    stripe_webhook_secret_secret: str | None
+    # Resource names the deployed stack passes in (infra/retour.yaml); None where unused yet.
+    label_bucket: str | None
+    sender_domain: str | None
+    ses_configuration_set: str | None
+    refund_queue_url: str | None
     public_base_url: str
     store_name: str
     store_accent_color: str
@@ -55,15 +62,20 @@ class Settings:
                 if is_local else None
             ),
             admin_api_key=env.get("RETOUR_ADMIN_API_KEY") if is_local else None,
-            admin_api_key_parameter=env.get("RETOUR_ADMIN_API_KEY_PARAM"),
+            admin_api_key_secret=env.get("RETOUR_ADMIN_API_KEY_SECRET"),
             signing_key=env.get("RETOUR_SIGNING_KEY") if is_local else None,
-            signing_key_parameter=env.get("RETOUR_SIGNING_KEY_PARAM"),
+            signing_key_secret=env.get("RETOUR_SIGNING_KEY_SECRET"),
             stripe_api_base=(
                 env.get("RETOUR_STRIPE_API_BASE") or port_url("RETOUR_STRIPE_PORT", 8420)
                 if is_local else None
             ),
             stripe_api_key=env.get("RETOUR_STRIPE_API_KEY") if is_local else None,
-            stripe_api_key_parameter=env.get("RETOUR_STRIPE_API_KEY_PARAM"),
+            stripe_api_key_secret=env.get("RETOUR_STRIPE_API_KEY_SECRET"),
+            stripe_webhook_secret_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET_SECRET"),
+            label_bucket=env.get("RETOUR_LABEL_BUCKET") or None,
+            sender_domain=env.get("RETOUR_SENDER_DOMAIN") or None,
+            ses_configuration_set=env.get("RETOUR_SES_CONFIGURATION_SET") or None,
+            refund_queue_url=env.get("RETOUR_REFUND_QUEUE_URL") or None,
             public_base_url=(
                 env.get("RETOUR_PUBLIC_BASE_URL") or port_url("RETOUR_APP_PORT", 8000)
             ).rstrip("/"),

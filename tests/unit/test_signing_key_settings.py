@@ -35,22 +35,22 @@ def test_the_local_stage_signs_with_the_key_from_its_config() -> None:
     assert secrets.reads == []
 
 
-def test_a_deployed_stage_ignores_a_key_in_its_environment_and_reads_ssm_once() -> None:
+def test_a_deployed_stage_ignores_a_key_in_its_environment_and_reads_secrets_manager_once() -> None:
     secrets = FakeSecrets()
     deps = deps_for(
-        {"RETOUR_STAGE": "prod", "RETOUR_SIGNING_KEY": "leaked", "RETOUR_SIGNING_KEY_PARAM": "/retour/prod/signing-key"},
+        {"RETOUR_STAGE": "prod", "RETOUR_SIGNING_KEY": "leaked", "RETOUR_SIGNING_KEY_SECRET": "retour/prod/signing-key"},
         secrets,
     )
     assert deps.settings.signing_key is None
-    assert deps.signing_key() == "secret-at-/retour/prod/signing-key"
+    assert deps.signing_key() == "secret-at-retour/prod/signing-key"
     deps.signing_key()
-    assert secrets.reads == ["/retour/prod/signing-key"]
+    assert secrets.reads == ["retour/prod/signing-key"]
 
 
-def test_no_ssm_read_happens_until_a_token_is_made() -> None:
+def test_no_secret_read_happens_until_a_token_is_made() -> None:
     secrets = FakeSecrets()
-    deps = deps_for({"RETOUR_STAGE": "dev", "RETOUR_SIGNING_KEY_PARAM": "/retour/dev/signing-key"}, secrets)
+    deps = deps_for({"RETOUR_STAGE": "dev", "RETOUR_SIGNING_KEY_SECRET": "retour/dev/signing-key"}, secrets)
     tokens = deps.tokens
     assert secrets.reads == []
     tokens.issue("1001", purpose="shopper", now=datetime(2026, 11, 23, tzinfo=UTC), ttl=timedelta(minutes=30))
-    assert secrets.reads == ["/retour/dev/signing-key"]
+    assert secrets.reads == ["retour/dev/signing-key"]
