@@ -3,7 +3,11 @@
 set -eu
 # One package a line, with why. Add to this list rather than installing anything by hand.
 PACKAGES="
+poppler-utils  # pdftoppm: the label tests rasterize each PDF at a thermal printer's 203 dpi
+libzbar0       # zbar, loaded by pyzbar: the label tests scan the Code128 and the QR code back
 "
+# A line's "# why" is not a package name.
+PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//')
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
