@@ -1,0 +1,81 @@
+"""Money and dates as a shopper of a given language writes them, through Babel (CLDR data).
+
+Pages, emails and labels all format through here, so ¥3,300 reads the same everywhere.
+`locale` is one of our language tags (en, ja, zh-Hans, ko) or any locale Babel knows
+(`de`, `fr_FR`), so a merchant's own documents can use theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, tzinfo
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency
+
+from ..domain.money import Money
+
+# Our tags and the Babel locale each is written in. English money reads "$33.00" (en_US's
+# narrow symbols for the order's own currency); English dates read "3 December 2026", one
+# spelling for every English-speaking market (the same choice as the verdict messages).
+_MONEY_LOCALES = {"en": "en_US", "ja": "ja_JP", "zh-Hans": "zh_Hans_CN", "ko": "ko_KR"}
+_DATE_LOCALES = {"en": "en_GB", "ja": "ja_JP", "zh-Hans": "zh_Hans_CN", "ko": "ko_KR"}
+_FALLBACK = "en"
+# The decimals part of a CLDR currency pattern ("¤#,##0.00", "#,##0.00 ¤").
+_DECIMALS = re.compile(r"0\.0+")
+
+
+@cache
+def _babel_locale(tag: str, table: tuple[tuple[str, str], ...]) -> Locale:
+    mapped = dict(table).get(tag)
+    if mapped is not None:
+        return Locale.parse(mapped)
+    try:
+        return Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse(dict(table)[_FALLBACK])
+
+
+def _locale_for_money(tag: str) -> Locale:
+    return _babel_locale(tag, tuple(_MONEY_LOCALES.items()))
+
+
+def _locale_for_dates(tag: str) -> Locale:
+    return _babel_locale(tag, tuple(_DATE_LOCALES.items()))
+
+
+def format_money(money: Money, locale: str) -> str:
+    """`money` as a shopper of `locale` reads a price: ¥3,300, ₩33,000, $33.00, 33,00 €.
+
+    The number of decimals is the currency's minor unit as Stripe counts it (JPY and KRW have
+    none), never CLDR's own digits, so what is shown is exactly what is charged or paid.
+    """
+    babel_locale = _locale_for_money(locale)
+    pattern = babel_locale.currency_formats["standard"].pattern
+    exponent = money.exponent
+    decimals = "0." + "0" * exponent if exponent else "0"
+    pattern = _DECIMALS.sub(decimals, pattern)
+    text = format_currency(
+        money.to_decimal(), money.currency, format=pattern, locale=babel_locale,
+        currency_digits=False,
+    )
+    # Japanese CLDR writes the full-width ￥; shops and receipts in Japan print ¥.
+    return text.replace("\uffe5", "¥")
+
+
+def format_date(day: date, locale: str) -> str:
+    """A calendar day as a shopper of `locale` writes it: 3 December 2026, 2026年12月3日, 2026년 12월 3일."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return babel_format_date(day, format="long", locale=_locale_for_dates(locale))
+
+
+def format_datetime(moment: datetime, locale: str, zone: tzinfo | None = None) -> str:
+    """An instant as a date and time of day, in `zone` (the instant's own zone when None)."""
+    if zone is not None:
+        moment = moment.astimezone(zone)
+    return babel_format_datetime(moment, format="medium", tzinfo=moment.tzinfo,
+                                 locale=_locale_for_dates(locale))
