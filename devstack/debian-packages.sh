@@ -5,6 +5,8 @@ set -eu
 PACKAGES="
 poppler-utils  # pdftoppm: the label tests rasterize each PDF at a thermal printer's 203 dpi
 libzbar0       # zbar, loaded by pyzbar: the label tests scan the Code128 and the QR code back
+poppler-data   # CMaps for pdftoppm to draw the labels' Japanese, Chinese and Korean CID fonts
+fonts-wqy-microhei  # a CJK and Hangul font fontconfig can put behind those CID fonts (4 MB)
 "
 # A line's "# why" is not a package name.
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//')

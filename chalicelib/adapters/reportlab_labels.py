@@ -1,0 +1,499 @@
+"""Return labels and packing slips as PDF, drawn with reportlab.
+
+reportlab is imported inside the functions that draw: importing it costs a cold start ~100 ms,
+and most requests never draw a label.
+
+Text is always drawn with drawString, never through Paragraph markup, so a name such as
+`<b>Bob</b>` prints exactly as typed; control characters are dropped before drawing.
+Japanese, Chinese and Korean use the CID fonts every PDF reader has for those languages
+(Adobe's Asian font packs; poppler with poppler-data), so a label stays a few KB.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from ..domain.order import Address
+from .babel_formatting import format_date
+from ..services.label_document import (
+    DEFAULT_LABEL_SIZE,
+    LabelDocument,
+    LabelSize,
+    label_word,
+)
+
+# Page sizes in points. A4 is ISO 216's 210 x 297 mm.
+PAGE_SIZES: dict[LabelSize, tuple[float, float]] = {
+    "4x6": (288.0, 432.0),
+    "a4": (210 * 72 / 25.4, 297 * 72 / 25.4),
+    "letter": (612.0, 792.0),
+}
+LABEL_WIDTH, LABEL_HEIGHT = PAGE_SIZES["4x6"]
+
+# One dot of a 203 dpi thermal printer, in points: bars and QR modules are whole dots wide so
+# that every bar prints at the same width and scans.
+DOT = 72 / 203
+
+LATIN, LATIN_BOLD = "Helvetica", "Helvetica-Bold"
+JAPANESE, CHINESE, KOREAN = "HeiseiKakuGo-W5", "STSong-Light", "HYGothic-Medium"
+CJK_BY_LOCALE = {"ja": JAPANESE, "zh-Hans": CHINESE, "ko": KOREAN}
+
+INK = (0, 0, 0)
+GREY = (0.35, 0.35, 0.35)
+
+# The QR mask pattern every label uses (see _Pen.qr), and its error correction: M restores
+# 15% of a smudged or creased symbol.
+QR_MASK = 2
+QR_ERROR_CORRECTION = "M"
+
+# Countries whose addresses read from the largest unit to the smallest (postcode first).
+BIG_ENDIAN_ADDRESS = {"JP", "CN", "KR", "TW"}
+
+
+def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) -> bytes:
+    """The label (page 1) and packing slip (page 2 on) of `document` as a PDF."""
+    from reportlab import rl_config  # type: ignore[import-untyped]
+    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
+
+    # Compressed streams stay binary: ASCII85 makes them 25% larger and, in pure Python, slow.
+    rl_config.useA85 = 0
+    if size not in PAGE_SIZES:
+        raise ValueError(f"unknown label size {size!r}")
+    _register_cid_fonts()
+    width, height = PAGE_SIZES[size]
+    import io
+
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(width, height), pageCompression=1, invariant=1,
+                    initialFontName=LATIN, initialFontSize=9)
+    canvas.setTitle(f"{_clean(document.store_name)} return {_clean(document.rma)}")
+    canvas.setAuthor(_clean(document.store_name))
+    canvas.setSubject(label_word("return_label", document.locale))
+    pen = _Pen(canvas, document.locale)
+    if size == "4x6":
+        _draw_label(pen, document, 0.0, 0.0)
+    else:
+        _draw_label_on_sheet(pen, document, width, height)
+    canvas.showPage()
+    _draw_packing_slip(pen, document, width, height, thermal=size == "4x6")
+    canvas.save()
+    return out.getvalue()
+
+
+@cache
+def _register_cid_fonts() -> None:
+    from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+
+    for name in (JAPANESE, CHINESE, KOREAN):
+        pdfmetrics.registerFont(UnicodeCIDFont(name))
+
+
+def _clean(text: str) -> str:
+    """`text` with control and format characters dropped and whitespace runs made one space."""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\t\n\r\v\f\u2028\u2029\x85":
+            kept.append(" ")
+        elif category[0] != "C":
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+
+
+def _font_for(text: str, locale: str, *, bold: bool = False) -> str:
+    """The font that has glyphs for `text`: Helvetica for Western text, else a CID font.
+
+    Han characters alone do not tell the language, so they follow the order's locale (a
+    Japanese name in Chinese glyph shapes reads as foreign); kana and Hangul decide outright.
+    """
+    try:
+        text.encode("cp1252")
+        return LATIN_BOLD if bold else LATIN
+    except UnicodeEncodeError:
+        pass
+    if _HANGUL.search(text):
+        return KOREAN
+    if _KANA.search(text):
+        return JAPANESE
+    return CJK_BY_LOCALE.get(locale, CHINESE if locale.startswith("zh") else JAPANESE)
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+class _Pen:
+    """Draws plain text and codes on a canvas, choosing fonts and fitting widths."""
+
+    def __init__(self, canvas: Any, locale: str) -> None:
+        from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
+
+        self.canvas = canvas
+        self.locale = locale
+        self._width = stringWidth
+
+    def text(self, x: float, y: float, text: str, size: float, *, bold: bool = False,
+             max_width: float | None = None, align: str = "left", min_size: float = 5.0,
+             color: tuple[float, float, float] = INK) -> float:
+        """Draw one line of `text` (cleaned); shrink, then cut with an ellipsis, to fit.
+
+        Returns the font size used.
+        """
+        text = _clean(text)
+        if not text:
+            return size
+        font = _font_for(text, self.locale, bold=bold)
+        if max_width is not None:
+            while size > min_size and self._width(text, font, size) > max_width:
+                size = max(min_size, size - 0.5)
+            if self._width(text, font, size) > max_width:
+                while text and self._width(text + "…", font, size) > max_width:
+                    text = text[:-1]
+                text += "…"
+                font = _font_for(text, self.locale, bold=bold)
+        canvas = self.canvas
+        canvas.setFillColorRGB(*color)
+        canvas.setFont(font, size)
+        # CID fonts come in one weight: bold is the glyphs filled and outlined (mode 2).
+        mode = None
+        if bold and font not in (LATIN, LATIN_BOLD):
+            mode = 2
+            line_width = canvas._lineWidth
+            canvas.setStrokeColorRGB(*color)
+            canvas.setLineWidth(size * 0.035)
+        if align == "right":
+            canvas.drawRightString(x, y, text, mode=mode)
+        elif align == "center":
+            canvas.drawCentredString(x, y, text, mode=mode)
+        else:
+            canvas.drawString(x, y, text, mode=mode)
+        if mode is not None:
+            canvas.setStrokeColorRGB(*INK)
+            canvas.setLineWidth(line_width)
+        self.canvas.setFillColorRGB(*INK)
+        return size
+
+    def wrap(self, text: str, size: float, max_width: float) -> list[str]:
+        """`text` (cleaned) broken into lines no wider than `max_width`.
+
+        Western words break at spaces; Chinese, Japanese and Korean wide characters may break
+        between any two characters.
+        """
+        text = _clean(text)
+        font = _font_for(text, self.locale)
+        lines: list[str] = []
+        line = ""
+        for token in _tokens(text):
+            candidate = line + token
+            if line and self._width(candidate.rstrip(), font, size) > max_width:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        if line.strip():
+            lines.append(line.rstrip())
+        return lines
+
+    def code128(self, x: float, y: float, value: str, max_width: float, height: float,
+                *, align: str = "center") -> float:
+        """Draw a Code128 barcode of `value` with its quiet zones; return its width."""
+        from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
+
+        # Bars of whole printer dots: 3 dots a module when it fits, else 2, else 1.
+        for dots in (3, 2, 1):
+            module = dots * DOT
+            barcode = Code128(value, barWidth=module, barHeight=height, humanReadable=0,
+                              quiet=1, lquiet=10 * module, rquiet=10 * module)
+            width = float(barcode.width)
+            if width <= max_width or dots == 1:
+                break
+        left = x + (max_width - width) / 2 if align == "center" else x
+        left = round(left / DOT) * DOT + 10 * module
+        # `decomposed` spells the symbol as runs: "C" a bar 3 modules wide, "b" a 2-module gap.
+        rects = []
+        for run in barcode.decomposed:
+            if run.isupper():
+                bar = (ord(run) - ord("A") + 1) * module
+                rects.append((left, y, bar, height))
+                left += bar
+            elif run.islower():
+                left += (ord(run) - ord("a") + 1) * module
+        self.fill_rects(rects)
+        return width
+
+    def qr(self, x: float, y: float, value: str, max_size: float) -> float:
+        """Draw a QR code of `value` (error correction M) with its 4-module quiet zone,
+        its lower-left corner at (x, y); return its side."""
+        from reportlab.graphics.barcode import qrencoder  # type: ignore[import-untyped]
+
+        code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, QR_ERROR_CORRECTION))
+        code.addData(value)
+        code.version = code.calculate_version()
+        # Any of the 8 masks makes a valid symbol; scoring all 8 (QRCode.make) costs ~3 ms a
+        # label, and scanners read a short URL under any of them.
+        code.makeImpl(False, QR_MASK)
+        count = code.getModuleCount()
+        modules = count + 8
+        dots = max(1, int(max_size / (modules * DOT)))
+        box = dots * DOT
+        side = modules * box
+        left = round(x / DOT) * DOT + 4 * box
+        top = y + side - 4 * box
+        rects = []
+        for r, row in enumerate(code.modules):
+            c = 0
+            while c < count:
+                if row[c]:
+                    start = c
+                    while c < count and row[c]:
+                        c += 1
+                    rects.append((left + start * box, top - (r + 1) * box, (c - start) * box, box))
+                else:
+                    c += 1
+        self.fill_rects(rects)
+        return float(side)
+
+    def fill_rects(self, rects: list[tuple[float, float, float, float]]) -> None:
+        """Fill rectangles in ink as one path, written directly (reportlab's per-number
+        formatting would cost more than the rest of the label)."""
+        ops = " ".join(f"{x:.3f} {y:.3f} {w:.3f} {h:.3f} re" for x, y, w, h in rects)
+        self.canvas.setFillColorRGB(*INK)
+        self.canvas.addLiteral(f"{ops} f")
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """Breakable pieces of `text`: a wide character alone, else a word with its trailing space."""
+    word = ""
+    for ch in text:
+        if _is_wide(ch):
+            if word:
+                yield word
+                word = ""
+            yield ch
+        elif ch == " ":
+            yield word + " "
+            word = ""
+        else:
+            word += ch
+    if word:
+        yield word
+
+
+def _address_lines(address: Address) -> list[str]:
+    """An address as printed, name first; CJK countries put the postcode before the region."""
+    lines = [address.line1, address.line2]
+    if address.country.upper() in BIG_ENDIAN_ADDRESS:
+        postal = f"〒{address.postal_code}" if address.country.upper() == "JP" else address.postal_code
+        lines.append(" ".join(p for p in (postal, address.region, address.city) if p))
+    else:
+        place = ", ".join(p for p in (address.city, address.region) if p)
+        lines.append(" ".join(p for p in (place, address.postal_code) if p))
+    lines.append(address.country.upper())
+    return [line for line in (_clean(line) for line in lines) if line]
+
+
+def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
+    """The 4x6 in label with its lower-left corner at (ox, oy)."""
+    c = pen.canvas
+    # Drawn in the label's own coordinates; (ox, oy) stays on the dot grid, and so do the codes.
+    c.saveState()
+    c.translate(ox, oy)
+    w, h, m = LABEL_WIDTH, LABEL_HEIGHT, 12.0
+    inner = w - 2 * m
+    locale = doc.locale
+
+    # Header band: the store, and what this is.
+    band = 28.0
+    c.setFillColorRGB(*INK)
+    c.rect(0, h - band, w, band, stroke=0, fill=1)
+    white = (1.0, 1.0, 1.0)
+    pen.text(m, h - band + 10, doc.store_name, 12, bold=True, max_width=inner * 0.6,
+             color=white)
+    pen.text(w - m, h - band + 10, label_word("return_label", locale), 10, bold=True,
+             align="right", max_width=inner * 0.38, color=white)
+
+    # From: the shopper, small.
+    y = h - band - 14
+    pen.text(m, y, label_word("from", locale).upper(), 6.5, bold=True, color=GREY)
+    y -= 10
+    pen.text(m, y, doc.ship_from.name or doc.customer_name, 8.5, bold=True, max_width=inner)
+    for line in _address_lines(doc.ship_from):
+        y -= 9.5
+        pen.text(m, y, line, 8, max_width=inner)
+
+    # Return to: the merchant's warehouse, large, boxed.
+    box_top = y - 9
+    box_height = 96.0
+    c.setLineWidth(2)
+    c.rect(m, box_top - box_height, inner, box_height, stroke=1, fill=0)
+    ty = box_top - 14
+    pen.text(m + 8, ty, label_word("return_to", locale).upper(), 7, bold=True, color=GREY)
+    ty -= 16
+    pen.text(m + 8, ty, doc.return_to.name, 13, bold=True, max_width=inner - 16)
+    for line in _address_lines(doc.return_to)[:4]:
+        ty -= 14
+        pen.text(m + 8, ty, line, 11, max_width=inner - 16)
+
+    # The RMA in large type, then its Code128.
+    y = box_top - box_height - 16
+    pen.text(m, y, label_word("rma", locale).upper(), 7, bold=True, color=GREY)
+    pen.text(w - m, y, f"{label_word('order', locale)} {doc.order_number}", 7.5,
+             align="right", max_width=inner * 0.6, color=GREY)
+    y -= 24
+    pen.text(w / 2, y, doc.rma, 24, bold=True, align="center", max_width=inner)
+    bar_height = 58.0
+    y -= 8 + bar_height
+    pen.code128(0.0, y, doc.rma, w, bar_height)
+
+    # Foot: the status page's QR code, and what it is for.
+    c.setLineWidth(0.75)
+    foot_top = y - 8
+    c.line(m, foot_top, w - m, foot_top)
+    qr_max = min(foot_top - m + 8, 96.0)
+    side = pen.qr(w - m - qr_max + 4, m - 4, doc.status_url, qr_max)
+    text_width = inner - side
+    ty = foot_top - 18
+    for part in pen.wrap(label_word("scan_to_track", locale), 9, text_width)[:2]:
+        pen.text(m, ty, part, 9, bold=True, max_width=text_width)
+        ty -= 12
+    ty -= 4
+    pen.text(m, ty, doc.customer_name, 8, max_width=text_width)
+    ty -= 11
+    pen.text(m, ty, f"{label_word('created', locale)} {format_date(doc.generated_on, locale)}", 7.5,
+             max_width=text_width, color=GREY)
+    pen.text(m, m, doc.store_name, 7.5, max_width=text_width, color=GREY)
+    c.restoreState()
+
+
+def _draw_label_on_sheet(pen: _Pen, doc: LabelDocument, width: float, height: float) -> None:
+    """The 4x6 label at its real size on an office sheet, with a dashed line to cut along."""
+    c = pen.canvas
+    top = 48.0
+    # On the dot grid from the left edge, so the barcode's bars stay whole dots wide.
+    ox = round((width - LABEL_WIDTH) / 2 / DOT) * DOT
+    oy = height - top - LABEL_HEIGHT
+    pen.text(width / 2, height - 30, label_word("cut_out", doc.locale), 10, align="center",
+             max_width=width - 72)
+    _draw_label(pen, doc, ox, oy)
+    c.saveState()
+    c.setDash(6, 4)
+    c.setLineWidth(0.75)
+    c.setStrokeColorRGB(*GREY)
+    c.rect(ox - 6, oy - 6, LABEL_WIDTH + 12, LABEL_HEIGHT + 12, stroke=1, fill=0)
+    c.restoreState()
+
+
+def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: float,
+                       *, thermal: bool) -> None:
+    """The packing slip: what is in the parcel and why, with the instructions to enclose it."""
+    c = pen.canvas
+    locale = doc.locale
+    m = 14.0 if thermal else 48.0
+    inner = width - 2 * m
+    scale = 1.0 if thermal else 1.3
+
+    def header() -> float:
+        y = height - m - 14 * scale
+        pen.text(m, y, doc.store_name, 11 * scale, bold=True, max_width=inner * 0.5)
+        pen.text(width - m, y, label_word("packing_slip", locale), 11 * scale, bold=True,
+                 align="right", max_width=inner * 0.48)
+        y -= 8 * scale
+        c.setLineWidth(1.5)
+        c.line(m, y, width - m, y)
+        return y
+
+    y = header()
+    # The instruction, boxed so that it is read first.
+    heading_size = 12 * scale
+    detail_size = 8 * scale
+    detail = pen.wrap(label_word("put_in_box_detail", locale), detail_size, inner - 16)
+    box_height = 14 + heading_size + 6 + len(detail) * detail_size * 1.3 + 4
+    y -= 10
+    c.setLineWidth(1.5)
+    c.rect(m, y - box_height, inner, box_height, stroke=1, fill=0)
+    ty = y - 8 - heading_size
+    pen.text(m + 8, ty, label_word("put_in_box", locale), heading_size, bold=True,
+             max_width=inner - 16)
+    ty -= 6
+    for part in detail:
+        ty -= detail_size * 1.3
+        pen.text(m + 8, ty, part, detail_size, max_width=inner - 16)
+    y -= box_height + 16 * scale
+
+    # Who and which return.
+    facts = (
+        (label_word("rma", locale), doc.rma),
+        (label_word("order", locale), doc.order_number),
+        (label_word("customer", locale), doc.customer_name),
+        (label_word("created", locale), format_date(doc.generated_on, locale)),
+    )
+    key_width = inner * 0.32
+    for key, value in facts:
+        pen.text(m, y, key, 8 * scale, color=GREY, max_width=key_width - 4)
+        pen.text(m + key_width, y, value, 9 * scale, bold=key == facts[0][0],
+                 max_width=inner - key_width)
+        y -= 12 * scale
+    bar_height = 26.0 * scale
+    y -= bar_height - 4
+    pen.code128(m, y, doc.rma, inner, bar_height, align="left")
+    y -= 16 * scale
+
+    # The lines: item (title, SKU), quantity, reason.
+    qty_x = m + inner * 0.58
+    reason_x = m + inner * 0.68
+    title_width = qty_x - m - 8
+    reason_width = width - m - reason_x
+
+    def table_head(y: float) -> float:
+        pen.text(m, y, label_word("item", locale), 8 * scale, bold=True, max_width=title_width)
+        pen.text(qty_x, y, label_word("quantity", locale), 8 * scale, bold=True,
+                 max_width=reason_x - qty_x - 4)
+        pen.text(reason_x, y, label_word("reason", locale), 8 * scale, bold=True,
+                 max_width=reason_width)
+        y -= 5
+        c.setLineWidth(0.75)
+        c.line(m, y, width - m, y)
+        return y - 11 * scale
+
+    y = table_head(y)
+    size = 8.5 * scale
+    for line in doc.lines:
+        title = pen.wrap(line.title, size, title_width)[:3] or [""]
+        reason = pen.wrap(line.reason, size, reason_width)[:3] or [""]
+        rows = max(len(title), len(reason)) + 1
+        needed = rows * size * 1.25 + 6
+        if y - needed < m:
+            c.showPage()
+            y = table_head(header() - 18)
+        pen.text(qty_x, y, str(line.quantity), size + 1, bold=True)
+        ty = y
+        for part in title:
+            pen.text(m, ty, part, size, max_width=title_width)
+            ty -= size * 1.25
+        pen.text(m, ty, line.sku, size - 1.5, color=GREY, max_width=title_width)
+        ry = y
+        for part in reason:
+            pen.text(reason_x, ry, part, size, max_width=reason_width)
+            ry -= size * 1.25
+        y -= needed
+        c.setLineWidth(0.25)
+        c.setStrokeColorRGB(*GREY)
+        c.line(m, y + size, width - m, y + size)
+        c.setStrokeColorRGB(*INK)
+    total = sum(line.quantity for line in doc.lines)
+    if y - 14 < m:
+        c.showPage()
+        y = header() - 18
+    y -= 4
+    pen.text(m, y, label_word("total_items", locale), 9 * scale, bold=True,
+             max_width=title_width)
+    pen.text(qty_x, y, str(total), 9.5 * scale, bold=True)

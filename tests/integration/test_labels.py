@@ -1,0 +1,176 @@
+"""Return labels as a carrier and a warehouse meet them: printed at 203 dpi, scanned, read."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+from pyzbar.pyzbar import decode
+
+from chalicelib.adapters.reportlab_labels import render_label
+from chalicelib.domain.order import Address
+from chalicelib.services.label_document import LabelDocument, LabelLine, LabelSize, reason_label
+
+REPO = Path(__file__).resolve().parents[2]
+WAREHOUSE = Address("Retour Demo Returns", "100 Warehouse Way", "Reno", "89501", "US",
+                    line2="Dock 4", region="NV")
+SHOPPERS = {
+    "ja": Address("山田 愛子", "神宮前1-2-3", "渋谷区", "150-0001", "JP", region="東京都"),
+    "zh-Hans": Address("王小明", "建国路88号", "北京市", "100022", "CN", region="北京"),
+    "ko": Address("김민지", "테헤란로 123", "강남구", "06134", "KR", region="서울특별시"),
+    "en": Address("Ada Lovelace", "12 High Street", "London", "SW1A 1AA", "GB"),
+}
+
+
+def a_label(locale: str = "ja", **overrides: object) -> LabelDocument:
+    """A Japanese shopper's label for two lines unless told otherwise."""
+    shopper = SHOPPERS[locale]
+    fields: dict[str, object] = {
+        "rma": "R-7K3M9QX2", "order_number": "1001", "store_name": "Retour Demo Store",
+        "return_to": WAREHOUSE, "ship_from": shopper, "customer_name": shopper.name,
+        "status_url": "http://127.0.0.1:8000/returns/R-7K3M9QX2?o=1001", "locale": locale,
+        "lines": (
+            LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_label("too_small", locale)),
+            LabelLine("リネンシャツ 白", "SHIRT-WHITE-L", 1, reason_label("damaged", locale)),
+        ),
+        "generated_on": date(2026, 11, 23),
+    }
+    fields.update(overrides)
+    return LabelDocument(**fields)  # type: ignore[arg-type]
+
+
+def rasterize(pdf: bytes, page: int = 1) -> Image.Image:
+    """Page `page` as a 203 dpi grey image, as a thermal printer prints it."""
+    assert shutil.which("pdftoppm"), "pdftoppm is missing: run sh devstack/debian-packages.sh"
+    png = subprocess.run(
+        ["pdftoppm", "-r", "203", "-gray", "-png", "-f", str(page), "-l", str(page), "-singlefile", "-"],
+        input=pdf, capture_output=True, check=True,
+    ).stdout
+    return Image.open(io.BytesIO(png))
+
+
+def text_of(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("size", ["4x6", "a4", "letter"])
+def test_the_barcode_reads_the_rma_and_the_qr_code_the_status_url(size: LabelSize) -> None:
+    document = a_label(rma="RMA-2611-8F4KQ2", status_url="https://returns.example/r/RMA-2611-8F4KQ2?o=1001&t=x")
+
+    found = decode(rasterize(render_label(document, size)))
+
+    codes = sorted((symbol.type, symbol.data.decode()) for symbol in found)
+    assert codes == [("CODE128", "RMA-2611-8F4KQ2"),
+                     ("QRCODE", "https://returns.example/r/RMA-2611-8F4KQ2?o=1001&t=x")]
+
+
+def test_the_qr_code_has_error_correction_m_or_better() -> None:
+    image = rasterize(render_label(a_label()))
+    symbol = next(s for s in decode(image) if s.type == "QRCODE")
+
+    # zbar does not report the level; the symbol's format information does.
+    assert _qr_error_correction(image.convert("L"), symbol.rect) in ("M", "Q", "H")
+
+
+def _qr_error_correction(image: Image.Image, rect: Any) -> str:
+    """The level in a QR symbol's format bits beside its top-left finder (ISO/IEC 18004 7.9)."""
+    def dark(x: float, y: float) -> bool:
+        return int(image.getpixel((int(x), int(y)))) < 128  # type: ignore[arg-type]
+
+    # zbar's box is a few pixels loose: find the finder's top-left corner, then its top edge,
+    # a dark run 7 modules long.
+    y0 = rect.top + 2
+    left = rect.left - 6
+    while not dark(left, y0):
+        left += 1
+    x_in = left + 2
+    top = rect.top - 6
+    while not dark(x_in, top):
+        top += 1
+    run = 0
+    while dark(left + run, top + 1):
+        run += 1
+    module = run / 7
+
+    def bit(row: int, col: int) -> int:
+        return int(dark(left + (col + 0.5) * module, top + (row + 0.5) * module))
+
+    # Format bits 14..0 run along row 8 (columns 0-5, 7, 8), then up column 8 (rows 7, 5-0).
+    cells = [(8, c) for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [(r, 8) for r in (7, 5, 4, 3, 2, 1, 0)]
+    word = 0
+    for row, col in cells:
+        word = word << 1 | bit(row, col)
+    level = (word ^ 0b101010000010010) >> 13
+    return {0b01: "L", 0b00: "M", 0b11: "Q", 0b10: "H"}[level]
+
+
+@pytest.mark.parametrize(("size", "width", "height"),
+                         [("4x6", 288, 432), ("a4", 595.28, 841.89), ("letter", 612, 792)])
+def test_pages_are_exactly_the_size_asked_for(size: LabelSize, width: float, height: float) -> None:
+    pages = PdfReader(io.BytesIO(render_label(a_label(), size))).pages
+
+    assert len(pages) >= 2  # the label, then the packing slip
+    for page in pages:
+        assert float(page.mediabox.width) == pytest.approx(width, abs=0.01)
+        assert float(page.mediabox.height) == pytest.approx(height, abs=0.01)
+
+
+@pytest.mark.parametrize("locale", ["ja", "zh-Hans", "ko"])
+def test_the_rma_and_the_shoppers_name_are_text_in_japanese_chinese_and_korean(locale: str) -> None:
+    label, slip = text_of(render_label(a_label(locale)))[:2]
+
+    name = SHOPPERS[locale].name
+    assert "R-7K3M9QX2" in label and name in label
+    assert "R-7K3M9QX2" in slip and name in slip
+    assert SHOPPERS[locale].line1 in label
+
+
+def test_the_packing_slip_says_put_this_page_in_the_box_in_the_orders_language() -> None:
+    assert "このページを箱に入れてください" in text_of(render_label(a_label("ja")))[1]
+    assert "请将此页放入箱内" in text_of(render_label(a_label("zh-Hans")))[1]
+    assert "이 페이지를 상자에 넣어 주세요" in text_of(render_label(a_label("ko")))[1]
+    assert "Put this page in the box" in text_of(render_label(a_label("en")))[1]
+
+
+def test_the_packing_slip_lists_each_line_with_quantity_and_reason() -> None:
+    slip = text_of(render_label(a_label("ja")))[1]
+
+    assert "Organic tee — navy, M" in slip and "TEE-NAVY-M" in slip and "サイズが小さい" in slip
+    assert "リネンシャツ 白" in slip and "破損している" in slip
+
+
+def test_a_name_with_markup_and_control_characters_is_drawn_as_plain_text() -> None:
+    name = "<b>Bob</b> &amp; <font size=40>Co</font>\x00\x1b[31m\u202e"
+    shopper = replace(SHOPPERS["en"], name=name)
+
+    label = text_of(render_label(a_label("en", ship_from=shopper, customer_name=name)))[0]
+
+    assert "<b>Bob</b> &amp; <font size=40>Co</font>[31m" in label
+    assert not any(ch in label for ch in "\x00\x1b\u202e")
+
+
+def test_a_long_packing_slip_continues_on_another_page() -> None:
+    lines = tuple(LabelLine(f"Item number {i}", f"SKU-{i}", 1, "Too small") for i in range(40))
+
+    pages = text_of(render_label(a_label("en", lines=lines)))
+
+    assert len(pages) > 2
+    assert all(f"SKU-{i}" in "".join(pages[1:]) for i in range(40))
+
+
+def test_importing_the_app_does_not_import_reportlab() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "import app, sys; print('reportlab' in sys.modules)"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout
+
+    assert out.strip() == "False"
