@@ -1,0 +1,198 @@
+"""A return (RMA): what the shopper sends back, what they get, its status and its timeline.
+
+The status moves only through the explicit methods below, each of which records who moved it
+and when as a new event; the repository saves every move with one conditional write on
+`version`, so of two concurrent actors exactly one wins.
+
+    pending_approval -> approved | rejected
+    approved -> received -> refunding -> refunded | credited
+    approved -> cancelled (by the shopper) | expired (not shipped in time)
+    refunding -> refund_failed (visible to the merchant, retryable)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Final
+
+from .errors import ConflictError, ValidationError
+from .order import Order
+from .quote import Quote, Selection
+
+PENDING_APPROVAL: Final = "pending_approval"
+APPROVED: Final = "approved"
+REJECTED: Final = "rejected"
+RECEIVED: Final = "received"
+REFUNDING: Final = "refunding"
+REFUNDED: Final = "refunded"
+CREDITED: Final = "credited"
+CANCELLED: Final = "cancelled"
+EXPIRED: Final = "expired"
+REFUND_FAILED: Final = "refund_failed"
+
+STATUSES: tuple[str, ...] = (
+    PENDING_APPROVAL, APPROVED, REJECTED, RECEIVED, REFUNDING, REFUNDED, CREDITED, CANCELLED,
+    EXPIRED, REFUND_FAILED,
+)
+# Units of a return in these statuses are back on the shelf: they may be returned again.
+RELEASED_STATUSES: tuple[str, ...] = (REJECTED, CANCELLED, EXPIRED)
+# Still waiting for the parcel (units reserved, not yet returned).
+OPEN_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED)
+# The parcel arrived: its units count as returned.
+RETURNED_STATUSES: tuple[str, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
+
+SHOPPER: Final = "shopper"
+# A lost race for the same units: the shopper's next look shows what is left.
+UNITS_TAKEN_MESSAGE: Final = (
+    "Some of these items were just included in another return. Look the order up again to see "
+    "what can still be returned."
+)
+
+# Crockford's base32: no I, L, O or U, so an RMA read aloud or typed from paper survives.
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_READS = {**{c: c for c in _CROCKFORD}, "O": "0", "I": "1", "L": "1"}
+RMA_BITS: Final = 40
+
+
+def rma_from_bits(bits: int) -> str:
+    """`R-XXXX-XXXX` for 40 random bits (the caller draws them; the domain does no I/O)."""
+    if type(bits) is not int or not 0 <= bits < 1 << RMA_BITS:
+        raise ValueError(f"an RMA takes a {RMA_BITS}-bit non-negative integer")
+    chars = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"R-{chars[:4]}-{chars[4:]}"
+
+
+def normalize_rma(text: str) -> str | None:
+    """The canonical RMA for what a person typed (any case, O for 0, I/L for 1), or None."""
+    compact = text.strip().upper().replace("-", "").replace(" ", "")
+    if len(compact) != 9 or not compact.startswith("R"):
+        return None
+    body = compact[1:]
+    if any(c not in _CROCKFORD_READS for c in body):
+        return None
+    chars = "".join(_CROCKFORD_READS[c] for c in body)
+    return f"R-{chars[:4]}-{chars[4:]}"
+
+
+class RmaTakenError(ConflictError):
+    """The drawn RMA already names a return (40 random bits: practically never); draw again."""
+
+    code = "rma_taken"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnLine:
+    """Units of one order line in a return, the shopper's reason and note."""
+
+    line_id: str
+    quantity: int
+    reason: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnEvent:
+    """One entry of a return's timeline: when, what kind, who, and a short detail."""
+
+    at: datetime
+    kind: str
+    actor: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    """A return and its audit trail; `version` counts its stored revisions (0: never stored)."""
+
+    rma: str
+    order_number: str
+    customer_email: str
+    locale: str
+    status: str
+    resolution: str
+    lines: tuple[ReturnLine, ...]
+    quote: Quote
+    policy_version: int
+    created_at: datetime
+    events: tuple[ReturnEvent, ...]
+    version: int = 0
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        rma: str,
+        order: Order,
+        selections: tuple[Selection, ...],
+        quote: Quote,
+        needs_approval: bool,
+        at: datetime,
+        actor: str = SHOPPER,
+    ) -> ReturnRequest:
+        """A new return: `approved` when every line is returnable, else `pending_approval`."""
+        if not selections:
+            raise ValidationError("choose at least one line to return", fields=("lines",))
+        if at.tzinfo is None:
+            raise ValidationError("a return's time must carry a time zone", fields=("at",))
+        status = PENDING_APPROVAL if needs_approval else APPROVED
+        return cls(
+            rma=rma,
+            order_number=order.number,
+            customer_email=order.customer_email,
+            locale=order.locale,
+            status=status,
+            resolution=quote.resolution,
+            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note) for s in selections),
+            quote=quote,
+            policy_version=quote.policy_version,
+            created_at=at,
+            events=(ReturnEvent(at=at, kind="requested", actor=actor, detail=status),),
+        )
+
+    @property
+    def status_changed_at(self) -> datetime:
+        """When the status last moved (the latest event that set it)."""
+        return self.events[-1].at if self.events else self.created_at
+
+    @property
+    def units(self) -> dict[str, int]:
+        """Units per order line id held by this return."""
+        return {line.line_id: line.quantity for line in self.lines}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def cancel(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
+        """The shopper changed their mind before shipping: approved -> cancelled."""
+        return self._move((APPROVED,), CANCELLED, at=at, actor=actor, kind="cancelled")
+
+    def approve(self, *, at: datetime, actor: str, note: str = "") -> ReturnRequest:
+        """The merchant accepts an exception: pending_approval -> approved."""
+        return self._move((PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind="approved", detail=note)
+
+    def reject(self, *, at: datetime, actor: str, note: str = "") -> ReturnRequest:
+        """The merchant refuses an exception: pending_approval -> rejected."""
+        return self._move((PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind="rejected", detail=note)
+
+    def _move(
+        self,
+        allowed_from: tuple[str, ...],
+        to: str,
+        *,
+        at: datetime,
+        actor: str,
+        kind: str,
+        detail: str = "",
+    ) -> ReturnRequest:
+        if self.status not in allowed_from:
+            raise ConflictError(
+                f"return {self.rma} is {self.status}; it can't become {to}",
+                code="invalid_transition",
+            )
+        event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail or to)
+        return replace(self, status=to, events=(*self.events, event))
+
+    def with_version(self, version: int) -> ReturnRequest:
+        return replace(self, version=version)
