@@ -7,14 +7,19 @@ from datetime import datetime
 from ..domain.eligibility import Verdict, judge_order
 from ..domain.order import Order
 from ..domain.policy import Policy
-from .ports import ReturnHistory
+from .ports import ReturnedUnits, ReturnHistory
 
 
 def judge_stored_order(
-    history: ReturnHistory, order: Order, policy: Policy, *, now: datetime
+    history: ReturnHistory, order: Order, policy: Policy, *, now: datetime,
+    units: ReturnedUnits | None = None,
 ) -> tuple[Verdict, ...]:
-    """A verdict for every line of `order` under `policy` at `now`, counting earlier returns."""
-    units = history.units_of_order(order.number)
+    """A verdict for every line of `order` under `policy` at `now`, counting earlier returns.
+
+    `units`: the order's returned units when the caller already read them (one read, not two).
+    """
+    if units is None:
+        units = history.units_of_order(order.number)
     return judge_order(
         order, policy, now=now,
         returned=dict(units.returned),

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..domain.order import Order
 from ..domain.policy import Policy
+from ..domain.return_request import ReturnRequest
 
 
 class Clock(Protocol):
@@ -94,4 +95,56 @@ class TokenSigner(Protocol):
 
     def verify(self, token: str, *, purpose: str, now: datetime) -> str:
         """The subject of a genuine, unexpired `token` for `purpose`; else AuthenticationError."""
+        ...
+
+
+class ReturnRepository(Protocol):
+    """Stored returns with their timelines; every write is conditional."""
+
+    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime) -> ReturnRequest:
+        """Store a new return, its first event and a reservation of its units, all or nothing.
+
+        `line_quantities` are the order's units per line id: no line may ever hold more
+        reserved units than that. Raises ConflictError (nothing written) when another return
+        reserved some of the units first, or when the RMA is taken.
+        """
+        ...
+
+    def get(self, rma: str) -> ReturnRequest | None:
+        """The return with this RMA and its whole timeline, or None."""
+        ...
+
+    def of_order(self, order_number: str) -> list[ReturnRequest]:
+        """Every return of one order, oldest first (without their timelines)."""
+        ...
+
+    def save(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        """Store a status move read at `request.version`, appending its last `new_events` events.
+
+        Raises StaleWriteError when the stored version is no longer that one.
+        """
+        ...
+
+
+class RandomBits(Protocol):
+    """Unguessable random numbers (the RMA's 40 bits)."""
+
+    def bits(self, count: int) -> int:
+        """A uniformly random integer of `count` bits."""
+        ...
+
+
+class RateCounter(Protocol):
+    """Fixed-window counters that expire by themselves."""
+
+    def hit(self, scope: str, key: str, *, window_start: datetime, window: timedelta) -> int:
+        """Count one more hit of `key` in the window starting at `window_start`; the new count."""
+        ...
+
+
+class ShopperNotifier(Protocol):
+    """Tells the shopper about their return (email), in the order's language."""
+
+    def return_requested(self, request: ReturnRequest, order: Order) -> None:
+        """The confirmation of a new return: RMA, quote, next steps, status page link."""
         ...

@@ -1,0 +1,376 @@
+"""Returns, their timelines and the units they reserve, in the single DynamoDB table.
+
+Keys and indexes: docs/data-model.md (return, return event, line reservation).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import ConflictError, StaleWriteError
+from ..domain.money import Money
+from ..domain.quote import Quote, QuoteLine
+from ..domain.return_request import (
+    RELEASED_STATUSES,
+    UNITS_TAKEN_MESSAGE,
+    ReturnEvent,
+    ReturnLine,
+    ReturnRequest,
+    RmaTakenError,
+)
+from ..services.ports import ReturnedUnits
+from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+
+log = logging.getLogger("retour.returns")
+
+# The two items written before the reservations in a create transaction (return, first event).
+_RETURN_ITEMS = 2
+
+
+def return_key(rma: str) -> dict[str, Any]:
+    return {"pk": {"S": f"RETURN#{rma}"}, "sk": {"S": "RETURN"}}
+
+
+def line_key(order_number: str, line_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": f"LINE#{line_id}"}}
+
+
+class DynamoDBReturnRepository:
+    """ReturnRepository on DynamoDB: a return, its events and its reservations in one transaction."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime) -> ReturnRequest:
+        stored = request.with_version(1)
+        for line in request.lines:
+            # The condition below cannot see a line's size when its item is new; refuse here.
+            if line.quantity > line_quantities.get(line.line_id, 0):
+                raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
+        actions: list[dict[str, Any]] = [
+            {"Put": {
+                "TableName": self._table,
+                "Item": to_item(return_record(stored, event_count=len(stored.events))),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }},
+            *({"Put": {
+                "TableName": self._table,
+                "Item": to_item(event_record(stored.rma, event, seq)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }} for seq, event in enumerate(stored.events[:1])),
+        ]
+        for line in request.lines:
+            quantity = line_quantities[line.line_id]
+            actions.append({"Update": {
+                "TableName": self._table,
+                "Key": line_key(request.order_number, line.line_id),
+                # ADD starts a missing counter at 0: the first return of a line creates its item.
+                "UpdateExpression": (
+                    "ADD reserved :n SET quantity = :q, entity = :entity, order_number = :order, "
+                    "line_id = :line, returned = if_not_exists(returned, :zero), updated_at = :now"
+                ),
+                # reserved + n <= quantity, written as reserved <= quantity - n (no arithmetic
+                # in conditions). Two requests for the same units: the second one fails here.
+                "ConditionExpression": "attribute_not_exists(pk) OR reserved <= :limit",
+                "ExpressionAttributeValues": {
+                    ":n": {"N": str(line.quantity)},
+                    ":q": {"N": str(quantity)},
+                    ":limit": {"N": str(quantity - line.quantity)},
+                    ":zero": {"N": "0"},
+                    ":entity": {"S": "line_reservation"},
+                    ":order": {"S": request.order_number},
+                    ":line": {"S": line.line_id},
+                    ":now": {"S": iso(now) or ""},
+                },
+            }})
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
+            failed = _failed_items(error)
+            if failed and max(failed) < _RETURN_ITEMS:
+                raise RmaTakenError(f"RMA {request.rma} is taken") from error
+            raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
+        return stored
+
+    def get(self, rma: str) -> ReturnRequest | None:
+        records = self._query({
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"RETURN#{rma}"}},
+            "ConsistentRead": True,
+        })
+        main = next((r for r in records if r["sk"] == "RETURN"), None)
+        if main is None:
+            return None
+        events = sorted((r for r in records if r["sk"].startswith("EVENT#")), key=lambda r: r["seq"])
+        return return_from_record(main, events)
+
+    def of_order(self, order_number: str) -> list[ReturnRequest]:
+        records = self._query({
+            "IndexName": "gsi3",
+            "KeyConditionExpression": "gsi3pk = :order AND begins_with(gsi3sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":order": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "RETURN#"},
+            },
+        })
+        return [return_from_record(record, []) for record in records]
+
+    def save(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        stored = request.with_version(request.version + 1)
+        first_new = len(request.events) - new_events
+        changed_at = iso(stored.status_changed_at) or ""
+        actions: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table,
+            "Key": return_key(request.rma),
+            "UpdateExpression": (
+                "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
+                "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
+            ),
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":status": {"S": stored.status},
+                ":gsi2pk": {"S": f"RETURNS#{stored.status}"},
+                ":gsi2sk": {"S": f"{changed_at}#{stored.rma}"},
+                ":changed": {"S": changed_at},
+                ":new": {"N": str(stored.version)},
+                ":expected": {"N": str(request.version)},
+                ":events": {"N": str(len(stored.events))},
+                ":now": {"S": iso(now) or ""},
+            },
+        }}]
+        actions.extend(
+            {"Put": {
+                "TableName": self._table,
+                "Item": to_item(event_record(stored.rma, event, seq)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }}
+            for seq, event in enumerate(stored.events) if seq >= first_new
+        )
+        if stored.status in RELEASED_STATUSES:
+            # Released units may be returned again: give them back to their lines.
+            actions.extend(
+                {"Update": {
+                    "TableName": self._table,
+                    "Key": line_key(stored.order_number, line.line_id),
+                    "UpdateExpression": "ADD reserved :minus",
+                    "ConditionExpression": "reserved >= :n",
+                    "ExpressionAttributeValues": {
+                        ":minus": {"N": str(-line.quantity)}, ":n": {"N": str(line.quantity)},
+                    },
+                }}
+                for line in stored.lines
+            )
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise StaleWriteError(
+                    f"return {request.rma} was changed by someone else; read it again"
+                ) from error
+            raise
+        return stored
+
+    def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        request = {"TableName": self._table, **request}
+        records: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            records.extend(from_item(item) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return records
+            request["ExclusiveStartKey"] = last
+
+
+class DynamoDBReturnHistory:
+    """ReturnHistory from the order's line reservations and the shopper's returns (gsi1)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def units_of_order(self, order_number: str) -> ReturnedUnits:
+        # The reservation items, not the returns: they are what a new return's transaction
+        # checks, and a strongly consistent read of them sees a return created a moment ago.
+        returned: dict[str, int] = {}
+        in_open: dict[str, int] = {}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "LINE#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                record = from_item(item)
+                done = int(record.get("returned", 0))
+                returned[record["line_id"]] = done
+                in_open[record["line_id"]] = max(int(record.get("reserved", 0)) - done, 0)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return ReturnedUnits(returned=returned, in_open_returns=in_open)
+
+    def customer_returns_90d(self, email: str, *, now: datetime) -> int:
+        since = iso(now - timedelta(days=90))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :customer AND gsi1sk BETWEEN :since AND :until",
+            "ExpressionAttributeValues": {
+                ":customer": {"S": f"CUSTOMER#{email_key(email)}"},
+                ":since": {"S": f"RETURN#{since}"},
+                ":until": {"S": "RETURN#~"},
+            },
+            "Select": "COUNT",
+        }
+        count = 0
+        while True:
+            response = self._client.query(**request)
+            count += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return count
+            request["ExclusiveStartKey"] = last
+
+
+def _failed_items(error: ClientError) -> list[int]:
+    """Indexes of the transaction's items whose condition failed (empty when unknown)."""
+    reasons = error.response.get("CancellationReasons") or []
+    return [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+
+
+def _money(money: Money) -> int:
+    return money.minor
+
+
+def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]:
+    """The return as the attributes of its item, index keys included."""
+    created = iso(request.created_at)
+    changed = iso(request.status_changed_at)
+    quote = request.quote
+    return {
+        "pk": f"RETURN#{request.rma}",
+        "sk": "RETURN",
+        "entity": "return",
+        "version": request.version,
+        # The shopper's returns (the 90-day abuse limit, admin search).
+        "gsi1pk": f"CUSTOMER#{email_key(request.customer_email)}",
+        "gsi1sk": f"RETURN#{created}#{request.rma}",
+        # Returns by status (pending approvals, admin lists, stuck refunds).
+        "gsi2pk": f"RETURNS#{request.status}",
+        "gsi2sk": f"{changed}#{request.rma}",
+        # The order's returns.
+        "gsi3pk": f"ORDER#{request.order_number}",
+        "gsi3sk": f"RETURN#{created}#{request.rma}",
+        "rma": request.rma,
+        "order_number": request.order_number,
+        "customer_email": request.customer_email,
+        "locale": request.locale,
+        "status": request.status,
+        "resolution": request.resolution,
+        "policy_version": request.policy_version,
+        "created_at": created,
+        "status_changed_at": changed,
+        "event_count": event_count,
+        "currency": quote.currency,
+        "lines": [
+            {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note}
+            for line in request.lines
+        ],
+        "quote": {
+            "resolution": quote.resolution,
+            "items": _money(quote.items), "tax": _money(quote.tax), "fees": _money(quote.fees),
+            "bonus": _money(quote.bonus), "total": _money(quote.total),
+            "restocking_fee": _money(quote.restocking_fee),
+            "return_shipping_fee": _money(quote.return_shipping_fee),
+            "policy_version": quote.policy_version,
+            "lines": [
+                {
+                    "line_id": q.line_id, "quantity": q.quantity, "reason": q.reason, "note": q.note,
+                    "items": _money(q.items), "tax": _money(q.tax), "fees": _money(q.fees),
+                    "bonus": _money(q.bonus), "total": _money(q.total), "fees_waived": q.fees_waived,
+                }
+                for q in quote.lines
+            ],
+        },
+    }
+
+
+def event_record(rma: str, event: ReturnEvent, seq: int) -> dict[str, Any]:
+    """One timeline entry; `seq` keeps two events of the same second in order."""
+    at = iso(event.at)
+    return {
+        "pk": f"RETURN#{rma}",
+        "sk": f"EVENT#{at}#{seq:04d}",
+        "entity": "return_event",
+        "seq": seq,
+        "at": at,
+        "kind": event.kind,
+        "actor": event.actor,
+        "detail": event.detail,
+    }
+
+
+def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) -> ReturnRequest:
+    """The ReturnRequest its item (and event items) hold."""
+    currency: str = record["currency"]
+    q = record["quote"]
+
+    def money(value: int) -> Money:
+        return Money(value, currency)
+
+    quote = Quote(
+        currency=currency,
+        resolution=q["resolution"],
+        lines=tuple(
+            QuoteLine(
+                line_id=line["line_id"], quantity=line["quantity"], reason=line["reason"],
+                note=line.get("note", ""), items=money(line["items"]), tax=money(line["tax"]),
+                fees=money(line["fees"]), bonus=money(line["bonus"]), total=money(line["total"]),
+                fees_waived=line.get("fees_waived", False),
+            )
+            for line in q["lines"]
+        ),
+        items=money(q["items"]), tax=money(q["tax"]), fees=money(q["fees"]),
+        bonus=money(q["bonus"]), total=money(q["total"]),
+        restocking_fee=money(q["restocking_fee"]),
+        return_shipping_fee=money(q["return_shipping_fee"]),
+        policy_version=q["policy_version"],
+    )
+    created_at = parse_iso(record["created_at"])
+    assert created_at is not None
+    timeline: list[ReturnEvent] = []
+    for event in events:
+        at = parse_iso(event["at"])
+        assert at is not None
+        timeline.append(ReturnEvent(at=at, kind=event["kind"], actor=event["actor"], detail=event.get("detail", "")))
+    return ReturnRequest(
+        rma=record["rma"],
+        order_number=record["order_number"],
+        customer_email=record["customer_email"],
+        locale=record["locale"],
+        status=record["status"],
+        resolution=record["resolution"],
+        lines=tuple(
+            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""))
+            for line in record["lines"]
+        ),
+        quote=quote,
+        policy_version=record["policy_version"],
+        created_at=created_at,
+        events=tuple(timeline),
+        version=record["version"],
+    )
