@@ -56,3 +56,13 @@ class StaleWriteError(ConflictError):
     """Someone else changed the aggregate since it was read; nothing was written."""
 
     code = "stale_write"
+
+
+class RateLimitedError(RetourError):
+    """Too many attempts in a short time; `retry_after` says in how many seconds to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

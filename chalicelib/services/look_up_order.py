@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from ..domain.eligibility import Verdict
+from ..domain.eligibility import Verdict, judge_order
 from ..domain.errors import NotFoundError
 from ..domain.order import Order, normalize_email
 from ..domain.policy import Policy
-from .judging import judge_stored_order
 from .ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, TokenSigner
 
 SHOPPER_PURPOSE = "shopper"
@@ -59,12 +58,21 @@ def look_up_order(deps: LookUpOrderDeps, order_number: str, email: str) -> Looku
     # Compare even when there is no order, so both wrong answers take about the same time.
     expected = order.customer_email.encode("utf-8") if order is not None else b"\x00"
     matches = hmac.compare_digest(presented, expected)
-    if order is None or not matches:
-        raise NotFoundError(ORDER_NOT_FOUND_MESSAGE, code="order_not_found")
+    # The same reads and signing on every path, so a wrong pair takes as long as a right one
+    # and the answer's timing tells nothing about which numbers or emails exist.
     now = deps.clock.now()
     policy = deps.policies.current()
-    verdicts = judge_stored_order(deps.return_history, order, policy, now=now)
-    token = deps.tokens.issue(order.number, purpose=SHOPPER_PURPOSE, now=now, ttl=SHOPPER_TOKEN_TTL)
+    number = order.number if order is not None else order_number.strip()
+    units = deps.return_history.units_of_order(number)
+    shopper = order.customer_email if order is not None else normalize_email(email)
+    returns_90d = deps.return_history.customer_returns_90d(shopper, now=now)
+    token = deps.tokens.issue(number, purpose=SHOPPER_PURPOSE, now=now, ttl=SHOPPER_TOKEN_TTL)
+    if order is None or not matches:
+        raise NotFoundError(ORDER_NOT_FOUND_MESSAGE, code="order_not_found")
+    verdicts = judge_order(
+        order, policy, now=now, returned=dict(units.returned),
+        in_open_returns=dict(units.in_open_returns), customer_returns_90d=returns_90d,
+    )
     return Lookup(token=token, order=order, verdicts=verdicts, policy=policy)
 
 

@@ -14,6 +14,7 @@ from ..domain.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     RetourError,
     ValidationError,
 )
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[RetourError], int], ...] = (
     (ForbiddenError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
+    (RateLimitedError, 429),
     (RetourError, 400),
 )
 
@@ -47,7 +49,11 @@ def json_error(status: int, code: str, message: str, fields: tuple[str, ...] = (
 
 
 def error_response(error: RetourError) -> Response:
-    return json_error(status_for(error), error.code, error.message, error.fields)
+    response = json_error(status_for(error), error.code, error.message, error.fields)
+    if isinstance(error, RateLimitedError):
+        # Well-behaved clients (and our own pages) wait this long before the next try.
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def translating_errors(view: Callable[..., Response]) -> Callable[..., Response]:

@@ -1,0 +1,50 @@
+"""Use case: slow down anyone guessing order numbers and emails (per client and per order)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from ..domain.errors import RateLimitedError
+from .ports import Clock, RateCounter
+
+LOOKUP_WINDOW = timedelta(minutes=15)
+RATE_LIMITED_MESSAGE = "Too many attempts. Please wait a few minutes and try again."
+
+
+class LimitLookupsDeps(Protocol):
+    """What the lookup limit needs."""
+
+    @property
+    def rate_counter(self) -> RateCounter: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def lookups_per_window(self) -> int: ...
+
+
+def window_start(now: datetime, window: timedelta = LOOKUP_WINDOW) -> datetime:
+    """The start of the fixed window `now` falls in (windows are aligned to the epoch)."""
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+def limit_lookups(deps: LimitLookupsDeps, *, client_address: str, order_number: str) -> None:
+    """Count one lookup for the client and for the order; RateLimitedError past the limit.
+
+    Both counters are always counted, so a client cannot spread guesses over many orders, and
+    many clients cannot share the guesses for one order.
+    """
+    now = deps.clock.now()
+    start = window_start(now)
+    counts = [
+        deps.rate_counter.hit("lookup-client", client_address.strip() or "unknown", window_start=start, window=LOOKUP_WINDOW),
+        deps.rate_counter.hit("lookup-order", order_number.strip(), window_start=start, window=LOOKUP_WINDOW),
+    ]
+    if max(counts) > deps.lookups_per_window:
+        retry_after = max(1, math.ceil((start + LOOKUP_WINDOW - now).total_seconds()))
+        raise RateLimitedError(RATE_LIMITED_MESSAGE, retry_after=retry_after)
