@@ -1,0 +1,183 @@
+"""Shopper emails through Amazon SES: Jinja2 templates, the `emails` gettext catalog, MIME.
+
+Templates are templates/emails/<name>.html and .txt; their words are msgids of the `emails`
+domain in chalicelib/locales. After changing a message, refresh and compile from the repo root:
+
+    pybabel extract -F chalicelib/locales/babel-emails.cfg --no-location --omit-header \
+        -o chalicelib/locales/emails.pot .
+    pybabel update -D emails -i chalicelib/locales/emails.pot -d chalicelib/locales
+    pybabel compile -D emails -d chalicelib/locales
+
+tests/unit/adapters/test_ses_mailer.py fails while a .mo file lags behind its .po file.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+from collections.abc import Callable
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..domain.locale import DEFAULT_LOCALE
+from ..domain.order import Order
+from ..domain.return_request import APPROVED, ReturnRequest
+from .babel_formatting import format_date, format_money
+
+log = logging.getLogger("retour.email")
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Beside app.py in the Lambda (vendor/templates link), the top-level folder in a checkout.
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+DOMAIN = "emails"
+CATALOG_DIRS = {"en": "en", "ja": "ja", "zh-Hans": "zh_Hans", "ko": "ko"}
+
+
+def _(message: str) -> str:
+    """Marks a Python-side message for extraction; translated at render time."""
+    return message
+
+
+SUBJECTS = {
+    "approved": _("Your return %(rma)s is approved"),
+    "pending_approval": _("We received your return request %(rma)s"),
+}
+RESOLUTION_NAMES = {
+    "refund": _("Refund to your original payment"),
+    "store_credit": _("Store credit"),
+}
+
+
+@cache
+def translations(locale: str) -> gettext.NullTranslations:
+    """The `emails` catalog of one of our languages (English text is the msgid)."""
+    folder = CATALOG_DIRS.get(locale, CATALOG_DIRS[DEFAULT_LOCALE])
+    return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[folder], fallback=True)
+
+
+@cache
+def environment(locale: str) -> jinja2.Environment:
+    """A Jinja2 environment speaking `locale` (one per language, so renders never share state)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "emails"),
+        # HTML parts are escaped (shopper notes and product titles are untrusted); text is not.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def confirmation_context(
+    request: ReturnRequest, order: Order, *, locale: str, public_base_url: str, store_name: str
+) -> dict[str, Any]:
+    """What the confirmation templates show, formatted for `locale`."""
+    quote = request.quote
+    titles = {line.id: line.title for line in order.lines}
+    gettext_ = translations(locale).gettext
+    return {
+        "lang": locale,
+        "store_name": store_name,
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "rma": request.rma,
+        "approved": request.status == APPROVED,
+        "requested_on": format_date(request.created_at.date(), locale),
+        "resolution": gettext_(RESOLUTION_NAMES.get(request.resolution, request.resolution)),
+        "store_credit": request.resolution == "store_credit",
+        "lines": [
+            {"title": titles.get(q.line_id, q.line_id), "quantity": q.quantity,
+             "total": format_money(q.total, locale)}
+            for q in quote.lines
+        ],
+        "items": format_money(quote.items, locale),
+        "tax": format_money(quote.tax, locale),
+        "fees": format_money(quote.fees, locale),
+        "has_fees": not quote.fees.is_zero(),
+        "bonus": format_money(quote.bonus, locale),
+        "has_bonus": not quote.bonus.is_zero(),
+        "total": format_money(quote.total, locale),
+        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+    }
+
+
+def render_confirmation(
+    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a new return's confirmation, in the order's language."""
+    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    context = confirmation_context(
+        request, order, locale=locale, public_base_url=public_base_url, store_name=store_name
+    )
+    env = environment(locale)
+    subject_id = SUBJECTS["approved" if request.status == APPROVED else "pending_approval"]
+    subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
+    text = env.get_template("return_requested.txt").render(context)
+    html = env.get_template("return_requested.html").render(context)
+    return subject, text, html
+
+
+def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
+    """A multipart/alternative message (plain text first, HTML preferred), UTF-8 throughout."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = Address(display_name=sender_name, addr_spec=sender)
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    message.set_content(text, charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message.as_bytes()
+
+
+class SESMailer:
+    """ShopperNotifier sending through SES (SendRawEmail: one message with both parts)."""
+
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        *,
+        sender: str,
+        public_base_url: str,
+        store_name: str,
+        configuration_set: str | None = None,
+    ) -> None:
+        self._client_factory = client
+        self._client: Any = None
+        self._sender = sender
+        self._public_base_url = public_base_url
+        self._store_name = store_name
+        self._configuration_set = configuration_set
+
+    def return_requested(self, request: ReturnRequest, order: Order) -> None:
+        subject, text, html = render_confirmation(
+            request, order, public_base_url=self._public_base_url, store_name=self._store_name
+        )
+        self._send(order.email.strip(), subject, text, html, rma=request.rma)
+
+    def _send(self, to: str, subject: str, text: str, html: str, *, rma: str) -> None:
+        raw = mime_message(
+            sender=self._sender, sender_name=self._store_name, to=to, subject=subject,
+            text=text, html=html,
+        )
+        # No Destinations: SES then sends to the message's own To, so the two cannot disagree.
+        options: dict[str, Any] = {"Source": self._sender, "RawMessage": {"Data": raw}}
+        if self._configuration_set:
+            options["ConfigurationSetName"] = self._configuration_set
+        if self._client is None:
+            self._client = self._client_factory()
+        try:
+            self._client.send_raw_email(**options)
+        except (ClientError, BotoCoreError):
+            # The return is stored and its status page works; a lost email must not turn
+            # into an error that makes the shopper request the same return again.
+            log.exception("could not email the shopper about return %s", rma)
