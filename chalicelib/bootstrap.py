@@ -8,11 +8,24 @@ from typing import Any
 
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
-from .adapters.no_returns_yet import NoReturnsYetHistory
+from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
+from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
 from .adapters.secrets_manager import SecretsManagerSecrets
+from .adapters.ses_mailer import SESMailer
 from .adapters.signed_tokens import SignedTokens
 from .adapters.system_clock import SystemClock
-from .services.ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, TokenSigner
+from .adapters.system_random import SystemRandomBits
+from .services.ports import (
+    Clock,
+    OrderRepository,
+    PolicyRepository,
+    RandomBits,
+    RateCounter,
+    ReturnHistory,
+    ReturnRepository,
+    ShopperNotifier,
+    TokenSigner,
+)
 from .settings import Settings
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
@@ -27,13 +40,43 @@ class Deps:
     settings: Settings
     orders: OrderRepository
     policies: PolicyRepository
-    # Until returns exist (issue 5) nothing has been returned: NoReturnsYetHistory.
     return_history: ReturnHistory
     clock: Clock
     secrets: SecretsManagerSecrets | None = None
     _admin_api_key: str | None = field(default=None, repr=False)
     _signing_key: str | None = field(default=None, repr=False)
     _tokens: TokenSigner | None = field(default=None, repr=False)
+    # Returns (issue 5); optional here only so that narrower Deps in tests stay short.
+    _returns: ReturnRepository | None = field(default=None, repr=False)
+    _rate_counter: RateCounter | None = field(default=None, repr=False)
+    _notifier: ShopperNotifier | None = field(default=None, repr=False)
+    random: RandomBits = field(default_factory=SystemRandomBits)
+
+    @property
+    def returns(self) -> ReturnRepository:
+        """Stored returns; a Deps without them cannot take returns."""
+        if self._returns is None:
+            raise RuntimeError("no return repository is wired")
+        return self._returns
+
+    @property
+    def rate_counter(self) -> RateCounter:
+        """The lookup counters."""
+        if self._rate_counter is None:
+            raise RuntimeError("no rate counter is wired")
+        return self._rate_counter
+
+    @property
+    def lookups_per_window(self) -> int:
+        """Lookups allowed per client and per order in each window (settings)."""
+        return self.settings.lookups_per_window
+
+    @property
+    def notifier(self) -> ShopperNotifier:
+        """Emails to the shopper."""
+        if self._notifier is None:
+            raise RuntimeError("no shopper notifier is wired")
+        return self._notifier
 
     @property
     def tokens(self) -> TokenSigner:
@@ -83,9 +126,15 @@ def build_deps(settings: Settings) -> Deps:
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
         policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
-        return_history=NoReturnsYetHistory(),
+        return_history=DynamoDBReturnHistory(dynamodb, settings.table_name),
         clock=SystemClock(),
         secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
+        _returns=DynamoDBReturnRepository(dynamodb, settings.table_name),
+        _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
+        _notifier=SESMailer(
+            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
+            public_base_url=settings.public_base_url, store_name=settings.store_name,
+        ),
     )
 
 

@@ -39,6 +39,10 @@ class Settings:
     store_accent_color: str
     store_logo_url: str | None
     log_level: str
+    # The From of shopper emails; it must be an SES-verified address or domain.
+    mail_from: str = "returns@retour.local"
+    # Shopper lookups allowed per client address and per order number in 15 minutes.
+    lookups_per_window: int = 10
 
     @property
     def is_local(self) -> bool:
@@ -83,4 +87,9 @@ class Settings:
             store_accent_color=env.get("RETOUR_STORE_ACCENT_COLOR", "#1f5f8b"),
             store_logo_url=env.get("RETOUR_STORE_LOGO_URL") or None,
             log_level=env.get("RETOUR_LOG_LEVEL", "INFO"),
+            mail_from=env.get("RETOUR_MAIL_FROM") or (
+                "returns@retour.local" if is_local
+                else f"returns@{env.get('RETOUR_SENDER_DOMAIN') or 'retour.invalid'}"
+            ),
+            lookups_per_window=int(env.get("RETOUR_LOOKUP_LIMIT", "10")),
         )

@@ -1,25 +1,83 @@
-"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): the lookup that starts every return."""
+"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): lookup, request a return, read it back."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
-from ..services.look_up_order import look_up_order
+from ..domain.errors import AuthenticationError, ForbiddenError
+from ..services.limit_lookups import limit_lookups
+from ..services.look_up_order import look_up_order, shopper_order_number
+from ..services.read_return import read_return
+from ..services.request_return import request_return
 from .errors import route
 from .schemas.base import parse, parse_json
 from .schemas.lookup import LookupIn, lookup_to_json
+from .schemas.returns import ReturnIn, return_to_json
 
 shopper_api = Blueprint(__name__)
+
+
+
+def private_json(**extra: str) -> dict[str, str | list[str]]:
+    """JSON headers for the shopper alone: tokens and orders must never sit in a shared cache."""
+    return {"Content-Type": "application/json", "Cache-Control": "no-store", **extra}
+
+
+def client_address(context: Mapping[str, Any] | None) -> str:
+    """The caller's address as API Gateway saw it (never a header the caller could forge)."""
+    identity = (context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The shopper token of `Authorization: Bearer <token>`; AuthenticationError without one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "a shopper token is required (Authorization: Bearer <token> from /api/v1/lookup)",
+            code="token_required",
+        )
+    return token.strip()
 
 
 @route(shopper_api, "/api/v1/lookup", methods=["POST"])
 def post_lookup() -> Response:
     """The order for a matching number and email, a verdict on every line, and a shopper token."""
-    request = parse(LookupIn, parse_json(shopper_api.current_request.raw_body))
-    found = look_up_order(get_deps(), request.order_number, request.email)
-    return Response(
-        body=lookup_to_json(found),
-        # The token and the order are the shopper's alone: no shared cache may keep them.
-        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+    request = shopper_api.current_request
+    lookup = parse(LookupIn, parse_json(request.raw_body))
+    deps = get_deps()
+    limit_lookups(deps, client_address=client_address(request.context), order_number=lookup.order_number)
+    found = look_up_order(deps, lookup.order_number, lookup.email)
+    return Response(body=lookup_to_json(found), headers=private_json())
+
+
+@route(shopper_api, "/api/v1/returns", methods=["POST"])
+def post_return() -> Response:
+    """Request a return of the token's order: 201 with the RMA, status and amounts."""
+    request = shopper_api.current_request
+    deps = get_deps()
+    order_number = shopper_order_number(deps, bearer_token(request.headers))
+    body = parse(ReturnIn, parse_json(request.raw_body))
+    if body.order_number.strip() != order_number:
+        raise ForbiddenError("this token is for another order; look that order up first", code="wrong_order")
+    created = request_return(
+        deps, order_number=order_number, selections=body.selections(), resolution=body.resolution
     )
+    return Response(
+        body=return_to_json(created, with_events=False), status_code=201,
+        headers=private_json(Location=f"/api/v1/returns/{created.rma}"),
+    )
+
+
+@route(shopper_api, "/api/v1/returns/{rma}", methods=["GET"])
+def get_return(rma: str) -> Response:
+    """The return with its timeline, for the holder of a token of its order."""
+    request = shopper_api.current_request
+    deps = get_deps()
+    order_number = shopper_order_number(deps, bearer_token(request.headers))
+    found = read_return(deps, rma, order_number=order_number)
+    return Response(body=return_to_json(found, with_events=True), headers=private_json())

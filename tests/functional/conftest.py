@@ -11,6 +11,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
+from chalicelib.settings import Settings
+from devstack.ses import ensure_ses_identity
 from devstack.tables import ensure_table
 
 ADMIN = {"Authorization": "Bearer local-admin-key", "Content-Type": "application/json"}
@@ -32,6 +34,12 @@ def local_table(aws_endpoint: str) -> Any:
     if LOCAL_TABLE in dynamodb.list_tables()["TableNames"]:
         dynamodb.delete_table(TableName=LOCAL_TABLE)
     ensure_table(dynamodb, LOCAL_TABLE)
+    # Views that email the shopper send from the stage's address, which SES must know.
+    ses = boto3.client(
+        "ses", endpoint_url=aws_endpoint, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+    ensure_ses_identity(ses, Settings.from_env({}).mail_from)
     return dynamodb
 
 
@@ -39,13 +47,21 @@ def local_table(aws_endpoint: str) -> Any:
 def client(aws_endpoint: str, local_table: Any) -> Iterator[Client]:
     """A test client on the local stage, against the module's fresh table."""
     previous = os.environ.get("RETOUR_AWS_ENDPOINT_URL")
+    previous_limit = os.environ.get("RETOUR_LOOKUP_LIMIT")
     os.environ["RETOUR_AWS_ENDPOINT_URL"] = aws_endpoint
+    # Every test client calls from 127.0.0.1: the lookup limit has its own tests
+    # (test_lookup_rate_limit.py); the other modules look orders up as often as they need.
+    os.environ.setdefault("RETOUR_LOOKUP_LIMIT", "100000")
     get_deps.cache_clear()
     from app import app
 
     with Client(app, stage_name="local") as test_client:
         yield test_client
     get_deps.cache_clear()
+    if previous_limit is None:
+        os.environ.pop("RETOUR_LOOKUP_LIMIT", None)
+    else:
+        os.environ["RETOUR_LOOKUP_LIMIT"] = previous_limit
     if previous is None:
         os.environ.pop("RETOUR_AWS_ENDPOINT_URL", None)
     else:

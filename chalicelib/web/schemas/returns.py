@@ -1,0 +1,81 @@
+"""A shopper's return request in, and a return (with its timeline) out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from ...domain.quote import Selection
+from ...domain.return_request import ReturnRequest
+
+
+class ReturnLineIn(BaseModel):
+    """One chosen line: how many units, the reason code, and a note when the reason asks for one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_id: Annotated[str, Field(min_length=1, max_length=64)]
+    # Strict: "2" or 2.0 is a client bug, not two units.
+    quantity: StrictInt
+    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+    def to_domain(self) -> Selection:
+        return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note)
+
+
+class ReturnIn(BaseModel):
+    """`POST /api/v1/returns`: the order, the chosen lines and the resolution."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_number: Annotated[str, Field(min_length=1, max_length=64)]
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=100)]
+    # Any text: the store's policy says which resolutions it offers, with a clear message.
+    resolution: Annotated[str, Field(min_length=1, max_length=32)]
+
+    def selections(self) -> tuple[Selection, ...]:
+        return tuple(line.to_domain() for line in self.lines)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def return_to_json(request: ReturnRequest, *, with_events: bool) -> dict[str, Any]:
+    """The return as the API shows it: amounts in minor units; `events` when asked for."""
+    quote = request.quote
+    amounts = {q.line_id: q for q in quote.lines}
+    body: dict[str, Any] = {
+        "rma": request.rma,
+        "order_number": request.order_number,
+        "status": request.status,
+        "resolution": request.resolution,
+        "created_at": _timestamp(request.created_at),
+        "policy_version": request.policy_version,
+        "lines": [
+            {
+                "line_id": line.line_id,
+                "quantity": line.quantity,
+                "reason": line.reason,
+                "note": line.note,
+                "amounts": {
+                    "items": amounts[line.line_id].items.minor,
+                    "tax": amounts[line.line_id].tax.minor,
+                    "fees": amounts[line.line_id].fees.minor,
+                    "bonus": amounts[line.line_id].bonus.minor,
+                    "total": amounts[line.line_id].total.minor,
+                },
+            }
+            for line in request.lines
+        ],
+        "amounts": quote.amounts(),
+    }
+    if with_events:
+        body["events"] = [
+            {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail}
+            for event in request.events
+        ]
+    return body
