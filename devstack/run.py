@@ -21,6 +21,7 @@ from chalicelib.settings import Settings
 
 from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_free, start_process, start_server
 from .seed import SeededOrder, seed_demo_store
+from .ses import ensure_ses_identity
 from .tables import ensure_table
 
 STAGE = "local"
@@ -136,6 +137,8 @@ def run(environ: Mapping[str, str]) -> int:
         children.append(start_server("devstack.aws_server", chosen["RETOUR_AWS_PORT"], env=env))
         children.append(start_server("devstack.stripe_server", chosen["RETOUR_STRIPE_PORT"], env=env))
         created = ensure_table(aws_client(settings, "dynamodb"), settings.table_name)
+        # Shopper emails leave from this address; the local SES, like SES, needs it verified.
+        ensure_ses_identity(aws_client(settings, "ses"), settings.mail_from)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "
