@@ -8,7 +8,7 @@ import sys
 import time
 
 # Each module has measure() -> [(what, figure, goal)]; a failing one is reported, not fatal.
-MODULES = ("bench.cold_start", "bench.order_import", "bench.judging", "bench.package")
+MODULES = ("bench.cold_start", "bench.order_import", "bench.judging", "bench.labels", "bench.package")
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..domain.order import Address
@@ -49,6 +49,9 @@ GREY = (0.35, 0.35, 0.35)
 # 15% of a smudged or creased symbol.
 QR_MASK = 2
 QR_ERROR_CORRECTION = "M"
+
+# A label's date, as its shopper writes it; the same few days recur all day.
+_format_day = lru_cache(maxsize=64)(format_date)
 
 # Countries whose addresses read from the largest unit to the smallest (postcode first).
 BIG_ENDIAN_ADDRESS = {"JP", "CN", "KR", "TW"}
@@ -368,7 +371,7 @@ def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
     ty -= 4
     pen.text(m, ty, doc.customer_name, 8, max_width=text_width)
     ty -= 11
-    pen.text(m, ty, f"{label_word('created', locale)} {format_date(doc.generated_on, locale)}", 7.5,
+    pen.text(m, ty, f"{label_word('created', locale)} {_format_day(doc.generated_on, locale)}", 7.5,
              max_width=text_width, color=GREY)
     pen.text(m, m, doc.store_name, 7.5, max_width=text_width, color=GREY)
     c.restoreState()
@@ -434,7 +437,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         (label_word("rma", locale), doc.rma),
         (label_word("order", locale), doc.order_number),
         (label_word("customer", locale), doc.customer_name),
-        (label_word("created", locale), format_date(doc.generated_on, locale)),
+        (label_word("created", locale), _format_day(doc.generated_on, locale)),
     )
     key_width = inner * 0.32
     for key, value in facts:

@@ -1,0 +1,46 @@
+"""Return label render time and PDF size per size: what a shopper waits for on a first download."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+
+from chalicelib.adapters.reportlab_labels import render_label
+from chalicelib.domain.order import Address
+from chalicelib.services.label_document import LABEL_SIZES, LabelDocument, LabelLine, reason_label
+
+# A Japanese shopper returning three lines: CJK text on both pages, both codes on the label.
+DOCUMENT = LabelDocument(
+    rma="R-20261123-7K3M9Q", order_number="1001", store_name="Retour Demo Store",
+    return_to=Address("Retour Demo Returns", "100 Warehouse Way", "Reno", "89501", "US",
+                      line2="Dock 4", region="NV"),
+    ship_from=Address("山田 愛子", "神宮前1-2-3 グリーンハイツ201", "渋谷区", "150-0001", "JP",
+                      region="東京都"),
+    customer_name="山田 愛子",
+    status_url="https://returns.example.com/returns/R-20261123-7K3M9Q?order=1001",
+    locale="ja",
+    lines=(
+        LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_label("too_small", "ja")),
+        LabelLine("リネンシャツ 白 L", "SHIRT-WHITE-L", 1, reason_label("damaged", "ja")),
+        LabelLine("ウールソックス 3足セット", "SOCKS-WOOL-3", 1, reason_label("changed_mind", "ja")),
+    ),
+    generated_on=date(2026, 11, 23),
+)
+RUNS = 200
+
+
+def measure() -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for size in LABEL_SIZES:
+        pdf = render_label(DOCUMENT, size)  # warm: fonts registered, modules imported
+        times = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            render_label(DOCUMENT, size)
+            times.append(time.perf_counter() - started)
+        goal_ms, goal_kb = ("< 5 ms", "< 60 KB") if size == "4x6" else ("-", "-")
+        rows.append((f"label {size} (both codes, CJK), median of {RUNS}",
+                     f"{statistics.median(times) * 1000:.2f} ms", goal_ms))
+        rows.append((f"label {size} PDF size", f"{len(pdf) / 1024:.1f} KB", goal_kb))
+    return rows
