@@ -43,6 +43,14 @@ class Settings:
     mail_from: str = "returns@retour.local"
     # Shopper lookups allowed per client address and per order number in 15 minutes.
     lookups_per_window: int = 10
+    # The merchant's warehouse: the "return to" address on every label (RETOUR_WAREHOUSE_*).
+    warehouse_name: str = "Retour Demo Returns"
+    warehouse_line1: str = "100 Warehouse Way"
+    warehouse_line2: str = "Dock 4"
+    warehouse_city: str = "Reno"
+    warehouse_region: str = "NV"
+    warehouse_postal_code: str = "89501"
+    warehouse_country: str = "US"
 
     @property
     def is_local(self) -> bool:
@@ -76,7 +84,10 @@ class Settings:
             stripe_api_key=env.get("RETOUR_STRIPE_API_KEY") if is_local else None,
             stripe_api_key_secret=env.get("RETOUR_STRIPE_API_KEY_SECRET"),
             stripe_webhook_secret_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET_SECRET"),
-            label_bucket=env.get("RETOUR_LABEL_BUCKET") or None,
+            # The local stack creates this bucket on its S3 (devstack/s3.py).
+            label_bucket=env.get("RETOUR_LABEL_BUCKET") or (
+                "retour-local-labels" if is_local else None
+            ),
             sender_domain=env.get("RETOUR_SENDER_DOMAIN") or None,
             ses_configuration_set=env.get("RETOUR_SES_CONFIGURATION_SET") or None,
             refund_queue_url=env.get("RETOUR_REFUND_QUEUE_URL") or None,
@@ -92,4 +103,11 @@ class Settings:
                 else f"returns@{env.get('RETOUR_SENDER_DOMAIN') or 'retour.invalid'}"
             ),
             lookups_per_window=int(env.get("RETOUR_LOOKUP_LIMIT", "10")),
+            **{
+                name: env[f"RETOUR_{name.upper()}"]
+                for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",
+                             "warehouse_city", "warehouse_region", "warehouse_postal_code",
+                             "warehouse_country")
+                if f"RETOUR_{name.upper()}" in env
+            },
         )
