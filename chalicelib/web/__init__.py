@@ -12,9 +12,11 @@ def register(app: Chalice) -> None:
     from .middleware import install_middleware
     from .pages import pages
     from .shopper_api import shopper_api
+    from .shopper_pages import shopper_pages
 
     install_middleware(app)
     app.register_blueprint(pages)
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
     app.register_blueprint(shopper_api)
+    app.register_blueprint(shopper_pages)
