@@ -1,4 +1,6 @@
-"""Shopper pages, server-rendered."""
+"""Static assets of the shopper pages: our stylesheet and the store's accent colour.
+
+The pages themselves are in shopper_pages.py."""
 
 from __future__ import annotations
 
@@ -8,22 +10,12 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from .errors import json_error, route
-from .rendering import asset, render
+from .rendering import asset
 
 pages = Blueprint(__name__)
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_HTML: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8"}
-_CONTENT_TYPES = {"css": "text/css; charset=utf-8", "svg": "image/svg+xml"}
-
-
-@route(pages, "/", methods=["GET"])
-def home() -> Response:
-    """The store's returns page."""
-    settings = get_deps().settings
-    body = render("pages/home.html", store_name=settings.store_name,
-                  accent_color=settings.store_accent_color, logo_url=settings.store_logo_url)
-    return Response(body=body, headers=_HTML)
+_CONTENT_TYPES = {"css": "text/css; charset=utf-8", "svg": "image/svg+xml", "js": "text/javascript; charset=utf-8"}
 
 
 @route(pages, "/assets/theme.css", methods=["GET"])

@@ -1,0 +1,160 @@
+"""The shopper's page session: a signed cookie bound to one order, no account, 30 minutes.
+
+The cookie is a token of the shared TokenSigner with its own purpose, so a bearer token of the
+JSON API can never pass for a page session or the other way round. Its subject is compact JSON:
+
+    {"n": nonce, "o": order number or "", "l": order locale, "d": draft or absent}
+
+A session with no order exists from the first visit, so the lookup form itself carries a CSRF
+token. A successful lookup starts a new session (a new nonce), so a session id planted before
+the lookup is worth nothing after it. The draft (chosen lines and resolution) rides in the signed
+cookie between the steps and is validated again by the use case on every step.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from ..domain.errors import AuthenticationError
+from ..domain.quote import Selection
+from ..services.ports import TokenSigner
+
+SESSION_COOKIE = "retour_session"
+LANG_COOKIE = "retour_lang"
+SESSION_PURPOSE = "page_session"
+CSRF_PURPOSE = "page_csrf"
+SESSION_TTL = timedelta(minutes=30)
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+# Browsers drop cookies above ~4 KB; a draft whose notes would overflow one is refused.
+MAX_COOKIE_BYTES = 3900
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The return being put together: the chosen lines and, once picked, the resolution."""
+
+    selections: tuple[Selection, ...] = ()
+    resolution: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"s": [[s.line_id, s.quantity, s.reason, s.note] for s in self.selections],
+                "r": self.resolution}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Draft:
+        if not isinstance(data, dict):
+            return cls()
+        selections: list[Selection] = []
+        for item in data.get("s", []):
+            if (isinstance(item, list) and len(item) == 4 and isinstance(item[0], str)
+                    and type(item[1]) is int and isinstance(item[2], str) and isinstance(item[3], str)):
+                selections.append(Selection(item[0], item[1], item[2], item[3]))
+        resolution = data.get("r", "")
+        return cls(tuple(selections), resolution if isinstance(resolution, str) else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Who this browser is to us: a nonce, and the one order it proved it may see."""
+
+    nonce: str
+    order_number: str = ""
+    order_locale: str = ""
+    draft: Draft = field(default_factory=Draft)
+    # Set when the cookie was fresh this request (so the response must send it).
+    issued: bool = False
+
+    @property
+    def has_order(self) -> bool:
+        return bool(self.order_number)
+
+    def with_draft(self, draft: Draft) -> Session:
+        return replace(self, draft=draft, issued=True)
+
+
+def new_session(order_number: str = "", order_locale: str = "") -> Session:
+    """A session with a fresh random nonce (anonymous, or bound to the order just looked up)."""
+    return Session(secrets.token_urlsafe(18), order_number, order_locale, Draft(), issued=True)
+
+
+def read_session(tokens: TokenSigner, cookie_header: str | None, *, now: datetime) -> Session:
+    """The session in the request's cookie; AuthenticationError when it is forged or expired.
+
+    No cookie at all is not an error: the answer is a new anonymous session.
+    """
+    value = cookie_value(cookie_header, SESSION_COOKIE)
+    if not value:
+        return new_session()
+    subject = tokens.verify(value, purpose=SESSION_PURPOSE, now=now)
+    try:
+        claims = json.loads(subject)
+        nonce, order, locale = claims["n"], claims["o"], claims.get("l", "")
+    except (ValueError, KeyError, TypeError) as error:
+        raise AuthenticationError("the session is not valid", code="invalid_session") from error
+    if not isinstance(nonce, str) or not isinstance(order, str) or not isinstance(locale, str) or not nonce:
+        raise AuthenticationError("the session is not valid", code="invalid_session")
+    return Session(nonce, order, locale, Draft.from_json(claims.get("d")))
+
+
+def session_token(tokens: TokenSigner, session: Session, *, now: datetime) -> str:
+    """The signed cookie value for `session`, valid for 30 minutes from `now`."""
+    claims: dict[str, Any] = {"n": session.nonce, "o": session.order_number, "l": session.order_locale}
+    if session.draft.selections or session.draft.resolution:
+        claims["d"] = session.draft.to_json()
+    subject = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
+    return tokens.issue(subject, purpose=SESSION_PURPOSE, now=now, ttl=SESSION_TTL)
+
+
+def session_cookie(value: str, *, secure: bool) -> str:
+    """Set-Cookie for the session: HttpOnly, SameSite=Lax, Secure except on the local stage."""
+    flags = f"; Path=/; Max-Age={int(SESSION_TTL.total_seconds())}; HttpOnly; SameSite=Lax"
+    return f"{SESSION_COOKIE}={value}{flags}{'; Secure' if secure else ''}"
+
+
+def cleared_session_cookie(*, secure: bool) -> str:
+    return f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{'; Secure' if secure else ''}"
+
+
+def lang_cookie(lang: str, *, secure: bool) -> str:
+    """Set-Cookie remembering the language the shopper picked with ?lang=."""
+    flags = f"; Path=/; Max-Age={LANG_COOKIE_SECONDS}; HttpOnly; SameSite=Lax"
+    return f"{LANG_COOKIE}={lang}{flags}{'; Secure' if secure else ''}"
+
+
+def fits_in_a_cookie(tokens: TokenSigner, session: Session, *, now: datetime) -> bool:
+    return len(session_token(tokens, session, now=now)) + 120 <= MAX_COOKIE_BYTES
+
+
+def cookie_value(cookie_header: str | None, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header, or None."""
+    if not cookie_header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def csrf_token(tokens: TokenSigner, session: Session, *, now: datetime) -> str:
+    """The token every POST form of this session carries: the session's nonce, signed."""
+    return tokens.issue(session.nonce, purpose=CSRF_PURPOSE, now=now, ttl=SESSION_TTL)
+
+
+def csrf_is_valid(tokens: TokenSigner, session: Session, presented: str | None, *, now: datetime) -> bool:
+    """True when `presented` was issued for this very session (compared in constant time)."""
+    if not presented:
+        return False
+    try:
+        nonce = tokens.verify(presented, purpose=CSRF_PURPOSE, now=now)
+    except AuthenticationError:
+        return False
+    return hmac.compare_digest(nonce.encode("utf-8"), session.nonce.encode("utf-8"))
