@@ -11,8 +11,14 @@ STAGE ?= dev
 
 .PHONY: run test bench package deploy setup lint clean
 
+# axe-core, the accessibility engine the browser tests inject into each page (from npm, pinned).
+AXE_CORE := .cache/npm/node_modules/axe-core/axe.min.js
+AXE_CORE_VERSION := 4.14.1
+
 setup: $(STAMP)
 	@sh devstack/debian-packages.sh
+	@test -f $(AXE_CORE) && grep -q '"version": "$(AXE_CORE_VERSION)"' .cache/npm/node_modules/axe-core/package.json \
+	  || npm install --prefix .cache/npm --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Retour needs Python 3.11 (the Lambda runtime)"'

@@ -7,6 +7,9 @@ poppler-utils  # pdftoppm: the label tests rasterize each PDF at a thermal print
 libzbar0       # zbar, loaded by pyzbar: the label tests scan the Code128 and the QR code back
 poppler-data   # CMaps for pdftoppm to draw the labels' Japanese, Chinese and Korean CID fonts
 fonts-wqy-microhei  # a CJK and Hangul font fontconfig can put behind those CID fonts (4 MB)
+chromium       # the browser the Playwright tests drive at /usr/bin/chromium (never playwright install)
+fonts-noto-cjk # so the browser tests' screenshots show Japanese, Chinese and Korean, not boxes
+nodejs         # node and npm here: npm installs axe-core (pinned in the Makefile) for the accessibility check
 "
 # A line's "# why" is not a package name.
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//')
