@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
@@ -134,9 +135,10 @@ def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: 
     message["From"] = Address(display_name=sender_name, addr_spec=sender)
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
-    message.set_content(text, charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
-    return message.as_bytes()
+    # base64 bodies and CRLF lines: 7-bit clean, whatever relays the message after SES.
+    message.set_content(text, charset="utf-8", cte="base64")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return message.as_bytes(policy=SMTP)
 
 
 class SESMailer:

@@ -1,0 +1,114 @@
+"""Shopper emails: catalogs compiled and complete, every language rendered, untrusted text escaped."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from email import message_from_bytes
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from chalicelib.adapters.ses_mailer import (
+    CATALOG_DIRS,
+    DOMAIN,
+    LOCALES_DIR,
+    mime_message,
+    render_confirmation,
+)
+from chalicelib.domain.locale import SUPPORTED_LOCALES
+from chalicelib.domain.policy import DEFAULT_POLICY
+from chalicelib.domain.quote import Selection, quote
+from chalicelib.domain.return_request import ReturnRequest
+from tests.builders import a_line, an_order
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _po(locale: str) -> str:
+    return str(LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.po")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_compiled_catalog_is_up_to_date_with_its_po_file(locale: str) -> None:
+    with open(_po(locale), "rb") as source:
+        catalog = read_po(source, locale=CATALOG_DIRS[locale])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    on_disk = (LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
+    assert on_disk == compiled.getvalue(), f"run: pybabel compile -D {DOMAIN} -d chalicelib/locales"
+
+
+@pytest.mark.parametrize("locale", ["ja", "zh-Hans", "ko"])
+def test_every_message_is_translated_with_its_placeholders(locale: str) -> None:
+    with open(LOCALES_DIR / "emails.pot", "rb") as source:
+        template = read_po(source)
+    with open(_po(locale), "rb") as source:
+        catalog = read_po(source, locale=CATALOG_DIRS[locale])
+    for message in template:
+        if not message.id:
+            continue
+        translated = catalog.get(message.id)
+        assert translated is not None and translated.string, f"{locale}: {message.id!r} is not translated"
+        for placeholder in ("%(rma)s", "%(name)s", "%(order)s", "%(url)s"):
+            assert (placeholder in message.id) == (placeholder in translated.string), (locale, message.id)
+
+
+def a_return(locale: str, *, needs_approval: bool = False, currency: str = "JPY") -> tuple[ReturnRequest, object]:
+    order = an_order(locale=locale, currency=currency,
+                     lines=[a_line(currency=currency, title="Tee <script>alert(1)</script>")])
+    selections = (Selection("L1", 1, "too_small"),)
+    priced = quote(order, selections, DEFAULT_POLICY, resolution="store_credit")
+    request = ReturnRequest.request(
+        rma="R-7Q4K-9M2P", order=order, selections=selections, quote=priced,
+        needs_approval=needs_approval, at=NOW,
+    )
+    return request, order
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "phrase"),
+    [("en", "Your return R-7Q4K-9M2P is approved", "Next steps"),
+     ("ja", "返品 R-7Q4K-9M2P を承認しました", "今後の流れ"),
+     ("zh-Hans", "您的退货 R-7Q4K-9M2P 已获批准", "后续步骤"),
+     ("ko", "반품 R-7Q4K-9M2P 이(가) 승인되었습니다", "다음 단계")],
+)
+def test_the_confirmation_speaks_the_orders_language(locale: str, subject: str, phrase: str) -> None:
+    request, order = a_return(locale)
+    rendered_subject, text, html = render_confirmation(
+        request, order, public_base_url="https://returns.example/", store_name="Demo",  # type: ignore[arg-type]
+    )
+    assert rendered_subject == subject
+    for body in (text, html):
+        assert phrase in body
+        assert "R-7Q4K-9M2P" in body
+        assert "https://returns.example/returns/R-7Q4K-9M2P" in body
+    # ¥3,300 + ¥300 tax + 10 % store-credit bonus (¥360).
+    assert "¥3,960" in text and "¥360" in text
+    assert f'lang="{locale}"' in html
+
+
+def test_a_pending_request_says_not_to_ship_yet() -> None:
+    request, order = a_return("en", needs_approval=True)
+    subject, text, _ = render_confirmation(request, order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
+    assert subject == "We received your return request R-7Q4K-9M2P"
+    assert "don't send anything yet" in text
+
+
+def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:
+    request, order = a_return("en", currency="USD")
+    _, text, html = render_confirmation(request, order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Tee <script>alert(1)</script> × 1" in text
+    assert "$39.60" in text
+
+
+def test_the_message_carries_both_parts_in_utf8() -> None:
+    raw = mime_message(sender="returns@retour.local", sender_name="山田商店", to="aiko@example.jp",
+                       subject="返品 R-7Q4K-9M2P", text="テキスト", html="<p>エイチティーエムエル</p>")
+    message = message_from_bytes(raw)
+    assert message.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in message.walk()][1:]
+    assert kinds == ["text/plain", "text/html"]
+    assert raw.isascii()  # headers and bodies encoded for any mail server
