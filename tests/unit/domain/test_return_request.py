@@ -1,0 +1,102 @@
+"""Returns: RMAs people can read aloud, the status a new return starts in, and explicit moves."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.policy import DEFAULT_POLICY
+from chalicelib.domain.quote import Selection, quote
+from chalicelib.domain.return_request import (
+    APPROVED,
+    CANCELLED,
+    PENDING_APPROVAL,
+    STATUSES,
+    ReturnRequest,
+    normalize_rma,
+    rma_from_bits,
+)
+from tests.builders import an_order
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+RMA = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+def a_return(*, needs_approval: bool = False) -> ReturnRequest:
+    order = an_order()
+    selections = (Selection("L1", 1, "too_small"),)
+    priced = quote(order, selections, DEFAULT_POLICY, resolution="refund")
+    return ReturnRequest.request(
+        rma="R-7Q4K-9M2P", order=order, selections=selections, quote=priced,
+        needs_approval=needs_approval, at=NOW,
+    )
+
+
+@pytest.mark.parametrize("bits", [0, 1, 2**40 - 1, 0x5A5A5A5A5A, 123456789])
+def test_an_rma_is_eight_crockford_characters_from_forty_bits(bits: int) -> None:
+    rma = rma_from_bits(bits)
+    assert RMA.match(rma)
+    assert normalize_rma(rma) == rma
+
+
+def test_different_bits_give_different_rmas() -> None:
+    assert rma_from_bits(0) == "R-0000-0000"
+    assert rma_from_bits(2**40 - 1) == "R-ZZZZ-ZZZZ"
+    assert len({rma_from_bits(b) for b in range(0, 2**40, 2**30)}) == 1024
+
+
+@pytest.mark.parametrize("bits", [-1, 2**40, True])
+def test_an_rma_refuses_anything_but_forty_bits(bits: int) -> None:
+    with pytest.raises(ValueError):
+        rma_from_bits(bits)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [("r-7q4k-9m2p", "R-7Q4K-9M2P"), ("R7Q4K9M2P", "R-7Q4K-9M2P"), ("R-7Q4K-9M2O", "R-7Q4K-9M20"),
+     ("R-IL00-0000", "R-1100-0000"), ("R-7Q4K-9M2", None), ("X-7Q4K-9M2P", None), ("R-7Q4K-9M2U", None)],
+)
+def test_an_rma_is_read_as_people_type_it(typed: str, canonical: str | None) -> None:
+    assert normalize_rma(typed) == canonical
+
+
+def test_a_return_of_returnable_lines_starts_approved_with_who_and_when() -> None:
+    created = a_return()
+    assert created.status == APPROVED
+    assert created.order_number == "1001"
+    assert created.customer_email == "aiko@example.jp"
+    assert created.locale == "ja"
+    assert created.resolution == "refund"
+    assert created.quote.total.minor == 3600
+    assert created.version == 0
+    assert [(e.kind, e.actor, e.at) for e in created.events] == [("requested", "shopper", NOW)]
+
+
+def test_a_return_that_needs_the_merchant_starts_pending_approval() -> None:
+    assert a_return(needs_approval=True).status == PENDING_APPROVAL
+
+
+def test_the_shopper_cancels_an_approved_return_and_the_timeline_says_so() -> None:
+    later = NOW + timedelta(hours=2)
+    cancelled = a_return().cancel(at=later)
+    assert cancelled.status == CANCELLED
+    assert cancelled.events[-1].kind == "cancelled"
+    assert cancelled.events[-1].at == later
+    assert cancelled.status_changed_at == later
+
+
+def test_a_return_pending_approval_cannot_be_cancelled_and_nothing_changes() -> None:
+    pending = a_return(needs_approval=True)
+    with pytest.raises(ConflictError):
+        pending.cancel(at=NOW)
+    assert pending.status == PENDING_APPROVAL
+
+
+def test_the_statuses_are_those_of_the_product() -> None:
+    assert set(STATUSES) == {
+        "pending_approval", "approved", "rejected", "received", "refunding", "refunded",
+        "credited", "cancelled", "expired", "refund_failed",
+    }
