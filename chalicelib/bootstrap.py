@@ -10,13 +10,18 @@ from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
+from .adapters.s3_documents import S3Documents
 from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.ses_mailer import SESMailer
 from .adapters.signed_tokens import SignedTokens
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
+from .domain.order import Address
+from .services.issue_label import LabelSender
 from .services.ports import (
     Clock,
+    LabelRenderer,
+    LabelStore,
     OrderRepository,
     PolicyRepository,
     RandomBits,
@@ -51,6 +56,36 @@ class Deps:
     _rate_counter: RateCounter | None = field(default=None, repr=False)
     _notifier: ShopperNotifier | None = field(default=None, repr=False)
     random: RandomBits = field(default_factory=SystemRandomBits)
+    # Labels (issue 6): the private bucket of PDFs.
+    _labels: LabelStore | None = field(default=None, repr=False)
+
+    @property
+    def labels(self) -> LabelStore:
+        """Stored label PDFs and their download links."""
+        if self._labels is None:
+            raise RuntimeError("no label bucket is configured for this stage (RETOUR_LABEL_BUCKET)")
+        return self._labels
+
+    @property
+    def render_label(self) -> LabelRenderer:
+        """The PDF renderer; reportlab loads on the first label, never at cold start."""
+        from .adapters.reportlab_labels import render_label
+
+        return render_label
+
+    @property
+    def label_sender(self) -> LabelSender:
+        """The store's name, warehouse and status page base, as printed on labels."""
+        s = self.settings
+        return LabelSender(
+            store_name=s.store_name,
+            return_to=Address(
+                name=s.warehouse_name, line1=s.warehouse_line1, line2=s.warehouse_line2,
+                city=s.warehouse_city, region=s.warehouse_region,
+                postal_code=s.warehouse_postal_code, country=s.warehouse_country,
+            ),
+            public_base_url=s.public_base_url,
+        )
 
     @property
     def returns(self) -> ReturnRepository:
@@ -108,15 +143,22 @@ class Deps:
         return self._signing_key
 
 
-def aws_client(settings: Settings, service: str) -> Any:
+def aws_client(settings: Settings, service: str, **client_options: Any) -> Any:
     """A botocore client for `service`, pointed at the local endpoint on the local stage."""
     # botocore directly: boto3's import adds ~100 ms to every cold start for nothing we use.
     import botocore.session
 
-    options: dict[str, Any] = {"region_name": settings.region}
+    options: dict[str, Any] = {"region_name": settings.region, **client_options}
     if settings.aws_endpoint_url:
         options.update(endpoint_url=settings.aws_endpoint_url, **_LOCAL_CREDENTIALS)
     return botocore.session.get_session().create_client(service, **options)
+
+
+def _s3_client(settings: Settings) -> Any:
+    """S3 signing with SigV4: presigned links in every region (SigV2 is refused in newer ones)."""
+    from botocore.config import Config
+
+    return aws_client(settings, "s3", config=Config(signature_version="s3v4"))
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -134,6 +176,10 @@ def build_deps(settings: Settings) -> Deps:
         _notifier=SESMailer(
             lambda: aws_client(settings, "ses"), sender=settings.mail_from,
             public_base_url=settings.public_base_url, store_name=settings.store_name,
+        ),
+        _labels=(
+            S3Documents(lambda: _s3_client(settings), settings.label_bucket)
+            if settings.label_bucket else None
         ),
     )
 

@@ -22,6 +22,7 @@ from chalicelib.settings import Settings
 from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_free, start_process, start_server
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
+from .s3 import ensure_bucket
 from .tables import ensure_table
 
 STAGE = "local"
@@ -139,6 +140,8 @@ def run(environ: Mapping[str, str]) -> int:
         created = ensure_table(aws_client(settings, "dynamodb"), settings.table_name)
         # Shopper emails leave from this address; the local SES, like SES, needs it verified.
         ensure_ses_identity(aws_client(settings, "ses"), settings.mail_from)
+        if settings.label_bucket:
+            ensure_bucket(aws_client(settings, "s3"), settings.label_bucket)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "

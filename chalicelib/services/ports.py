@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ..domain.order import Order
 from ..domain.policy import Policy
+from .label_document import LabelDocument, LabelSize
 from ..domain.return_request import ReturnRequest
 
 
@@ -148,3 +149,25 @@ class ShopperNotifier(Protocol):
     def return_requested(self, request: ReturnRequest, order: Order) -> None:
         """The confirmation of a new return: RMA, quote, next steps, status page link."""
         ...
+
+
+class LabelStore(Protocol):
+    """Private storage of rendered label PDFs, handed out as short-lived download links."""
+
+    def exists(self, key: str) -> bool:
+        """True when a PDF is stored under `key`."""
+        ...
+
+    def put_pdf(self, key: str, pdf: bytes) -> None:
+        """Store `pdf` under `key` (encrypted at rest), replacing any earlier one."""
+        ...
+
+    def presigned_url(self, key: str, *, expires_in: timedelta) -> str:
+        """A GET link to the PDF under `key` that stops working after `expires_in`."""
+        ...
+
+
+class LabelRenderer(Protocol):
+    """Draws a label document as a PDF of one of the label sizes."""
+
+    def __call__(self, document: LabelDocument, size: LabelSize) -> bytes: ...
