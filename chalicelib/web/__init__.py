@@ -9,6 +9,7 @@ def register(app: Chalice) -> None:
     """Attach every blueprint and the request middleware to `app`."""
     from .admin_api import admin_api
     from .admin_policy_api import admin_policy_api
+    from .labels_api import labels_api
     from .middleware import install_middleware
     from .pages import pages
     from .shopper_api import shopper_api
@@ -19,4 +20,5 @@ def register(app: Chalice) -> None:
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
     app.register_blueprint(shopper_api)
+    app.register_blueprint(labels_api)
     app.register_blueprint(shopper_pages)

@@ -1,0 +1,146 @@
+"""The label download over HTTP: a redirect to the stored PDF for the shopper who holds the order."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from urllib.request import urlopen
+
+import boto3
+import pytest
+from chalice.test import Client
+from pypdf import PdfReader
+
+from chalicelib.settings import Settings
+from devstack.s3 import ensure_bucket
+from tests.documents import an_order_document
+from tests.functional.conftest import ADMIN
+
+BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+ORDERS = {
+    # Delivered five days ago: inside the window, so a return is approved at once.
+    "8101": an_order_document(number="8101", placed_at=days_ago(7), delivered_at=days_ago(5)),
+    "8102": an_order_document(number="8102", email="sam@example.com", locale="en", currency="USD",
+                              placed_at=days_ago(7), delivered_at=days_ago(5)),
+    # Past the window, inside the grace: the merchant decides first.
+    "8103": an_order_document(number="8103", placed_at=days_ago(50), delivered_at=days_ago(45)),
+}
+
+
+@pytest.fixture(scope="module")
+def s3(aws_endpoint: str) -> Any:
+    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    assert BUCKET is not None
+    ensure_bucket(client, BUCKET)
+    return client
+
+
+@pytest.fixture(scope="module")
+def returns(client: Client, s3: Any) -> dict[str, tuple[str, str]]:
+    """Order number -> (its shopper's token, the RMA of a return of one tee)."""
+    client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
+    made = {}
+    for number, document in ORDERS.items():
+        response = client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))
+        assert response.status_code == 201, response.json_body
+        lookup = client.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                                  body=json.dumps({"order_number": number, "email": document["email"]}))
+        token = lookup.json_body["token"]
+        created = client.http.post(
+            "/api/v1/returns",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            body=json.dumps({"order_number": number, "resolution": "refund",
+                             "lines": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]}),
+        )
+        assert created.status_code == 201, created.json_body
+        made[number] = (token, created.json_body["rma"])
+    return made
+
+
+def get_label(client: Client, token: str, rma: str, query: str = "") -> Any:
+    return client.http.get(f"/api/v1/returns/{rma}/label.pdf{query}",
+                           headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize(("query", "size", "width"), [("", "4x6", 288), ("?size=a4", "a4", 595.28),
+                                                      ("?size=letter", "letter", 612)])
+def test_the_shopper_is_redirected_to_their_label_for_15_minutes(
+    client: Client, returns: dict[str, tuple[str, str]], s3: Any, query: str, size: str, width: float,
+) -> None:
+    token, rma = returns["8101"]
+
+    response = get_label(client, token, rma, query)
+
+    assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"
+    location = response.headers["Location"]
+    assert parse_qs(urlsplit(location).query)["X-Amz-Expires"] == ["900"]
+    with urlopen(location, timeout=10) as download:
+        pdf = download.read()
+        assert download.headers["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf))
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(width, abs=0.01)
+    assert rma in reader.pages[0].extract_text() and "山田 愛子" in reader.pages[0].extract_text()
+    stored = s3.head_object(Bucket=BUCKET, Key=f"labels/{rma}/{size}.pdf")
+    assert stored["ServerSideEncryption"] == "AES256"
+
+
+def test_a_deleted_label_is_rendered_again(client: Client, returns: dict[str, tuple[str, str]], s3: Any) -> None:
+    token, rma = returns["8101"]
+    assert get_label(client, token, rma).status_code == 302
+    s3.delete_object(Bucket=BUCKET, Key=f"labels/{rma}/4x6.pdf")
+
+    response = get_label(client, token, rma)
+
+    assert response.status_code == 302
+    with urlopen(response.headers["Location"], timeout=10) as download:
+        assert download.read().startswith(b"%PDF")
+
+
+def test_another_orders_token_gets_the_same_404_as_a_missing_return(
+    client: Client, returns: dict[str, tuple[str, str]],
+) -> None:
+    other_token, _ = returns["8102"]
+    _, rma = returns["8101"]
+
+    theirs = get_label(client, other_token, rma)
+    missing = get_label(client, other_token, "R-0000-0000")
+
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json_body == missing.json_body
+    assert "Location" not in theirs.headers
+
+
+def test_a_bad_size_is_refused(client: Client, returns: dict[str, tuple[str, str]]) -> None:
+    token, rma = returns["8101"]
+
+    response = get_label(client, token, rma, "?size=a3")
+
+    assert response.status_code == 400
+    assert response.json_body["error"]["code"] == "invalid_size"
+
+
+def test_no_label_before_the_merchant_approves(client: Client, returns: dict[str, tuple[str, str]]) -> None:
+    token, rma = returns["8103"]
+
+    response = get_label(client, token, rma)
+
+    assert response.status_code == 409
+    assert response.json_body["error"]["code"] == "label_not_ready"
+
+
+def test_a_label_needs_a_shopper_token(client: Client, returns: dict[str, tuple[str, str]]) -> None:
+    _, rma = returns["8101"]
+
+    assert client.http.get(f"/api/v1/returns/{rma}/label.pdf").status_code == 401
+    assert get_label(client, "not-a-token", rma).status_code == 401
