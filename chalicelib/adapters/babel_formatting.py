@@ -13,7 +13,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
 from babel.numbers import format_currency
 
 from ..domain.money import Money
@@ -74,8 +74,12 @@ def format_date(day: date, locale: str) -> str:
 
 
 def format_datetime(moment: datetime, locale: str, zone: tzinfo | None = None) -> str:
-    """An instant as a date and time of day, in `zone` (the instant's own zone when None)."""
+    """An instant as a date and a time of day to the minute, in `zone` (else the instant's own):
+    3 Dec 2026, 23:30 · 2026/12/04 8:30."""
     if zone is not None:
         moment = moment.astimezone(zone)
-    return babel_format_datetime(moment, format="medium", tzinfo=moment.tzinfo,
-                                 locale=_locale_for_dates(locale))
+    babel_locale = _locale_for_dates(locale)
+    day = babel_format_date(moment.date(), format="medium", locale=babel_locale)
+    time_of_day = babel_format_time(moment, format="short", tzinfo=moment.tzinfo, locale=babel_locale)
+    pattern = str(babel_locale.datetime_formats["medium"])
+    return pattern.replace("{1}", day).replace("{0}", time_of_day)

@@ -598,6 +598,8 @@ def status(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
+    zone = judged.policy.zone
     return page.html("pages/status.html", order=judged.order, ret=request,
+                     moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
                      events=sorted(request.events, key=lambda e: e.at, reverse=True))

@@ -112,7 +112,7 @@ def browser(client: Client) -> Iterator[Browser]:
 
 def signed_in(client: Client, number: str = "7002", email: str = "sam@example.com", **kwargs: Any) -> Browser:
     shopper = Browser(client, **kwargs)
-    response = shopper.post("/lookup", {"order_number": number, "email": email}, csrf=False | True)
+    response = shopper.post("/lookup", {"order_number": number, "email": email})
     assert response.status_code == 303, response.body
     assert response.headers["Location"] == "/return/items"
     return shopper
@@ -163,3 +163,209 @@ def test_the_whole_journey_ends_on_a_status_page_with_a_timeline(client: Client)
     status = shopper.get(f"/returns/{rma}")
     assert status.status_code == 200
     assert "Return requested" in text(status)
+
+
+def returns_of(number: str) -> int:
+    from chalicelib.bootstrap import get_deps
+
+    return len(get_deps().returns.of_order(number))
+
+
+@pytest.mark.parametrize(("query", "cookie", "accept", "expected"), [
+    ("?lang=ko", "ja", "zh-CN,zh;q=0.9", "ko"),
+    ("", "ja", "zh-CN,zh;q=0.9", "ja"),
+    ("", "", "fr-FR, zh-CN;q=0.8, en;q=0.5", "zh-Hans"),
+    ("", "", "fr-FR", "en"),
+    ("?lang=xx", "", "ko-KR", "ko"),
+])
+def test_the_language_comes_from_the_query_then_the_cookie_then_the_browser(
+    client: Client, query: str, cookie: str, accept: str, expected: str
+) -> None:
+    shopper = Browser(client, accept_language=accept)
+    if cookie:
+        shopper.cookies["retour_lang"] = cookie
+    page = shopper.get("/" + query)
+    assert f'<html lang="{expected}">' in page.body.decode()
+    assert page.headers["Content-Language"] == expected
+
+
+def test_without_any_other_hint_the_order_speaks_its_own_language(client: Client) -> None:
+    shopper = signed_in(client, "7001", "aiko@example.jp")
+    page = shopper.get("/return/items")
+    assert '<html lang="ja">' in page.body.decode()
+    assert "この商品を返品する" in text(page)
+
+
+def test_a_chosen_language_is_remembered_in_a_cookie_and_the_switcher_keeps_the_step(client: Client) -> None:
+    shopper = signed_in(client)
+    page = shopper.get("/return/items?lang=zh-Hans")
+    assert shopper.cookies["retour_lang"] == "zh-Hans"
+    assert 'href="/return/items?lang=ja"' in page.body.decode()
+    again = shopper.get("/return/items")
+    assert '<html lang="zh-Hans">' in again.body.decode()
+
+
+def test_the_session_cookie_is_httponly_lax_not_secure_on_the_local_stage_and_lasts_30_minutes(client: Client) -> None:
+    shopper = signed_in(client)
+    cookie = next(c for c in shopper.set_cookie_headers if c.startswith(SESSION_COOKIE + "=") and "Max-Age=0" not in c)
+    flags = [flag.strip().lower() for flag in cookie.split(";")[1:]]
+    assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
+    assert "secure" not in flags
+    assert "max-age=1800" in flags
+
+
+def test_a_lookup_without_a_csrf_token_is_refused_with_a_403_page(client: Client) -> None:
+    shopper = Browser(client)
+    shopper.get("/")
+    response = shopper.post("/lookup", {"order_number": "7002", "email": "sam@example.com"}, csrf=False)
+    assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "This form can't be sent" in text(response)
+    assert "Location" not in response.headers
+
+
+def test_a_confirm_with_a_missing_or_foreign_csrf_token_writes_nothing(client: Client) -> None:
+    shopper = signed_in(client)
+    assert choose_first_line(shopper).status_code == 303
+    other = Browser(client)
+    foreign = other.csrf
+    before = returns_of("7002")
+    for token in ("", foreign, "v1.forged.token"):
+        response = shopper.post("/return/confirm", {"csrf": token}, csrf=False)
+        assert response.status_code == 403, token
+    assert returns_of("7002") == before
+
+
+@pytest.mark.parametrize("cookie", ["tampered", "expired"])
+def test_a_tampered_or_expired_session_goes_back_to_the_start_with_a_message(client: Client, cookie: str) -> None:
+    shopper = signed_in(client)
+    if cookie == "tampered":
+        value = shopper.cookies[SESSION_COOKIE]
+        shopper.cookies[SESSION_COOKIE] = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
+    else:
+        subject = json.dumps({"n": "abc", "o": "7002", "l": "en"}, separators=(",", ":"))
+        shopper.cookies[SESSION_COOKIE] = SignedTokens(lambda: LOCAL_SIGNING_KEY).issue(
+            subject, purpose=SESSION_PURPOSE, now=datetime.now(UTC) - timedelta(minutes=31),
+            ttl=timedelta(minutes=30))
+    response = shopper.get("/return/items")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?ended=1"
+    start = shopper.get(response.headers["Location"])
+    assert "Your session has ended" in text(start)
+    assert SESSION_COOKIE in shopper.cookies  # a fresh anonymous one
+
+
+def test_a_bearer_token_of_the_api_is_no_page_session(client: Client) -> None:
+    token = SignedTokens(lambda: LOCAL_SIGNING_KEY).issue(
+        "7002", purpose="shopper", now=datetime.now(UTC), ttl=timedelta(minutes=30))
+    shopper = Browser(client)
+    shopper.cookies[SESSION_COOKIE] = token
+    assert shopper.get("/return/items").headers["Location"] == "/?ended=1"
+
+
+def test_a_wrong_pair_gets_one_neutral_message_in_the_shoppers_language(client: Client) -> None:
+    shopper = Browser(client, accept_language="ja")
+    wrong_email = shopper.post("/lookup", {"order_number": "7001", "email": "nobody@example.jp"})
+    unknown = shopper.post("/lookup", {"order_number": "9999999", "email": "aiko@example.jp"})
+    assert wrong_email.status_code == unknown.status_code == 404
+    message = "この注文番号とメールアドレスに一致するご注文が見つかりませんでした"
+    assert message in text(wrong_email) and message in text(unknown)
+    assert 'aria-invalid="true"' in wrong_email.body.decode()
+    assert SESSION_COOKIE in shopper.cookies
+    assert shopper.get("/return/items").status_code == 303
+
+
+def test_empty_fields_get_their_own_messages_next_to_them(client: Client) -> None:
+    shopper = Browser(client, accept_language="ko")
+    response = shopper.post("/lookup", {"order_number": "", "email": "not-an-email"})
+    assert response.status_code == 400
+    body = response.body.decode()
+    assert 'id="order_number-error"' in body and 'id="email-error"' in body
+    assert 'aria-describedby="email-hint email-error"' in body
+    assert "주문 번호를 입력해 주세요." in text(response)
+    assert 'href="#email"' in body  # the error summary links to the field
+
+
+@pytest.mark.parametrize(("fields", "field_id", "message"), [
+    ({"quantity-0": "9"}, "quantity-0", "Choose how many to return, from 1 to"),
+    ({"quantity-0": "abc"}, "quantity-0", "Choose how many to return, from 1 to"),
+    ({"reason-0": ""}, "reason-0", "Choose a reason for returning this item."),
+    ({"reason-0": "bored"}, "reason-0", "Choose a reason for returning this item."),
+    ({"reason-0": "damaged", "note-0": "  "}, "note-0", "This reason needs a short note"),
+    ({"note-0": "x" * 501}, "note-0", "Keep the note under 500 characters."),
+])
+def test_bad_choices_get_a_400_with_the_message_beside_the_field_and_keep_nothing(
+    client: Client, fields: dict[str, str], field_id: str, message: str
+) -> None:
+    shopper = signed_in(client)
+    form = {"return-0": "1", "quantity-0": "1", "reason-0": "too_small", "note-0": "", **fields}
+    form["csrf"] = shopper.csrf_of("/return/items")
+    response = shopper.post("/return/items", form)
+    assert response.status_code == 400
+    body = response.body.decode()
+    assert f'id="{field_id}-error"' in body
+    assert message in text(response)
+    assert shopper.get("/return/resolution").headers["Location"] == "/return/items"
+
+
+def test_nothing_chosen_is_a_400_and_an_unreturnable_line_cannot_be_smuggled_in(client: Client) -> None:
+    shopper = signed_in(client)
+    csrf = shopper.csrf_of("/return/items")
+    nothing = shopper.post("/return/items", {"csrf": csrf})
+    assert nothing.status_code == 400
+    assert "Choose at least one item to return." in text(nothing)
+
+
+def test_an_unoffered_resolution_is_refused(client: Client) -> None:
+    shopper = signed_in(client)
+    assert choose_first_line(shopper).status_code == 303
+    csrf = shopper.csrf_of("/return/resolution")
+    response = shopper.post("/return/resolution", {"csrf": csrf, "resolution": "cash_in_an_envelope"})
+    assert response.status_code == 400
+    assert 'id="resolution-error"' in response.body.decode()
+
+
+def test_a_rate_limited_lookup_gets_a_friendly_429_page(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.bootstrap import Deps
+
+    # This module's stage allows many lookups (tests/functional/conftest.py); three here.
+    monkeypatch.setattr(Deps, "lookups_per_window", property(lambda self: 3))
+    shopper = Browser(client, accept_language="zh-CN")
+    last = None
+    for _ in range(12):
+        last = shopper.post("/lookup", {"order_number": "7999", "email": "who@example.com"})
+        if last.status_code == 429:
+            break
+    assert last is not None and last.status_code == 429
+    assert "您在短时间内尝试了多次" in text(last)
+    assert int(last.headers["Retry-After"]) > 0
+
+
+def test_a_return_of_another_order_is_not_found(client: Client) -> None:
+    owner = signed_in(client, "7001", "aiko@example.jp")
+    assert choose_first_line(owner).status_code == 303
+    owner.post("/return/resolution", {"csrf": owner.csrf_of("/return/resolution"), "resolution": "refund"})
+    done = owner.post("/return/confirm", {"csrf": owner.csrf_of("/return/review")})
+    rma = done.headers["Location"].split("/")[2]
+    stranger = signed_in(client)
+    response = stranger.get(f"/returns/{rma}")
+    assert response.status_code == 404
+    assert rma not in response.body.decode()
+
+
+def test_every_page_escapes_the_customer_name(client: Client) -> None:
+    shopper = signed_in(client)
+    pages = [shopper.get("/return/items")]
+    choose_first_line(shopper, reason="not_as_described", note=XSS)
+    pages.append(shopper.get("/return/resolution"))
+    shopper.post("/return/resolution", {"csrf": shopper.csrf_of("/return/resolution"), "resolution": "refund"})
+    pages.append(shopper.get("/return/review"))
+    done = shopper.post("/return/confirm", {"csrf": shopper.csrf_of("/return/review")})
+    pages.append(shopper.get(done.headers["Location"]))
+    pages.append(shopper.get(done.headers["Location"].removesuffix("/confirmation")))
+    for page in pages:
+        assert page.status_code == 200
+        body = page.body.decode()
+        assert "<script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].body.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[-1].body.decode()
