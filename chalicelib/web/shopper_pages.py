@@ -21,6 +21,7 @@ from ..adapters.babel_formatting import format_date, format_datetime, format_mon
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, RetourError, ValidationError
 from ..domain.quote import Quote, Selection
+from ..services.issue_label import label_url, parse_label_size
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
 from ..services.read_return import read_return
@@ -603,3 +604,14 @@ def status(page: Page, rma: str) -> Response:
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
                      events=sorted(request.events, key=lambda e: e.at, reverse=True))
+
+
+@shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
+def label(page: Page, rma: str) -> Response:
+    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    judged = _bound_order(page)
+    if judged is None:
+        return page.redirect("/?" + urlencode({"rma": rma}))
+    query: Mapping[str, str] = page.request.query_params or {}
+    size = parse_label_size(query.get("size"))
+    return page.redirect(label_url(page.deps, rma, order_number=judged.order.number, size=size))

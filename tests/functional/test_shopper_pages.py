@@ -369,3 +369,27 @@ def test_every_page_escapes_the_customer_name(client: Client) -> None:
         assert "<script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].body.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[-1].body.decode()
+
+
+def test_an_approved_return_offers_its_label_in_three_sizes_to_its_session_only(client: Client, aws_endpoint: str) -> None:
+    import boto3
+
+    from chalicelib.bootstrap import get_deps
+
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    bucket = get_deps().settings.label_bucket
+    assert bucket
+    if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket)
+    shopper = signed_in(client, "7001", "aiko@example.jp")
+    assert choose_first_line(shopper, quantity="1").status_code == 303
+    shopper.post("/return/resolution", {"csrf": shopper.csrf_of("/return/resolution"), "resolution": "refund"})
+    done = shopper.post("/return/confirm", {"csrf": shopper.csrf_of("/return/review")})
+    rma = done.headers["Location"].split("/")[2]
+    body = shopper.get(done.headers["Location"]).body.decode()
+    for size in ("4x6", "a4", "letter"):
+        assert f'href="/returns/{rma}/label?size={size}"' in body
+    download = shopper.get(f"/returns/{rma}/label?size=a4")
+    assert download.status_code == 303
+    assert rma in download.headers["Location"]
+    assert Browser(client).get(f"/returns/{rma}/label").headers["Location"] == f"/?rma={rma}"
