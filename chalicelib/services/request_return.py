@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from ..domain.eligibility import Verdict
-from ..domain.errors import NotFoundError, ValidationError
+from ..domain.errors import ConflictError, NotFoundError, ValidationError
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
@@ -65,30 +66,91 @@ def quote_return(
 
 
 def request_return(
-    deps: RequestReturnDeps, *, order_number: str, selections: Sequence[Selection], resolution: str
+    deps: RequestReturnDeps,
+    *,
+    order_number: str,
+    selections: Sequence[Selection],
+    resolution: str,
+    idempotency_key: str | None = None,
 ) -> ReturnRequest:
     """Judge, price and store a new return with its reservations in one transaction; email the shopper.
 
     `approved` when every chosen line is returnable, `pending_approval` when any needs the
     merchant. Raises ValidationError as `quote_return` does (nothing written), ConflictError
     when another return took some of the units meanwhile (nothing written).
+
+    With an `idempotency_key` a repeat of the same request (a double click, a client retry)
+    answers the return the first one created, and never creates a second.
     """
     order = _order(deps, order_number)
     chosen = tuple(selections)
+    if idempotency_key is not None:
+        rma = rma_for_idempotency_key(order.number, idempotency_key)
+        replayed = _replay(deps, rma, order.number, chosen, resolution)
+        if replayed is not None:
+            return replayed
+        try:
+            return _create(deps, order, chosen, resolution, rmas=[rma])
+        except (ConflictError, ValidationError):
+            # A concurrent twin may have won the race (its units are now taken): it answers
+            # for both of us.
+            replayed = _replay(deps, rma, order.number, chosen, resolution)
+            if replayed is None:
+                raise
+            return replayed
+    return _create(deps, order, chosen, resolution, rmas=None)
+
+
+def rma_for_idempotency_key(order_number: str, idempotency_key: str) -> str:
+    """The RMA a keyed request gets: the same key on the same order always names the same return."""
+    digest = hashlib.sha256(f"{order_number}\n{idempotency_key}".encode()).digest()
+    return rma_from_bits(int.from_bytes(digest[: RMA_BITS // 8], "big"))
+
+
+def _replay(
+    deps: RequestReturnDeps, rma: str, order_number: str, chosen: tuple[Selection, ...], resolution: str
+) -> ReturnRequest | None:
+    """The return an earlier request with the same key created, if any; ConflictError if it differs."""
+    existing = deps.returns.get(rma)
+    if existing is None:
+        return None
+    same = (
+        existing.order_number == order_number
+        and existing.resolution == resolution
+        and sorted((l.line_id, l.quantity, l.reason, l.note) for l in existing.lines)
+        == sorted((s.line_id, s.quantity, s.reason, s.note) for s in chosen)
+    )
+    if not same:
+        raise ConflictError(
+            "this idempotency key was already used for a different return",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+def _create(
+    deps: RequestReturnDeps,
+    order: Order,
+    chosen: tuple[Selection, ...],
+    resolution: str,
+    *,
+    rmas: list[str] | None,
+) -> ReturnRequest:
     verdicts, priced = _judged_quote(deps, order, chosen, resolution)
     needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
     quantities = {line.id: line.quantity for line in order.lines}
     now = deps.clock.now()
-    for draw in range(_RMA_DRAWS):
+    candidates = rmas or [rma_from_bits(deps.random.bits(RMA_BITS)) for _ in range(_RMA_DRAWS)]
+    for draw, rma in enumerate(candidates):
         request = ReturnRequest.request(
-            rma=rma_from_bits(deps.random.bits(RMA_BITS)), order=order, selections=chosen,
+            rma=rma, order=order, selections=chosen,
             quote=priced, needs_approval=needs_approval, at=now,
         )
         try:
             stored = deps.returns.create(request, line_quantities=quantities, now=now)
             break
         except RmaTakenError:
-            if draw == _RMA_DRAWS - 1:
+            if draw == len(candidates) - 1:
                 raise
     deps.notifier.return_requested(stored, order)
     return stored

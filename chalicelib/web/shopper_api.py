@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
-from ..domain.errors import AuthenticationError, ForbiddenError
+from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
 from ..services.read_return import read_return
@@ -55,6 +55,20 @@ def post_lookup() -> Response:
     return Response(body=lookup_to_json(found), headers=private_json())
 
 
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
+    """The request's `Idempotency-Key` header: long enough to be unguessable, or refused."""
+    key = headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not 16 <= len(key) <= 200 or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            "Idempotency-Key must be 16 to 200 printable ASCII characters (a random UUID is ideal)",
+            fields=("Idempotency-Key",),
+        )
+    return key
+
+
 @route(shopper_api, "/api/v1/returns", methods=["POST"])
 def post_return() -> Response:
     """Request a return of the token's order: 201 with the RMA, status and amounts."""
@@ -65,7 +79,8 @@ def post_return() -> Response:
     if body.order_number.strip() != order_number:
         raise ForbiddenError("this token is for another order; look that order up first", code="wrong_order")
     created = request_return(
-        deps, order_number=order_number, selections=body.selections(), resolution=body.resolution
+        deps, order_number=order_number, selections=body.selections(), resolution=body.resolution,
+        idempotency_key=idempotency_key(request.headers),
     )
     return Response(
         body=return_to_json(created, with_events=False), status_code=201,
