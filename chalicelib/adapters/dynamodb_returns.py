@@ -18,13 +18,22 @@ from ..domain.quote import Quote, QuoteLine
 from ..domain.return_request import (
     RELEASED_STATUSES,
     UNITS_TAKEN_MESSAGE,
+    RefundAttempt,
     ReturnEvent,
     ReturnLine,
     ReturnRequest,
     RmaTakenError,
 )
 from ..services.ports import ReturnedUnits
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_items import (
+    email_key,
+    from_item,
+    is_conditional_check_failure,
+    iso,
+    parse_iso,
+    to_attribute,
+    to_item,
+)
 
 log = logging.getLogger("retour.returns")
 
@@ -124,6 +133,21 @@ class DynamoDBReturnRepository:
 
     def save(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
         stored = request.with_version(request.version + 1)
+        self.transact(self.save_actions(request, new_events=new_events, now=now), rma=request.rma)
+        return stored
+
+    def transact(self, actions: list[dict[str, Any]], *, rma: str) -> None:
+        """Write a return's move (and whatever rides with it) as one transaction."""
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise StaleWriteError(f"return {rma} was changed by someone else; read it again") from error
+            raise
+
+    def save_actions(self, request: ReturnRequest, *, new_events: int, now: datetime) -> list[dict[str, Any]]:
+        """The transaction items of `save`, for adapters that add their own (ledgers) to the move."""
+        stored = request.with_version(request.version + 1)
         first_new = len(request.events) - new_events
         changed_at = iso(stored.status_changed_at) or ""
         actions: list[dict[str, Any]] = [{"Update": {
@@ -132,6 +156,7 @@ class DynamoDBReturnRepository:
             "UpdateExpression": (
                 "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
                 "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
+                + (", refund = :refund" if stored.refund is not None else "")
             ),
             "ConditionExpression": "version = :expected",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -144,6 +169,7 @@ class DynamoDBReturnRepository:
                 ":expected": {"N": str(request.version)},
                 ":events": {"N": str(len(stored.events))},
                 ":now": {"S": iso(now) or ""},
+                **({":refund": to_attribute(refund_record(stored.refund))} if stored.refund is not None else {}),
             },
         }}]
         actions.extend(
@@ -168,15 +194,7 @@ class DynamoDBReturnRepository:
                 }}
                 for line in stored.lines
             )
-        try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                raise StaleWriteError(
-                    f"return {request.rma} was changed by someone else; read it again"
-                ) from error
-            raise
-        return stored
+        return actions
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         request = {"TableName": self._table, **request}
@@ -286,6 +304,7 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "status_changed_at": changed,
         "event_count": event_count,
         "currency": quote.currency,
+        "refund": refund_record(request.refund) if request.refund is not None else None,
         "lines": [
             {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note}
             for line in request.lines
@@ -307,6 +326,25 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
             ],
         },
     }
+
+
+def refund_record(refund: RefundAttempt) -> dict[str, Any]:
+    """A refund attempt as a map attribute of the return (amount in minor units)."""
+    return {
+        "attempt": refund.attempt, "amount": refund.amount.minor, "currency": refund.amount.currency,
+        "idempotency_key": refund.idempotency_key, "refund_id": refund.refund_id,
+        "failure_reason": refund.failure_reason,
+    }
+
+
+def refund_from_record(record: Mapping[str, Any] | None) -> RefundAttempt | None:
+    if not record:
+        return None
+    return RefundAttempt(
+        attempt=record["attempt"], amount=Money(record["amount"], record["currency"]),
+        idempotency_key=record["idempotency_key"], refund_id=record.get("refund_id"),
+        failure_reason=record.get("failure_reason"),
+    )
 
 
 def event_record(rma: str, event: ReturnEvent, seq: int) -> dict[str, Any]:
@@ -373,4 +411,5 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         created_at=created_at,
         events=tuple(timeline),
         version=record["version"],
+        refund=refund_from_record(record.get("refund")),
     )

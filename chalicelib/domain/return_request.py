@@ -8,6 +8,8 @@ and when as a new event; the repository saves every move with one conditional wr
     approved -> received -> refunding -> refunded | credited
     approved -> cancelled (by the shopper) | expired (not shipped in time)
     refunding -> refund_failed (visible to the merchant, retryable)
+    approved -> refunding | credited (the policy's refund_trigger "on_approval")
+    refund_failed -> refunding (a retry, with a new attempt and key) | credited
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 from typing import Final
 
 from .errors import ConflictError, ValidationError
+from .money import Money
 from .order import Order
 from .quote import Quote, Selection
 
@@ -102,6 +105,22 @@ class ReturnEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundAttempt:
+    """One try at paying a return back through Stripe; a retry after a failure is a new attempt."""
+
+    attempt: int
+    amount: Money
+    idempotency_key: str
+    refund_id: str | None = None
+    failure_reason: str | None = None
+
+
+def refund_idempotency_key(rma: str, attempt: int) -> str:
+    """Our Stripe idempotency key: derived from our ids, so a Lambda retry reuses it."""
+    return f"refund-{rma}-{attempt}"
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnRequest:
     """A return and its audit trail; `version` counts its stored revisions (0: never stored)."""
 
@@ -117,6 +136,9 @@ class ReturnRequest:
     created_at: datetime
     events: tuple[ReturnEvent, ...]
     version: int = 0
+    # The money leg (issue 7): what the current refund attempt pays, under which Stripe
+    # idempotency key, and how it ended.
+    refund: RefundAttempt | None = None
 
     @classmethod
     def request(
@@ -175,6 +197,55 @@ class ReturnRequest:
     def reject(self, *, at: datetime, actor: str, note: str = "") -> ReturnRequest:
         """The merchant refuses an exception: pending_approval -> rejected."""
         return self._move((PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind="rejected", detail=note)
+
+    def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
+        """The parcel arrived at the warehouse: approved -> received."""
+        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind="received")
+
+    def start_refund(self, amount: Money, *, at: datetime, actor: str) -> ReturnRequest:
+        """Money is about to leave: -> refunding, with the amount and the attempt's key.
+
+        From received (on receipt), approved (on approval) or refund_failed (a retry: the next
+        attempt, with a new key, since Stripe would replay the failure under the old one).
+        """
+        if amount.is_negative() or amount.is_zero() or amount.currency != self.quote.currency:
+            raise ValidationError(
+                f"a refund needs a positive {self.quote.currency} amount", fields=("amount",)
+            )
+        attempt = (self.refund.attempt if self.refund is not None else 0) + 1
+        moved = self._move(
+            (RECEIVED, APPROVED, REFUND_FAILED), REFUNDING, at=at, actor=actor,
+            kind="refund_started", detail=f"{amount.minor} {amount.currency}",
+        )
+        key = refund_idempotency_key(self.rma, attempt)
+        return replace(moved, refund=RefundAttempt(attempt=attempt, amount=amount, idempotency_key=key))
+
+    def resume_refund(self, *, at: datetime, actor: str) -> ReturnRequest:
+        """A job takes over a refund left in refunding (same attempt, same key)."""
+        return self._move((REFUNDING,), REFUNDING, at=at, actor=actor, kind="refund_resumed")
+
+    def mark_refunded(self, refund_id: str, *, at: datetime, actor: str) -> ReturnRequest:
+        """Stripe accepted the refund: refunding -> refunded, with Stripe's refund id."""
+        if self.refund is None:
+            raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
+        moved = self._move((REFUNDING,), REFUNDED, at=at, actor=actor, kind="refunded", detail=refund_id)
+        return replace(moved, refund=replace(self.refund, refund_id=refund_id, failure_reason=None))
+
+    def mark_refund_failed(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
+        """Stripe refused (or later failed) the refund: -> refund_failed with the reason."""
+        if self.refund is None:
+            raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
+        moved = self._move(
+            (REFUNDING, REFUNDED), REFUND_FAILED, at=at, actor=actor, kind="refund_failed", detail=reason,
+        )
+        return replace(moved, refund=replace(self.refund, failure_reason=reason))
+
+    def credit(self, *, at: datetime, actor: str) -> ReturnRequest:
+        """Paid as store credit (the quote's total, bonus included): -> credited."""
+        return self._move(
+            (RECEIVED, APPROVED, REFUND_FAILED), CREDITED, at=at, actor=actor, kind="credited",
+            detail=f"{self.quote.total.minor} {self.quote.total.currency}",
+        )
 
     def _move(
         self,
