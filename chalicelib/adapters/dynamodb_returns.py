@@ -157,6 +157,8 @@ class DynamoDBReturnRepository:
                 "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
                 "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
                 + (", refund = :refund" if stored.refund is not None else "")
+                # An approval on counter-terms changes what the shopper is paid.
+                + ", resolution = :resolution, quote = :quote"
             ),
             "ConditionExpression": "version = :expected",
             "ExpressionAttributeNames": {"#status": "status"},
@@ -170,6 +172,8 @@ class DynamoDBReturnRepository:
                 ":events": {"N": str(len(stored.events))},
                 ":now": {"S": iso(now) or ""},
                 **({":refund": to_attribute(refund_record(stored.refund))} if stored.refund is not None else {}),
+                ":resolution": {"S": stored.resolution},
+                ":quote": to_attribute(quote_record(stored.quote)),
             },
         }}]
         actions.extend(
@@ -309,22 +313,27 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
             {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note}
             for line in request.lines
         ],
-        "quote": {
-            "resolution": quote.resolution,
-            "items": _money(quote.items), "tax": _money(quote.tax), "fees": _money(quote.fees),
-            "bonus": _money(quote.bonus), "total": _money(quote.total),
-            "restocking_fee": _money(quote.restocking_fee),
-            "return_shipping_fee": _money(quote.return_shipping_fee),
-            "policy_version": quote.policy_version,
-            "lines": [
-                {
-                    "line_id": q.line_id, "quantity": q.quantity, "reason": q.reason, "note": q.note,
-                    "items": _money(q.items), "tax": _money(q.tax), "fees": _money(q.fees),
-                    "bonus": _money(q.bonus), "total": _money(q.total), "fees_waived": q.fees_waived,
-                }
-                for q in quote.lines
-            ],
-        },
+        "quote": quote_record(quote),
+    }
+
+
+def quote_record(quote: Quote) -> dict[str, Any]:
+    """The quote as a map attribute: every amount in minor units, per line and in total."""
+    return {
+        "resolution": quote.resolution,
+        "items": _money(quote.items), "tax": _money(quote.tax), "fees": _money(quote.fees),
+        "bonus": _money(quote.bonus), "total": _money(quote.total),
+        "restocking_fee": _money(quote.restocking_fee),
+        "return_shipping_fee": _money(quote.return_shipping_fee),
+        "policy_version": quote.policy_version,
+        "lines": [
+            {
+                "line_id": q.line_id, "quantity": q.quantity, "reason": q.reason, "note": q.note,
+                "items": _money(q.items), "tax": _money(q.tax), "fees": _money(q.fees),
+                "bonus": _money(q.bonus), "total": _money(q.total), "fees_waived": q.fees_waived,
+            }
+            for q in quote.lines
+        ],
     }
 
 
@@ -359,6 +368,9 @@ def event_record(rma: str, event: ReturnEvent, seq: int) -> dict[str, Any]:
         "kind": event.kind,
         "actor": event.actor,
         "detail": event.detail,
+        # Only decisions carry these (who decided from where); absent attributes stay unset.
+        "source_ip": event.source_ip or None,
+        "user_agent": event.user_agent or None,
     }
 
 
@@ -394,7 +406,10 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
     for event in events:
         at = parse_iso(event["at"])
         assert at is not None
-        timeline.append(ReturnEvent(at=at, kind=event["kind"], actor=event["actor"], detail=event.get("detail", "")))
+        timeline.append(ReturnEvent(
+            at=at, kind=event["kind"], actor=event["actor"], detail=event.get("detail", ""),
+            source_ip=event.get("source_ip", ""), user_agent=event.get("user_agent", ""),
+        ))
     return ReturnRequest(
         rma=record["rma"],
         order_number=record["order_number"],

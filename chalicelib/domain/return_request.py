@@ -102,6 +102,9 @@ class ReturnEvent:
     kind: str
     actor: str
     detail: str = ""
+    # Where a merchant's decision came from (client address, user agent): the audit trail.
+    source_ip: str = ""
+    user_agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +193,34 @@ class ReturnRequest:
         """The shopper changed their mind before shipping: approved -> cancelled."""
         return self._move((APPROVED,), CANCELLED, at=at, actor=actor, kind="cancelled")
 
-    def approve(self, *, at: datetime, actor: str, note: str = "") -> ReturnRequest:
-        """The merchant accepts an exception: pending_approval -> approved."""
-        return self._move((PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind="approved", detail=note)
+    def approve(
+        self, *, at: datetime, actor: str, note: str = "", quote: Quote | None = None,
+        source_ip: str = "", user_agent: str = "",
+    ) -> ReturnRequest:
+        """The merchant accepts an exception: pending_approval -> approved.
 
-    def reject(self, *, at: datetime, actor: str, note: str = "") -> ReturnRequest:
+        `quote`: the merchant's counter-terms (store credit only, or minus a fee), priced by the
+        caller; it replaces the quote and resolution the shopper asked for.
+        """
+        moved = self._move(
+            (PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind="approved", detail=note,
+            source_ip=source_ip, user_agent=user_agent,
+        )
+        if quote is None:
+            return moved
+        if quote.currency != self.quote.currency or {q.line_id for q in quote.lines} != set(self.units):
+            raise ValidationError("counter-terms must price the same lines in the same currency",
+                                  fields=("quote",))
+        return replace(moved, quote=quote, resolution=quote.resolution)
+
+    def reject(
+        self, *, at: datetime, actor: str, note: str = "", source_ip: str = "", user_agent: str = "",
+    ) -> ReturnRequest:
         """The merchant refuses an exception: pending_approval -> rejected."""
-        return self._move((PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind="rejected", detail=note)
+        return self._move(
+            (PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind="rejected", detail=note,
+            source_ip=source_ip, user_agent=user_agent,
+        )
 
     def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
         """The parcel arrived at the warehouse: approved -> received."""
@@ -256,13 +280,16 @@ class ReturnRequest:
         actor: str,
         kind: str,
         detail: str = "",
+        source_ip: str = "",
+        user_agent: str = "",
     ) -> ReturnRequest:
         if self.status not in allowed_from:
             raise ConflictError(
                 f"return {self.rma} is {self.status}; it can't become {to}",
                 code="invalid_transition",
             )
-        event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail or to)
+        event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail or to,
+                            source_ip=source_ip, user_agent=user_agent)
         return replace(self, status=to, events=(*self.events, event))
 
     def with_version(self, version: int) -> ReturnRequest:
