@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
+from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
+from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
+from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
+from .adapters.ses_merchant_mailer import SESMerchantMailer
+from .adapters.sqs_refund_queue import SQSRefundQueue
 from .adapters.s3_documents import S3Documents
 from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.ses_mailer import SESMailer
@@ -22,7 +27,13 @@ from .services.ports import (
     Clock,
     LabelRenderer,
     LabelStore,
+    MerchantNotifier,
     OrderRepository,
+    PaymentGateway,
+    PaymentLedger,
+    RefundQueue,
+    StoredEvents,
+    StoreCreditLedger,
     PolicyRepository,
     RandomBits,
     RateCounter,
@@ -32,6 +43,8 @@ from .services.ports import (
     TokenSigner,
 )
 from .settings import Settings
+
+_T = TypeVar("_T")
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
 # credentials are never sent anywhere, not even to 127.0.0.1.
@@ -58,6 +71,67 @@ class Deps:
     random: RandomBits = field(default_factory=SystemRandomBits)
     # Labels (issue 6): the private bucket of PDFs.
     _labels: LabelStore | None = field(default=None, repr=False)
+    # Money back (issue 7).
+    _payment_ledger: PaymentLedger | None = field(default=None, repr=False)
+    _payments: PaymentGateway | None = field(default=None, repr=False)
+    _refund_queue: RefundQueue | None = field(default=None, repr=False)
+    _store_credit: StoreCreditLedger | None = field(default=None, repr=False)
+    _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
+    _stripe_events: StoredEvents | None = field(default=None, repr=False)
+    _stripe_webhook_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def payment_ledger(self) -> PaymentLedger:
+        """Each order's refund ceiling."""
+        return _wired(self._payment_ledger, "payment ledger")
+
+    @property
+    def payments(self) -> PaymentGateway:
+        """Stripe, built on first use (stripe loads only on the paths that pay)."""
+        if self._payments is None:
+            from .adapters.stripe_payments import StripePayments
+
+            self._payments = StripePayments(self.stripe_api_key, api_base=self.settings.stripe_api_base)
+        return self._payments
+
+    @property
+    def refund_queue(self) -> RefundQueue:
+        """The queue the refund worker drains."""
+        return _wired(self._refund_queue, "refund queue")
+
+    @property
+    def store_credit(self) -> StoreCreditLedger:
+        """Store-credit accounts and their ledgers."""
+        return _wired(self._store_credit, "store-credit ledger")
+
+    @property
+    def merchant_notifier(self) -> MerchantNotifier:
+        """Emails to the merchant."""
+        return _wired(self._merchant_notifier, "merchant notifier")
+
+    @property
+    def stripe_events(self) -> StoredEvents:
+        """Stripe webhook events already applied."""
+        return _wired(self._stripe_events, "Stripe event store")
+
+    def stripe_api_key(self) -> str:
+        """The stage's Stripe secret key (local: localstripe's fake; else Secrets Manager)."""
+        if self.settings.stripe_api_key is not None:
+            return self.settings.stripe_api_key
+        if self.settings.stripe_api_key_secret and self.secrets is not None:
+            return self.secrets.get(self.settings.stripe_api_key_secret)
+        raise RuntimeError("no Stripe API key is configured for this stage")
+
+    def stripe_webhook_secret(self) -> str:
+        """The webhook endpoint's signing secret (local: the documented fake; else Secrets Manager)."""
+        if self._stripe_webhook_secret is None:
+            if self.settings.stripe_webhook_secret is not None:
+                self._stripe_webhook_secret = self.settings.stripe_webhook_secret
+            elif self.settings.stripe_webhook_secret_secret and self.secrets is not None:
+                self._stripe_webhook_secret = self.secrets.get(self.settings.stripe_webhook_secret_secret)
+            else:
+                raise RuntimeError("no Stripe webhook secret is configured for this stage")
+        return self._stripe_webhook_secret
 
     @property
     def labels(self) -> LabelStore:
@@ -143,6 +217,12 @@ class Deps:
         return self._signing_key
 
 
+def _wired(adapter: _T | None, what: str) -> _T:
+    if adapter is None:
+        raise RuntimeError(f"no {what} is wired")
+    return adapter
+
+
 def aws_client(settings: Settings, service: str, **client_options: Any) -> Any:
     """A botocore client for `service`, pointed at the local endpoint on the local stage."""
     # botocore directly: boto3's import adds ~100 ms to every cold start for nothing we use.
@@ -164,6 +244,7 @@ def _s3_client(settings: Settings) -> Any:
 def build_deps(settings: Settings) -> Deps:
     """Wire the adapters for `settings`."""
     dynamodb = aws_client(settings, "dynamodb")
+    returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
     return Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
@@ -171,7 +252,18 @@ def build_deps(settings: Settings) -> Deps:
         return_history=DynamoDBReturnHistory(dynamodb, settings.table_name),
         clock=SystemClock(),
         secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
-        _returns=DynamoDBReturnRepository(dynamodb, settings.table_name),
+        _returns=returns,
+        _payment_ledger=DynamoDBPaymentLedger(dynamodb, settings.table_name, returns),
+        _store_credit=DynamoDBStoreCredit(dynamodb, settings.table_name, returns),
+        _stripe_events=DynamoDBStripeEvents(dynamodb, settings.table_name),
+        _refund_queue=SQSRefundQueue(
+            lambda: aws_client(settings, "sqs"), queue_url=settings.refund_queue_url,
+            queue_name=settings.refund_queue_name,
+        ),
+        _merchant_notifier=SESMerchantMailer(
+            lambda: aws_client(settings, "ses"), sender=settings.mail_from, store_name=settings.store_name,
+            admin_base_url=settings.public_base_url,
+        ),
         _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
         _notifier=SESMailer(
             lambda: aws_client(settings, "ses"), sender=settings.mail_from,

@@ -51,6 +51,10 @@ class Settings:
     warehouse_region: str = "NV"
     warehouse_postal_code: str = "89501"
     warehouse_country: str = "US"
+    # The refund queue by name where no URL is given (the local stack creates it: devstack/sqs.py).
+    refund_queue_name: str = "retour-local-refunds"
+    # The Stripe webhook signing secret itself on the local stage only (a documented fake).
+    stripe_webhook_secret: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -103,6 +107,8 @@ class Settings:
                 else f"returns@{env.get('RETOUR_SENDER_DOMAIN') or 'retour.invalid'}"
             ),
             lookups_per_window=int(env.get("RETOUR_LOOKUP_LIMIT", "10")),
+            refund_queue_name=env.get("RETOUR_REFUND_QUEUE_NAME", f"retour-{stage}-refunds"),
+            stripe_webhook_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET") if is_local else None,
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

@@ -10,7 +10,9 @@ from typing import Protocol
 from ..domain.order import Order
 from ..domain.policy import Policy
 from .label_document import LabelDocument, LabelSize
+from ..domain.money import Money
 from ..domain.return_request import ReturnRequest
+from ..domain.store_credit import Redemption, StoreCreditAccount
 
 
 class Clock(Protocol):
@@ -171,3 +173,121 @@ class LabelRenderer(Protocol):
     """Draws a label document as a PDF of one of the label sizes."""
 
     def __call__(self, document: LabelDocument, size: LabelSize) -> bytes: ...
+
+
+# --- Money back (issue 7) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRefund:
+    """A refund as the payment provider reports it; `rma` from its metadata (None: not ours)."""
+
+    id: str
+    amount: Money
+    status: str
+    rma: str | None = None
+    attempt: int | None = None
+    failure_reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    """Refunds on the provider (Stripe), keyed so that a retry never pays twice."""
+
+    def refund(
+        self, *, payment_intent: str, amount: Money, idempotency_key: str, rma: str, attempt: int
+    ) -> GatewayRefund:
+        """Create (or replay, same key) a refund. RefundDeclinedError: a definite no;
+        PaymentGatewayUnavailableError: no answer, the refund may or may not exist."""
+        ...
+
+    def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
+        """Every refund made on the PaymentIntent, by anyone."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLedgerState:
+    """The refund ceiling of one order's payment."""
+
+    order_number: str
+    captured: Money
+    remaining_refundable: Money
+    payment_intent: str | None
+
+
+class PaymentLedger(Protocol):
+    """Each order's payment and its remaining refundable amount, moved with the return itself."""
+
+    def ensure(self, order: Order, *, now: datetime) -> None:
+        """Create the payment item from the order's total, unless it exists."""
+        ...
+
+    def get(self, order_number: str) -> PaymentLedgerState | None:
+        ...
+
+    def start_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        """Save the move to refunding and take its amount off the ceiling in one transaction.
+
+        RefundCeilingError when the amount is above what remains; StaleWriteError when the
+        return moved meanwhile. Either way nothing is written.
+        """
+        ...
+
+    def fail_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        """Save the move to refund_failed and give its amount back to the ceiling, in one transaction."""
+        ...
+
+    def record_outside_refund(self, order_number: str, refund_id: str, amount: Money, *, now: datetime) -> bool:
+        """Lower the ceiling by a refund someone else made (once per refund id); False if known."""
+        ...
+
+    def stuck_refunding(self, *, older_than: datetime) -> list[str]:
+        """RMAs of returns in refunding since before `older_than` (gsi2 RETURNS#refunding)."""
+        ...
+
+
+class RefundQueue(Protocol):
+    """Refund jobs handed to the worker (SQS), so the request path never calls Stripe."""
+
+    def enqueue(self, rma: str, *, trigger: str) -> None:
+        ...
+
+
+class MerchantNotifier(Protocol):
+    """Tells the merchant what needs them (email)."""
+
+    def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        ...
+
+
+class StoreCreditLedger(Protocol):
+    """Store-credit accounts per (email, currency) with append-only entries; never below zero."""
+
+    def credit_return(
+        self, request: ReturnRequest, *, amount: Money, new_events: int, now: datetime,
+        expires_at: datetime | None = None,
+    ) -> ReturnRequest:
+        """Issue `amount` for a return and save its move to credited, in one transaction."""
+        ...
+
+    def account(self, email: str, currency: str) -> StoreCreditAccount:
+        ...
+
+    def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
+        """Spend `amount` once per key; the same key replays its first result.
+
+        InsufficientCreditError when the balance is lower (nothing written).
+        """
+        ...
+
+
+class StoredEvents(Protocol):
+    """Provider events already applied (webhook deliveries repeat)."""
+
+    def first_time(self, event_id: str, *, now: datetime) -> bool:
+        """Record `event_id`; False when it was recorded before."""
+        ...
+
+    def forget(self, event_id: str) -> None:
+        """Drop the record again (applying the event failed; Stripe will deliver it again)."""
+        ...

@@ -1,0 +1,159 @@
+"""The payment ledger (`ORDER#{number}` / `PAYMENT`): the refund ceiling we enforce ourselves.
+
+Stripe's own limit is not enough (and localstripe has none): the remaining refundable amount
+lives on one item and is taken off with a condition `>= amount` in the same transaction that
+moves the return to refunding, since a condition cannot add up several items.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import StaleWriteError
+from ..domain.money import Money
+from ..domain.order import Order
+from ..domain.refunds import RefundCeilingError
+from ..domain.return_request import REFUNDING, ReturnRequest
+from ..services.ports import PaymentLedgerState
+from .dynamodb_items import from_item, is_conditional_check_failure, iso
+from .dynamodb_returns import DynamoDBReturnRepository
+
+
+def payment_key(order_number: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": "PAYMENT"}}
+
+
+class DynamoDBPaymentLedger:
+    """PaymentLedger on the single table; moves of the return ride in the same transaction."""
+
+    def __init__(self, client: Any, table_name: str, returns: DynamoDBReturnRepository) -> None:
+        self._client = client
+        self._table = table_name
+        self._returns = returns
+
+    def ensure(self, order: Order, *, now: datetime) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **payment_key(order.number),
+                    "entity": {"S": "payment"},
+                    "order_number": {"S": order.number},
+                    "currency": {"S": order.currency},
+                    "captured": {"N": str(order.total.minor)},
+                    "remaining_refundable": {"N": str(order.total.minor)},
+                    "payment_intent": {"S": order.payment.payment_intent or ""},
+                    "outside_refunds": {"M": {}},
+                    "created_at": {"S": iso(now) or ""},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
+
+    def get(self, order_number: str) -> PaymentLedgerState | None:
+        response = self._client.get_item(TableName=self._table, Key=payment_key(order_number), ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        record = from_item(response["Item"])
+        currency = record["currency"]
+        return PaymentLedgerState(
+            order_number=order_number,
+            captured=Money(record["captured"], currency),
+            remaining_refundable=Money(record["remaining_refundable"], currency),
+            payment_intent=record.get("payment_intent") or None,
+        )
+
+    def start_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        assert request.refund is not None and request.status == REFUNDING
+        amount = request.refund.amount
+        actions = self._returns.save_actions(request, new_events=new_events, now=now)
+        actions.append({"Update": {
+            "TableName": self._table,
+            "Key": payment_key(request.order_number),
+            "UpdateExpression": "SET remaining_refundable = remaining_refundable - :amount, updated_at = :now",
+            # The ceiling: never more than what is left, whatever the provider would accept.
+            "ConditionExpression": "currency = :currency AND remaining_refundable >= :amount",
+            "ExpressionAttributeValues": {
+                ":amount": {"N": str(amount.minor)},
+                ":currency": {"S": amount.currency},
+                ":now": {"S": iso(now) or ""},
+            },
+        }})
+        return self._write(request, actions)
+
+    def fail_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
+        assert request.refund is not None
+        actions = self._returns.save_actions(request, new_events=new_events, now=now)
+        actions.append({"Update": {
+            "TableName": self._table,
+            "Key": payment_key(request.order_number),
+            # No money left: the amount is refundable again (a retry or store credit takes it).
+            "UpdateExpression": "SET remaining_refundable = remaining_refundable + :amount, updated_at = :now",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {
+                ":amount": {"N": str(request.refund.amount.minor)}, ":now": {"S": iso(now) or ""},
+            },
+        }})
+        return self._write(request, actions)
+
+    def record_outside_refund(self, order_number: str, refund_id: str, amount: Money, *, now: datetime) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=payment_key(order_number),
+                UpdateExpression=(
+                    "SET remaining_refundable = remaining_refundable - :amount, "
+                    "outside_refunds.#refund = :amount, updated_at = :now"
+                ),
+                # Once per refund id: the webhook may bring the same refund several times.
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(outside_refunds.#refund)",
+                ExpressionAttributeNames={"#refund": refund_id},
+                ExpressionAttributeValues={":amount": {"N": str(amount.minor)}, ":now": {"S": iso(now) or ""}},
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
+
+    def stuck_refunding(self, *, older_than: datetime) -> list[str]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :status AND gsi2sk < :before",
+            "ExpressionAttributeValues": {
+                ":status": {"S": f"RETURNS#{REFUNDING}"}, ":before": {"S": iso(older_than) or ""},
+            },
+        }
+        rmas: list[str] = []
+        while True:
+            response = self._client.query(**request)
+            rmas.extend(from_item(item)["rma"] for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return rmas
+            request["ExclusiveStartKey"] = last
+
+    def _write(self, request: ReturnRequest, actions: list[dict[str, Any]]) -> ReturnRequest:
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[-1].get("Code") == "ConditionalCheckFailed" and all(
+                r.get("Code") in (None, "None") for r in reasons[:-1]
+            ):
+                raise RefundCeilingError(
+                    f"the refund of return {request.rma} is above what is still refundable on order "
+                    f"{request.order_number}"
+                ) from error
+            raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again") from error
+        return request.with_version(request.version + 1)
+
+

@@ -1,0 +1,187 @@
+"""Store credit in the single table: `CREDIT#{email_key}#{currency}` / `ACCOUNT` and `ENTRY#...`.
+
+The balance lives on the account item and moves only together with an entry, in one
+transaction; spending is conditioned on `balance >= amount`, so it never goes below zero and the
+entries always sum to the balance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import ConflictError, StaleWriteError
+from ..domain.money import Money
+from ..domain.return_request import ReturnRequest
+from ..domain.store_credit import ISSUE, REDEEM, CreditEntry, InsufficientCreditError, Redemption, StoreCreditAccount
+from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_returns import DynamoDBReturnRepository
+
+# Spending is conditioned on the balance read (so `balance_after` is exact); concurrent spenders
+# of one account lose that race and read again, a little later each time.
+_ATTEMPTS = 30
+
+
+def account_pk(email: str, currency: str) -> str:
+    return f"CREDIT#{email_key(email)}#{currency}"
+
+
+class DynamoDBStoreCredit:
+    """StoreCreditLedger; crediting a return writes its move in the same transaction."""
+
+    def __init__(self, client: Any, table_name: str, returns: DynamoDBReturnRepository) -> None:
+        self._client = client
+        self._table = table_name
+        self._returns = returns
+
+    def credit_return(
+        self, request: ReturnRequest, *, amount: Money, new_events: int, now: datetime,
+        expires_at: datetime | None = None,
+    ) -> ReturnRequest:
+        entry = CreditEntry(id=f"return-{request.rma}", kind=ISSUE, amount=amount, at=now, rma=request.rma,
+                            expires_at=expires_at)
+        actions = self._returns.save_actions(request, new_events=new_events, now=now)
+        actions.extend(self._movement(request.customer_email, entry, now=now))
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again") from error
+            raise
+        return request.with_version(request.version + 1)
+
+    def account(self, email: str, currency: str) -> StoreCreditAccount:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": account_pk(email, currency)}},
+            "ConsistentRead": True,
+        }
+        records: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            records.extend(from_item(item) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        account = next((r for r in records if r["sk"] == "ACCOUNT"), None)
+        entries = tuple(_entry(r) for r in records if r["sk"].startswith("ENTRY#"))
+        return StoreCreditAccount(
+            email=email, currency=currency,
+            balance=Money(account["balance"] if account else 0, currency), entries=entries,
+        )
+
+    def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
+        record_key = {
+            "pk": {"S": f"IDEMPOTENCY#redeem#{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}"},
+            "sk": {"S": "IDEMPOTENCY"},
+        }
+        for attempt in range(_ATTEMPTS):
+            replayed = self._replay(record_key, email, amount, idempotency_key)
+            if replayed is not None:
+                return replayed
+            account = self.account(email, amount.currency)
+            entry = CreditEntry(
+                id=f"redeem-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]}", kind=REDEEM,
+                amount=-amount, at=now, idempotency_key=idempotency_key,
+            )
+            # The balance after, as of the read; the condition below makes it exact or fails.
+            result = Redemption(entry_id=entry.id, email=email, amount=amount,
+                                balance_after=account.balance - amount, idempotency_key=idempotency_key)
+            actions: list[dict[str, Any]] = [{"Put": {
+                "TableName": self._table,
+                "Item": {**record_key, **to_item({
+                    "entity": "idempotency_record", "scope": "redeem", "email_key": email_key(email),
+                    "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
+                    "balance_after": result.balance_after.minor, "created_at": iso(now),
+                    # Kept a year: a storefront retries within minutes, never later than that.
+                    "expires_at": int(now.timestamp()) + 365 * 86400,
+                })},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }}]
+            actions.extend(self._movement(email, entry, now=now, expected_balance=account.balance.minor))
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+            except ClientError as error:
+                if not is_conditional_check_failure(error):
+                    raise
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    continue  # the same key won meanwhile: replay it
+                elif len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    if account.balance < amount:
+                        raise InsufficientCreditError(
+                            f"the store-credit balance ({account.balance.minor}) is lower than {amount.minor}"
+                        ) from error
+                    # The balance moved since we read it: read again.
+                # TransactionConflict: another writer at the same moment.
+            else:
+                return result
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+        raise ConflictError("the account is busy; try again with the same idempotency key", code="credit_busy")
+
+    def _replay(self, key: dict[str, Any], email: str, amount: Money, idempotency_key: str) -> Redemption | None:
+        response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        record = from_item(response["Item"])
+        if (record["email_key"], record["currency"], record["amount"]) != (email_key(email), amount.currency, amount.minor):
+            raise ConflictError("this idempotency key was already used for another redeem", code="idempotency_key_reused")
+        return Redemption(entry_id=record["entry_id"], email=email, amount=amount,
+                          balance_after=Money(record["balance_after"], amount.currency),
+                          idempotency_key=idempotency_key)
+
+    def _movement(
+        self, email: str, entry: CreditEntry, *, now: datetime, expected_balance: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The account update and the entry put of one movement (a transaction's items)."""
+        pk = account_pk(email, entry.amount.currency)
+        values: dict[str, Any] = {
+            ":amount": {"N": str(entry.amount.minor)}, ":one": {"N": "1"},
+            ":entity": {"S": "credit_account"}, ":currency": {"S": entry.amount.currency},
+            ":now": {"S": iso(now) or ""},
+        }
+        if expected_balance is None:
+            # Issuing: ADD creates the account at 0 when it is new.
+            condition = "attribute_not_exists(pk) OR balance >= :zero"
+            values[":zero"] = {"N": "0"}
+        else:
+            # Spending: exactly the balance we read, and never below zero.
+            condition = "balance = :expected AND balance >= :spent"
+            values[":expected"] = {"N": str(expected_balance)}
+            values[":spent"] = {"N": str(-entry.amount.minor)}
+        return [
+            {"Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}},
+                "UpdateExpression": "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }},
+            {"Put": {
+                "TableName": self._table,
+                "Item": to_item({
+                    "pk": pk, "sk": f"ENTRY#{iso(entry.at)}#{entry.id}", "entity": "credit_entry",
+                    "id": entry.id, "kind": entry.kind, "amount": entry.amount.minor,
+                    "currency": entry.amount.currency, "at": iso(entry.at), "rma": entry.rma,
+                    "idempotency_key": entry.idempotency_key, "expires_at_iso": iso(entry.expires_at),
+                }),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }},
+        ]
+
+
+def _entry(record: dict[str, Any]) -> CreditEntry:
+    at = parse_iso(record["at"])
+    assert at is not None
+    return CreditEntry(
+        id=record["id"], kind=record["kind"], amount=Money(record["amount"], record["currency"]), at=at,
+        rma=record.get("rma"), idempotency_key=record.get("idempotency_key"),
+        expires_at=parse_iso(record.get("expires_at_iso")),
+    )

@@ -1,0 +1,123 @@
+"""PaymentGateway on Stripe: keyed refunds and the refunds of a PaymentIntent.
+
+stripe is imported only here, and only when money moves (`app.py` must not load it). The
+client never retries by itself (max_network_retries=0): our saga retries with the same
+idempotency key, and the resume job looks for the refund before making one, because Stripe
+forgets keys after 24 hours.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..domain.money import Money
+from ..domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
+from ..services.ports import GatewayRefund
+
+if TYPE_CHECKING:
+    import stripe
+
+# Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's
+# reserved concurrency) each pacing at 4/s stay at or under 20/s together.
+DEFAULT_MIN_INTERVAL_SECONDS = 0.25
+# A refund answer usually takes well under a second; the worker's Lambda timeout is 30 s.
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class StripePayments:
+    """Refunds through `stripe.StripeClient`; `http_client` is injectable (fault injection)."""
+
+    def __init__(
+        self,
+        api_key: Callable[[], str],
+        *,
+        api_base: str | None = None,
+        http_client: Any | None = None,
+        min_interval_seconds: float = DEFAULT_MIN_INTERVAL_SECONDS,
+    ) -> None:
+        self._api_key = api_key
+        self._api_base = api_base
+        self._http_client = http_client
+        self._client: stripe.StripeClient | None = None
+        self._min_interval = min_interval_seconds
+        self._pace_lock = threading.Lock()
+        self._next_call = 0.0
+
+    def _stripe(self) -> stripe.StripeClient:
+        if self._client is None:
+            import stripe
+
+            options: dict[str, Any] = {"max_network_retries": 0}
+            if self._api_base:
+                options["base_addresses"] = {"api": self._api_base.rstrip("/")}
+            options["http_client"] = self._http_client or stripe.RequestsClient(timeout=DEFAULT_TIMEOUT_SECONDS)
+            self._client = stripe.StripeClient(self._api_key(), **options)
+        return self._client
+
+    def _pace(self) -> None:
+        """Space this process's Stripe calls `min_interval` apart (rate limit, see above)."""
+        with self._pace_lock:
+            now = time.monotonic()
+            wait = self._next_call - now
+            self._next_call = max(now, self._next_call) + self._min_interval
+        if wait > 0:
+            time.sleep(wait)
+
+    def refund(
+        self, *, payment_intent: str, amount: Money, idempotency_key: str, rma: str, attempt: int
+    ) -> GatewayRefund:
+        import stripe
+
+        client = self._stripe()
+        self._pace()
+        try:
+            refund = client.v1.refunds.create(
+                params={
+                    "payment_intent": payment_intent,
+                    "amount": amount.minor,
+                    "metadata": {"rma": rma, "attempt": str(attempt)},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except (stripe.CardError, stripe.InvalidRequestError) as error:
+            # 400/402: Stripe looked at it and said no (already refunded, above the charge,
+            # disputed ...); no money moved.
+            reason = error.code or (error.user_message or str(error))[:200]
+            raise RefundDeclinedError(f"Stripe refused the refund: {reason}", reason=str(reason)) from error
+        except stripe.StripeError as error:
+            # Timeouts, connection errors, 5xx, 429, idempotency clashes: unknown outcome.
+            raise PaymentGatewayUnavailableError(f"Stripe did not answer definitely: {type(error).__name__}") from error
+        return _gateway_refund(refund, amount.currency)
+
+    def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
+        import stripe
+
+        client = self._stripe()
+        found: list[GatewayRefund] = []
+        params: dict[str, Any] = {"payment_intent": payment_intent, "limit": 100}
+        while True:
+            self._pace()
+            try:
+                page = client.v1.refunds.list(params=params)  # type: ignore[arg-type]
+            except stripe.StripeError as error:
+                raise PaymentGatewayUnavailableError(f"Stripe did not list refunds: {type(error).__name__}") from error
+            found.extend(_gateway_refund(refund, None) for refund in page.data)
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1].id
+
+
+def _gateway_refund(refund: Any, currency: str | None) -> GatewayRefund:
+    metadata = dict(refund.get("metadata") or {})
+    attempt = metadata.get("attempt")
+    return GatewayRefund(
+        id=refund.id,
+        amount=Money(int(refund.amount), (currency or str(refund.currency)).upper()),
+        status=str(refund.get("status") or "succeeded"),
+        rma=metadata.get("rma"),
+        attempt=int(attempt) if attempt and str(attempt).isdigit() else None,
+        failure_reason=refund.get("failure_reason"),
+    )

@@ -1,0 +1,38 @@
+"""Use case: the warehouse says a return's parcel arrived (the label's barcode carries the RMA)."""
+
+from __future__ import annotations
+
+from ..domain.errors import NotFoundError, StaleWriteError
+from ..domain.return_request import APPROVED, RETURNED_STATUSES, ReturnRequest, normalize_rma
+from .read_return import RETURN_NOT_FOUND_MESSAGE
+from .refund_return import RefundDeps, on_return_received
+
+# Concurrent scans of one parcel: one wins the conditional write, the others re-read.
+_ATTEMPTS = 3
+
+
+def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnRequest:
+    """Mark the parcel received (approved -> received) and release the money if the policy says so.
+
+    Idempotent: a return already received (or refunded, credited ...) is answered as it is, so
+    a double scan or 20 concurrent calls start one refund. ConflictError (409) for a return that
+    is not approved (pending, rejected, cancelled, expired).
+    """
+    canonical = normalize_rma(rma)
+    for _ in range(_ATTEMPTS):
+        request = deps.returns.get(canonical) if canonical is not None else None
+        if request is None:
+            raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
+        if request.status in RETURNED_STATUSES:
+            return request
+        if request.status != APPROVED:
+            # The domain names the clash (pending_approval, rejected ...).
+            request.receive(at=deps.clock.now(), actor=received_by)
+        try:
+            received = deps.returns.save(
+                request.receive(at=deps.clock.now(), actor=received_by), new_events=1, now=deps.clock.now()
+            )
+        except StaleWriteError:
+            continue
+        return on_return_received(deps, received)
+    raise StaleWriteError(f"return {rma} is being changed by someone else; try again")

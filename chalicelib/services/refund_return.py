@@ -1,0 +1,279 @@
+"""Use case: pay a return back, as a saga of conditional writes around one keyed Stripe call.
+
+1. Move the return to `refunding` and take the amount off the payment's ceiling, in one
+   transaction: of two workers only one wins, and the ceiling can never be overdrawn.
+2. Create the Stripe refund with the key `refund-{rma}-{attempt}` and the RMA in its metadata.
+3. Move to `refunded` with Stripe's refund id. A definite refusal moves to `refund_failed`
+   (the amount is given back to the ceiling in the same transaction) and tells the merchant.
+   No answer (timeout, 5xx) leaves `refunding`: `resume_stuck_refunds` takes it from there,
+   first looking on the PaymentIntent for a refund carrying this RMA, creating one only if none.
+
+Store credit needs no provider: the entry, the balance and the move to `credited` are one
+transaction. Every step checks the status it starts from, so a message handled twice, or a job
+run twice, pays once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Protocol
+
+from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
+from ..domain.refunds import PaymentGatewayUnavailableError, RefundCeilingError, RefundDeclinedError
+from ..domain.return_request import (
+    APPROVED,
+    RECEIVED,
+    REFUND_FAILED,
+    REFUNDED,
+    REFUNDING,
+    ReturnRequest,
+)
+from .ports import (
+    Clock,
+    GatewayRefund,
+    MerchantNotifier,
+    OrderRepository,
+    PaymentGateway,
+    PaymentLedger,
+    PolicyRepository,
+    RefundQueue,
+    ReturnRepository,
+    StoreCreditLedger,
+)
+
+log = logging.getLogger("retour.refunds")
+
+SYSTEM: Final = "system"
+# A refund still in refunding this long after its last move was left by a worker that died or
+# got no answer (the worker's own timeout is 30 s).
+STUCK_AFTER: Final = timedelta(minutes=2)
+TRIGGER_APPROVAL: Final = "approval"
+TRIGGER_RECEIPT: Final = "receipt"
+TRIGGER_RETRY: Final = "retry"
+# Stripe statuses that mean the money is (or will be) on its way back.
+_ACCEPTED = ("succeeded", "pending", "requires_action")
+
+
+class RefundDeps(Protocol):
+    """What paying a return back needs."""
+
+    @property
+    def returns(self) -> ReturnRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def payment_ledger(self) -> PaymentLedger: ...
+
+    @property
+    def payments(self) -> PaymentGateway: ...
+
+    @property
+    def refund_queue(self) -> RefundQueue: ...
+
+    @property
+    def store_credit(self) -> StoreCreditLedger: ...
+
+    @property
+    def merchant_notifier(self) -> MerchantNotifier: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefundMessage:
+    """One queued job: which return, and what released its money."""
+
+    rma: str
+    trigger: str
+
+
+def on_return_approved(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+    """After a merchant (or the policy) approved a return: release the money if the policy says so.
+
+    Under `refund_trigger: on_approval` a refund is queued (store credit is credited at once);
+    under `on_receipt` nothing happens until the parcel arrives.
+    """
+    if request.status != APPROVED or deps.policies.current().refund_trigger != "on_approval":
+        return request
+    return _release(deps, request, trigger=TRIGGER_APPROVAL)
+
+
+def on_return_received(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+    """After the parcel arrived: release the money under `refund_trigger: on_receipt`."""
+    if request.status != RECEIVED or deps.policies.current().refund_trigger != "on_receipt":
+        return request
+    return _release(deps, request, trigger=TRIGGER_RECEIPT)
+
+
+def _release(deps: RefundDeps, request: ReturnRequest, *, trigger: str) -> ReturnRequest:
+    if request.resolution == "store_credit":
+        return credit_return(deps, request)
+    deps.refund_queue.enqueue(request.rma, trigger=trigger)
+    return request
+
+
+def retry_refund(deps: RefundDeps, rma: str, *, actor: str) -> ReturnRequest:
+    """The merchant retries a failed refund: queued again, with the next attempt's key."""
+    request = _get(deps, rma)
+    if request.status != REFUND_FAILED:
+        raise ConflictError(f"return {rma} is {request.status}; only a failed refund can be retried",
+                            code="invalid_transition")
+    deps.refund_queue.enqueue(rma, trigger=TRIGGER_RETRY)
+    log.info("refund retry queued", extra={"rma": rma, "actor": actor})
+    return request
+
+
+def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnRequest | None:
+    """Process one queued refund job; safe to run any number of times for the same message."""
+    request = deps.returns.get(message.rma)
+    if request is None:
+        log.warning("refund job for an unknown return", extra={"rma": message.rma})
+        return None
+    startable = {TRIGGER_RECEIPT: (RECEIVED,), TRIGGER_APPROVAL: (APPROVED, RECEIVED), TRIGGER_RETRY: (REFUND_FAILED,)}
+    if request.status not in startable.get(message.trigger, ()):
+        # Already taken by another delivery of this message (or decided otherwise): nothing to do.
+        # A return left in refunding is the resume job's, which looks on Stripe first.
+        return request
+    if request.resolution == "store_credit":
+        return credit_return(deps, request)
+    return refund_return(deps, request)
+
+
+def refund_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+    """Steps 1-3 of the saga for a return in received / approved / refund_failed."""
+    order = deps.orders.get(request.order_number)
+    now = deps.clock.now()
+    amount = request.quote.refund_value
+    started = request.start_refund(amount, at=now, actor=SYSTEM)
+    payment_intent = order.payment.payment_intent if order is not None else None
+    if order is None or not payment_intent:
+        return _refused_before_paying(deps, started, "no_payment_intent")
+    deps.payment_ledger.ensure(order, now=now)
+    try:
+        started = deps.payment_ledger.start_refund(started, new_events=1, now=now)
+    except RefundCeilingError:
+        return _refused_before_paying(deps, started, "exceeds_refundable")
+    except StaleWriteError:
+        log.info("refund already taken by another worker", extra={"rma": request.rma})
+        return _get(deps, request.rma)
+    return _pay(deps, started, payment_intent)
+
+
+def resume_stuck_refunds(deps: RefundDeps) -> list[ReturnRequest]:
+    """The scheduled job: finish every refund left in refunding for over STUCK_AFTER."""
+    now = deps.clock.now()
+    finished: list[ReturnRequest] = []
+    for rma in deps.payment_ledger.stuck_refunding(older_than=now - STUCK_AFTER):
+        try:
+            resumed = resume_refund(deps, rma)
+        except PaymentGatewayUnavailableError:
+            log.warning("refund still without an answer; next run retries", extra={"rma": rma})
+            continue
+        if resumed is not None:
+            finished.append(resumed)
+    return finished
+
+
+def resume_refund(deps: RefundDeps, rma: str) -> ReturnRequest | None:
+    """Take over one stuck refund: find it on Stripe by its RMA and attempt, else make it."""
+    request = deps.returns.get(rma)
+    if request is None or request.status != REFUNDING or request.refund is None:
+        return request
+    order = deps.orders.get(request.order_number)
+    payment_intent = order.payment.payment_intent if order is not None else None
+    if not payment_intent:
+        return request
+    try:
+        # The claim: a concurrent run of this job loses here, and the two-minute clock restarts.
+        claimed = deps.returns.save(request.resume_refund(at=deps.clock.now(), actor=SYSTEM), new_events=1,
+                                    now=deps.clock.now())
+    except StaleWriteError:
+        return None
+    attempt = claimed.refund
+    assert attempt is not None
+    # Stripe keeps idempotency keys 24 hours only: look for the refund before making one.
+    existing = [
+        r for r in deps.payments.refunds_of(payment_intent)
+        if r.rma == claimed.rma and r.attempt in (attempt.attempt, None)
+    ]
+    if existing:
+        return _settle(deps, claimed, existing[0])
+    return _pay(deps, claimed, payment_intent)
+
+
+def credit_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+    """Pay the return as store credit: entry, balance and the move to credited in one transaction."""
+    now = deps.clock.now()
+    credited = request.credit(at=now, actor=SYSTEM)
+    try:
+        return deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now)
+    except StaleWriteError:
+        return _get(deps, request.rma)
+
+
+def mark_refund_failed(deps: RefundDeps, request: ReturnRequest, reason: str) -> ReturnRequest:
+    """Stripe says the refund failed (now or later): refund_failed, ceiling restored, merchant told."""
+    failed = request.mark_refund_failed(reason, at=deps.clock.now(), actor=SYSTEM)
+    stored = deps.payment_ledger.fail_refund(failed, new_events=1, now=deps.clock.now())
+    deps.merchant_notifier.refund_failed(stored, to=deps.policies.current().merchant_email, reason=reason)
+    log.warning("refund failed", extra={"rma": request.rma, "reason": reason})
+    return stored
+
+
+def _pay(deps: RefundDeps, started: ReturnRequest, payment_intent: str) -> ReturnRequest:
+    attempt = started.refund
+    assert attempt is not None
+    try:
+        refund = deps.payments.refund(
+            payment_intent=payment_intent, amount=attempt.amount, idempotency_key=attempt.idempotency_key,
+            rma=started.rma, attempt=attempt.attempt,
+        )
+    except RefundDeclinedError as error:
+        return mark_refund_failed(deps, started, error.reason)
+    except PaymentGatewayUnavailableError:
+        # Unknown outcome: stay in refunding; the resume job finds or makes the refund.
+        log.warning("no answer from Stripe; the refund stays in refunding", extra={"rma": started.rma})
+        return started
+    return _settle(deps, started, refund)
+
+
+def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> ReturnRequest:
+    if refund.status not in _ACCEPTED:
+        return mark_refund_failed(deps, started, refund.failure_reason or refund.status)
+    try:
+        return deps.returns.save(
+            started.mark_refunded(refund.id, at=deps.clock.now(), actor=SYSTEM), new_events=1,
+            now=deps.clock.now(),
+        )
+    except StaleWriteError:
+        current = _get(deps, started.rma)
+        if current.status == REFUNDED:
+            return current
+        raise
+
+
+def _refused_before_paying(deps: RefundDeps, started: ReturnRequest, reason: str) -> ReturnRequest:
+    """Nothing can be paid (no PaymentIntent, no room under the ceiling): refund_failed at once."""
+    failed = started.mark_refund_failed(reason, at=deps.clock.now(), actor=SYSTEM)
+    try:
+        stored = deps.returns.save(failed, new_events=2, now=deps.clock.now())
+    except StaleWriteError:
+        return _get(deps, started.rma)
+    deps.merchant_notifier.refund_failed(stored, to=deps.policies.current().merchant_email, reason=reason)
+    log.warning("refund refused before paying", extra={"rma": started.rma, "reason": reason})
+    return stored
+
+
+def _get(deps: RefundDeps, rma: str) -> ReturnRequest:
+    request = deps.returns.get(rma)
+    if request is None:
+        raise NotFoundError("We couldn't find that return.", code="return_not_found")
+    return request
