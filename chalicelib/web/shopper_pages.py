@@ -7,6 +7,9 @@ in the signed session cookie and are judged and priced again by the use case on 
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -564,12 +567,19 @@ def post_confirm(page: Page) -> Response:
         return page.redirect("/return/items")
     try:
         created = request_return(page.deps, order_number=judged.order.number, selections=draft.selections,
-                                 resolution=draft.resolution)
+                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft))
     except ValidationError:
         # Something changed since the review (another return, a new policy): choose again.
         return page.redirect("/return/items")
     page.save(page.session.with_draft(Draft()))
     return page.redirect(f"/returns/{created.rma}/confirmation")
+
+
+def _confirm_key(page: Page, draft: Draft) -> str:
+    """One key per session and draft: a double click posts the old cookie twice, and must not
+    make two returns. The session's random nonce keeps the key (and so the RMA) unguessable."""
+    content = json.dumps(draft.to_json(), sort_keys=True, ensure_ascii=False)
+    return "page:" + hashlib.sha256(f"{page.session.nonce}\n{content}".encode()).hexdigest()
 
 
 # --- confirmation and status ------------------------------------------------------------------

@@ -393,3 +393,21 @@ def test_an_approved_return_offers_its_label_in_three_sizes_to_its_session_only(
     assert download.status_code == 303
     assert rma in download.headers["Location"]
     assert Browser(client).get(f"/returns/{rma}/label").headers["Location"] == f"/?rma={rma}"
+
+
+def test_a_double_click_on_confirm_makes_one_return(client: Client) -> None:
+    document = an_order_document(number="7009", email="double@example.com", locale="en", currency="USD",
+                                 placed_at=days_ago(7), delivered_at=days_ago(5))
+    assert client.http.put("/api/v1/admin/orders/7009", headers=ADMIN, body=json.dumps(document)).status_code == 201
+    shopper = signed_in(client, "7009", "double@example.com")
+    choose_first_line(shopper)  # one of the line's two units: a second return would still fit
+    shopper.post("/return/resolution", {"csrf": shopper.csrf_of("/return/resolution"), "resolution": "refund"})
+    csrf = shopper.csrf_of("/return/review")
+    # Both clicks leave the browser before the first answer: both carry the same cookie.
+    cookies = dict(shopper.cookies)
+    first = shopper.post("/return/confirm", {"csrf": csrf})
+    shopper.cookies = dict(cookies)
+    second = shopper.post("/return/confirm", {"csrf": csrf})
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert returns_of("7009") == 1
