@@ -43,9 +43,9 @@ bench: setup
 
 # One template (the API, the functions and infra/retour.yaml merged) and a zip with bytecode.
 # chalice package imports app.py, so it needs the runtime dependencies: `setup` installs them.
-# PRUNE_LOCALES=yes drops Babel's data for languages other than en/ja/zh/ko (-9 MB zipped); off
-# by default because chalicelib/adapters/babel_formatting.py may format in a merchant's locale.
-PRUNE_LOCALES ?= no
+# Babel's data for languages other than en/ja/zh/ko is dropped (-9 MB zipped): we format only in
+# those four (adapters/babel_formatting.py falls back to en for any other). PRUNE_LOCALES=no keeps it.
+PRUNE_LOCALES ?= yes
 package: setup
 	rm -rf build/$(STAGE)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/retour.yaml build/$(STAGE)
