@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_f
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
 from .s3 import ensure_bucket
+from .sqs import ensure_refund_queues
 from .tables import ensure_table
 
 STAGE = "local"
@@ -119,6 +121,16 @@ def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder]
 """.strip("\n")
 
 
+def start_refund_worker(env: Mapping[str, str], log_path: Path) -> ChildServer:
+    """The worker that drains the refund queue (devstack/refund_worker.py), in its own session."""
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.refund_worker"], cwd=REPO_ROOT, env=dict(env),
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return ChildServer("refund_worker", 0, process, log_path)
+
+
 def _request_stop(signum: int, frame: FrameType | None) -> None:
     raise StopRequested
 
@@ -142,6 +154,8 @@ def run(environ: Mapping[str, str]) -> int:
         ensure_ses_identity(aws_client(settings, "ses"), settings.mail_from)
         if settings.label_bucket:
             ensure_bucket(aws_client(settings, "s3"), settings.label_bucket)
+        # The refund queue (and its dead-letter queue) that the worker below drains.
+        ensure_refund_queues(aws_client(settings, "sqs"), settings.refund_queue_name)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "
@@ -158,6 +172,7 @@ def run(environ: Mapping[str, str]) -> int:
             log_path=logs / "chalice.log",
         )
         children.append(app)
+        children.append(start_refund_worker(env, logs / "refund_worker.log"))
         print(banner(settings, env, orders), flush=True)
         return app.process.wait()
     except (KeyboardInterrupt, StopRequested):

@@ -111,13 +111,15 @@ class StripePayments:
 
 
 def _gateway_refund(refund: Any, currency: str | None) -> GatewayRefund:
-    metadata = dict(refund.get("metadata") or {})
+    # stripe 16's objects are not dicts: read them as the plain data they hold.
+    data: dict[str, Any] = refund.to_dict()
+    metadata = dict(data.get("metadata") or {})
     attempt = metadata.get("attempt")
     return GatewayRefund(
-        id=refund.id,
-        amount=Money(int(refund.amount), (currency or str(refund.currency)).upper()),
-        status=str(refund.get("status") or "succeeded"),
+        id=str(data["id"]),
+        amount=Money(int(data["amount"]), (currency or str(data["currency"])).upper()),
+        status=str(data.get("status") or "succeeded"),
         rma=metadata.get("rma"),
         attempt=int(attempt) if attempt and str(attempt).isdigit() else None,
-        failure_reason=refund.get("failure_reason"),
+        failure_reason=data.get("failure_reason"),
     )

@@ -9,16 +9,20 @@ def register(app: Chalice) -> None:
     """Attach every blueprint and the request middleware to `app`."""
     from .admin_api import admin_api
     from .admin_policy_api import admin_policy_api
+    from .admin_refunds_api import admin_refunds_api
     from .labels_api import labels_api
     from .middleware import install_middleware
     from .pages import pages
     from .shopper_api import shopper_api
     from .shopper_pages import shopper_pages
+    from .stripe_webhooks import stripe_webhooks
 
     install_middleware(app)
     app.register_blueprint(pages)
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
+    app.register_blueprint(admin_refunds_api)
     app.register_blueprint(shopper_api)
     app.register_blueprint(labels_api)
     app.register_blueprint(shopper_pages)
+    app.register_blueprint(stripe_webhooks)

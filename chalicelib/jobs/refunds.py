@@ -1,0 +1,62 @@
+"""The refund worker (SQS) and the job that resumes stuck refunds (schedule).
+
+Chalice's SQS handler has no partial-batch response: one failed message returns the whole
+batch to the queue. So batches are one message (batch_size=1), every message is safe to
+process twice (the saga checks the status it starts from), and a message that keeps failing
+goes to the dead-letter queue after five receives (infra/retour.yaml), never loops forever.
+
+Rate: Stripe allows 25 requests/s per endpoint. The worker runs at most 5 at a time (reserved
+concurrency in .chalice/config.json, maximum_concurrency here) and each paces its Stripe calls
+0.25 s apart (adapters/stripe_payments.py): at most 20 requests/s together.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalice.app import Blueprint, Rate, SQSEvent
+
+from ..adapters.sqs_refund_queue import parse_refund_message
+from ..bootstrap import get_deps
+from ..services.refund_return import RefundDeps, RefundMessage, handle_refund_message, resume_stuck_refunds
+
+log = logging.getLogger("retour.refunds")
+
+refund_jobs = Blueprint(__name__)
+
+# The queue's real ARN replaces this name in the packaged template (infra/retour.yaml merges
+# the event source of RefundWorker), since the queue's name is CloudFormation's to choose.
+QUEUE_PLACEHOLDER = "retour-refunds"
+# SQS's floor for an event source's maximum concurrency is 2; the function's own reserved
+# concurrency (5) is the real bound.
+MAXIMUM_CONCURRENCY = 5
+
+
+def handle_refund_body(deps: RefundDeps, body: str) -> None:
+    """One queue message: the worker (Lambda) and devstack/refund_worker.py both call this."""
+    try:
+        rma, trigger = parse_refund_message(body)
+    except ValueError:
+        # A message that can never be processed: drop it (logged) rather than retry it five times.
+        log.error("unreadable refund message dropped", extra={"body": body[:200]})
+        return
+    handle_refund_message(deps, RefundMessage(rma=rma, trigger=trigger))
+
+
+@refund_jobs.on_sqs_message(
+    queue=QUEUE_PLACEHOLDER, batch_size=1, name="refund_worker", maximum_concurrency=MAXIMUM_CONCURRENCY
+)
+def refund_worker(event: SQSEvent) -> None:
+    """Pay back the returns whose refund jobs arrive; an exception returns the message to the queue."""
+    deps = get_deps()
+    for record in event:
+        handle_refund_body(deps, record.body)
+
+
+@refund_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="resume_refunds")
+def resume_refunds(event: Any) -> None:
+    """Every minute: finish refunds left in refunding for over two minutes."""
+    finished = resume_stuck_refunds(get_deps())
+    if finished:
+        log.info("stuck refunds resumed", extra={"count": len(finished)})
