@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
@@ -17,11 +18,13 @@ from .adapters.ses_merchant_mailer import SESMerchantMailer
 from .adapters.sqs_refund_queue import SQSRefundQueue
 from .adapters.s3_documents import S3Documents
 from .adapters.secrets_manager import SecretsManagerSecrets
+from .adapters.ses_approvals import SESApprovalMailer
 from .adapters.ses_mailer import SESMailer
 from .adapters.signed_tokens import SignedTokens
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
 from .domain.order import Address
+from .services.approval_ports import ApprovalLinkStore, ApprovalNotifier, DecisionNotifier, ReturnListings
 from .services.issue_label import LabelSender
 from .services.ports import (
     Clock,
@@ -71,6 +74,43 @@ class Deps:
     random: RandomBits = field(default_factory=SystemRandomBits)
     # Labels (issue 6): the private bucket of PDFs.
     _labels: LabelStore | None = field(default=None, repr=False)
+    # Merchant approvals (issue 8): links, listings by status, the approval emails.
+    _approval_links: ApprovalLinkStore | None = field(default=None, repr=False)
+    _listings: ReturnListings | None = field(default=None, repr=False)
+    _approval_mailer: SESApprovalMailer | None = field(default=None, repr=False)
+
+    @property
+    def approval_links(self) -> ApprovalLinkStore:
+        """Stored approval links (by token hash) and reminder marks."""
+        if self._approval_links is None:
+            raise RuntimeError("no approval link store is wired")
+        return self._approval_links
+
+    @property
+    def listings(self) -> ReturnListings:
+        """Returns by status and by shopper (indexes, never a Scan)."""
+        if self._listings is None:
+            raise RuntimeError("no return listings are wired")
+        return self._listings
+
+    @property
+    def approval_notifier(self) -> ApprovalNotifier:
+        """The merchant's approval emails."""
+        if self._approval_mailer is None:
+            raise RuntimeError("no approval mailer is wired")
+        return self._approval_mailer
+
+    @property
+    def decision_notifier(self) -> DecisionNotifier:
+        """The shopper's decision emails."""
+        if self._approval_mailer is None:
+            raise RuntimeError("no approval mailer is wired")
+        return self._approval_mailer
+
+    @property
+    def public_base_url(self) -> str:
+        """Where the stage's pages live: links in emails are absolute from here."""
+        return self.settings.public_base_url
     # Money back (issue 7).
     _payment_ledger: PaymentLedger | None = field(default=None, repr=False)
     _payments: PaymentGateway | None = field(default=None, repr=False)
@@ -244,13 +284,14 @@ def _s3_client(settings: Settings) -> Any:
 def build_deps(settings: Settings) -> Deps:
     """Wire the adapters for `settings`."""
     dynamodb = aws_client(settings, "dynamodb")
+    clock = SystemClock()
     returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
     return Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
         policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
         return_history=DynamoDBReturnHistory(dynamodb, settings.table_name),
-        clock=SystemClock(),
+        clock=clock,
         secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
         _returns=returns,
         _payment_ledger=DynamoDBPaymentLedger(dynamodb, settings.table_name, returns),
@@ -272,6 +313,14 @@ def build_deps(settings: Settings) -> Deps:
         _labels=(
             S3Documents(lambda: _s3_client(settings), settings.label_bucket)
             if settings.label_bucket else None
+        ),
+        _approval_links=DynamoDBApprovalLinks(dynamodb, settings.table_name),
+        _listings=DynamoDBReturnListings(dynamodb, settings.table_name),
+        _approval_mailer=SESApprovalMailer(
+            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
+            public_base_url=settings.public_base_url, store_name=settings.store_name,
+            merchant_locale=settings.merchant_locale,
+            configuration_set=settings.ses_configuration_set,
         ),
     )
 

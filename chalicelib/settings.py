@@ -51,6 +51,8 @@ class Settings:
     warehouse_region: str = "NV"
     warehouse_postal_code: str = "89501"
     warehouse_country: str = "US"
+    # The language of the merchant's approval emails and confirm pages (en, ja, zh-Hans, ko).
+    merchant_locale: str = "en"
     # The refund queue by name where no URL is given (the local stack creates it: devstack/sqs.py).
     refund_queue_name: str = "retour-local-refunds"
     # The Stripe webhook signing secret itself on the local stage only (a documented fake).
@@ -107,6 +109,7 @@ class Settings:
                 else f"returns@{env.get('RETOUR_SENDER_DOMAIN') or 'retour.invalid'}"
             ),
             lookups_per_window=int(env.get("RETOUR_LOOKUP_LIMIT", "10")),
+            merchant_locale=env.get("RETOUR_MERCHANT_LOCALE") or "en",
             refund_queue_name=env.get("RETOUR_REFUND_QUEUE_NAME", f"retour-{stage}-refunds"),
             stripe_webhook_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET") if is_local else None,
             **{

@@ -13,6 +13,7 @@ from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
+from .approval_links import ApprovalLinkDeps, notify_merchant
 from .judging import judge_stored_order
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
 from .ports import Clock, OrderRepository, PolicyRepository, RandomBits, ReturnHistory, ReturnRepository, ShopperNotifier
@@ -39,8 +40,8 @@ class QuoteReturnDeps(Protocol):
     def clock(self) -> Clock: ...
 
 
-class RequestReturnDeps(QuoteReturnDeps, Protocol):
-    """What requesting a return needs."""
+class RequestReturnDeps(QuoteReturnDeps, ApprovalLinkDeps, Protocol):
+    """What requesting a return needs (a pending one is emailed to the merchant)."""
 
     @property
     def returns(self) -> ReturnRepository: ...
@@ -153,6 +154,7 @@ def _create(
             if draw == len(candidates) - 1:
                 raise
     deps.notifier.return_requested(stored, order)
+    notify_merchant(deps, stored, order)
     return stored
 
 

@@ -1,0 +1,68 @@
+"""In-memory approval links and listings with the DynamoDB adapters' contract (unit tests)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from ..domain.errors import ConflictError, ValidationError
+from ..domain.return_request import ReturnRequest
+from ..services.approval_ports import ApprovalLink, ReturnsPage
+from .in_memory_returns import InMemoryReturnRepository
+
+
+class InMemoryApprovalLinks:
+    """ApprovalLinkStore in dicts."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, ApprovalLink] = {}
+        self.reminded: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def put(self, link: ApprovalLink) -> None:
+        with self._lock:
+            if link.token_hash in self.links:
+                raise ConflictError("this approval link exists already", code="approval_link_taken")
+            self.links[link.token_hash] = link
+
+    def get(self, token_hash: str) -> ApprovalLink | None:
+        return self.links.get(token_hash)
+
+    def mark_reminded(self, rma: str, *, at: datetime, keep_until: datetime) -> bool:
+        with self._lock:
+            if rma in self.reminded:
+                return False
+            self.reminded[rma] = at
+            return True
+
+
+class InMemoryReturnListings:
+    """ReturnListings over an InMemoryReturnRepository (the same order as the indexes)."""
+
+    def __init__(self, returns: InMemoryReturnRepository) -> None:
+        self._returns = returns
+
+    def _all(self) -> list[ReturnRequest]:
+        return [replace(r, events=r.events) for r in self._returns._returns.values()]
+
+    def with_status(self, status: str, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
+        def key(r: ReturnRequest) -> str:
+            return f"{r.status_changed_at.isoformat()}#{r.rma}"
+
+        found = sorted((r for r in self._all() if r.status == status), key=key, reverse=newest_first)
+        if cursor is not None:
+            try:
+                after = base64.urlsafe_b64decode(cursor.encode()).decode()
+            except ValueError as error:
+                raise ValidationError("cursor is not one this API gave out", fields=("cursor",)) from error
+            found = [r for r in found if (key(r) < after if newest_first else key(r) > after)]
+        page = found[:limit]
+        more = len(found) > limit
+        next_cursor = base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
+        return ReturnsPage(tuple(page), next_cursor)
+
+    def of_customer(self, email: str, *, limit: int) -> list[ReturnRequest]:
+        mine = [r for r in self._all() if r.customer_email == email]
+        return sorted(mine, key=lambda r: (r.created_at, r.rma), reverse=True)[:limit]

@@ -1,0 +1,215 @@
+"""Use case: the merchant decides an exception, by email link, admin API or the timeout job.
+
+Every path goes through `_decide`, so the rules are one: only a `pending_approval` return can be
+decided, the decision is one conditional write on the version read (of two concurrent deciders
+exactly one wins; the other gets AlreadyDecidedError), and what follows an approval (the label,
+the refund under `on_approval`, the shopper's email) happens after the write and never undoes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError, ValidationError
+from ..domain.order import Order
+from ..domain.policy import Policy
+from ..domain.quote import Quote, Selection, quote
+from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
+from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
+from .approval_ports import (
+    ACTIONS,
+    APPROVE,
+    APPROVE_FEE,
+    APPROVE_STORE_CREDIT,
+    REJECT,
+    DecisionNotifier,
+)
+from .issue_label import IssueLabelDeps, issue_label
+from .read_return import read_return
+
+log = logging.getLogger("retour.approvals")
+
+MAX_NOTE = 1000
+DECISION_KINDS = ("approved", "rejected")
+
+
+class AlreadyDecidedError(ConflictError):
+    """The return was decided before (or a moment ago, by someone else): nothing was written."""
+
+    code = "already_decided"
+
+    def __init__(self, request: ReturnRequest) -> None:
+        self.request = request
+        self.decision = decision_event(request)
+        by = f" by {self.decision.actor}" if self.decision else ""
+        super().__init__(f"return {request.rma} was already decided: {request.status}{by}")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the merchant chose: an action of ACTIONS, a note to the shopper, a fee for approve_fee."""
+
+    action: str
+    note: str = ""
+    fee_percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedBy:
+    """Who decided and from where (recorded in the timeline event)."""
+
+    actor: str
+    source_ip: str = ""
+    user_agent: str = ""
+
+
+class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, Protocol):
+    """What deciding a return needs."""
+
+    @property
+    def decision_notifier(self) -> DecisionNotifier: ...
+
+
+def decision_event(request: ReturnRequest) -> ReturnEvent | None:
+    """The event that decided `request` (the last approval or rejection), if any."""
+    return next((e for e in reversed(request.events) if e.kind in DECISION_KINDS), None)
+
+
+def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS) -> Decision:
+    """`decision` with its note trimmed; ValidationError naming the bad field."""
+    if decision.action not in allowed:
+        raise ValidationError(f"decision must be one of {', '.join(allowed)}", fields=("decision",))
+    note = decision.note.strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationError(f"note must be at most {MAX_NOTE} characters", fields=("note",))
+    fee = decision.fee_percent
+    if decision.action == APPROVE_FEE:
+        if type(fee) is not int or not 1 <= fee <= 100:
+            raise ValidationError("fee_percent must be a whole number from 1 to 100", fields=("fee_percent",))
+    else:
+        fee = None
+    return replace(decision, note=note, fee_percent=fee)
+
+
+def decide_return(deps: DecideReturnDeps, rma: str, decision: Decision, *, by: DecidedBy) -> ReturnRequest:
+    """Decide return `rma` (admin API, jobs). AlreadyDecidedError (409) once it is decided."""
+    request = read_return(deps, rma, order_number=None)
+    return _decide(deps, request, validate_decision(decision), by=by)
+
+
+def decide_by_link(deps: DecideReturnDeps, token: str, decision: Decision, *, source_ip: str,
+                   user_agent: str) -> ReturnRequest:
+    """Decide through an emailed link: the link must be genuine, unexpired, for this state and action."""
+    opened = open_link(deps, token)
+    if opened.request.status != PENDING_APPROVAL:
+        raise AlreadyDecidedError(opened.request)
+    check_link_usable(opened, now=deps.clock.now())
+    if decision.action not in opened.link.actions:
+        raise ForbiddenError("This link can't take that action.", code="action_not_allowed")
+    by = DecidedBy(actor=f"merchant:{opened.link.approver}", source_ip=source_ip, user_agent=user_agent)
+    return _decide(deps, opened.request, validate_decision(decision, allowed=opened.link.actions), by=by)
+
+
+def preview_link(deps: DecideReturnDeps, token: str) -> tuple[OpenedLink, Order]:
+    """What the confirm page shows; writes nothing. Raises as decide_by_link would."""
+    opened = open_link(deps, token)
+    if opened.request.status != PENDING_APPROVAL:
+        raise AlreadyDecidedError(opened.request)
+    check_link_usable(opened, now=deps.clock.now())
+    return opened, _order(deps, opened.request)
+
+
+def counter_quote(deps: DecideReturnDeps, request: ReturnRequest, order: Order, decision: Decision) -> Quote | None:
+    """The quote of the merchant's counter-terms, or None for a plain approval or a rejection.
+
+    Priced by the domain's quote() with the policy the return was judged by, changed as the
+    merchant chose: store credit (with the store's bonus) even where the policy offers only
+    refunds, or the chosen fee percent as the restocking fee of every line whose reason does not
+    waive fees.
+    """
+    if decision.action not in (APPROVE_STORE_CREDIT, APPROVE_FEE):
+        return None
+    policy: Policy = policy_of(deps.policies, request)
+    resolution = request.resolution
+    if decision.action == APPROVE_STORE_CREDIT:
+        resolution = "store_credit"
+        policy = replace(policy, resolutions=replace(policy.resolutions, store_credit=True))
+    if decision.action == APPROVE_FEE and decision.fee_percent is not None:
+        policy = replace(policy, fees=replace(policy.fees, restocking_percent=decision.fee_percent))
+    units = deps.return_history.units_of_order(order.number)
+    own = request.units
+    # The units valued before this return: every unit taken on the line except this return's own.
+    returned_before = {
+        line_id: max(units.returned.get(line_id, 0) + units.in_open_returns.get(line_id, 0) - own.get(line_id, 0), 0)
+        for line_id in {*units.returned, *units.in_open_returns}
+    }
+    selections = tuple(Selection(l.line_id, l.quantity, l.reason, l.note) for l in request.lines)
+    priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before)
+    return replace(priced, policy_version=request.quote.policy_version)
+
+
+def _order(deps: DecideReturnDeps, request: ReturnRequest) -> Order:
+    order = deps.orders.get(request.order_number)
+    if order is None:
+        raise NotFoundError("We couldn't find that return's order.", code="order_not_found")
+    return order
+
+
+def _decide(deps: DecideReturnDeps, request: ReturnRequest, decision: Decision, *, by: DecidedBy) -> ReturnRequest:
+    if request.status != PENDING_APPROVAL:
+        raise AlreadyDecidedError(request)
+    order = _order(deps, request)
+    now: datetime = deps.clock.now()
+    if decision.action == REJECT:
+        decided = request.reject(at=now, actor=by.actor, note=decision.note,
+                                 source_ip=by.source_ip, user_agent=by.user_agent)
+    else:
+        terms = counter_quote(deps, request, order, decision)
+        detail = decision.note or _terms_detail(decision)
+        decided = request.approve(at=now, actor=by.actor, note=detail, quote=terms,
+                                  source_ip=by.source_ip, user_agent=by.user_agent)
+    try:
+        stored = deps.returns.save(decided, new_events=1, now=now)
+    except StaleWriteError as error:
+        current = deps.returns.get(request.rma)
+        if current is not None and current.status != PENDING_APPROVAL:
+            raise AlreadyDecidedError(current) from error
+        raise
+    log.info("return %s %s by %s", stored.rma, stored.status, by.actor)
+    _after_decision(deps, stored, order, decision)
+    return stored
+
+
+def _terms_detail(decision: Decision) -> str:
+    if decision.action == APPROVE_STORE_CREDIT:
+        return "approved as store credit only"
+    if decision.action == APPROVE_FEE:
+        return f"approved minus a {decision.fee_percent}% fee"
+    return APPROVED
+
+
+def _after_decision(deps: DecideReturnDeps, request: ReturnRequest, order: Order, decision: Decision) -> None:
+    """The label and the shopper's email; a failure is logged, never undoes the stored decision."""
+    if request.status == APPROVED:
+        try:
+            # Rendered now so the shopper's first download is only a redirect; a label missing
+            # later is rendered on demand, so a failure here costs a few milliseconds later.
+            issue_label(deps, request)
+        except Exception:  # noqa: BLE001 - the decision is stored; see above
+            log.exception("could not issue the label of return %s", request.rma)
+    counter_terms = decision.action if decision.action in (APPROVE_STORE_CREDIT, APPROVE_FEE) else ""
+    try:
+        deps.decision_notifier.return_decided(
+            request, order, note=decision.note, counter_terms=counter_terms,
+        )
+    except Exception:  # noqa: BLE001 - the decision is stored; the status page shows it
+        log.exception("could not email the shopper the decision on return %s", request.rma)
+
+
+__all__ = [
+    "APPROVE", "APPROVE_FEE", "APPROVE_STORE_CREDIT", "REJECT", "AlreadyDecidedError", "DecidedBy",
+    "Decision", "decide_by_link", "decide_return", "preview_link",
+]

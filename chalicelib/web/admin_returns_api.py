@@ -1,0 +1,110 @@
+"""Admin API over returns: list by status, approve / reject without email, a fresh approval link.
+
+Approve and reject go through services/decide_return.py, the very rules of the email links: a
+decided return can't be decided again (409 `already_decided`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from ..bootstrap import get_deps
+from ..domain.errors import ValidationError
+from ..domain.return_request import PENDING_APPROVAL
+from ..services.approval_links import request_approval
+from ..services.approval_ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
+from ..services.decide_return import DecidedBy, Decision, decide_return
+from ..services.list_returns import list_returns
+from ..services.read_return import read_return
+from .auth import require_admin
+from .errors import route
+from .schemas.base import parse_json
+from .schemas.returns import return_to_json
+
+admin_returns_api = Blueprint(__name__)
+
+
+def _json() -> dict[str, str | list[str]]:
+    return {"Content-Type": "application/json"}
+
+
+def _authorized() -> None:
+    require_admin(admin_returns_api.current_request.headers, get_deps().admin_api_key())
+
+
+def _admin() -> DecidedBy:
+    request = admin_returns_api.current_request
+    identity = (request.context or {}).get("identity") or {}
+    return DecidedBy(actor="admin", source_ip=str(identity.get("sourceIp") or ""),
+                     user_agent=(request.headers.get("user-agent") or "")[:512])
+
+
+def _body() -> dict[str, Any]:
+    raw = admin_returns_api.current_request.raw_body
+    if not raw:
+        return {}
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", fields=("body",))
+    return body
+
+
+@route(admin_returns_api, "/api/v1/admin/returns", methods=["GET"])
+def get_returns() -> Response:
+    """Returns in `?status=` (default pending_approval), newest first, `?limit=`, `?cursor=`."""
+    _authorized()
+    query: dict[str, str] = dict(admin_returns_api.current_request.query_params or {})
+    limit_text = query.get("limit")
+    if limit_text is not None and not limit_text.isdigit():
+        raise ValidationError("limit must be a whole number", fields=("limit",))
+    listed = list_returns(get_deps(), status=query.get("status"),
+                          limit=int(limit_text) if limit_text else None, cursor=query.get("cursor"))
+    returns = []
+    for request, age in listed.returns:
+        item = return_to_json(request, with_events=False)
+        if request.status == PENDING_APPROVAL:
+            item["age_seconds"] = int(age.total_seconds())
+            item["age_hours"] = int(age.total_seconds() // 3600)
+        returns.append(item)
+    return Response(body={"returns": returns, "next_cursor": listed.cursor}, headers=_json())
+
+
+@route(admin_returns_api, "/api/v1/admin/returns/{rma}/approve", methods=["POST"])
+def approve(rma: str) -> Response:
+    """Approve `{"note"}`; `"store_credit_only": true` or `"fee_percent": n` approve on counter-terms."""
+    _authorized()
+    body = _body()
+    note = body.get("note", "")
+    fee = body.get("fee_percent")
+    if not isinstance(note, str):
+        raise ValidationError("note must be text", fields=("note",))
+    action = APPROVE
+    if body.get("store_credit_only") is True:
+        action = APPROVE_STORE_CREDIT
+    elif fee is not None:
+        action = APPROVE_FEE
+    decided = decide_return(get_deps(), rma, Decision(action, note=note, fee_percent=fee), by=_admin())
+    return Response(body=return_to_json(decided, with_events=True), headers=_json())
+
+
+@route(admin_returns_api, "/api/v1/admin/returns/{rma}/reject", methods=["POST"])
+def reject(rma: str) -> Response:
+    """Reject `{"note"}` (the note is emailed to the shopper)."""
+    _authorized()
+    note = _body().get("note", "")
+    if not isinstance(note, str):
+        raise ValidationError("note must be text", fields=("note",))
+    decided = decide_return(get_deps(), rma, Decision(REJECT, note=note), by=_admin())
+    return Response(body=return_to_json(decided, with_events=True), headers=_json())
+
+
+@route(admin_returns_api, "/api/v1/admin/returns/{rma}/approval-link", methods=["POST"])
+def resend_approval_link(rma: str) -> Response:
+    """Email the merchant a fresh approval link (the old ones keep their own expiry)."""
+    _authorized()
+    deps = get_deps()
+    link = request_approval(deps, read_return(deps, rma, order_number=None))
+    return Response(body={"rma": link.rma, "expires_at": link.expires_at.isoformat()}, status_code=202,
+                    headers=_json())

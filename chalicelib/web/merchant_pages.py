@@ -1,0 +1,210 @@
+"""The merchant's Approve / Deny pages, reached from the approval email's links.
+
+GET and HEAD only show (mail scanners such as Safe Links, Mimecast and Proofpoint open every
+link, some in a headless browser); only the confirm form's POST decides, and it must carry a
+CSRF token signed for this very link. The token in the path is the credential: pages say
+`no-referrer` so it never leaks to another site, and `noindex`, `no-store`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice.app import Blueprint, Request, Response
+
+from ..adapters.babel_formatting import format_date, format_datetime, format_money
+from ..adapters.ses_approvals import (
+    ACTION_LABELS,
+    STATUS_NAMES,
+    environment,
+    exception_text,
+    locale_of,
+    quote_context,
+    translations,
+)
+from ..bootstrap import Deps, get_deps
+from ..domain.errors import AuthenticationError, RetourError, ValidationError
+from ..services.approval_links import (
+    ApprovalLinkExpiredError,
+    ApprovalLinkInvalidError,
+    ApprovalLinkOutdatedError,
+    line_exceptions,
+    token_hash,
+)
+from ..services.approval_ports import APPROVE, APPROVE_FEE
+from ..services.decide_return import AlreadyDecidedError, Decision, decide_by_link, decision_event, preview_link
+
+log = logging.getLogger("retour.pages")
+
+merchant_pages = Blueprint(__name__)
+
+FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
+CSRF_PURPOSE = "merchant_approval_csrf"
+# Long enough to read the request and think; a stale form is reloaded, not trusted.
+CSRF_TTL = timedelta(hours=1)
+DEFAULT_FEE_PERCENT = 15
+
+
+def _t(locale: str, message: str, **values: Any) -> str:
+    text = translations(locale).gettext(message)
+    return text % values if values else text
+
+
+def _html(body: str, status: int, locale: str) -> Response:
+    return Response(body=body, status_code=status, headers={
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow",
+        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Content-Language": locale,
+    })
+
+
+def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
+    locale = locale_of(deps.settings.merchant_locale)
+    body = environment(locale).get_template(f"merchant/{template}").render(
+        lang=locale, store_name=deps.settings.store_name, **context,
+    )
+    return _html(body, status, locale)
+
+
+def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
+    return _render(deps, "message.html", status, title=title, paragraphs=list(paragraphs))
+
+
+def csrf_for(deps: Deps, token: str, *, now: datetime) -> str:
+    """The confirm form's CSRF token: signed for this link's hash, purpose and an hour."""
+    return deps.tokens.issue(token_hash(token), purpose=CSRF_PURPOSE, now=now, ttl=CSRF_TTL)
+
+
+def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime) -> bool:
+    if not presented:
+        return False
+    try:
+        subject = deps.tokens.verify(presented, purpose=CSRF_PURPOSE, now=now)
+    except AuthenticationError:
+        return False
+    return hmac.compare_digest(subject.encode(), token_hash(token).encode())
+
+
+def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
+    locale = locale_of(deps.settings.merchant_locale)
+    request, event = error.request, error.decision
+    status = _t(locale, STATUS_NAMES.get(request.status, request.status))
+    if event is not None:
+        who = event.actor.removeprefix("merchant:")
+        line = _t(locale, "Already decided: %(status)s by %(who)s at %(when)s.", status=status, who=who,
+                 when=format_datetime(event.at, locale))
+    else:
+        line = _t(locale, "Already decided: %(status)s.", status=status)
+    return _message(deps, 200, _t(locale, "Return %(rma)s", rma=request.rma), line,
+                    _t(locale, "Nothing was changed by opening this link again."))
+
+
+def _refusal(deps: Deps, error: RetourError) -> Response:
+    """The page for a link that can't decide: expired, outdated or not ours."""
+    locale = locale_of(deps.settings.merchant_locale)
+    if isinstance(error, ApprovalLinkExpiredError):
+        return _message(
+            deps, 410, _t(locale, "This link has expired"),
+            _t(locale, "Approval links work for a limited time, so an old email can't decide a return."),
+            _t(locale, "For a fresh link, wait for the reminder email or send POST "
+                      "/api/v1/admin/returns/{rma}/approval-link with the admin API key; you can also "
+                      "decide with POST /api/v1/admin/returns/{rma}/approve or /reject."),
+        )
+    if isinstance(error, ApprovalLinkOutdatedError):
+        return _message(deps, 409, _t(locale, "This link is out of date"),
+                        _t(locale, "The return changed after this email was sent. Use the newest email about it."))
+    return _message(deps, 403, _t(locale, "This link is not valid"),
+                    _t(locale, "Check that the whole link was opened, or use the newest email."))
+
+
+def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int = 200,
+             error: str = "", note: str = "", fee_percent: str = "") -> Response:
+    opened, order = preview_link(deps, token)
+    request = opened.request
+    locale = locale_of(deps.settings.merchant_locale)
+    lines = line_exceptions(deps, request, order)
+    return _render(
+        deps, "confirm.html", status,
+        title=_t(locale, "Return %(rma)s needs your decision", rma=request.rma),
+        customer_name=order.customer_name, customer_email=order.customer_email,
+        order_number=order.number, rma=request.rma,
+        placed_on=format_date(order.placed_at.date(), locale),
+        lines=[{"title": l.title, "sku": l.sku, "quantity": l.quantity, "reason": l.reason,
+                "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale)}
+               for l in lines],
+        actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen}
+                 for a in opened.link.actions],
+        csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
+        expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
+        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT),
+        **quote_context(request, locale),
+    )
+
+
+def _origin(request: Request) -> tuple[str, str]:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or ""), (request.headers.get("user-agent") or "")[:512]
+
+
+@merchant_pages.route("/merchant/approvals/{token}", methods=["GET", "HEAD"])
+def show_approval(token: str) -> Response:
+    """The request and a confirm form; opening it (any number of times) changes nothing."""
+    deps = get_deps()
+    query: dict[str, str] = dict(merchant_pages.current_request.query_params or {})
+    chosen = query.get("action") or APPROVE
+    try:
+        response = _confirm(deps, token, chosen=chosen, now=deps.clock.now())
+    except AlreadyDecidedError as error:
+        response = _already_decided(deps, error)
+    except (ApprovalLinkInvalidError, ApprovalLinkExpiredError, ApprovalLinkOutdatedError) as error:
+        response = _refusal(deps, error)
+    if merchant_pages.current_request.method == "HEAD":
+        response.body = ""
+    return response
+
+
+@merchant_pages.route("/merchant/approvals/{token}", methods=["POST"], content_types=FORM)
+def decide_approval(token: str) -> Response:
+    """The confirm form: decides once, with the CSRF token of a page of this very link."""
+    deps = get_deps()
+    request = merchant_pages.current_request
+    locale = locale_of(deps.settings.merchant_locale)
+    raw = request.raw_body or b""
+    parsed = parse_qs(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw,
+                      keep_blank_values=True)
+    form = {name: values[-1] for name, values in parsed.items()}
+    now = deps.clock.now()
+    action = form.get("decision", "")
+    note, fee_text = form.get("note", ""), form.get("fee_percent", "").strip()
+    try:
+        if not csrf_matches(deps, token, form.get("csrf_token"), now=now):
+            # Either a forged post or a form older than an hour: show the request again.
+            return _confirm(deps, token, chosen=action or APPROVE, now=now, status=403, note=note,
+                            fee_percent=fee_text,
+                            error=_t(locale, "This form has expired. Please confirm again."))
+        fee: int | None = None
+        if action == APPROVE_FEE:
+            fee = int(fee_text) if fee_text.isdigit() else -1
+        source_ip, user_agent = _origin(request)
+        try:
+            decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
+                                     source_ip=source_ip, user_agent=user_agent)
+        except ValidationError as error:
+            return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
+                            fee_percent=fee_text, error=error.message)
+    except AlreadyDecidedError as error:
+        return _already_decided(deps, error)
+    except (ApprovalLinkInvalidError, ApprovalLinkExpiredError, ApprovalLinkOutdatedError) as error:
+        return _refusal(deps, error)
+    event = decision_event(decided)
+    status = _t(locale, STATUS_NAMES.get(decided.status, decided.status))
+    return _message(
+        deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma),
+        _t(locale, "Done: the return is %(status)s. The shopper gets an email now.", status=status),
+        _t(locale, "What the shopper gets back") + ": " + format_money(decided.quote.total, locale)
+        + (f" ({event.detail})" if event is not None and event.detail not in ("approved", "rejected") else ""),
+    )
