@@ -9,8 +9,11 @@ def register(app: Chalice) -> None:
     """Attach every blueprint and the request middleware to `app`."""
     from .admin_api import admin_api
     from .admin_policy_api import admin_policy_api
+    from .admin_returns_api import admin_returns_api
     from .admin_refunds_api import admin_refunds_api
+    from .dev_outbox import dev_outbox
     from .labels_api import labels_api
+    from .merchant_pages import merchant_pages
     from .middleware import install_middleware
     from .pages import pages
     from .shopper_api import shopper_api
@@ -25,4 +28,7 @@ def register(app: Chalice) -> None:
     app.register_blueprint(shopper_api)
     app.register_blueprint(labels_api)
     app.register_blueprint(shopper_pages)
+    app.register_blueprint(admin_returns_api)
+    app.register_blueprint(merchant_pages)
+    app.register_blueprint(dev_outbox)
     app.register_blueprint(stripe_webhooks)
