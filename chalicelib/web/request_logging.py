@@ -19,6 +19,7 @@ _WITHHELD = frozenset({
     "email", "customer_name", "name", "shipping_address", "address", "token",
     "authorization", "api_key", "note",
 })
+_SDK_LOGGERS = ("botocore", "boto3", "urllib3", "stripe", "s3transfer")
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
@@ -65,3 +66,7 @@ def configure_logging(level: str = "INFO") -> None:
     for handler in root.handlers:
         handler.setFormatter(JsonFormatter())
     root.setLevel(level)
+    # At DEBUG the SDK and HTTP libraries log whole request and response bodies (orders with
+    # names and addresses, tokens in headers); they speak only from WARNING up, whatever `level`.
+    for chatty in _SDK_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
