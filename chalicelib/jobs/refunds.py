@@ -25,9 +25,9 @@ log = logging.getLogger("retour.refunds")
 
 refund_jobs = Blueprint(__name__)
 
-# The queue's real ARN replaces this name in the packaged template (infra/retour.yaml merges
-# the event source of RefundWorker), since the queue's name is CloudFormation's to choose.
-QUEUE_PLACEHOLDER = "retour-refunds"
+# Chalice writes the queue's ARN as a Fn::Sub of this name, so the stack's name fills in here;
+# infra/retour.yaml names RefundQueue the same way.
+QUEUE_NAME = "${AWS::StackName}-refunds"
 # SQS's floor for an event source's maximum concurrency is 2; the function's own reserved
 # concurrency (5) is the real bound.
 MAXIMUM_CONCURRENCY = 5
@@ -45,7 +45,7 @@ def handle_refund_body(deps: RefundDeps, body: str) -> None:
 
 
 @refund_jobs.on_sqs_message(
-    queue=QUEUE_PLACEHOLDER, batch_size=1, name="refund_worker", maximum_concurrency=MAXIMUM_CONCURRENCY
+    queue=QUEUE_NAME, batch_size=1, name="refund_worker", maximum_concurrency=MAXIMUM_CONCURRENCY
 )
 def refund_worker(event: SQSEvent) -> None:
     """Pay back the returns whose refund jobs arrive; an exception returns the message to the queue."""

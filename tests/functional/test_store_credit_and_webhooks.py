@@ -1,0 +1,209 @@
+"""Store credit (issue, redeem once per key, never below zero) and Stripe webhooks (signed, applied once)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import stripe
+from chalice.test import Client
+
+from chalicelib.bootstrap import get_deps
+from chalicelib.domain.money import Money
+from devstack.refund_worker import drain
+from tests.functional.conftest import ADMIN
+from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
+    ONE_TEE,
+    WEBHOOK_SECRET,
+    Stripe,
+    api,
+    money_env,
+    paid_order,
+    policy,
+    receive,
+    request_return,
+    sqs,
+    status_of,
+    stripe_state,
+)
+
+
+def credit(api: Client, email: str, currency: str) -> Any:
+    return api.http.get(f"/api/v1/admin/store-credit/{email}?currency={currency}", headers=ADMIN)
+
+
+def redeem(api: Client, email: str, amount: int, key: str, currency: str = "JPY") -> Any:
+    body = {"email": email, "currency": currency, "amount": amount, "idempotency_key": key}
+    return api.http.post("/api/v1/admin/store-credit/redeem", headers=ADMIN, body=json.dumps(body))
+
+
+def credited_shopper(api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any) -> tuple[str, int]:
+    email = f"shopper-{uuid.uuid4().hex[:8]}@example.jp"
+    order = paid_order(api, stripe_endpoint, stripe_state, email=email)
+    rma = request_return(api, order, ONE_TEE, resolution="store_credit")
+    assert receive(api, rma).json_body["status"] == "credited"
+    drain(get_deps(), sqs, money_env)
+    done = status_of(rma)
+    assert done.status == "credited"
+    return email, done.quote.total.minor
+
+
+def test_a_store_credit_return_is_credited_with_its_bonus_in_one_step(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    assert total == 3600 + 360  # 10 % bonus of the default policy
+    account = credit(api, email, "JPY").json_body
+    assert account["balance"] == total
+    assert [(e["kind"], e["amount"]) for e in account["entries"]] == [("issue", total)]
+    assert stripe_state.refunds(stripe_state.payment_intents[-1]) == []
+
+
+def test_one_idempotency_key_twice_spends_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    first = redeem(api, email, 1000, "checkout-abc-123")
+    again = redeem(api, email, 1000, "checkout-abc-123")
+    assert first.status_code == again.status_code == 200, first.json_body
+    assert first.json_body == again.json_body and first.json_body["balance"] == total - 1000
+    assert credit(api, email, "JPY").json_body["balance"] == total - 1000
+    other = redeem(api, email, 999, "checkout-abc-123")
+    assert other.status_code == 409 and other.json_body["error"]["code"] == "idempotency_key_reused"
+
+
+def test_twenty_concurrent_redeems_never_overdraw_and_the_ledger_sums_to_the_balance(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    deps = get_deps()
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def spend(k: int) -> None:
+        barrier.wait()
+        try:
+            deps.store_credit.redeem(email, Money(500, "JPY"), idempotency_key=f"order-{k:04d}-spend", now=deps.clock.now())
+            outcomes.append("spent")
+        except Exception as error:  # noqa: BLE001 - the test counts refusals by their code
+            outcomes.append(getattr(error, "code", repr(error)))
+
+    threads = [threading.Thread(target=spend, args=(k,)) for k in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("spent") == total // 500
+    assert set(outcomes) <= {"spent", "insufficient_credit"}
+    account = credit(api, email, "JPY").json_body
+    assert account["balance"] == total - 500 * (total // 500) >= 0
+    assert sum(e["amount"] for e in account["entries"]) == account["balance"]
+
+
+def test_a_redeem_above_the_balance_is_refused_and_spends_nothing(api: Client) -> None:
+    response = redeem(api, "nobody@example.com", 1, "checkout-nothing-1", currency="USD")
+    assert response.status_code == 409 and response.json_body["error"]["code"] == "insufficient_credit"
+    assert credit(api, "nobody@example.com", "USD").json_body["balance"] == 0
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+
+def signed(api: Client, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> Any:
+    payload = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+    return api.http.post("/webhooks/stripe", body=payload,
+                         headers={"Content-Type": "application/json", "Stripe-Signature": header})
+
+
+def charge_refunded(order: dict[str, Any], refund_id: str, amount: int) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "charge.refunded",
+        "data": {"object": {
+            "id": "ch_test", "object": "charge", "metadata": {"order_number": order["number"]},
+            "payment_intent": order["payment"]["payment_intent"],
+            "refunds": {"data": [{"id": refund_id, "amount": amount, "status": "succeeded", "metadata": {}}]},
+        }},
+    }
+
+
+def test_a_duplicated_charge_refunded_event_lowers_the_ceiling_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    event = charge_refunded(order, "re_dashboard_1", 1000)
+    for _ in range(2):
+        response = signed(api, event)
+        assert response.status_code == 200, response.json_body
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 1000
+    # The same refund in a new event (Stripe sends it again with the next refund) counts once too.
+    assert signed(api, charge_refunded(order, "re_dashboard_1", 1000)).status_code == 200
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 1000
+
+
+def test_a_webhook_with_a_bad_signature_changes_nothing(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    event = charge_refunded(order, "re_forged", 5000)
+    assert signed(api, event, secret="whsec_someone_else").status_code == 400
+    tampered = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(tampered, WEBHOOK_SECRET)
+    response = api.http.post("/webhooks/stripe", body=tampered.replace("5000", "9000"),
+                             headers={"Content-Type": "application/json", "Stripe-Signature": header})
+    assert response.status_code == 400
+    future = signed(api, event, timestamp=int(time.time()) + 3600)
+    assert future.status_code == 400
+    assert get_deps().payment_ledger.get(order["number"]) is None
+    # Not recorded as seen either: the genuine delivery still applies.
+    assert signed(api, event).status_code == 200
+
+
+def test_a_refund_stripe_later_reports_failed_moves_the_return_to_refund_failed(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    receive(api, rma)
+    drain(get_deps(), sqs, money_env)
+    done = status_of(rma)
+    assert done.status == "refunded"
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "refund.updated",
+        "data": {"object": {"id": done.refund.refund_id, "object": "refund", "status": "failed",
+                            "failure_reason": "lost_or_stolen_card", "amount": 3600,
+                            "metadata": {"rma": rma, "attempt": "1"}}},
+    }
+    assert signed(api, event).status_code == 200
+    assert signed(api, event).json_body["outcome"] == "duplicate"
+    failed = status_of(rma)
+    assert failed.status == "refund_failed" and failed.refund.failure_reason == "lost_or_stolen_card"
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"]
+
+
+def test_a_completed_checkout_session_imports_the_order(api: Client) -> None:
+    number = f"CS{uuid.uuid4().hex[:8]}"
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "checkout.session.completed",
+        "data": {"object": {
+            "id": "cs_test_1", "object": "checkout.session", "currency": "usd", "created": int(time.time()),
+            "payment_intent": "pi_checkout_1", "metadata": {"order_number": number, "locale": "en"},
+            "customer_details": {"email": "kim@example.com", "name": "Kim Lee",
+                                 "address": {"line1": "1 Main St", "city": "Reno", "state": "NV",
+                                             "postal_code": "89501", "country": "US"}},
+            "shipping_cost": {"amount_total": 500},
+            "line_items": {"data": [{"id": "li_1", "description": "Mug", "quantity": 2, "amount_tax": 160,
+                                     "amount_discount": 0, "price": {"id": "price_mug", "unit_amount": 1200}}]},
+        }},
+    }
+    assert signed(api, event).status_code == 200
+    stored = api.http.get(f"/api/v1/admin/orders/{number}", headers=ADMIN)
+    assert stored.status_code == 200, stored.json_body
+    assert stored.json_body["payment"]["payment_intent"] == "pi_checkout_1"
+    assert stored.json_body["email"] == "kim@example.com" and stored.json_body["lines"][0]["quantity"] == 2
