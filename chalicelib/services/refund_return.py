@@ -56,14 +56,11 @@ TRIGGER_RETRY: Final = "retry"
 _ACCEPTED = ("succeeded", "pending", "requires_action")
 
 
-class RefundDeps(Protocol):
-    """What paying a return back needs."""
+class ReleaseDeps(Protocol):
+    """What releasing a return's money needs (queue a refund, or credit store credit at once)."""
 
     @property
     def returns(self) -> ReturnRepository: ...
-
-    @property
-    def orders(self) -> OrderRepository: ...
 
     @property
     def policies(self) -> PolicyRepository: ...
@@ -72,16 +69,23 @@ class RefundDeps(Protocol):
     def clock(self) -> Clock: ...
 
     @property
-    def payment_ledger(self) -> PaymentLedger: ...
-
-    @property
-    def payments(self) -> PaymentGateway: ...
-
-    @property
     def refund_queue(self) -> RefundQueue: ...
 
     @property
     def store_credit(self) -> StoreCreditLedger: ...
+
+
+class RefundDeps(ReleaseDeps, Protocol):
+    """What paying a return back needs."""
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def payment_ledger(self) -> PaymentLedger: ...
+
+    @property
+    def payments(self) -> PaymentGateway: ...
 
     @property
     def merchant_notifier(self) -> MerchantNotifier: ...
@@ -95,7 +99,7 @@ class RefundMessage:
     trigger: str
 
 
-def on_return_approved(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+def on_return_approved(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """After a merchant (or the policy) approved a return: release the money if the policy says so.
 
     Under `refund_trigger: on_approval` a refund is queued (store credit is credited at once);
@@ -106,21 +110,21 @@ def on_return_approved(deps: RefundDeps, request: ReturnRequest) -> ReturnReques
     return _release(deps, request, trigger=TRIGGER_APPROVAL)
 
 
-def on_return_received(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+def on_return_received(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """After the parcel arrived: release the money under `refund_trigger: on_receipt`."""
     if request.status != RECEIVED or deps.policies.current().refund_trigger != "on_receipt":
         return request
     return _release(deps, request, trigger=TRIGGER_RECEIPT)
 
 
-def _release(deps: RefundDeps, request: ReturnRequest, *, trigger: str) -> ReturnRequest:
+def _release(deps: ReleaseDeps, request: ReturnRequest, *, trigger: str) -> ReturnRequest:
     if request.resolution == "store_credit":
         return credit_return(deps, request)
     deps.refund_queue.enqueue(request.rma, trigger=trigger)
     return request
 
 
-def retry_refund(deps: RefundDeps, rma: str, *, actor: str) -> ReturnRequest:
+def retry_refund(deps: ReleaseDeps, rma: str, *, actor: str) -> ReturnRequest:
     """The merchant retries a failed refund: queued again, with the next attempt's key."""
     request = _get(deps, rma)
     if request.status != REFUND_FAILED:
@@ -209,7 +213,7 @@ def resume_refund(deps: RefundDeps, rma: str) -> ReturnRequest | None:
     return _pay(deps, claimed, payment_intent)
 
 
-def credit_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+def credit_return(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """Pay the return as store credit: entry, balance and the move to credited in one transaction."""
     now = deps.clock.now()
     credited = request.credit(at=now, actor=SYSTEM)
@@ -272,7 +276,7 @@ def _refused_before_paying(deps: RefundDeps, started: ReturnRequest, reason: str
     return stored
 
 
-def _get(deps: RefundDeps, rma: str) -> ReturnRequest:
+def _get(deps: ReleaseDeps, rma: str) -> ReturnRequest:
     request = deps.returns.get(rma)
     if request is None:
         raise NotFoundError("We couldn't find that return.", code="return_not_found")

@@ -12,9 +12,10 @@ from ..domain.errors import ConflictError, NotFoundError, ValidationError
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
-from ..domain.return_request import RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
+from ..domain.return_request import APPROVED, RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
 from .approval_links import ApprovalLinkDeps, notify_merchant
 from .judging import judge_stored_order
+from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
 from .ports import Clock, OrderRepository, PolicyRepository, RandomBits, ReturnHistory, ReturnRepository, ShopperNotifier
 
@@ -40,7 +41,7 @@ class QuoteReturnDeps(Protocol):
     def clock(self) -> Clock: ...
 
 
-class RequestReturnDeps(QuoteReturnDeps, ApprovalLinkDeps, Protocol):
+class RequestReturnDeps(QuoteReturnDeps, ApprovalLinkDeps, ReleaseDeps, Protocol):
     """What requesting a return needs (a pending one is emailed to the merchant)."""
 
     @property
@@ -155,6 +156,9 @@ def _create(
                 raise
     deps.notifier.return_requested(stored, order)
     notify_merchant(deps, stored, order)
+    if stored.status == APPROVED:
+        # Approved from the start: under refund_trigger on_approval the money leaves now.
+        stored = on_return_approved(deps, stored)
     return stored
 
 

@@ -325,3 +325,18 @@ def test_a_pending_refund_counts_as_refunded(
 def test_receiving_needs_the_admin_key_and_an_existing_return(api: Client) -> None:
     assert api.http.post("/api/v1/admin/returns/R-0000-0000/receive").status_code == 401
     assert receive(api, "R-0000-0000").status_code == 404
+
+
+def test_under_refund_on_approval_a_return_approved_at_once_is_refunded_without_receipt(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    response = api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"refund_trigger": "on_approval"}))
+    assert response.status_code == 200, response.json_body
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    drain(get_deps(), sqs, money_env)
+    assert status_of(rma).status == "refunded"
+    # The parcel arriving later changes nothing about the money.
+    late = receive(api, rma)
+    assert late.status_code == 202 and late.json_body["status"] == "refunded"
+    assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
