@@ -29,6 +29,7 @@ from .approval_ports import (
 )
 from .issue_label import IssueLabelDeps, issue_label
 from .read_return import read_return
+from .refund_return import RefundDeps, on_return_approved
 
 log = logging.getLogger("retour.approvals")
 
@@ -66,7 +67,7 @@ class DecidedBy:
     user_agent: str = ""
 
 
-class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, Protocol):
+class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, RefundDeps, Protocol):
     """What deciding a return needs."""
 
     @property
@@ -200,6 +201,12 @@ def _after_decision(deps: DecideReturnDeps, request: ReturnRequest, order: Order
             issue_label(deps, request)
         except Exception:  # noqa: BLE001 - the decision is stored; see above
             log.exception("could not issue the label of return %s", request.rma)
+        try:
+            # Under refund_trigger on_approval the money follows now (queued refund, or store
+            # credit at once); on_receipt waits for the parcel. The refunds feature decides.
+            request = on_return_approved(deps, request)
+        except Exception:  # noqa: BLE001 - the decision is stored; a refund is retryable
+            log.exception("could not release the money of return %s", request.rma)
     counter_terms = decision.action if decision.action in (APPROVE_STORE_CREDIT, APPROVE_FEE) else ""
     try:
         deps.decision_notifier.return_decided(

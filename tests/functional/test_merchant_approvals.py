@@ -366,3 +366,11 @@ def test_the_outbox_lists_sent_emails_with_clickable_links(client: Client, aws_e
     body = page.body.decode()
     assert f"Return {rma} needs your decision" in body
     assert '<a href="http://127.0.0.1:' in body and "/merchant/approvals/" in body
+
+
+def test_under_on_approval_store_credit_follows_the_merchants_approval(client: Client, aws_endpoint: str, s3: Any) -> None:
+    policy = {"refund_trigger": "on_approval"}
+    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(policy)).status_code == 200
+    rma = pending_return(client, "9114", resolution="store_credit")
+    assert confirm(client, links_of(aws_endpoint, rma)["approve"], "approve").status_code == 200
+    assert status_of(rma) == "credited"

@@ -1,0 +1,87 @@
+"""Approval emails: the `approvals` catalogs compiled and complete, each language rendered, text escaped."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from chalicelib.adapters.ses_approvals import DOMAIN, render_approval_request, render_decision
+from chalicelib.adapters.ses_mailer import CATALOG_DIRS, LOCALES_DIR
+from chalicelib.domain.locale import SUPPORTED_LOCALES
+from chalicelib.domain.money import Money
+from chalicelib.domain.policy import DEFAULT_POLICY
+from chalicelib.domain.quote import Selection, quote
+from chalicelib.domain.return_request import ReturnRequest
+from chalicelib.services.approval_ports import ApprovalRequest, LineException
+from tests.builders import a_line, an_order
+
+NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+PLACEHOLDERS = ("%(rma)s", "%(name)s", "%(order)s", "%(url)s", "%(date)s", "%(days)s", "%(limit)s",
+                "%(status)s", "%(who)s", "%(when)s", "%(hours)s", "%(percent)s", "%(code)s")
+
+
+def _po(locale: str) -> str:
+    return str(LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.po")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_compiled_catalog_is_up_to_date_with_its_po_file(locale: str) -> None:
+    with open(_po(locale), "rb") as source:
+        catalog = read_po(source, locale=CATALOG_DIRS[locale])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    on_disk = (LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
+    assert on_disk == compiled.getvalue(), f"run: pybabel compile -D {DOMAIN} -d chalicelib/locales"
+
+
+@pytest.mark.parametrize("locale", ["ja", "zh-Hans", "ko"])
+def test_every_message_is_translated_with_its_placeholders(locale: str) -> None:
+    with open(LOCALES_DIR / f"{DOMAIN}.pot", "rb") as source:
+        template = read_po(source)
+    with open(_po(locale), "rb") as source:
+        catalog = read_po(source, locale=CATALOG_DIRS[locale])
+    for message in template:
+        if not message.id:
+            continue
+        translated = catalog.get(message.id)
+        assert translated is not None and translated.string, f"{locale}: {message.id!r} is not translated"
+        for placeholder in PLACEHOLDERS:
+            assert (placeholder in message.id) == (placeholder in translated.string), (locale, message.id)
+
+
+def an_approval(locale: str = "en") -> ApprovalRequest:
+    order = an_order(locale=locale, currency="USD", lines=[a_line(currency="USD", title="Tee <b>x</b>")])
+    selections = (Selection("L1", 1, "too_small", "<script>alert(1)</script>"),)
+    request = ReturnRequest.request(
+        rma="R-7Q4K-9M2P", order=order, selections=selections,
+        quote=quote(order, selections, DEFAULT_POLICY, resolution="refund"), needs_approval=True, at=NOW,
+    )
+    line = LineException("L1", "Tee <b>x</b>", "TEE", 1, "too_small", "<script>alert(1)</script>",
+                         Money(3600, "USD"), "window_passed", days_late=12)
+    return ApprovalRequest(request=request, order=order, lines=(line,), earlier_returns=(),
+                           links=(("approve", "https://r.example/merchant/approvals/T?action=approve"),),
+                           expires_at=NOW + timedelta(hours=168), sent_at=NOW)
+
+
+@pytest.mark.parametrize(("locale", "phrase"), [("en", "needs your decision"), ("ja", "ご判断"),
+                                                 ("zh-Hans", "需要您的决定"), ("ko", "결정이 필요")])
+def test_the_merchant_email_speaks_the_merchants_language(locale: str, phrase: str) -> None:
+    subject, text, html = render_approval_request(an_approval(), locale=locale, store_name="Demo")
+    assert phrase in subject
+    for body in (text, html):
+        assert "https://r.example/merchant/approvals/T?action=approve" in body
+        assert "12" in body
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_declined_return_tells_the_shopper_the_merchants_note() -> None:
+    approval = an_approval("ja")
+    rejected = approval.request.reject(at=NOW, actor="admin", note="<i>worn</i>")
+    subject, text, html = render_decision(rejected, approval.order, note="<i>worn</i>", counter_terms="",
+                                          public_base_url="https://r.example", store_name="Demo")
+    assert "R-7Q4K-9M2P" in subject
+    assert "<i>worn</i>" in text and "&lt;i&gt;worn&lt;/i&gt;" in html
