@@ -19,6 +19,7 @@ def register(app: Chalice) -> None:
     from .shopper_api import shopper_api
     from .shopper_pages import shopper_pages
     from .stripe_webhooks import stripe_webhooks
+    from .warehouse_pages import warehouse_pages
 
     install_middleware(app)
     app.register_blueprint(pages)
@@ -32,3 +33,4 @@ def register(app: Chalice) -> None:
     app.register_blueprint(merchant_pages)
     app.register_blueprint(dev_outbox)
     app.register_blueprint(stripe_webhooks)
+    app.register_blueprint(warehouse_pages)

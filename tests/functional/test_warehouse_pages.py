@@ -1,0 +1,76 @@
+"""The warehouse page: sign in with the admin key (never in a URL), scan, mark received, next parcel."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice.test import Client
+
+from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
+    ONE_TEE,
+    Stripe,
+    api,
+    money_env,
+    paid_order,
+    policy,
+    request_return,
+    status_of,
+    stripe_state,
+)
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def cookie(response: Any) -> str:
+    header = response.headers["Set-Cookie"]
+    assert "HttpOnly" in header and "SameSite=Strict" in header
+    return header.split(";", 1)[0]
+
+
+def signed_in(api: Client) -> str:
+    first = api.http.get("/warehouse")
+    guest = cookie(first)
+    form = urlencode({"csrf": csrf(first.body.decode()), "admin_key": "local-admin-key"})
+    response = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest}, body=form)
+    assert response.status_code == 303
+    return cookie(response)
+
+
+def test_a_wrong_key_or_a_missing_csrf_token_does_not_sign_in(api: Client) -> None:
+    first = api.http.get("/warehouse")
+    assert first.status_code == 200 and 'name="admin_key"' in first.body.decode()
+    guest = cookie(first)
+    wrong = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
+                          body=urlencode({"csrf": csrf(first.body.decode()), "admin_key": "nope"}))
+    assert wrong.status_code == 401
+    forged = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
+                           body=urlencode({"admin_key": "local-admin-key"}))
+    assert forged.status_code == 403
+
+
+def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    session = signed_in(api)
+    scanned = api.http.get(f"/warehouse?rma={rma.lower()}", headers={"Cookie": session})
+    page = scanned.body.decode()
+    assert scanned.status_code == 200 and rma in page and "Organic tee" in page and "<script" not in page
+    forged = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session}, body=urlencode({"rma": rma}))
+    assert forged.status_code == 403 and status_of(rma).status == "approved"
+    done = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session},
+                         body=urlencode({"rma": rma, "csrf": csrf(page)}))
+    assert done.status_code == 200 and "refund is on its way" in done.body.decode()
+    assert 'id="rma"' in done.body.decode() and "autofocus" in done.body.decode()
+    assert status_of(rma).status == "received"
+    missing = api.http.get("/warehouse?rma=R-0000-0000", headers={"Cookie": session})
+    assert missing.status_code == 404
