@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from chalice.app import Chalice, Response
 
 from ..bootstrap import get_deps
+from .errors import json_error
 from .request_logging import configure_logging, request_id
 
 log = logging.getLogger("retour.http")
@@ -53,6 +54,26 @@ def add_security_headers(response: Response, *, logo_url: str | None, local: boo
         headers["Strict-Transport-Security"] = HSTS
 
 
+_CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type", "MethodNotAllowedError": "method_not_allowed",
+                  "BadRequest": "bad_request", "BadRequestError": "bad_request"}
+
+
+def in_our_error_shape(response: Response) -> Response:
+    """Chalice's own refusals (415 for a content type a route does not take, 405, ...) answer
+    `{"Code", "Message"}`; clients of our API get every error as `{"error": {"code", "message"}}`."""
+    body = response.body
+    if not (400 <= response.status_code < 500 and isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    chalice_code = str(body["Code"])
+    code = _CHALICE_CODES.get(chalice_code) or "".join(
+        f"_{c.lower()}" if c.isupper() else c for c in chalice_code).lstrip("_")
+    translated = json_error(response.status_code, code, str(body["Message"]) or chalice_code)
+    for name, value in response.headers.items():
+        if name.lower() != "content-type":
+            translated.headers[name] = value
+    return translated
+
+
 def install_middleware(app: Chalice) -> None:
     """Register the HTTP middleware on `app`."""
     configure_logging()
@@ -62,7 +83,7 @@ def install_middleware(app: Chalice) -> None:
         token = request_id.set(_request_id_of(event))
         started = time.perf_counter()
         try:
-            response = get_response(event)
+            response = in_our_error_shape(get_response(event))
             response.headers["X-Request-Id"] = request_id.get()
             settings = get_deps().settings
             add_security_headers(response, logo_url=settings.store_logo_url, local=settings.is_local)

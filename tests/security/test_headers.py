@@ -79,3 +79,11 @@ def test_the_store_logo_origin_is_the_only_other_image_source() -> None:
 def test_json_answers_may_load_nothing(client: Client) -> None:
     response = client.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"}, body=b"{}")
     assert directives(response.headers["Content-Security-Policy"])["default-src"] == "'none'"
+
+
+def test_chalices_own_refusals_come_in_our_error_shape(client: Client) -> None:
+    response = client.http.post("/api/v1/lookup", headers={"Content-Type": "text/plain"}, body=b"{}")
+    assert response.status_code == 415
+    assert response.json_body == {"error": {"code": "unsupported_media_type",
+                                            "message": "Unsupported media type: text/plain"}}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
