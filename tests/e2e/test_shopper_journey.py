@@ -17,7 +17,7 @@ import pytest
 from devstack.processes import REPO_ROOT, free_port
 from tests.e2e.test_make_run import Stack, make_run, wait_for_portal
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright_sync  # noqa: E402 - requirements-dev installs it; never skip
 
 pytestmark = pytest.mark.stack
 
@@ -46,7 +46,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def chromium() -> Iterator[Any]:
     """One headless Debian chromium for the module (Playwright never downloads a browser)."""
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (make test installs it)")
+        pytest.fail("Debian's chromium is missing: make test installs it (devstack/debian-packages.sh)")
     with playwright_sync.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
