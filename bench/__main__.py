@@ -1,20 +1,66 @@
-"""`make bench`: every benchmark, printed as one table of figures next to their goals."""
+"""`make bench`: every benchmark, printed as one table of figures next to their goals, and
+written to docs/benchmarks.md with the machine and date."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import platform
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 # Each module has measure() -> [(what, figure, goal)]; a failing one is reported, not fatal.
-MODULES = ("bench.cold_start", "bench.order_import", "bench.judging", "bench.labels", "bench.package")
+MODULES = ("bench.cold_start", "bench.warm_paths", "bench.return_life", "bench.scale", "bench.load",
+           "bench.order_import", "bench.judging", "bench.labels", "bench.package")
+REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.1f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (f"{cpu}, {os.cpu_count()} CPUs{memory}; Python {platform.python_version()}, "
+            f"{platform.platform(terse=True)}")
+
+
+def write_report(rows: list[tuple[str, str, str]], timings: list[tuple[str, float]]) -> None:
+    per_module = ", ".join(f"{name.removeprefix('bench.')} {seconds:.0f} s" for name, seconds in timings)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench`); run it again to refresh. Local figures: the",
+        "app through Chalice's test client or Chalice local, DynamoDB/S3/SES/SQS in moto (one request",
+        "at a time), so absolute times are upper bounds for Lambda + DynamoDB; call counts, capacity",
+        "units and ratios are what carry over.",
+        "",
+        f"- machine: {machine()}",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- run time per module: {per_module}",
+        "",
+        "| what | figure | goal |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {w.strip().replace('|', '/')} | {f.replace('|', '/')} | {g.replace('|', '/')} |" for w, f, g in rows]
+    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:
-    print(f"Retour benchmarks on {platform.machine()}, {platform.python_version()}, "
-          f"{platform.platform(terse=True)}\n")
+    print(f"Retour benchmarks on {machine()}\n")
     rows: list[tuple[str, str, str]] = []
+    timings: list[tuple[str, float]] = []
     failed = 0
     for name in MODULES:
         started = time.perf_counter()
@@ -27,12 +73,15 @@ def main() -> int:
         except Exception as error:  # a benchmark's failure is a figure too
             failed += 1
             rows.append((f"{name} FAILED", f"{type(error).__name__}: {error}", "-"))
-        print(f"  ({name}: {time.perf_counter() - started:.1f} s)", file=sys.stderr)
+        timings.append((name, time.perf_counter() - started))
+        print(f"  ({name}: {timings[-1][1]:.1f} s)", file=sys.stderr)
     width = max(len(what) for what, _, _ in rows)
     fig = max(len(figure) for _, figure, _ in rows)
     print(f"{'what'.ljust(width)}  {'figure'.ljust(fig)}  goal")
     for what, figure, goal in rows:
         print(f"{what.ljust(width)}  {figure.ljust(fig)}  {goal}")
+    write_report(rows, timings)
+    print(f"\nwritten to {REPORT.relative_to(REPORT.parent.parent)}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,231 @@
+"""What the DynamoDB benchmarks share: a local AWS server with the stage's table, a Chalice test
+client on it, and a recorder of every DynamoDB call with its estimated capacity units."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+ADMIN = {"Authorization": "Bearer local-admin-key", "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
+TABLE = "retour-local"
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def an_order(number: str, *, quantity: int = 2) -> dict[str, Any]:
+    """A USD order delivered three days ago, two lines: the shape of PRODUCT.md's order body."""
+    return {
+        "number": number, "email": f"shopper{number}@example.com", "customer_name": "Sam Shopper",
+        "locale": "en", "currency": "USD", "placed_at": days_ago(5), "delivered_at": days_ago(3),
+        "shipping_address": {"name": "Sam Shopper", "line1": "1 Main St", "line2": "", "city": "Reno",
+                             "region": "NV", "postal_code": "89501", "country": "US"},
+        "payment": {"provider": "stripe", "payment_intent": f"pi_Bench{number}"},
+        "shipping_total": 500,
+        "lines": [
+            {"id": "L1", "sku": "TEE-M", "title": "Organic tee, M", "quantity": quantity, "unit_price": 3300,
+             "tax": 300, "discount": 0, "product_type": "apparel", "tags": [], "final_sale": False},
+            {"id": "L2", "sku": "SOCK-3P", "title": "Socks, 3 pairs", "quantity": 1, "unit_price": 1500,
+             "tax": 150, "discount": 0, "product_type": "apparel", "tags": [], "final_sale": False},
+        ],
+    }
+
+
+# --- DynamoDB item size and capacity (the published rules, applied to what crosses the wire) ---
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, inner), = value.items()
+    if kind in ("S", "B"):
+        return len(str(inner).encode())
+    if kind == "N":
+        return len(str(inner).lstrip("-").replace(".", "")) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(len(str(v).encode()) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + _value_size(v) for k, v in inner.items())
+    return 0
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    """Bytes DynamoDB bills for `item`: attribute names plus values."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in (item or {}).items())
+
+
+def _gsi_count(item: dict[str, Any]) -> int:
+    return sum(1 for name in ("gsi1pk", "gsi2pk", "gsi3pk") if name in item)
+
+
+def _read_units(size: int, consistent: bool) -> float:
+    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
+
+
+def _write_units(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+@dataclass
+class Calls:
+    """DynamoDB calls seen, with read and write units estimated from item sizes.
+
+    moto answers ReturnConsumedCapacity with a fixed 0.5 or 1.0 whatever the item, so the units
+    are computed here by DynamoDB's rules: reads per 4 KB (halved when eventually consistent),
+    writes per 1 KB and once more per index the item is in, transactions twice. An UpdateItem is
+    billed on the larger of the item before and after, which the wire does not show: it counts
+    the 1 KB minimum (plus its indexes when the update sets their keys). Our items are under 1 KB
+    except orders with many lines, so this is exact for the paths measured here.
+    """
+
+    operations: list[str] = field(default_factory=list)
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+    def reset(self) -> None:
+        self.operations.clear()
+        self.read_units = self.write_units = 0.0
+
+    def record(self, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        self.operations.append(operation)
+        consistent = bool(params.get("ConsistentRead"))
+        if operation == "GetItem":
+            self.read_units += _read_units(item_size(parsed.get("Item")), consistent)
+        elif operation in ("Query", "Scan"):
+            self.read_units += _read_units(sum(item_size(i) for i in parsed.get("Items", [])), consistent)
+        elif operation == "BatchGetItem":
+            for items in parsed.get("Responses", {}).values():
+                self.read_units += sum(_read_units(item_size(i), True) for i in items)
+        elif operation == "PutItem":
+            item = params.get("Item", {})
+            self.write_units += _write_units(item_size(item)) * (1 + _gsi_count(item))
+        elif operation in ("UpdateItem", "DeleteItem"):
+            self.write_units += self._update_units(params)
+        elif operation == "BatchWriteItem":
+            for requests in params.get("RequestItems", {}).values():
+                for request in requests:
+                    item = request.get("PutRequest", {}).get("Item", {})
+                    self.write_units += _write_units(item_size(item)) * (1 + _gsi_count(item))
+        elif operation == "TransactWriteItems":
+            for action in params.get("TransactItems", []):
+                (kind, body), = action.items()
+                if kind == "Put":
+                    item = body["Item"]
+                    self.write_units += 2 * _write_units(item_size(item)) * (1 + _gsi_count(item))
+                elif kind in ("Update", "Delete"):
+                    self.write_units += 2 * self._update_units(body)
+                else:  # ConditionCheck
+                    self.write_units += 2
+        elif operation == "TransactGetItems":
+            for response in parsed.get("Responses", []):
+                self.read_units += 2 * _read_units(item_size(response.get("Item")), True)
+
+    @staticmethod
+    def _update_units(params: dict[str, Any]) -> int:
+        expression = str(params.get("UpdateExpression", ""))
+        return 1 + sum(1 for index in ("gsi1pk", "gsi2pk", "gsi3pk") if index in expression
+                       or any(index in str(v) for v in params.get("ExpressionAttributeNames", {}).values()))
+
+
+@contextmanager
+def local_aws() -> Iterator[str]:
+    """A local AWS server (moto, one request at a time) on a free port, with the local stage's
+    table, label bucket and sender identity; the environment points the app at it."""
+    import botocore.session
+
+    from chalicelib.settings import Settings
+    from devstack.processes import free_port, start_server
+    from devstack.s3 import ensure_bucket
+    from devstack.ses import ensure_ses_identity
+    from devstack.tables import ensure_table
+
+    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
+                      RETOUR_STAGE="local", RETOUR_LOOKUP_LIMIT="100000000")
+    server = start_server("devstack.aws_server", free_port())
+    try:
+        os.environ["RETOUR_AWS_ENDPOINT_URL"] = server.url
+        session = botocore.session.get_session()
+
+        def client(service: str) -> Any:
+            return session.create_client(service, endpoint_url=server.url, region_name="us-east-1",
+                                         aws_access_key_id="local", aws_secret_access_key="local")
+
+        ensure_table(client("dynamodb"), TABLE)
+        settings = Settings.from_env()
+        if settings.label_bucket:
+            ensure_bucket(client("s3"), settings.label_bucket)
+        ensure_ses_identity(client("ses"), settings.mail_from)
+        try:  # the refund queue arrives with issue 7 (devstack/sqs.py)
+            from devstack.sqs import ensure_refund_queues
+
+            ensure_refund_queues(client("sqs"), settings.refund_queue_name)
+        except ImportError:
+            pass
+        yield server.url
+    finally:
+        server.stop()
+
+
+def record_calls(dynamodb: Any) -> Calls:
+    """A Calls that every call of the botocore client `dynamodb` reports to."""
+    calls = Calls()
+
+    def after_call(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        calls.record(model.name, kwargs.get("context", {}).get("bench_params", {}), parsed)
+
+    def before_call(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        context["bench_params"] = params
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", before_call)
+    dynamodb.meta.events.register("after-call.dynamodb", after_call)
+    return calls
+
+
+def app_client() -> tuple[Any, Calls]:
+    """Chalice's test client on app.py (local stage) and the recorder of its DynamoDB calls."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.bootstrap import get_deps
+
+    client = Client(app, stage_name="local")
+    get_deps.cache_clear()
+    # The client sets the stage's environment (.chalice/config.json) only during a request:
+    # the first one builds the container's Deps from it.
+    client.http.get("/")
+    calls = record_calls(get_deps().orders._client)
+    return client, calls
+
+
+def put_policy_and_orders(client: Any, numbers: list[str]) -> None:
+    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({})).status_code == 200
+    for number in numbers:
+        response = client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN,
+                                   body=json.dumps(an_order(number)))
+        assert response.status_code in (200, 201), response.body
+
+
+def lookup(client: Any, number: str) -> Any:
+    return client.http.post("/api/v1/lookup", headers=JSON,
+                            body=json.dumps({"order_number": number, "email": f"shopper{number}@example.com"}))
+
+
+def create_return(client: Any, token: str, number: str, *, line: str = "L1") -> Any:
+    return client.http.post(
+        "/api/v1/returns", headers={**JSON, "Authorization": f"Bearer {token}"},
+        body=json.dumps({"order_number": number, "resolution": "refund",
+                         "lines": [{"line_id": line, "quantity": 1, "reason": "too_small"}]}))
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
