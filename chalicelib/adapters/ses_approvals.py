@@ -13,6 +13,7 @@ tests/unit/adapters/test_ses_approvals.py fails while a .mo file lags behind its
 
 from __future__ import annotations
 
+import functools
 import gettext
 import logging
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..domain.locale import DEFAULT_LOCALE
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
+from ..services.label_document import reason_label
 from ..services.approval_ports import (
     APPROVE,
     APPROVE_FEE,
@@ -82,8 +84,9 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 
 @cache
+@functools.cache
 def environment(locale: str) -> jinja2.Environment:
-    """Jinja2 over templates/ speaking `locale` (emails/ and merchant/ pages alike)."""
+    """Jinja2 over templates/ speaking `locale` (emails/ and merchant/ pages alike), built once."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         # Shopper names, notes and titles are untrusted: HTML is escaped, text is not.
@@ -94,6 +97,8 @@ def environment(locale: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # Reasons are codes in the data; the merchant reads them in words, in their language.
+    env.globals["reason_label"] = lambda code: reason_label(code, locale)
     return env
 
 

@@ -143,6 +143,7 @@ def test_the_merchant_email_explains_the_exception_with_absolute_links(client: C
     assert subject(mail) == f"Return {rma} needs your decision"
     assert "The return window ended 15 days ago" in text
     assert "$36.00" in text  # $33.00 + $3.00 tax
+    assert "Reason: Too small" in text  # the reason in words, never its code
     assert "shopper9101@example.com" in text
     assert set(links_of(aws_endpoint, rma)) == {"approve", "approve_store_credit", "approve_fee", "reject"}
     assert LINK.search(text).group(1).startswith("http://127.0.0.1:")  # type: ignore[union-attr]
@@ -158,6 +159,7 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
         page = client.http.get(path)
         assert page.status_code == 200
         assert "Confirm" in page.body.decode()
+        assert "Too small" in page.body.decode() and "too_small" not in page.body.decode()
     assert client.http.request("HEAD", path).status_code == 200  # type: ignore[attr-defined]
     assert status_of(rma) == "pending_approval"
     assert get_deps().returns.get(rma).version == version  # type: ignore[union-attr]
