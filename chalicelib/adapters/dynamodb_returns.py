@@ -184,6 +184,19 @@ class DynamoDBReturnRepository:
             }}
             for seq, event in enumerate(stored.events) if seq >= first_new
         )
+        if any(event.kind == "received" for event in stored.events[first_new:]):
+            # The parcel arrived: its units count as returned (still reserved, so never returnable
+            # again), in the transaction of the move itself.
+            actions.extend(
+                {"Update": {
+                    "TableName": self._table,
+                    "Key": line_key(stored.order_number, line.line_id),
+                    "UpdateExpression": "ADD returned :n",
+                    "ConditionExpression": "attribute_exists(pk) AND reserved >= :n",
+                    "ExpressionAttributeValues": {":n": {"N": str(line.quantity)}},
+                }}
+                for line in stored.lines
+            )
         if stored.status in RELEASED_STATUSES:
             # Released units may be returned again: give them back to their lines.
             actions.extend(

@@ -56,6 +56,9 @@ class InMemoryReturnRepository:
             if current is None or current.version != request.version:
                 raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again")
             stored = request.with_version(request.version + 1)
+            if any(event.kind == "received" for event in stored.events[len(stored.events) - new_events:]):
+                for line in stored.lines:
+                    self._lines[(stored.order_number, line.line_id)][1] += line.quantity
             if stored.status in RELEASED_STATUSES:
                 for line in stored.lines:
                     self._lines[(stored.order_number, line.line_id)][0] -= line.quantity

@@ -340,3 +340,25 @@ def test_under_refund_on_approval_a_return_approved_at_once_is_refunded_without_
     late = receive(api, rma)
     assert late.status_code == 202 and late.json_body["status"] == "refunded"
     assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
+
+
+def test_a_received_parcel_counts_its_units_as_returned_not_as_requested(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    lines = [{"id": "L1", "sku": "TEE", "title": "Tee", "quantity": 1, "unit_price": 3300, "tax": 300,
+              "discount": 0, "product_type": "apparel", "tags": [], "final_sale": False}]
+    order = paid_order(api, stripe_endpoint, stripe_state, lines=lines, email=f"{uuid.uuid4().hex[:8]}@example.jp")
+    rma = request_return(api, order, ONE_TEE)
+    history = get_deps().return_history
+    assert history.units_of_order(order["number"]).returned == {"L1": 0}
+    assert receive(api, rma).status_code == 202
+    units = history.units_of_order(order["number"])
+    assert units.returned == {"L1": 1} and units.in_open_returns == {"L1": 0}
+    lookup = api.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"order_number": order["number"], "email": order["email"]}))
+    verdict = lookup.json_body["order"]["lines"][0]["verdict"]
+    assert (verdict["status"], verdict["reason_code"]) == ("not_returnable", "fully_returned")
+    # A second scan of the same parcel counts nothing twice.
+    assert receive(api, rma).status_code == 202
+    assert history.units_of_order(order["number"]).returned == {"L1": 1}
+    drain(get_deps(), sqs, money_env)
