@@ -78,8 +78,27 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+_THROTTLING_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "ThrottlingError",
+})
+
+
 def is_conditional_check_failure(error: Exception) -> bool:
     """True when DynamoDB refused a write because its condition did not hold."""
-    response = getattr(error, "response", None)
-    code = (response or {}).get("Error", {}).get("Code")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    response = getattr(error, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        # A transaction is also cancelled when DynamoDB throttles one of its items: that is
+        # "try again later", not "someone else got there first".
+        return not is_throttling(error)
+    return bool(code == "ConditionalCheckFailedException")
+
+
+def is_throttling(error: BaseException) -> bool:
+    """True when DynamoDB (or a transaction item of it) was throttled past the SDK's retries."""
+    response = getattr(error, "response", None) or {}
+    if response.get("Error", {}).get("Code") in _THROTTLING_CODES:
+        return True
+    reasons = response.get("CancellationReasons") or []
+    return any(reason.get("Code") in _THROTTLING_CODES for reason in reasons)

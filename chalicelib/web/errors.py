@@ -9,6 +9,8 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from ..adapters.dynamodb_items import is_throttling
+
 from ..domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -69,7 +71,14 @@ def translating_errors(view: Callable[..., Response]) -> Callable[..., Response]
             return view(*args, **kwargs)
         except RetourError as error:
             return error_response(error)
-        except Exception:
+        except Exception as error:
+            if is_throttling(error):
+                # Nothing was written (every write is one conditional request); trying again
+                # in a moment is safe, so say so instead of "something went wrong".
+                log.warning("throttled by DynamoDB past the SDK's retries")
+                busy = json_error(503, "service_busy", "We're very busy right now. Please try again in a moment.")
+                busy.headers["Retry-After"] = "2"
+                return busy
             # The Lambda boundary: log it whole, answer without internals.
             log.exception("unhandled error")
             return json_error(500, "internal_error", "Something went wrong on our side. Please try again.")

@@ -166,7 +166,9 @@ def test_a_create_throttled_past_every_retry_writes_nothing_and_a_retry_succeeds
     hook = throttled(1000)
     failed = post_return(client, token, "R5003")
     assert hook.seen > 1, "the SDK did not retry the throttled transaction"
-    assert failed.status_code >= 500, failed.json_body
+    assert failed.status_code == 503, failed.json_body
+    assert failed.json_body["error"]["code"] == "service_busy"
+    assert failed.headers["Retry-After"] == "2"
     assert set(failed.json_body) == {"error"} and "Throughput" not in json.dumps(failed.json_body)
     assert order_items(local_table, "R5003") == {"reservations": [], "returns": [], "events": []}
 
