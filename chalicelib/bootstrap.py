@@ -31,6 +31,7 @@ from .services.ports import (
     LabelRenderer,
     LabelStore,
     MerchantNotifier,
+    MoneyNotifier,
     OrderRepository,
     PaymentGateway,
     PaymentLedger,
@@ -117,6 +118,7 @@ class Deps:
     _refund_queue: RefundQueue | None = field(default=None, repr=False)
     _store_credit: StoreCreditLedger | None = field(default=None, repr=False)
     _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
+    _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
 
@@ -143,6 +145,11 @@ class Deps:
     def store_credit(self) -> StoreCreditLedger:
         """Store-credit accounts and their ledgers."""
         return _wired(self._store_credit, "store-credit ledger")
+
+    @property
+    def money_notifier(self) -> MoneyNotifier:
+        """Emails to the shopper when their money is back."""
+        return _wired(self._money_notifier, "money notifier")
 
     @property
     def merchant_notifier(self) -> MerchantNotifier:
@@ -286,6 +293,10 @@ def build_deps(settings: Settings) -> Deps:
     dynamodb = aws_client(settings, "dynamodb")
     clock = SystemClock()
     returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
+    shopper_mailer = SESMailer(
+        lambda: aws_client(settings, "ses"), sender=settings.mail_from,
+        public_base_url=settings.public_base_url, store_name=settings.store_name,
+    )
     return Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
@@ -306,10 +317,8 @@ def build_deps(settings: Settings) -> Deps:
             admin_base_url=settings.public_base_url,
         ),
         _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
-        _notifier=SESMailer(
-            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
-            public_base_url=settings.public_base_url, store_name=settings.store_name,
-        ),
+        _notifier=shopper_mailer,
+        _money_notifier=shopper_mailer,
         _labels=(
             S3Documents(lambda: _s3_client(settings), settings.label_bucket)
             if settings.label_bucket else None

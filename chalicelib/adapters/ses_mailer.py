@@ -28,6 +28,7 @@ import jinja2
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.locale import DEFAULT_LOCALE
+from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
 from .babel_formatting import format_date, format_money
@@ -49,6 +50,8 @@ def _(message: str) -> str:
 SUBJECTS = {
     "approved": _("Your return %(rma)s is approved"),
     "pending_approval": _("We received your return request %(rma)s"),
+    "refunded": _("Your refund for return %(rma)s is on its way"),
+    "credited": _("Store credit for return %(rma)s is ready"),
 }
 RESOLUTION_NAMES = {
     "refund": _("Refund to your original payment"),
@@ -128,6 +131,28 @@ def render_confirmation(
     return subject, text, html
 
 
+def render_money_back(
+    request: ReturnRequest, *, amount: Money, balance: Money | None, public_base_url: str, store_name: str
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) telling the shopper their money is back: a refund (`balance`
+    None) or store credit (the amount includes the bonus; `balance` is the account's new one)."""
+    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    credited = balance is not None
+    context = {
+        "lang": locale,
+        "store_name": store_name,
+        "rma": request.rma,
+        "credited": credited,
+        "amount": format_money(amount, locale),
+        "balance": format_money(balance, locale) if balance is not None else "",
+        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+    }
+    env = environment(locale)
+    subject_id = SUBJECTS["credited"] if credited else SUBJECTS["refunded"]
+    subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
+    return subject, env.get_template("money_back.txt").render(context), env.get_template("money_back.html").render(context)
+
+
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
     """A multipart/alternative message (plain text first, HTML preferred), UTF-8 throughout."""
     message = EmailMessage()
@@ -165,6 +190,21 @@ class SESMailer:
             request, order, public_base_url=self._public_base_url, store_name=self._store_name
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
+
+    def refund_sent(self, request: ReturnRequest) -> None:
+        amount = request.refund.amount if request.refund is not None else request.quote.refund_value
+        subject, text, html = render_money_back(
+            request, amount=amount, balance=None, public_base_url=self._public_base_url,
+            store_name=self._store_name,
+        )
+        self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
+
+    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+        subject, text, html = render_money_back(
+            request, amount=request.quote.total, balance=balance, public_base_url=self._public_base_url,
+            store_name=self._store_name,
+        )
+        self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 
     def _send(self, to: str, subject: str, text: str, html: str, *, rma: str) -> None:
         raw = mime_message(

@@ -260,6 +260,18 @@ class MerchantNotifier(Protocol):
         ...
 
 
+class MoneyNotifier(Protocol):
+    """Tells the shopper their money is back (email, in the return's language)."""
+
+    def refund_sent(self, request: ReturnRequest) -> None:
+        """Stripe accepted the refund: its amount, and that banks take 5-10 days."""
+        ...
+
+    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+        """Store credit was issued: the amount (bonus included) and the account's balance."""
+        ...
+
+
 class StoreCreditLedger(Protocol):
     """Store-credit accounts per (email, currency) with append-only entries; never below zero."""
 

@@ -34,6 +34,7 @@ from .ports import (
     Clock,
     GatewayRefund,
     MerchantNotifier,
+    MoneyNotifier,
     OrderRepository,
     PaymentGateway,
     PaymentLedger,
@@ -73,6 +74,9 @@ class ReleaseDeps(Protocol):
 
     @property
     def store_credit(self) -> StoreCreditLedger: ...
+
+    @property
+    def money_notifier(self) -> MoneyNotifier: ...
 
 
 class RefundDeps(ReleaseDeps, Protocol):
@@ -218,9 +222,13 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     now = deps.clock.now()
     credited = request.credit(at=now, actor=SYSTEM)
     try:
-        return deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now)
+        stored = deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now)
     except StaleWriteError:
         return _get(deps, request.rma)
+    # Only the writer that won the transaction tells the shopper, so they hear it once.
+    balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
+    deps.money_notifier.credit_issued(stored, balance=balance)
+    return stored
 
 
 def mark_refund_failed(deps: RefundDeps, request: ReturnRequest, reason: str) -> ReturnRequest:
@@ -253,7 +261,7 @@ def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> 
     if refund.status not in _ACCEPTED:
         return mark_refund_failed(deps, started, refund.failure_reason or refund.status)
     try:
-        return deps.returns.save(
+        stored = deps.returns.save(
             started.mark_refunded(refund.id, at=deps.clock.now(), actor=SYSTEM), new_events=1,
             now=deps.clock.now(),
         )
@@ -262,6 +270,8 @@ def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> 
         if current.status == REFUNDED:
             return current
         raise
+    deps.money_notifier.refund_sent(stored)
+    return stored
 
 
 def _refused_before_paying(deps: RefundDeps, started: ReturnRequest, reason: str) -> ReturnRequest:

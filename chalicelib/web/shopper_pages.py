@@ -610,7 +610,10 @@ def status(page: Page, rma: str) -> Response:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
     zone = judged.policy.zone
-    return page.html("pages/status.html", order=judged.order, ret=request,
+    # What the shopper can spend now, beside the credit this return issued.
+    credit_balance = (page.deps.store_credit.account(request.customer_email, request.quote.currency).balance
+                      if request.status == "credited" else None)
+    return page.html("pages/status.html", order=judged.order, ret=request, credit_balance=credit_balance,
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
                      events=sorted(request.events, key=lambda e: e.at, reverse=True))
