@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.refunds import RefundCeilingError
+from ..domain.refunds import ChargeDisputedError, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
 from ..services.ports import PaymentLedgerState
 from .dynamodb_items import from_item, is_conditional_check_failure, iso
@@ -66,6 +66,7 @@ class DynamoDBPaymentLedger:
             captured=Money(record["captured"], currency),
             remaining_refundable=Money(record["remaining_refundable"], currency),
             payment_intent=record.get("payment_intent") or None,
+            dispute_id=record.get("dispute_id") or None,
         )
 
     def start_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
@@ -76,8 +77,11 @@ class DynamoDBPaymentLedger:
             "TableName": self._table,
             "Key": payment_key(request.order_number),
             "UpdateExpression": "SET remaining_refundable = remaining_refundable - :amount, updated_at = :now",
-            # The ceiling: never more than what is left, whatever the provider would accept.
-            "ConditionExpression": "currency = :currency AND remaining_refundable >= :amount",
+            # The ceiling: never more than what is left, whatever the provider would accept; and
+            # nothing leaves a disputed charge (Stripe refuses it, and the merchant decides).
+            "ConditionExpression": (
+                "currency = :currency AND remaining_refundable >= :amount AND attribute_not_exists(dispute_id)"
+            ),
             "ExpressionAttributeValues": {
                 ":amount": {"N": str(amount.minor)},
                 ":currency": {"S": amount.currency},
@@ -121,6 +125,35 @@ class DynamoDBPaymentLedger:
             raise
         return True
 
+    def open_dispute(self, order: Order, dispute_id: str, *, now: datetime) -> bool:
+        self.ensure(order, now=now)
+        return self._update_if(
+            order.number,
+            "SET dispute_id = :dispute, disputed_at = :now, updated_at = :now",
+            "attribute_exists(pk) AND (attribute_not_exists(dispute_id) OR dispute_id <> :dispute)",
+            {":dispute": {"S": dispute_id}, ":now": {"S": iso(now) or ""}},
+        )
+
+    def close_dispute(self, order_number: str, dispute_id: str, *, now: datetime) -> bool:
+        return self._update_if(
+            order_number,
+            "REMOVE dispute_id, disputed_at SET updated_at = :now",
+            "dispute_id = :dispute",
+            {":dispute": {"S": dispute_id}, ":now": {"S": iso(now) or ""}},
+        )
+
+    def _update_if(self, order_number: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=payment_key(order_number), UpdateExpression=update,
+                ConditionExpression=condition, ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
+
     def stuck_refunding(self, *, older_than: datetime) -> list[str]:
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -139,6 +172,13 @@ class DynamoDBPaymentLedger:
                 return rmas
             request["ExclusiveStartKey"] = last
 
+    def _disputed(self, order_number: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table, Key=payment_key(order_number), ConsistentRead=True,
+            ProjectionExpression="dispute_id",
+        )
+        return "dispute_id" in response.get("Item", {})
+
     def _write(self, request: ReturnRequest, actions: list[dict[str, Any]]) -> ReturnRequest:
         try:
             self._client.transact_write_items(TransactItems=actions)
@@ -149,6 +189,11 @@ class DynamoDBPaymentLedger:
             if reasons and reasons[-1].get("Code") == "ConditionalCheckFailed" and all(
                 r.get("Code") in (None, "None") for r in reasons[:-1]
             ):
+                # The payment item said no: a dispute, or not enough left.
+                if self._disputed(request.order_number):
+                    raise ChargeDisputedError(
+                        f"the charge of order {request.order_number} is disputed; return {request.rma} waits"
+                    ) from error
                 raise RefundCeilingError(
                     f"the refund of return {request.rma} is above what is still refundable on order "
                     f"{request.order_number}"

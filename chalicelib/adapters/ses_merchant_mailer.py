@@ -34,6 +34,20 @@ class SESMerchantMailer:
             f"{request.rma}/retry-refund, or pay it as store credit with "
             f"POST /api/v1/admin/returns/{request.rma}/credit.\n"
         )
+        self._send(request, to=to, subject=subject, text=text)
+
+    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        amount = request.refund.amount if request.refund is not None else request.quote.refund_value
+        subject = f"Refund held for return {request.rma}: the charge is disputed"
+        text = (
+            f"The refund of return {request.rma} (order {request.order_number}, "
+            f"{amount.minor} {amount.currency} in minor units) is held: {reason}.\n\n"
+            "Nothing was paid and the return stays as it is. Answer the dispute in the Stripe "
+            "dashboard; when it closes, the held refund is tried again on its own.\n"
+        )
+        self._send(request, to=to, subject=subject, text=text)
+
+    def _send(self, request: ReturnRequest, *, to: str, subject: str, text: str) -> None:
         html = f"<p>{text.replace(chr(10), '<br>')}</p>"
         raw = mime_message(
             sender=self._sender, sender_name=self._store_name, to=to, subject=subject, text=text, html=html,

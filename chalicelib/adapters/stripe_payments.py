@@ -110,6 +110,19 @@ class StripePayments:
             params["starting_after"] = page.data[-1].id
 
 
+    def order_number_of(self, payment_intent: str) -> str | None:
+        import stripe
+
+        client = self._stripe()
+        self._pace()
+        try:
+            intent = client.v1.payment_intents.retrieve(payment_intent)
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
+        number = (intent.to_dict().get("metadata") or {}).get("order_number")
+        return str(number) if number else None
+
+
 def _gateway_refund(refund: Any, currency: str | None) -> GatewayRefund:
     # stripe 16's objects are not dicts: read them as the plain data they hold.
     data: dict[str, Any] = refund.to_dict()

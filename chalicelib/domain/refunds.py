@@ -11,6 +11,12 @@ class RefundCeilingError(ConflictError):
     code = "refund_exceeds_refundable"
 
 
+class ChargeDisputedError(ConflictError):
+    """The order's charge is disputed: its refunds wait for the merchant (Stripe would refuse them)."""
+
+    code = "charge_disputed"
+
+
 class RefundDeclinedError(RetourError):
     """The payment provider definitely refused the refund (no money moved); `reason` says why."""
 

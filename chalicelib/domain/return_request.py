@@ -244,6 +244,17 @@ class ReturnRequest:
         key = refund_idempotency_key(self.rma, attempt)
         return replace(moved, refund=RefundAttempt(attempt=attempt, amount=amount, idempotency_key=key))
 
+    def hold_refund(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
+        """The money can't leave yet (the charge is disputed): the status stays, the timeline says why."""
+        return self._move(
+            (RECEIVED, APPROVED, REFUND_FAILED), self.status, at=at, actor=actor, kind="refund_held", detail=reason,
+        )
+
+    @property
+    def refund_is_held(self) -> bool:
+        """True while the latest event is a hold: a job should take it up again when it lifts."""
+        return bool(self.events) and self.events[-1].kind == "refund_held"
+
     def resume_refund(self, *, at: datetime, actor: str) -> ReturnRequest:
         """A job takes over a refund left in refunding (same attempt, same key)."""
         return self._move((REFUNDING,), REFUNDING, at=at, actor=actor, kind="refund_resumed")

@@ -5,6 +5,8 @@
 - `charge.refunded`: refunds on the charge that we did not make (no RMA in their metadata,
   e.g. from the Stripe dashboard) lower the order's remaining refundable amount, once each.
 - `checkout.session.completed`: the order is imported (see `order_from_checkout`).
+- `charge.dispute.created`: the order's payment is marked disputed; refunds on it are held.
+  `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import REFUNDED, REFUNDING
 from .import_order import import_order
-from .refund_return import RefundDeps, mark_refund_failed
+from .refund_return import RefundDeps, mark_refund_failed, release_held_refunds
 from .ports import StoredEvents
 
 log = logging.getLogger("retour.webhooks")
@@ -61,6 +63,8 @@ def _apply(
         return _refund_updated(deps, obj)
     if kind == "charge.refunded":
         return _charge_refunded(deps, obj)
+    if kind in ("charge.dispute.created", "charge.dispute.closed"):
+        return _dispute(deps, obj, opened=kind == "charge.dispute.created")
     if kind == "checkout.session.completed" and order_from_checkout is not None:
         order = order_from_checkout(obj)
         if order is None:
@@ -105,3 +109,23 @@ def _charge_refunded(deps: StripeEventDeps, charge: Mapping[str, Any]) -> str:
         recorded += deps.payment_ledger.record_outside_refund(order.number, str(refund["id"]), amount,
                                                               now=deps.clock.now())
     return f"outside_refunds_recorded:{recorded}"
+
+
+def _dispute(deps: StripeEventDeps, dispute: Mapping[str, Any], *, opened: bool) -> str:
+    dispute_id = str(dispute.get("id") or "")
+    payment_intent = dispute.get("payment_intent")
+    # A dispute names the PaymentIntent, not our order: its metadata does.
+    order_number = (dispute.get("metadata") or {}).get("order_number") or (
+        deps.payments.order_number_of(str(payment_intent)) if payment_intent else None
+    )
+    order = deps.orders.get(str(order_number)) if order_number else None
+    if order is None or not dispute_id:
+        log.warning("dispute on an unknown order", extra={"dispute": dispute_id})
+        return "ignored"
+    now = deps.clock.now()
+    if opened:
+        return "dispute_opened" if deps.payment_ledger.open_dispute(order, dispute_id, now=now) else "duplicate"
+    if not deps.payment_ledger.close_dispute(order.number, dispute_id, now=now):
+        return "ignored"
+    released = release_held_refunds(deps, order.number)
+    return f"dispute_closed:{len(released)}"

@@ -204,6 +204,10 @@ class PaymentGateway(Protocol):
         """Every refund made on the PaymentIntent, by anyone."""
         ...
 
+    def order_number_of(self, payment_intent: str) -> str | None:
+        """The `order_number` in the PaymentIntent's metadata (disputes carry no order of ours)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentLedgerState:
@@ -213,6 +217,8 @@ class PaymentLedgerState:
     captured: Money
     remaining_refundable: Money
     payment_intent: str | None
+    # Set while the charge is disputed: refunds are held until the dispute closes.
+    dispute_id: str | None = None
 
 
 class PaymentLedger(Protocol):
@@ -228,8 +234,9 @@ class PaymentLedger(Protocol):
     def start_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
         """Save the move to refunding and take its amount off the ceiling in one transaction.
 
-        RefundCeilingError when the amount is above what remains; StaleWriteError when the
-        return moved meanwhile. Either way nothing is written.
+        RefundCeilingError when the amount is above what remains; ChargeDisputedError while the
+        charge is disputed; StaleWriteError when the return moved meanwhile. Either way nothing
+        is written.
         """
         ...
 
@@ -239,6 +246,14 @@ class PaymentLedger(Protocol):
 
     def record_outside_refund(self, order_number: str, refund_id: str, amount: Money, *, now: datetime) -> bool:
         """Lower the ceiling by a refund someone else made (once per refund id); False if known."""
+        ...
+
+    def open_dispute(self, order: Order, dispute_id: str, *, now: datetime) -> bool:
+        """Mark the order's payment disputed (refunds are held); False if this dispute is known."""
+        ...
+
+    def close_dispute(self, order_number: str, dispute_id: str, *, now: datetime) -> bool:
+        """Clear the dispute (refunds may go); False when this dispute was not the open one."""
         ...
 
     def stuck_refunding(self, *, older_than: datetime) -> list[str]:
@@ -257,6 +272,10 @@ class MerchantNotifier(Protocol):
     """Tells the merchant what needs them (email)."""
 
     def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        ...
+
+    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
         ...
 
 

@@ -21,7 +21,12 @@ from datetime import timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
-from ..domain.refunds import PaymentGatewayUnavailableError, RefundCeilingError, RefundDeclinedError
+from ..domain.refunds import (
+    ChargeDisputedError,
+    PaymentGatewayUnavailableError,
+    RefundCeilingError,
+    RefundDeclinedError,
+)
 from ..domain.return_request import (
     APPROVED,
     RECEIVED,
@@ -53,6 +58,9 @@ STUCK_AFTER: Final = timedelta(minutes=2)
 TRIGGER_APPROVAL: Final = "approval"
 TRIGGER_RECEIPT: Final = "receipt"
 TRIGGER_RETRY: Final = "retry"
+# A dispute closed: the refunds it held go now.
+TRIGGER_DISPUTE_CLOSED: Final = "dispute_closed"
+CHARGE_DISPUTED: Final = "charge_disputed"
 # Stripe statuses that mean the money is (or will be) on its way back.
 _ACCEPTED = ("succeeded", "pending", "requires_action")
 
@@ -146,7 +154,11 @@ def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnReq
         log.warning("refund job for an unknown return", extra={"rma": message.rma})
         return None
     startable = {TRIGGER_RECEIPT: (RECEIVED,), TRIGGER_APPROVAL: (APPROVED, RECEIVED), TRIGGER_RETRY: (REFUND_FAILED,)}
-    if request.status not in startable.get(message.trigger, ()):
+    if message.trigger == TRIGGER_DISPUTE_CLOSED:
+        # Only what a dispute held: an approved return under on_receipt is not due yet.
+        if not request.refund_is_held:
+            return request
+    elif request.status not in startable.get(message.trigger, ()):
         # Already taken by another delivery of this message (or decided otherwise): nothing to do.
         # A return left in refunding is the resume job's, which looks on Stripe first.
         return request
@@ -169,6 +181,8 @@ def refund_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
         started = deps.payment_ledger.start_refund(started, new_events=1, now=now)
     except RefundCeilingError:
         return _refused_before_paying(deps, started, "exceeds_refundable")
+    except ChargeDisputedError:
+        return _hold(deps, request, CHARGE_DISPUTED)
     except StaleWriteError:
         log.info("refund already taken by another worker", extra={"rma": request.rma})
         return _get(deps, request.rma)
@@ -272,6 +286,29 @@ def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> 
         raise
     deps.money_notifier.refund_sent(stored)
     return stored
+
+
+def _hold(deps: RefundDeps, request: ReturnRequest, reason: str) -> ReturnRequest:
+    """Nothing may leave yet: the return keeps its status, its timeline says why, the merchant is told."""
+    held = request.hold_refund(reason, at=deps.clock.now(), actor=SYSTEM)
+    try:
+        stored = deps.returns.save(held, new_events=1, now=deps.clock.now())
+    except StaleWriteError:
+        return _get(deps, request.rma)
+    deps.merchant_notifier.refund_held(stored, to=deps.policies.current().merchant_email, reason=reason)
+    log.warning("refund held", extra={"rma": request.rma, "reason": reason})
+    return stored
+
+
+def release_held_refunds(deps: RefundDeps, order_number: str) -> list[str]:
+    """A dispute closed: queue every refund of the order it held (the job re-checks each)."""
+    held: list[str] = []
+    for listed in deps.returns.of_order(order_number):
+        request = deps.returns.get(listed.rma)  # with its timeline: is it held?
+        if request is not None and request.refund_is_held:
+            deps.refund_queue.enqueue(request.rma, trigger=TRIGGER_DISPUTE_CLOSED)
+            held.append(request.rma)
+    return held
 
 
 def _refused_before_paying(deps: RefundDeps, started: ReturnRequest, reason: str) -> ReturnRequest:

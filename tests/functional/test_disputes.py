@@ -1,0 +1,83 @@
+"""A disputed charge holds its refunds for the merchant; the dispute closing lets them go."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib.bootstrap import get_deps
+from devstack.refund_worker import drain
+from tests.functional.test_merchant_approvals import sent, subject
+from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
+    ONE_TEE,
+    Stripe,
+    api,
+    money_env,
+    paid_order,
+    policy,
+    receive,
+    request_return,
+    sqs,
+    status_of,
+    stripe_state,
+)
+from tests.functional.test_store_credit_and_webhooks import signed
+
+
+def dispute_event(kind: str, dispute_id: str, payment_intent: str) -> dict[str, Any]:
+    # As Stripe sends it: the dispute names the PaymentIntent, not our order.
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": kind,
+        "data": {"object": {"id": dispute_id, "object": "dispute", "charge": "ch_disputed",
+                            "payment_intent": payment_intent, "amount": 5000, "metadata": {},
+                            "status": "needs_response" if kind.endswith("created") else "won"}},
+    }
+
+
+def test_a_disputed_charge_holds_the_refund_for_the_merchant_until_the_dispute_closes(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, aws_endpoint: str
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    payment_intent = order["payment"]["payment_intent"]
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    opened = signed(api, dispute_event("charge.dispute.created", dispute, payment_intent))
+    assert opened.status_code == 200, opened.json_body
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.dispute_id == dispute
+
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    drain(get_deps(), sqs, money_env)
+    held = status_of(rma)
+    assert held.status == "received" and held.events[-1].kind == "refund_held"
+    assert held.events[-1].detail == "charge_disputed"
+    assert stripe_state.refunds(payment_intent) == []
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"]
+    merchant = [m for m in sent(aws_endpoint) if subject(m).startswith(f"Refund held for return {rma}")]
+    assert len(merchant) == 1
+
+    closed = signed(api, dispute_event("charge.dispute.closed", dispute, payment_intent))
+    assert closed.status_code == 200, closed.json_body
+    drain(get_deps(), sqs, money_env)
+    done = status_of(rma)
+    assert done.status == "refunded"
+    assert [r.id for r in stripe_state.refunds(payment_intent)] == [done.refund.refund_id]
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.dispute_id is None
+
+
+def test_a_closed_dispute_does_not_pay_a_return_that_is_not_due(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    payment_intent = order["payment"]["payment_intent"]
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    assert signed(api, dispute_event("charge.dispute.created", dispute, payment_intent)).status_code == 200
+    rma = request_return(api, order, ONE_TEE)  # approved, the parcel not yet received
+    assert signed(api, dispute_event("charge.dispute.closed", dispute, payment_intent)).status_code == 200
+    drain(get_deps(), sqs, money_env)
+    assert status_of(rma).status == "approved"
+    assert stripe_state.refunds(payment_intent) == []
