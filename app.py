@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.jobs.refunds import refund_jobs
 from chalicelib.jobs.approval_reminders import approval_jobs
+from chalicelib.jobs.store_credit_expiry import store_credit_jobs
 from chalicelib.web import register
 
 # configure_logs=False: our JSON formatter on the root logger writes every line.
@@ -11,3 +12,4 @@ app = Chalice(app_name="retour", configure_logs=False)
 register(app)
 app.register_blueprint(refund_jobs)
 app.register_blueprint(approval_jobs)
+app.register_blueprint(store_credit_jobs)

@@ -10,21 +10,35 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.return_request import ReturnRequest
-from ..domain.store_credit import ISSUE, REDEEM, CreditEntry, InsufficientCreditError, Redemption, StoreCreditAccount
+from ..domain.store_credit import (
+    EXPIRE,
+    ISSUE,
+    REDEEM,
+    CreditEntry,
+    CreditLot,
+    InsufficientCreditError,
+    Redemption,
+    StoreCreditAccount,
+    expire_entry_id,
+    spendable,
+)
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import DynamoDBReturnRepository
 
 # Spending is conditioned on the balance read (so `balance_after` is exact); concurrent spenders
 # of one account lose that race and read again, a little later each time.
 _ATTEMPTS = 30
+# gsi2 partition of issue entries that expire and are not yet written off (sparse: the expire
+# transaction removes the entry from it). One write per expiring credit and one per expiry.
+EXPIRING: Final = "CREDIT_EXPIRY"
 
 
 def account_pk(email: str, currency: str) -> str:
@@ -87,6 +101,11 @@ class DynamoDBStoreCredit:
             if replayed is not None:
                 return replayed
             account = self.account(email, amount.currency)
+            if spendable(account, now=now) < amount:
+                # Expired credit is never spent, even before the daily job writes it off.
+                raise InsufficientCreditError(
+                    f"the spendable store credit ({spendable(account, now=now).minor}) is lower than {amount.minor}"
+                )
             entry = CreditEntry(
                 id=f"redeem-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]}", kind=REDEEM,
                 amount=-amount, at=now, idempotency_key=idempotency_key,
@@ -126,6 +145,46 @@ class DynamoDBStoreCredit:
             time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise ConflictError("the account is busy; try again with the same idempotency key", code="credit_busy")
 
+    def expiring_accounts(self, *, before: datetime) -> list[tuple[str, str]]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :expiring AND gsi2sk < :before",
+            "ExpressionAttributeValues": {":expiring": {"S": EXPIRING}, ":before": {"S": iso(before) or ""}},
+        }
+        found: dict[tuple[str, str], None] = {}
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                record = from_item(item)
+                found[(record["email"], record["currency"])] = None
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return list(found)
+            request["ExclusiveStartKey"] = last
+
+    def expire(self, account: StoreCreditAccount, lot: CreditLot, *, now: datetime) -> None:
+        pk = account_pk(account.email, account.currency)
+        issue = lot.issue
+        # The issue leaves the expiring index (its amount and time never change).
+        leave_index: dict[str, Any] = {"Update": {
+            "TableName": self._table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": f"ENTRY#{iso(issue.at)}#{issue.id}"}},
+            "UpdateExpression": "REMOVE gsi2pk, gsi2sk",
+            "ConditionExpression": "attribute_exists(pk)",
+        }}
+        actions = [leave_index]
+        if not lot.remaining.is_zero():
+            entry = CreditEntry(id=expire_entry_id(issue.id), kind=EXPIRE, amount=-lot.remaining, at=now,
+                                rma=issue.rma)
+            actions.extend(self._movement(account.email, entry, now=now, expected_balance=account.balance.minor))
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise StaleWriteError(f"the credit account changed while {issue.id} expired; read it again") from error
+            raise
+
     def _replay(self, key: dict[str, Any], email: str, amount: Money, idempotency_key: str) -> Redemption | None:
         response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         if "Item" not in response:
@@ -156,6 +215,10 @@ class DynamoDBStoreCredit:
             condition = "balance = :expected AND balance >= :spent"
             values[":expected"] = {"N": str(expected_balance)}
             values[":spent"] = {"N": str(-entry.amount.minor)}
+        expiring = (
+            {"gsi2pk": EXPIRING, "gsi2sk": f"{iso(entry.expires_at)}#{pk}#{entry.id}", "email": email}
+            if entry.kind == ISSUE and entry.expires_at is not None else {}
+        )
         return [
             {"Update": {
                 "TableName": self._table,
@@ -170,7 +233,10 @@ class DynamoDBStoreCredit:
                     "pk": pk, "sk": f"ENTRY#{iso(entry.at)}#{entry.id}", "entity": "credit_entry",
                     "id": entry.id, "kind": entry.kind, "amount": entry.amount.minor,
                     "currency": entry.amount.currency, "at": iso(entry.at), "rma": entry.rma,
+                    # Microseconds: the FIFO replay needs the true order within a second.
+                    "at_exact": entry.at.astimezone(UTC).isoformat(),
                     "idempotency_key": entry.idempotency_key, "expires_at_iso": iso(entry.expires_at),
+                    **expiring,
                 }),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }},
@@ -178,7 +244,7 @@ class DynamoDBStoreCredit:
 
 
 def _entry(record: dict[str, Any]) -> CreditEntry:
-    at = parse_iso(record["at"])
+    at = datetime.fromisoformat(record["at_exact"]) if record.get("at_exact") else parse_iso(record["at"])
     assert at is not None
     return CreditEntry(
         id=record["id"], kind=record["kind"], amount=Money(record["amount"], record["currency"]), at=at,

@@ -120,6 +120,8 @@ class Policy:
     resolutions: Resolutions = Resolutions()
     fees: Fees = Fees()
     refund_trigger: RefundTrigger = "on_receipt"
+    # Days store credit may be spent after it is issued; None: it never expires.
+    store_credit_expiry_days: int | None = None
     # None: no limit. 0: every return needs the merchant's approval.
     max_returns_per_customer_90d: int | None = 10
     merchant_email: str = "returns@merchant.example"
@@ -201,6 +203,9 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
     non_negative("window_days", policy.window_days)
     non_negative("exception_grace_days", policy.exception_grace_days)
     non_negative("max_returns_per_customer_90d", policy.max_returns_per_customer_90d)
+    expiry = policy.store_credit_expiry_days
+    if expiry is not None and (type(expiry) is not int or not 1 <= expiry <= 3650):
+        problems.append(("store_credit_expiry_days", "store_credit_expiry_days must be 1 to 3650 days, or null"))
     non_negative("version", policy.version)
     for name in ("approval_link_ttl_hours", "approval_sla_hours", "approval_expiry_hours"):
         value = getattr(policy, name)

@@ -58,3 +58,81 @@ class Redemption:
     amount: Money
     balance_after: Money
     idempotency_key: str
+
+
+def expire_entry_id(issue_id: str) -> str:
+    """The id of the entry that expires the rest of issue `issue_id` (one per issue)."""
+    return f"expire-{issue_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLot:
+    """What is left of one issue entry, spending taken oldest first (FIFO)."""
+
+    issue: CreditEntry
+    remaining: Money
+    expired: bool  # an expire entry was written for it
+
+    def is_past(self, now: datetime) -> bool:
+        return self.issue.expires_at is not None and self.issue.expires_at <= now
+
+
+def credit_lots(entries: tuple[CreditEntry, ...] | list[CreditEntry], currency: str) -> list[CreditLot]:
+    """Replay the ledger: each redeem (or void) takes from the oldest issue still spendable then.
+
+    FIFO keeps expiry simple: what expires is what is left of an old issue after every spend
+    that came after it was issued, so a shopper loses the least. An issue already past its
+    expiry when a spend happened is skipped by that spend (redeem never spends expired credit).
+    """
+    # Entry times have second precision: within one second, issues come first (a spend can
+    # only have taken credit that existed), write-offs last.
+    rank = {ISSUE: 0, REDEEM: 1, VOID: 1, EXPIRE: 2}
+    ordered = sorted(entries, key=lambda e: (e.at, rank.get(e.kind, 1), e.id))
+    lots: list[_Lot] = []
+    by_expire_id: dict[str, _Lot] = {}
+    for entry in ordered:
+        if entry.kind == ISSUE:
+            lot = _Lot(entry, entry.amount.minor)
+            lots.append(lot)
+            by_expire_id[expire_entry_id(entry.id)] = lot
+        elif entry.kind == EXPIRE and entry.id in by_expire_id:
+            written_off = by_expire_id[entry.id]
+            written_off.remaining += entry.amount.minor
+            written_off.expired = True
+        elif entry.kind in (REDEEM, VOID):
+            spend = -entry.amount.minor
+            for lot in lots:
+                if spend <= 0:
+                    break
+                if lot.expired or (lot.issue.expires_at is not None and lot.issue.expires_at <= entry.at):
+                    continue
+                take = min(lot.remaining, spend)
+                lot.remaining -= take
+                spend -= take
+    return [CreditLot(lot.issue, Money(lot.remaining, currency), lot.expired) for lot in lots]
+
+
+@dataclass(slots=True)
+class _Lot:
+    """An issue while the ledger is replayed (mutable, private to credit_lots)."""
+
+    issue: CreditEntry
+    remaining: int
+    expired: bool = False
+
+
+def spendable(account: StoreCreditAccount, *, now: datetime) -> Money:
+    """The balance less what has expired by `now` but is not yet written off by the job."""
+    overdue = sum(
+        lot.remaining.minor for lot in credit_lots(account.entries, account.currency)
+        if lot.is_past(now) and not lot.expired
+    )
+    return Money(account.balance.minor - overdue, account.currency)
+
+
+def due_to_expire(account: StoreCreditAccount, *, now: datetime) -> list[CreditLot]:
+    """Issues past their expiry with something left and no expire entry yet."""
+    return [
+        lot for lot in credit_lots(account.entries, account.currency)
+        if lot.is_past(now) and not lot.expired
+    ]

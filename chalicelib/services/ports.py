@@ -12,7 +12,7 @@ from ..domain.policy import Policy
 from .label_document import LabelDocument, LabelSize
 from ..domain.money import Money
 from ..domain.return_request import ReturnRequest
-from ..domain.store_credit import Redemption, StoreCreditAccount
+from ..domain.store_credit import CreditLot, Redemption, StoreCreditAccount
 
 
 class Clock(Protocol):
@@ -307,8 +307,18 @@ class StoreCreditLedger(Protocol):
     def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
         """Spend `amount` once per key; the same key replays its first result.
 
-        InsufficientCreditError when the balance is lower (nothing written).
+        InsufficientCreditError when the spendable balance (expired credit left out) is lower
+        (nothing written).
         """
+        ...
+
+    def expiring_accounts(self, *, before: datetime) -> list[tuple[str, str]]:
+        """(email, currency) of accounts holding an issue that expired before `before`, not yet written off."""
+        ...
+
+    def expire(self, account: StoreCreditAccount, lot: CreditLot, *, now: datetime) -> None:
+        """Write off what is left of `lot`: the expire entry and the balance change in one
+        transaction, conditioned on the balance read in `account` (StaleWriteError if it moved)."""
         ...
 
 

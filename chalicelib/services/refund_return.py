@@ -235,8 +235,11 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """Pay the return as store credit: entry, balance and the move to credited in one transaction."""
     now = deps.clock.now()
     credited = request.credit(at=now, actor=SYSTEM)
+    expiry_days = deps.policies.current().store_credit_expiry_days
+    expires_at = now + timedelta(days=expiry_days) if expiry_days is not None else None
     try:
-        stored = deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now)
+        stored = deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now,
+                                                 expires_at=expires_at)
     except StaleWriteError:
         return _get(deps, request.rma)
     # Only the writer that won the transaction tells the shopper, so they hear it once.

@@ -139,6 +139,9 @@ class PolicyIn(_Strict):
     resolutions: ResolutionsIn = ResolutionsIn()
     fees: FeesIn = FeesIn()
     refund_trigger: Literal["on_approval", "on_receipt"] = DEFAULT_POLICY.refund_trigger
+    store_credit_expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = (
+        DEFAULT_POLICY.store_credit_expiry_days
+    )
     max_returns_per_customer_90d: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = (
         DEFAULT_POLICY.max_returns_per_customer_90d
     )
@@ -193,6 +196,7 @@ class PolicyIn(_Strict):
                 ),
             ),
             refund_trigger=self.refund_trigger,
+            store_credit_expiry_days=self.store_credit_expiry_days,
             max_returns_per_customer_90d=self.max_returns_per_customer_90d,
             merchant_email=self.merchant_email,
             approval_link_ttl_hours=self.approval_link_ttl_hours,
@@ -246,6 +250,7 @@ def policy_to_json(policy: Policy) -> dict[str, Any]:
             "return_shipping": {fee.currency: fee.minor for fee in policy.fees.return_shipping},
         },
         "refund_trigger": policy.refund_trigger,
+        "store_credit_expiry_days": policy.store_credit_expiry_days,
         "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
         "merchant_email": policy.merchant_email,
         "approval_link_ttl_hours": policy.approval_link_ttl_hours,

@@ -1,0 +1,56 @@
+"""The store-credit ledger replayed FIFO: what is spendable and what expires."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.domain.money import Money
+from chalicelib.domain.store_credit import (
+    CreditEntry,
+    StoreCreditAccount,
+    credit_lots,
+    due_to_expire,
+    expire_entry_id,
+    spendable,
+)
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def an_issue(entry_id: str, amount: int, at: datetime, expires_in_days: int | None = None) -> CreditEntry:
+    expires = at + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    return CreditEntry(id=entry_id, kind="issue", amount=Money(amount, "JPY"), at=at, expires_at=expires)
+
+
+def a_spend(amount: int, at: datetime) -> CreditEntry:
+    return CreditEntry(id=f"redeem-{at.timestamp()}", kind="redeem", amount=Money(-amount, "JPY"), at=at)
+
+
+def an_account(*entries: CreditEntry) -> StoreCreditAccount:
+    return StoreCreditAccount("a@example.jp", "JPY", Money(sum(e.amount.minor for e in entries), "JPY"), entries)
+
+
+def test_a_spend_takes_the_oldest_credit_first() -> None:
+    old = an_issue("old", 1000, T0, expires_in_days=30)
+    new = an_issue("new", 1000, T0 + timedelta(days=1))
+    lots = credit_lots([new, old, a_spend(1500, T0 + timedelta(days=2))], "JPY")
+    assert [(lot.issue.id, lot.remaining.minor) for lot in lots] == [("old", 0), ("new", 500)]
+
+
+def test_credit_past_its_date_is_not_spendable_and_its_rest_is_due() -> None:
+    account = an_account(an_issue("old", 1000, T0, expires_in_days=30), a_spend(300, T0 + timedelta(days=1)),
+                         an_issue("new", 500, T0 + timedelta(days=2)))
+    later = T0 + timedelta(days=31)
+    assert spendable(account, now=T0 + timedelta(days=29)) == Money(1200, "JPY")
+    assert spendable(account, now=later) == Money(500, "JPY")
+    assert [(lot.issue.id, lot.remaining.minor) for lot in due_to_expire(account, now=later)] == [("old", 700)]
+
+
+def test_written_off_credit_is_no_longer_due_and_a_later_spend_skips_it() -> None:
+    expire = CreditEntry(id=expire_entry_id("old"), kind="expire", amount=Money(-1000, "JPY"),
+                         at=T0 + timedelta(days=31))
+    account = an_account(an_issue("old", 1000, T0, expires_in_days=30), an_issue("new", 800, T0), expire,
+                         a_spend(800, T0 + timedelta(days=32)))
+    assert due_to_expire(account, now=T0 + timedelta(days=40)) == []
+    assert spendable(account, now=T0 + timedelta(days=40)) == Money(0, "JPY")
+    assert [lot.remaining.minor for lot in credit_lots(account.entries, "JPY")] == [0, 0]
