@@ -362,3 +362,26 @@ def test_a_received_parcel_counts_its_units_as_returned_not_as_requested(
     assert receive(api, rma).status_code == 202
     assert history.units_of_order(order["number"]).returned == {"L1": 1}
     drain(get_deps(), sqs, money_env)
+
+
+def test_a_rejected_return_gives_its_reserved_units_back(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    # Delivered 5 days ago, a 0-day window and 30 days' grace: the merchant decides.
+    assert api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"window_days": 0})).status_code == 200
+    order = paid_order(api, stripe_endpoint, stripe_state, email=f"{uuid.uuid4().hex[:8]}@example.jp")
+    lookup = api.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"order_number": order["number"], "email": order["email"]}))
+    created = api.http.post(
+        "/api/v1/returns",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {lookup.json_body['token']}"},
+        body=json.dumps({"order_number": order["number"], "lines": ONE_TEE, "resolution": "refund"}),
+    )
+    assert created.json_body["status"] == "pending_approval", created.json_body
+    history = get_deps().return_history
+    assert history.units_of_order(order["number"]).in_open_returns == {"L1": 1}
+    rejected = api.http.post(f"/api/v1/admin/returns/{created.json_body['rma']}/reject", headers=ADMIN,
+                             body=json.dumps({"note": "worn"}))
+    assert rejected.status_code == 200 and rejected.json_body["status"] == "rejected"
+    units = history.units_of_order(order["number"])
+    assert units.in_open_returns == {"L1": 0} and units.returned == {"L1": 0}
