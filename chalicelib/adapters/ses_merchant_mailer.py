@@ -15,7 +15,7 @@ log = logging.getLogger("retour.email")
 
 
 class SESMerchantMailer:
-    """Emails to the merchant (refund failures), in English: staff read the admin side in it."""
+    """Emails to the merchant (refunds that failed or are held), in English: staff read the admin side in it."""
 
     def __init__(self, client: Callable[[], Any], *, sender: str, store_name: str, admin_base_url: str) -> None:
         self._client_factory = client
@@ -57,5 +57,5 @@ class SESMerchantMailer:
         try:
             self._client.send_raw_email(Source=self._sender, RawMessage={"Data": raw})
         except (ClientError, BotoCoreError):
-            # The return shows refund_failed in the admin API; a lost email must not undo that.
+            # The return shows its state in the admin API; a lost email must not undo that.
             log.exception("could not email the merchant about return %s", request.rma)
