@@ -222,8 +222,19 @@ class ReturnRequest:
             source_ip=source_ip, user_agent=user_agent,
         )
 
+    @property
+    def parcel_received(self) -> bool:
+        """True once the warehouse recorded the parcel (whatever the money did before)."""
+        return any(event.kind == "received" for event in self.events)
+
     def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
-        """The parcel arrived at the warehouse: approved -> received."""
+        """The parcel arrived at the warehouse: approved -> received.
+
+        Paid already (refund_trigger on_approval): the status stays and the timeline records
+        the arrival, so its units still count as returned.
+        """
+        if self.status in (REFUNDING, REFUNDED, CREDITED, REFUND_FAILED) and not self.parcel_received:
+            return self._move((self.status,), self.status, at=at, actor=actor, kind="received")
         return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind="received")
 
     def start_refund(self, amount: Money, *, at: datetime, actor: str) -> ReturnRequest:

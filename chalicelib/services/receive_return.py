@@ -14,18 +14,19 @@ _ATTEMPTS = 3
 def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnRequest:
     """Mark the parcel received (approved -> received) and release the money if the policy says so.
 
-    Idempotent: a return already received (or refunded, credited ...) is answered as it is, so
-    a double scan or 20 concurrent calls start one refund. ConflictError (409) for a return that
-    is not approved (pending, rejected, cancelled, expired).
+    Idempotent: a return whose parcel is already recorded is answered as it is, so a double
+    scan or 20 concurrent calls start one refund. A return paid before its parcel came
+    (`on_approval`) keeps its status and records the arrival, so its units count as returned.
+    ConflictError (409) for a return that is not approved (pending, rejected, cancelled, expired).
     """
     canonical = normalize_rma(rma)
     for _ in range(_ATTEMPTS):
         request = deps.returns.get(canonical) if canonical is not None else None
         if request is None:
             raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
-        if request.status in RETURNED_STATUSES:
+        if request.status in RETURNED_STATUSES and request.parcel_received:
             return request
-        if request.status != APPROVED:
+        if request.status not in (APPROVED, *RETURNED_STATUSES):
             # The domain names the clash (pending_approval, rejected ...).
             request.receive(at=deps.clock.now(), actor=received_by)
         try:

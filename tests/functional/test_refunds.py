@@ -336,9 +336,15 @@ def test_under_refund_on_approval_a_return_approved_at_once_is_refunded_without_
     rma = request_return(api, order, ONE_TEE)
     drain(get_deps(), sqs, money_env)
     assert status_of(rma).status == "refunded"
-    # The parcel arriving later changes nothing about the money.
-    late = receive(api, rma)
-    assert late.status_code == 202 and late.json_body["status"] == "refunded"
+    # The parcel arriving later changes nothing about the money, but its units count as returned.
+    history = get_deps().return_history
+    assert history.units_of_order(order["number"]).returned == {"L1": 0}
+    for _ in range(2):
+        late = receive(api, rma)
+        assert late.status_code == 202 and late.json_body["status"] == "refunded"
+    assert history.units_of_order(order["number"]).returned == {"L1": 1}
+    assert [e.kind for e in status_of(rma).events].count("received") == 1
+    drain(get_deps(), sqs, money_env)
     assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
 
 
