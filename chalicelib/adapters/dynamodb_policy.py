@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
-from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch
+from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch, policy_document
 from .dynamodb_items import from_item, is_conditional_check_failure, iso, to_item
 
 POLICY_PK = "POLICY"
@@ -117,54 +117,6 @@ class DynamoDBPolicyRepository:
             if not last:
                 return found
             request["ExclusiveStartKey"] = last
-
-
-def policy_document(policy: Policy) -> dict[str, Any]:
-    """The policy as a plain map for an item's `document` attribute (money in minor units)."""
-    return {
-        "time_zone": policy.time_zone,
-        "window_days": policy.window_days,
-        "window_starts": policy.window_starts,
-        "exception_grace_days": policy.exception_grace_days,
-        "rules": [
-            {
-                "match": {
-                    name: value
-                    for name, value in (
-                        ("product_type", rule.match.product_type),
-                        ("tag", rule.match.tag),
-                        ("sku", rule.match.sku),
-                    )
-                    if value is not None
-                },
-                "returnable": rule.returnable,
-                "window_days": rule.window_days,
-            }
-            for rule in policy.rules
-        ],
-        "final_sale_returnable": policy.final_sale_returnable,
-        "reasons": [
-            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
-            for r in policy.reasons
-        ],
-        "resolutions": {
-            "refund": policy.resolutions.refund,
-            "store_credit": policy.resolutions.store_credit,
-            "store_credit_bonus_percent": policy.resolutions.store_credit_bonus_percent,
-        },
-        "fees": {
-            "restocking_percent": policy.fees.restocking_percent,
-            "return_shipping": {fee.currency: fee.minor for fee in policy.fees.return_shipping},
-        },
-        "refund_trigger": policy.refund_trigger,
-        "store_credit_expiry_days": policy.store_credit_expiry_days,
-        "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
-        "merchant_email": policy.merchant_email,
-        "approval_link_ttl_hours": policy.approval_link_ttl_hours,
-        "approval_sla_hours": policy.approval_sla_hours,
-        "approval_expiry_hours": policy.approval_expiry_hours,
-        "on_approval_timeout": policy.on_approval_timeout,
-    }
 
 
 def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:

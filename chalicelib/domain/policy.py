@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ValidationError
@@ -262,3 +262,51 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
 
 
 DEFAULT_POLICY = Policy()
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """The policy as plain data (money in minor units): what is stored, and what the API shows."""
+    return {
+        "time_zone": policy.time_zone,
+        "window_days": policy.window_days,
+        "window_starts": policy.window_starts,
+        "exception_grace_days": policy.exception_grace_days,
+        "rules": [
+            {
+                "match": {
+                    name: value
+                    for name, value in (
+                        ("product_type", rule.match.product_type),
+                        ("tag", rule.match.tag),
+                        ("sku", rule.match.sku),
+                    )
+                    if value is not None
+                },
+                "returnable": rule.returnable,
+                "window_days": rule.window_days,
+            }
+            for rule in policy.rules
+        ],
+        "final_sale_returnable": policy.final_sale_returnable,
+        "reasons": [
+            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
+            for r in policy.reasons
+        ],
+        "resolutions": {
+            "refund": policy.resolutions.refund,
+            "store_credit": policy.resolutions.store_credit,
+            "store_credit_bonus_percent": policy.resolutions.store_credit_bonus_percent,
+        },
+        "fees": {
+            "restocking_percent": policy.fees.restocking_percent,
+            "return_shipping": {fee.currency: fee.minor for fee in policy.fees.return_shipping},
+        },
+        "refund_trigger": policy.refund_trigger,
+        "store_credit_expiry_days": policy.store_credit_expiry_days,
+        "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
+        "merchant_email": policy.merchant_email,
+        "approval_link_ttl_hours": policy.approval_link_ttl_hours,
+        "approval_sla_hours": policy.approval_sla_hours,
+        "approval_expiry_hours": policy.approval_expiry_hours,
+        "on_approval_timeout": policy.on_approval_timeout,
+    }

@@ -33,6 +33,7 @@ from ...domain.policy import (
     Rule,
     RuleMatch,
     is_known_time_zone,
+    policy_document,
 )
 from .base import parse
 
@@ -212,49 +213,9 @@ def parse_policy(document: object, *, version: int) -> Policy:
 
 
 def policy_to_json(policy: Policy) -> dict[str, Any]:
-    """The policy in the shape PolicyIn reads, plus its version."""
-    return {
-        "version": policy.version,
-        "time_zone": policy.time_zone,
-        "window_days": policy.window_days,
-        "window_starts": policy.window_starts,
-        "exception_grace_days": policy.exception_grace_days,
-        "rules": [
-            {
-                "match": {
-                    name: value
-                    for name, value in (
-                        ("product_type", rule.match.product_type),
-                        ("tag", rule.match.tag),
-                        ("sku", rule.match.sku),
-                    )
-                    if value is not None
-                },
-                "returnable": rule.returnable,
-                **({"window_days": rule.window_days} if rule.window_days is not None else {}),
-            }
-            for rule in policy.rules
-        ],
-        "final_sale_returnable": policy.final_sale_returnable,
-        "reasons": [
-            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
-            for r in policy.reasons
-        ],
-        "resolutions": {
-            "refund": policy.resolutions.refund,
-            "store_credit": policy.resolutions.store_credit,
-            "store_credit_bonus_percent": policy.resolutions.store_credit_bonus_percent,
-        },
-        "fees": {
-            "restocking_percent": policy.fees.restocking_percent,
-            "return_shipping": {fee.currency: fee.minor for fee in policy.fees.return_shipping},
-        },
-        "refund_trigger": policy.refund_trigger,
-        "store_credit_expiry_days": policy.store_credit_expiry_days,
-        "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
-        "merchant_email": policy.merchant_email,
-        "approval_link_ttl_hours": policy.approval_link_ttl_hours,
-        "approval_sla_hours": policy.approval_sla_hours,
-        "approval_expiry_hours": policy.approval_expiry_hours,
-        "on_approval_timeout": policy.on_approval_timeout,
-    }
+    """The policy in the shape PolicyIn reads, plus its version (a rule's own window only if set)."""
+    document = policy_document(policy)
+    for rule in document["rules"]:
+        if rule["window_days"] is None:
+            del rule["window_days"]
+    return {"version": policy.version, **document}
