@@ -340,6 +340,18 @@ def _rate_limited(page: Page, order_number: str) -> Response | None:
 
 # --- choose items -----------------------------------------------------------------------------
 
+def _bound_post(page: Page) -> tuple[JudgedOrder, dict[str, str]] | Response:
+    """A POST's order and form when its session holds an order and its CSRF token is right;
+    otherwise the answer that ends the request (back to the start, or 403)."""
+    judged = _bound_order(page)
+    if judged is None:
+        return _ended(page)
+    form = page.form()
+    if not _csrf_ok(page, form):
+        return error_page(page, 403)
+    return judged, form
+
+
 def _bound_order(page: Page) -> JudgedOrder | None:
     if page.session_lost or not page.session.has_order:
         return None
@@ -389,12 +401,10 @@ def _items_page(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection]
 @shopper_view(shopper_pages, "/return/items", methods=["POST"], content_types=FORM)
 def post_items(page: Page) -> Response:
     """Check the chosen lines with the use case; keep them in the session, or show what is wrong."""
-    judged = _bound_order(page)
-    if judged is None:
-        return _ended(page)
-    form = page.form()
-    if not _csrf_ok(page, form):
-        return error_page(page, 403)
+    bound = _bound_post(page)
+    if isinstance(bound, Response):
+        return bound
+    judged, form = bound
     selections: list[Selection] = []
     indexes: list[int] = []
     line_errors: dict[int, dict[str, str]] = {}
@@ -500,12 +510,10 @@ def _resolution_page(page: Page, judged: JudgedOrder, draft: Draft, chosen: str,
 @shopper_view(shopper_pages, "/return/resolution", methods=["POST"], content_types=FORM)
 def post_resolution(page: Page) -> Response:
     """Keep the chosen resolution; then the review."""
-    judged = _bound_order(page)
-    if judged is None:
-        return _ended(page)
-    form = page.form()
-    if not _csrf_ok(page, form):
-        return error_page(page, 403)
+    bound = _bound_post(page)
+    if isinstance(bound, Response):
+        return bound
+    judged, form = bound
     draft = page.session.draft
     if not draft.selections:
         return page.redirect("/return/items")
@@ -556,12 +564,10 @@ def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dic
 @shopper_view(shopper_pages, "/return/confirm", methods=["POST"], content_types=FORM)
 def post_confirm(page: Page) -> Response:
     """Request the return (the use case judges, prices and stores it in one go)."""
-    judged = _bound_order(page)
-    if judged is None:
-        return _ended(page)
-    form = page.form()
-    if not _csrf_ok(page, form):
-        return error_page(page, 403)
+    bound = _bound_post(page)
+    if isinstance(bound, Response):
+        return bound
+    judged, form = bound
     draft = page.session.draft
     if not draft.selections:
         return page.redirect("/return/items")
