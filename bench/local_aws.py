@@ -39,7 +39,7 @@ def an_order(number: str, *, quantity: int = 2) -> dict[str, Any]:
     }
 
 
-# --- DynamoDB item size and capacity (the published rules, applied to what crosses the wire) ---
+# --- DynamoDB item size and capacity (the published rules, applied to the items themselves) ---
 
 def _value_size(value: dict[str, Any]) -> int:
     (kind, inner), = value.items()
@@ -63,10 +63,6 @@ def item_size(item: dict[str, Any] | None) -> int:
     return sum(len(name.encode()) + _value_size(value) for name, value in (item or {}).items())
 
 
-def _gsi_count(item: dict[str, Any]) -> int:
-    return sum(1 for name in ("gsi1pk", "gsi2pk", "gsi3pk") if name in item)
-
-
 def _read_units(size: int, consistent: bool) -> float:
     return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
 
@@ -75,18 +71,83 @@ def _write_units(size: int) -> int:
     return max(1, math.ceil(size / 1024))
 
 
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index as the table describes it."""
+
+    name: str
+    keys: tuple[str, ...]
+    projection: str  # ALL, KEYS_ONLY or INCLUDE
+    included: tuple[str, ...] = ()
+
+    def entry(self, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any] | None:
+        """What the index holds for `item` (None when the item is not in this sparse index)."""
+        if item is None or any(key not in item for key in self.keys):
+            return None
+        if self.projection == "ALL":
+            return item
+        kept = set(self.keys) | set(table_keys) | (set(self.included) if self.projection == "INCLUDE" else set())
+        return {name: value for name, value in item.items() if name in kept}
+
+    def write_units(self, old: dict[str, Any] | None, new: dict[str, Any] | None,
+                    table_keys: tuple[str, ...]) -> int:
+        """Index writes a change of one item costs: a new entry, a removed one, a rewritten one,
+        or two (delete + put) when the index key changed."""
+        before, after = self.entry(old, table_keys), self.entry(new, table_keys)
+        if before is None and after is None:
+            return 0
+        if before is None:
+            return _write_units(item_size(after))
+        if after is None:
+            return _write_units(item_size(before))
+        if any(before[key] != after[key] for key in self.keys):
+            return _write_units(item_size(before)) + _write_units(item_size(after))
+        return _write_units(item_size(after)) if before != after else 0
+
+
+def _keys_of(operation: str, params: dict[str, Any], table_keys: tuple[str, ...]) -> list[tuple[dict[str, Any], bool]]:
+    """The primary keys a write request touches, each with whether it rides in a transaction."""
+    def key(item: dict[str, Any]) -> dict[str, Any]:
+        return {name: item[name] for name in table_keys}
+
+    if operation == "PutItem":
+        return [(key(params["Item"]), False)]
+    if operation in ("UpdateItem", "DeleteItem"):
+        return [(params["Key"], False)]
+    if operation == "BatchWriteItem":
+        return [(key(r["PutRequest"]["Item"]) if "PutRequest" in r else r["DeleteRequest"]["Key"], False)
+                for requests in params.get("RequestItems", {}).values() for r in requests]
+    if operation == "TransactWriteItems":
+        touched = []
+        for action in params.get("TransactItems", []):
+            (kind, body), = action.items()
+            if kind != "ConditionCheck":
+                touched.append((key(body["Item"]) if kind == "Put" else body["Key"], True))
+        return touched
+    return []
+
+
 @dataclass
 class Calls:
-    """DynamoDB calls seen, with read and write units estimated from item sizes.
+    """DynamoDB calls seen, with the read and write units DynamoDB's published rules give them.
 
     moto answers ReturnConsumedCapacity with a fixed 0.5 or 1.0 whatever the item, so the units
-    are computed here by DynamoDB's rules: reads per 4 KB (halved when eventually consistent),
-    writes per 1 KB and once more per index the item is in, transactions twice. An UpdateItem is
-    billed on the larger of the item before and after, which the wire does not show: it counts
-    the 1 KB minimum (plus its indexes when the update sets their keys). Our items are under 1 KB
-    except orders with many lines, so this is exact for the paths measured here.
+    are computed here from the items themselves, read uncounted around each write through a
+    second client (the benchmarks run one request at a time, so the images are exact):
+    - reads: per 4 KB of the items read (a Query sums them; Select=COUNT still reads them),
+      halved when eventually consistent;
+    - writes: per 1 KB of the larger of the item before and after, twice inside a transaction;
+      a ConditionCheck in a transaction counts 2;
+    - indexes: every GSI entry written, removed or rewritten counts per 1 KB of what the index
+      projects (ALL: the whole item, so changing any attribute rewrites it), two when the index
+      key moves. These index writes are counted once even inside a transaction: the transaction
+      commits the table items, and DynamoDB propagates to the indexes as ordinary writes.
     """
 
+    peek: Any = None  # an uncounted client on the same server
+    table: str = ""
+    table_keys: tuple[str, ...] = ("pk", "sk")
+    indexes: tuple[Index, ...] = ()
     operations: list[str] = field(default_factory=list)
     read_units: float = 0.0
     write_units: float = 0.0
@@ -95,45 +156,41 @@ class Calls:
         self.operations.clear()
         self.read_units = self.write_units = 0.0
 
-    def record(self, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+    def _image(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.peek.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return item
+
+    def before(self, operation: str, params: dict[str, Any]) -> list[tuple[dict[str, Any], bool, dict[str, Any] | None]]:
+        """The items a write is about to change, as they are now."""
+        return [(key, transactional, self._image(key)) for key, transactional in _keys_of(operation, params, self.table_keys)]
+
+    def record(self, operation: str, params: dict[str, Any], parsed: dict[str, Any],
+               before: list[tuple[dict[str, Any], bool, dict[str, Any] | None]]) -> None:
         self.operations.append(operation)
         consistent = bool(params.get("ConsistentRead"))
         if operation == "GetItem":
             self.read_units += _read_units(item_size(parsed.get("Item")), consistent)
         elif operation in ("Query", "Scan"):
-            self.read_units += _read_units(sum(item_size(i) for i in parsed.get("Items", [])), consistent)
+            items = parsed.get("Items")
+            if items is None:  # Select=COUNT: DynamoDB still reads (and bills) the entries
+                again = {k: v for k, v in params.items() if k not in ("Select",)}
+                items = self.peek.query(**again).get("Items", []) if operation == "Query" else []
+            self.read_units += _read_units(sum(item_size(i) for i in items), consistent)
         elif operation == "BatchGetItem":
-            for items in parsed.get("Responses", {}).values():
-                self.read_units += sum(_read_units(item_size(i), True) for i in items)
-        elif operation == "PutItem":
-            item = params.get("Item", {})
-            self.write_units += _write_units(item_size(item)) * (1 + _gsi_count(item))
-        elif operation in ("UpdateItem", "DeleteItem"):
-            self.write_units += self._update_units(params)
-        elif operation == "BatchWriteItem":
-            for requests in params.get("RequestItems", {}).values():
-                for request in requests:
-                    item = request.get("PutRequest", {}).get("Item", {})
-                    self.write_units += _write_units(item_size(item)) * (1 + _gsi_count(item))
-        elif operation == "TransactWriteItems":
-            for action in params.get("TransactItems", []):
-                (kind, body), = action.items()
-                if kind == "Put":
-                    item = body["Item"]
-                    self.write_units += 2 * _write_units(item_size(item)) * (1 + _gsi_count(item))
-                elif kind in ("Update", "Delete"):
-                    self.write_units += 2 * self._update_units(body)
-                else:  # ConditionCheck
-                    self.write_units += 2
+            for table, items in parsed.get("Responses", {}).items():
+                strong = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+                self.read_units += sum(_read_units(item_size(i), strong) for i in items)
         elif operation == "TransactGetItems":
             for response in parsed.get("Responses", []):
                 self.read_units += 2 * _read_units(item_size(response.get("Item")), True)
-
-    @staticmethod
-    def _update_units(params: dict[str, Any]) -> int:
-        expression = str(params.get("UpdateExpression", ""))
-        return 1 + sum(1 for index in ("gsi1pk", "gsi2pk", "gsi3pk") if index in expression
-                       or any(index in str(v) for v in params.get("ExpressionAttributeNames", {}).values()))
+        if operation == "TransactWriteItems":
+            checks = sum(1 for a in params.get("TransactItems", []) if "ConditionCheck" in a)
+            self.write_units += 2 * checks
+        for key, transactional, old in before:
+            new = self._image(key)
+            base = _write_units(max(item_size(old), item_size(new)))
+            self.write_units += base * (2 if transactional else 1)
+            self.write_units += sum(index.write_units(old, new, self.table_keys) for index in self.indexes)
 
 
 @contextmanager
@@ -177,13 +234,28 @@ def local_aws() -> Iterator[str]:
 
 def record_calls(dynamodb: Any) -> Calls:
     """A Calls that every call of the botocore client `dynamodb` reports to."""
-    calls = Calls()
+    import botocore.session
+
+    peek = botocore.session.get_session().create_client(
+        "dynamodb", endpoint_url=dynamodb.meta.endpoint_url, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local")
+    table = peek.describe_table(TableName=TABLE)["Table"]
+    indexes = tuple(
+        Index(name=index["IndexName"], keys=tuple(k["AttributeName"] for k in index["KeySchema"]),
+              projection=index["Projection"]["ProjectionType"],
+              included=tuple(index["Projection"].get("NonKeyAttributes", ())))
+        for index in table.get("GlobalSecondaryIndexes", [])
+    )
+    calls = Calls(peek=peek, table=TABLE, table_keys=tuple(k["AttributeName"] for k in table["KeySchema"]),
+                  indexes=indexes)
+
+    def before_call(params: dict[str, Any], context: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        context["bench_params"] = params
+        context["bench_before"] = calls.before(model.name, params)
 
     def after_call(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
-        calls.record(model.name, kwargs.get("context", {}).get("bench_params", {}), parsed)
-
-    def before_call(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
-        context["bench_params"] = params
+        context = kwargs.get("context", {})
+        calls.record(model.name, context.get("bench_params", {}), parsed, context.get("bench_before", []))
 
     dynamodb.meta.events.register("before-parameter-build.dynamodb", before_call)
     dynamodb.meta.events.register("after-call.dynamodb", after_call)
