@@ -25,9 +25,9 @@ class DynamoDBOrderRepository:
         self._client = client
         self._table = table_name
 
-    def get(self, number: str) -> Order | None:
+    def get(self, number: str, *, consistent: bool = False) -> Order | None:
         response = self._client.get_item(
-            TableName=self._table, Key=order_key(number), ConsistentRead=True
+            TableName=self._table, Key=order_key(number), ConsistentRead=consistent
         )
         item = response.get("Item")
         return None if item is None else order_from_record(from_item(item))

@@ -31,12 +31,11 @@ class DynamoDBPolicyRepository:
         self._client = client
         self._table = table_name
 
-    def current(self) -> Policy:
-        # Consistent: a policy change must show in the very next lookup.
+    def current(self, *, consistent: bool = True) -> Policy:
         response = self._client.get_item(
             TableName=self._table,
             Key=to_item({"pk": POLICY_PK, "sk": CURRENT_SK}),
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         )
         item = response.get("Item")
         if item is None:

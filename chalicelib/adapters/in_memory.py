@@ -19,7 +19,7 @@ class InMemoryOrderRepository:
         self._orders: dict[str, Order] = {}
         self._lock = threading.Lock()
 
-    def get(self, number: str) -> Order | None:
+    def get(self, number: str, *, consistent: bool = False) -> Order | None:
         return self._orders.get(number)
 
     def save(self, order: Order, *, now: datetime) -> Order:
@@ -59,7 +59,7 @@ class InMemoryPolicyRepository:
         self._versions: list[Policy] = []
         self._lock = threading.Lock()
 
-    def current(self) -> Policy:
+    def current(self, *, consistent: bool = True) -> Policy:
         return self._versions[-1] if self._versions else DEFAULT_POLICY
 
     def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:

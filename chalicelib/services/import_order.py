@@ -34,7 +34,7 @@ class ImportResult:
 def import_order(deps: ImportOrderDeps, incoming: Order) -> ImportResult:
     """Store `incoming`: created when new, replaced when different, untouched when the same."""
     for _ in range(_ATTEMPTS):
-        current = deps.orders.get(incoming.number)
+        current = deps.orders.get(incoming.number, consistent=True)
         if current is None:
             try:
                 return ImportResult(True, deps.orders.save(incoming.with_version(0), now=deps.clock.now()))

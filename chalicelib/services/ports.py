@@ -24,8 +24,13 @@ class Clock(Protocol):
 class OrderRepository(Protocol):
     """Stored orders, each saved with a conditional write on its version."""
 
-    def get(self, number: str) -> Order | None:
-        """The order with this number, or None."""
+    def get(self, number: str, *, consistent: bool = False) -> Order | None:
+        """The order with this number, or None.
+
+        An eventually consistent read (half the cost) unless `consistent`: an order changes only
+        when the storefront imports it again, and the writes that depend on its version (the
+        import, the admin API) ask for a consistent read.
+        """
         ...
 
     def save(self, order: Order, *, now: datetime) -> Order:
@@ -48,8 +53,13 @@ class OrderRepository(Protocol):
 class PolicyRepository(Protocol):
     """The store's policy history: immutable versions and a pointer to the current one."""
 
-    def current(self) -> Policy:
-        """The policy in force: the latest stored version, or DEFAULT_POLICY (version 0)."""
+    def current(self, *, consistent: bool = True) -> Policy:
+        """The policy in force: the latest stored version, or DEFAULT_POLICY (version 0).
+
+        Consistent by default: a policy change must show in the very next lookup. Paths that
+        only read a setting after the return was judged (the refund trigger at a receipt) may
+        take an eventually consistent read.
+        """
         ...
 
     def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
@@ -81,7 +91,12 @@ class ReturnHistory(Protocol):
     """What earlier returns mean for judging a line (filled in by the returns feature)."""
 
     def units_of_order(self, order_number: str) -> ReturnedUnits:
-        """Units per line of the order already returned or in an open return."""
+        """Units per line of the order already returned or in an open return.
+
+        May be a moment stale (an eventually consistent read): it informs the verdicts, while the
+        create transaction's condition on the reservations is what keeps a unit from being
+        returned twice.
+        """
         ...
 
     def customer_returns_90d(self, email: str, *, now: datetime) -> int:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
+from ..domain.policy import Policy
 from ..domain.refunds import (
     ChargeDisputedError,
     PaymentGatewayUnavailableError,
@@ -111,20 +112,25 @@ class RefundMessage:
     trigger: str
 
 
-def on_return_approved(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
+def on_return_approved(deps: ReleaseDeps, request: ReturnRequest, *, policy: Policy | None = None) -> ReturnRequest:
     """After a merchant (or the policy) approved a return: release the money if the policy says so.
 
     Under `refund_trigger: on_approval` a refund is queued (store credit is credited at once);
-    under `on_receipt` nothing happens until the parcel arrives.
+    under `on_receipt` nothing happens until the parcel arrives. `policy`: the one the return
+    was just judged with, when the caller holds it (no second read).
     """
-    if request.status != APPROVED or deps.policies.current().refund_trigger != "on_approval":
+    if request.status != APPROVED:
+        return request
+    if (policy or deps.policies.current()).refund_trigger != "on_approval":
         return request
     return _release(deps, request, trigger=TRIGGER_APPROVAL)
 
 
 def on_return_received(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """After the parcel arrived: release the money under `refund_trigger: on_receipt`."""
-    if request.status != RECEIVED or deps.policies.current().refund_trigger != "on_receipt":
+    # Read eventually consistent: the trigger is a setting merchants seldom change, and a
+    # receipt within a second of a change may still follow the one before.
+    if request.status != RECEIVED or deps.policies.current(consistent=False).refund_trigger != "on_receipt":
         return request
     return _release(deps, request, trigger=TRIGGER_RECEIPT)
 

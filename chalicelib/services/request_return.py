@@ -63,7 +63,7 @@ def quote_return(
     `lines[i].note`, `resolution`, ...), NotFoundError for an unknown order.
     """
     order = _order(deps, order_number)
-    _, priced = _judged_quote(deps, order, tuple(selections), resolution)
+    _, priced, _ = _judged_quote(deps, order, tuple(selections), resolution)
     return priced
 
 
@@ -138,7 +138,7 @@ def _create(
     *,
     rmas: list[str] | None,
 ) -> ReturnRequest:
-    verdicts, priced = _judged_quote(deps, order, chosen, resolution)
+    verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution)
     needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
     quantities = {line.id: line.quantity for line in order.lines}
     now = deps.clock.now()
@@ -158,7 +158,7 @@ def _create(
     notify_merchant(deps, stored, order)
     if stored.status == APPROVED:
         # Approved from the start: under refund_trigger on_approval the money leaves now.
-        stored = on_return_approved(deps, stored)
+        stored = on_return_approved(deps, stored, policy=policy)
     return stored
 
 
@@ -171,8 +171,8 @@ def _order(deps: QuoteReturnDeps, order_number: str) -> Order:
 
 def _judged_quote(
     deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], resolution: str
-) -> tuple[dict[str, Verdict], Quote]:
-    """Every line judged now with the current policy and earlier returns, and the quote.
+) -> tuple[dict[str, Verdict], Quote, Policy]:
+    """Every line judged now with the current policy and earlier returns, the quote, and that policy.
 
     Problems found by judging and by pricing are reported together, one per field.
     """
@@ -208,7 +208,7 @@ def _judged_quote(
         priced = None
     if problems or priced is None:
         raise ValidationError("; ".join(problems.values()), fields=tuple(problems))
-    return verdicts, priced
+    return verdicts, priced, policy
 
 
 def _split(error: ValidationError) -> list[tuple[str, str]]:
