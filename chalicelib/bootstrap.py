@@ -6,51 +6,50 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .adapters.aws_sigv4 import Credentials
-from .adapters.dynamodb_http import DynamoDBHTTPClient
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
+from .adapters.dynamodb_http import DynamoDBHTTPClient
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
+from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
-from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
 from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
 from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
-from .adapters.ses_merchant_mailer import SESMerchantMailer
-from .adapters.sqs_refund_queue import SQSRefundQueue
-from .adapters.s3_documents import S3Documents
 from .adapters.secrets_manager import SecretsManagerSecrets
-from .adapters.ses_approvals import SESApprovalMailer
-from .adapters.ses_mailer import SESMailer
 from .adapters.signed_tokens import SignedTokens
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
-from .domain.order import Address
-from .services.approval_ports import ApprovalLinkStore, ApprovalNotifier, DecisionNotifier, ReturnListings
-from .services.issue_label import LabelSender
-from .services.ports import (
-    Clock,
-    LabelRenderer,
-    LabelStore,
-    MerchantNotifier,
-    MoneyNotifier,
-    OrderRepository,
-    PaymentGateway,
-    PaymentLedger,
-    RefundQueue,
-    StoredEvents,
-    StoreCreditLedger,
-    PolicyRepository,
-    RandomBits,
-    RateCounter,
-    ReturnHistory,
-    ReturnRepository,
-    ShopperNotifier,
-    TokenSigner,
-)
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # Types only: the mailers, queue and bucket adapters load email, Jinja2 and Babel, which a
+    # shopper's lookup never needs; build_deps wires them as factories run on first use.
+    from .adapters.ses_approvals import SESApprovalMailer
+    from .services.approval_ports import ApprovalLinkStore, ApprovalNotifier, DecisionNotifier, ReturnListings
+    from .services.issue_label import LabelSender
+    from .services.ports import (
+        Clock,
+        LabelRenderer,
+        LabelStore,
+        MerchantNotifier,
+        MoneyNotifier,
+        OrderRepository,
+        PaymentGateway,
+        PaymentLedger,
+        PolicyRepository,
+        RandomBits,
+        RateCounter,
+        RefundQueue,
+        ReturnHistory,
+        ReturnRepository,
+        ShopperNotifier,
+        StoreCreditLedger,
+        StoredEvents,
+        TokenSigner,
+    )
 
 _T = TypeVar("_T")
 
@@ -101,16 +100,12 @@ class Deps:
     @property
     def approval_notifier(self) -> ApprovalNotifier:
         """The merchant's approval emails."""
-        if self._approval_mailer is None:
-            raise RuntimeError("no approval mailer is wired")
-        return self._approval_mailer
+        return cast("ApprovalNotifier", self._built("_approval_mailer", "approval mailer"))
 
     @property
     def decision_notifier(self) -> DecisionNotifier:
         """The shopper's decision emails."""
-        if self._approval_mailer is None:
-            raise RuntimeError("no approval mailer is wired")
-        return self._approval_mailer
+        return cast("DecisionNotifier", self._built("_approval_mailer", "approval mailer"))
 
     @property
     def public_base_url(self) -> str:
@@ -125,6 +120,20 @@ class Deps:
     _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
+    # Builders of the adapters above whose modules are costly to import (email, Jinja2, Babel),
+    # by field name: run on first use, so a cold start pays only for what its request touches.
+    _factories: dict[str, Callable[[], object]] = field(default_factory=dict, repr=False)
+
+    def _built(self, name: str, what: str) -> object:
+        """The adapter in field `name`, built by its factory on first use."""
+        adapter = getattr(self, name)
+        if adapter is None:
+            factory = self._factories.get(name)
+            if factory is None:
+                raise RuntimeError(f"no {what} is wired")
+            adapter = factory()
+            setattr(self, name, adapter)
+        return adapter
 
     @property
     def payment_ledger(self) -> PaymentLedger:
@@ -143,7 +152,7 @@ class Deps:
     @property
     def refund_queue(self) -> RefundQueue:
         """The queue the refund worker drains."""
-        return _wired(self._refund_queue, "refund queue")
+        return cast("RefundQueue", self._built("_refund_queue", "refund queue"))
 
     @property
     def store_credit(self) -> StoreCreditLedger:
@@ -153,12 +162,12 @@ class Deps:
     @property
     def money_notifier(self) -> MoneyNotifier:
         """Emails to the shopper when their money is back."""
-        return _wired(self._money_notifier, "money notifier")
+        return cast("MoneyNotifier", self._built("_money_notifier", "money notifier"))
 
     @property
     def merchant_notifier(self) -> MerchantNotifier:
         """Emails to the merchant."""
-        return _wired(self._merchant_notifier, "merchant notifier")
+        return cast("MerchantNotifier", self._built("_merchant_notifier", "merchant notifier"))
 
     @property
     def stripe_events(self) -> StoredEvents:
@@ -187,9 +196,9 @@ class Deps:
     @property
     def labels(self) -> LabelStore:
         """Stored label PDFs and their download links."""
-        if self._labels is None:
+        if self._labels is None and "_labels" not in self._factories:
             raise RuntimeError("no label bucket is configured for this stage (RETOUR_LABEL_BUCKET)")
-        return self._labels
+        return cast("LabelStore", self._built("_labels", "label store"))
 
     @property
     def render_label(self) -> LabelRenderer:
@@ -201,6 +210,9 @@ class Deps:
     @property
     def label_sender(self) -> LabelSender:
         """The store's name, warehouse and status page base, as printed on labels."""
+        from .domain.order import Address
+        from .services.issue_label import LabelSender
+
         s = self.settings
         return LabelSender(
             store_name=s.store_name,
@@ -234,9 +246,7 @@ class Deps:
     @property
     def notifier(self) -> ShopperNotifier:
         """Emails to the shopper."""
-        if self._notifier is None:
-            raise RuntimeError("no shopper notifier is wired")
-        return self._notifier
+        return cast("ShopperNotifier", self._built("_notifier", "shopper notifier"))
 
     @property
     def tokens(self) -> TokenSigner:
@@ -332,10 +342,6 @@ def build_deps(settings: Settings) -> Deps:
     dynamodb = dynamodb_client(settings)
     clock = SystemClock()
     returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
-    shopper_mailer = SESMailer(
-        lambda: aws_client(settings, "ses"), sender=settings.mail_from,
-        public_base_url=settings.public_base_url, store_name=settings.store_name,
-    )
     return Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
@@ -347,30 +353,64 @@ def build_deps(settings: Settings) -> Deps:
         _payment_ledger=DynamoDBPaymentLedger(dynamodb, settings.table_name, returns),
         _store_credit=DynamoDBStoreCredit(dynamodb, settings.table_name, returns),
         _stripe_events=DynamoDBStripeEvents(dynamodb, settings.table_name),
-        _refund_queue=SQSRefundQueue(
-            lambda: aws_client(settings, "sqs"), queue_url=settings.refund_queue_url,
-            queue_name=settings.refund_queue_name,
-        ),
-        _merchant_notifier=SESMerchantMailer(
-            lambda: aws_client(settings, "ses"), sender=settings.mail_from, store_name=settings.store_name,
-            admin_base_url=settings.public_base_url,
-        ),
         _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
-        _notifier=shopper_mailer,
-        _money_notifier=shopper_mailer,
-        _labels=(
-            S3Documents(lambda: _s3_client(settings), settings.label_bucket)
-            if settings.label_bucket else None
-        ),
         _approval_links=DynamoDBApprovalLinks(dynamodb, settings.table_name),
         _listings=DynamoDBReturnListings(dynamodb, settings.table_name),
-        _approval_mailer=SESApprovalMailer(
+        _factories=_lazy_adapters(settings),
+    )
+
+
+def _lazy_adapters(settings: Settings) -> dict[str, Callable[[], object]]:
+    """The mailers, the refund queue and the label bucket, each built (and its module imported)
+    on first use: none of them is on a shopper's lookup."""
+
+    @functools.cache
+    def shopper_mailer() -> object:
+        from .adapters.ses_mailer import SESMailer
+
+        return SESMailer(
+            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
+            public_base_url=settings.public_base_url, store_name=settings.store_name,
+        )
+
+    def refund_queue() -> object:
+        from .adapters.sqs_refund_queue import SQSRefundQueue
+
+        return SQSRefundQueue(
+            lambda: aws_client(settings, "sqs"), queue_url=settings.refund_queue_url,
+            queue_name=settings.refund_queue_name,
+        )
+
+    def merchant_mailer() -> object:
+        from .adapters.ses_merchant_mailer import SESMerchantMailer
+
+        return SESMerchantMailer(
+            lambda: aws_client(settings, "ses"), sender=settings.mail_from, store_name=settings.store_name,
+            admin_base_url=settings.public_base_url,
+        )
+
+    def approval_mailer() -> object:
+        from .adapters.ses_approvals import SESApprovalMailer
+
+        return SESApprovalMailer(
             lambda: aws_client(settings, "ses"), sender=settings.mail_from,
             public_base_url=settings.public_base_url, store_name=settings.store_name,
             merchant_locale=settings.merchant_locale,
             configuration_set=settings.ses_configuration_set,
-        ),
-    )
+        )
+
+    def labels() -> object:
+        from .adapters.s3_documents import S3Documents
+
+        return S3Documents(lambda: _s3_client(settings), settings.label_bucket or "")
+
+    factories: dict[str, Callable[[], object]] = {
+        "_notifier": shopper_mailer, "_money_notifier": shopper_mailer, "_refund_queue": refund_queue,
+        "_merchant_notifier": merchant_mailer, "_approval_mailer": approval_mailer,
+    }
+    if settings.label_bucket:
+        factories["_labels"] = labels
+    return factories
 
 
 @functools.cache
