@@ -11,15 +11,11 @@ from ..bootstrap import get_deps
 from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
-from ..services.read_return import read_return
-from ..services.request_return import request_return
 from .errors import route
-from .schemas.base import parse, parse_json
-from .schemas.lookup import LookupIn, lookup_to_json
-from .schemas.returns import ReturnIn, return_to_json
+from .schemas.base import parse_json
+from .schemas.lookup import lookup_to_json, parse_lookup
 
 shopper_api = Blueprint(__name__)
-
 
 
 def private_json(**extra: str) -> dict[str, str | list[str]]:
@@ -48,7 +44,7 @@ def bearer_token(headers: Mapping[str, str]) -> str:
 def post_lookup() -> Response:
     """The order for a matching number and email, a verdict on every line, and a shopper token."""
     request = shopper_api.current_request
-    lookup = parse(LookupIn, parse_json(request.raw_body))
+    lookup = parse_lookup(parse_json(request.raw_body))
     deps = get_deps()
     limit_lookups(deps, client_address=client_address(request.context), order_number=lookup.order_number)
     found = look_up_order(deps, lookup.order_number, lookup.email)
@@ -72,6 +68,11 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
 @route(shopper_api, "/api/v1/returns", methods=["POST"])
 def post_return() -> Response:
     """Request a return of the token's order: 201 with the RMA, status and amounts."""
+    # Imported on use (see admin_api.py): the lookup, the usual cold request, never needs them.
+    from ..services.request_return import request_return
+    from .schemas.base import parse
+    from .schemas.returns import ReturnIn, return_to_json
+
     request = shopper_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))
@@ -91,6 +92,9 @@ def post_return() -> Response:
 @route(shopper_api, "/api/v1/returns/{rma}", methods=["GET"])
 def get_return(rma: str) -> Response:
     """The return with its timeline, for the holder of a token of its order."""
+    from ..services.read_return import read_return
+    from .schemas.returns import return_to_json
+
     request = shopper_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))

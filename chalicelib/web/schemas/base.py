@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import TypeVar
-
-import pydantic
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from ...domain.errors import ValidationError
 
-Model = TypeVar("Model", bound=pydantic.BaseModel)
+if TYPE_CHECKING:
+    import pydantic
+
+# A string bound: pydantic loads with the first schema a request uses, not with this module.
+Model = TypeVar("Model", bound="pydantic.BaseModel")
 
 
 def field_path(location: tuple[int | str, ...]) -> str:
@@ -35,16 +38,24 @@ def parse_json(raw_body: bytes | str | None) -> object:
 
 def parse(model: type[Model], document: object) -> Model:
     """`document` validated as `model`; ValidationError naming every bad field otherwise."""
+    import pydantic
+
     try:
         return model.model_validate(document)
     except pydantic.ValidationError as error:
-        problems: list[tuple[str, str]] = []
-        for detail in error.errors(include_url=False, include_input=False):
-            # Wrapper locations such as "function-after" add nothing for a reader.
-            location = tuple(p for p in detail["loc"] if not (isinstance(p, str) and "[" in p))
-            message = detail["msg"].removeprefix("Value error, ")
-            problems.append((field_path(location), message))
-        raise ValidationError(
-            "; ".join(f"{path}: {message}" for path, message in problems),
-            fields=tuple(path for path, _ in problems),
+        raise invalid(
+            (detail["loc"], detail["msg"]) for detail in error.errors(include_url=False, include_input=False)
         ) from error
+
+
+def invalid(problems: Iterable[tuple[tuple[int | str, ...], str]]) -> ValidationError:
+    """The ValidationError for pydantic-style (location, message) problems, every field named."""
+    named: list[tuple[str, str]] = []
+    for location, message in problems:
+        # Wrapper locations such as "function-after" add nothing for a reader.
+        path = field_path(tuple(p for p in location if not (isinstance(p, str) and "[" in p)))
+        named.append((path, message.removeprefix("Value error, ")))
+    return ValidationError(
+        "; ".join(f"{path}: {message}" for path, message in named),
+        fields=tuple(path for path, _ in named),
+    )
