@@ -18,6 +18,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from devstack import moto_query
+
 HOST = "127.0.0.1"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -45,7 +47,9 @@ class SerializedApp:
 
 
 def build_app() -> SerializedApp:
-    """moto's dispatcher for every service it emulates, behind one lock."""
+    """moto's dispatcher for every service it emulates, behind one lock, its DynamoDB Query
+    reading only the asked partition as DynamoDB does (devstack/moto_query.py)."""
+    moto_query.install()
     return SerializedApp(DomainDispatcherApplication(create_backend_app))
 
 
