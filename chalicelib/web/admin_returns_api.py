@@ -6,22 +6,20 @@ decided return can't be decided again (409 `already_decided`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
-from ..domain.return_request import PENDING_APPROVAL
-from ..services.approval_links import request_approval
-from ..services.approval_ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
-from ..services.decide_return import DecidedBy, Decision, decide_return
-from ..services.list_returns import list_returns
-from ..services.read_return import read_return
 from .auth import require_admin
 from .errors import route
 from .schemas.base import parse_json
-from .schemas.returns import return_to_json
+
+if TYPE_CHECKING:
+    from ..services.decide_return import DecidedBy
+
+# Each view imports its schemas and use cases when called (see admin_api.py).
 
 admin_returns_api = Blueprint(__name__)
 
@@ -35,6 +33,8 @@ def _authorized() -> None:
 
 
 def _admin() -> DecidedBy:
+    from ..services.decide_return import DecidedBy
+
     request = admin_returns_api.current_request
     identity = (request.context or {}).get("identity") or {}
     return DecidedBy(actor="admin", source_ip=str(identity.get("sourceIp") or ""),
@@ -54,6 +54,10 @@ def _body() -> dict[str, Any]:
 @route(admin_returns_api, "/api/v1/admin/returns", methods=["GET"])
 def get_returns() -> Response:
     """Returns in `?status=` (default pending_approval), newest first, `?limit=`, `?cursor=`."""
+    from ..domain.return_request import PENDING_APPROVAL
+    from ..services.list_returns import list_returns
+    from .schemas.returns import return_to_json
+
     _authorized()
     query: dict[str, str] = dict(admin_returns_api.current_request.query_params or {})
     limit_text = query.get("limit")
@@ -74,6 +78,10 @@ def get_returns() -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approve", methods=["POST"])
 def approve(rma: str) -> Response:
     """Approve `{"note"}`; `"store_credit_only": true` or `"fee_percent": n` approve on counter-terms."""
+    from ..services.approval_ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT
+    from ..services.decide_return import Decision, decide_return
+    from .schemas.returns import return_to_json
+
     _authorized()
     body = _body()
     note = body.get("note", "")
@@ -92,6 +100,10 @@ def approve(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/reject", methods=["POST"])
 def reject(rma: str) -> Response:
     """Reject `{"note"}` (the note is emailed to the shopper)."""
+    from ..services.approval_ports import REJECT
+    from ..services.decide_return import Decision, decide_return
+    from .schemas.returns import return_to_json
+
     _authorized()
     note = _body().get("note", "")
     if not isinstance(note, str):
@@ -103,6 +115,9 @@ def reject(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approval-link", methods=["POST"])
 def resend_approval_link(rma: str) -> Response:
     """Email the merchant a fresh approval link (the old ones keep their own expiry)."""
+    from ..services.approval_links import request_approval
+    from ..services.read_return import read_return
+
     _authorized()
     deps = get_deps()
     link = request_approval(deps, read_return(deps, rma, order_number=None))

@@ -6,14 +6,15 @@ So a person can request an out-of-window return and approve it from the "email" 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
-from markupsafe import Markup, escape
 
-from ..adapters.local_ses_outbox import sent_emails
 from ..bootstrap import get_deps
 from .errors import json_error
-from .rendering import environment
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 dev_outbox = Blueprint(__name__)
 
@@ -22,6 +23,8 @@ _URL = re.compile(r"https?://[^\s<>\"']+")
 
 def _linked(text: str) -> Markup:
     """Plain text, escaped, with every http(s) address made a link."""
+    from markupsafe import Markup, escape
+
     out, last = [], 0
     for match in _URL.finditer(text):
         out.append(escape(text[last:match.start()]))
@@ -47,6 +50,10 @@ article{border:1px solid #ccc;margin:1rem 0;padding:.5rem 1rem}pre{white-space:p
 @dev_outbox.route("/_dev/outbox", methods=["GET"])
 def outbox() -> Response:
     """The local SES's sent messages; any other stage answers 404 as for an unknown path."""
+    # Imported here, as in every view: a cold start loads only what its own request needs.
+    from ..adapters.local_ses_outbox import sent_emails
+    from .rendering import environment
+
     settings = get_deps().settings
     if not settings.is_local or not settings.aws_endpoint_url:
         return json_error(404, "not_found", "Not found")

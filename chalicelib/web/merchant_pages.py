@@ -11,32 +11,16 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Request, Response
 
-from ..adapters.babel_formatting import format_date, format_datetime, format_money
-from ..adapters.ses_approvals import (
-    ACTION_LABELS,
-    STATUS_NAMES,
-    environment,
-    exception_text,
-    locale_of,
-    quote_context,
-    translations,
-)
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, RetourError, ValidationError
-from ..services.approval_links import (
-    ApprovalLinkExpiredError,
-    ApprovalLinkInvalidError,
-    ApprovalLinkOutdatedError,
-    line_exceptions,
-    token_hash,
-)
-from ..services.approval_ports import APPROVE, APPROVE_FEE
-from ..services.decide_return import AlreadyDecidedError, Decision, decide_by_link, decision_event, preview_link
+
+if TYPE_CHECKING:
+    from ..services.decide_return import AlreadyDecidedError
 
 log = logging.getLogger("retour.pages")
 
@@ -49,7 +33,14 @@ CSRF_TTL = timedelta(hours=1)
 DEFAULT_FEE_PERCENT = 15
 
 
+# The approval emails' words, templates and formatting (adapters/ses_approvals.py, which loads
+# Jinja2 and the email package, and Babel) and the approval use cases are imported where they are
+# used: a cold start of the shopper's API never loads them.
+
+
 def _t(locale: str, message: str, **values: Any) -> str:
+    from ..adapters.ses_approvals import translations
+
     text = translations(locale).gettext(message)
     return text % values if values else text
 
@@ -63,6 +54,8 @@ def _html(body: str, status: int, locale: str) -> Response:
 
 
 def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
+    from ..adapters.ses_approvals import environment, locale_of
+
     locale = locale_of(deps.settings.merchant_locale)
     body = environment(locale).get_template(f"merchant/{template}").render(
         lang=locale, store_name=deps.settings.store_name, **context,
@@ -76,10 +69,14 @@ def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
 
 def csrf_for(deps: Deps, token: str, *, now: datetime) -> str:
     """The confirm form's CSRF token: signed for this link's hash, purpose and an hour."""
+    from ..services.approval_links import token_hash
+
     return deps.tokens.issue(token_hash(token), purpose=CSRF_PURPOSE, now=now, ttl=CSRF_TTL)
 
 
 def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime) -> bool:
+    from ..services.approval_links import token_hash
+
     if not presented:
         return False
     try:
@@ -90,6 +87,9 @@ def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime
 
 
 def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
+    from ..adapters.babel_formatting import format_datetime
+    from ..adapters.ses_approvals import STATUS_NAMES, locale_of
+
     locale = locale_of(deps.settings.merchant_locale)
     request, event = error.request, error.decision
     status = _t(locale, STATUS_NAMES.get(request.status, request.status))
@@ -105,6 +105,9 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
 
 def _refusal(deps: Deps, error: RetourError) -> Response:
     """The page for a link that can't decide: expired, outdated or not ours."""
+    from ..adapters.ses_approvals import locale_of
+    from ..services.approval_links import ApprovalLinkExpiredError, ApprovalLinkOutdatedError
+
     locale = locale_of(deps.settings.merchant_locale)
     if isinstance(error, ApprovalLinkExpiredError):
         return _message(
@@ -123,6 +126,11 @@ def _refusal(deps: Deps, error: RetourError) -> Response:
 
 def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int = 200,
              error: str = "", note: str = "", fee_percent: str = "") -> Response:
+    from ..adapters.babel_formatting import format_date, format_money
+    from ..adapters.ses_approvals import ACTION_LABELS, exception_text, locale_of, quote_context
+    from ..services.approval_links import line_exceptions
+    from ..services.decide_return import preview_link
+
     opened, order = preview_link(deps, token)
     request = opened.request
     locale = locale_of(deps.settings.merchant_locale)
@@ -153,6 +161,14 @@ def _origin(request: Request) -> tuple[str, str]:
 @merchant_pages.route("/merchant/approvals/{token}", methods=["GET", "HEAD"])
 def show_approval(token: str) -> Response:
     """The request and a confirm form; opening it (any number of times) changes nothing."""
+    from ..services.approval_links import (
+        ApprovalLinkExpiredError,
+        ApprovalLinkInvalidError,
+        ApprovalLinkOutdatedError,
+    )
+    from ..services.approval_ports import APPROVE
+    from ..services.decide_return import AlreadyDecidedError
+
     deps = get_deps()
     query: dict[str, str] = dict(merchant_pages.current_request.query_params or {})
     chosen = query.get("action") or APPROVE
@@ -170,6 +186,16 @@ def show_approval(token: str) -> Response:
 @merchant_pages.route("/merchant/approvals/{token}", methods=["POST"], content_types=FORM)
 def decide_approval(token: str) -> Response:
     """The confirm form: decides once, with the CSRF token of a page of this very link."""
+    from ..adapters.babel_formatting import format_money
+    from ..adapters.ses_approvals import STATUS_NAMES, locale_of
+    from ..services.approval_links import (
+        ApprovalLinkExpiredError,
+        ApprovalLinkInvalidError,
+        ApprovalLinkOutdatedError,
+    )
+    from ..services.approval_ports import APPROVE, APPROVE_FEE
+    from ..services.decide_return import AlreadyDecidedError, Decision, decide_by_link, decision_event
+
     deps = get_deps()
     request = merchant_pages.current_request
     locale = locale_of(deps.settings.merchant_locale)

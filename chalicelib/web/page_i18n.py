@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import gettext
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 from .i18n import CATALOG_DIRS, LOCALES_DIR
 from .rendering import TEMPLATES
@@ -47,6 +49,7 @@ def gettext_for(locale: str) -> gettext.NullTranslations:
 @cache
 def environment() -> jinja2.Environment:
     """Jinja2 for the shopper pages: autoescaped, strict, with {% trans %} (new-style gettext)."""
+    import jinja2  # here, not at import: the JSON API never renders a page
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

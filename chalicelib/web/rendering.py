@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 # In the Lambda the vendor/templates link lands at the package root, beside app.py and
 # chalicelib/; in a checkout it is the top-level templates/ folder. Same relative place.
@@ -15,6 +16,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
 @functools.cache
 def environment() -> jinja2.Environment:
+    # Imported here: JSON answers never render, so a cold start of the API skips Jinja2.
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Blueprint, Request, Response
 
-from ..adapters.babel_formatting import format_date, format_datetime, format_money
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, RetourError, ValidationError
 from ..domain.quote import Quote, Selection
@@ -205,7 +204,10 @@ def shopper_view(blueprint: Blueprint, path: str, **options: Any) -> Callable[[C
 
 def render(page: Page, template: str, **context: Any) -> str:
     """A page template with the store, the language switcher, the CSRF token and formatters."""
+    # Loaded with the first page drawn, not with app.py: the JSON API never renders.
     import jinja2.ext
+
+    from ..adapters.babel_formatting import format_date, format_datetime, format_money
 
     catalog = translations(page.lang)
     settings = page.deps.settings
@@ -611,6 +613,8 @@ def confirmation(page: Page, rma: str) -> Response:
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
 def status(page: Page, rma: str) -> Response:
     """A return's status and timeline, for the shopper whose session holds its order."""
+    from ..adapters.babel_formatting import format_datetime
+
     found = _return_of_session(page, rma)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))

@@ -15,7 +15,6 @@ from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
 from ..domain.order import Address, Order, OrderLine, Payment
 from ..domain.money import Money
-from ..services.handle_stripe_event import handle_stripe_event
 from .errors import route
 
 log = logging.getLogger("retour.webhooks")
@@ -101,6 +100,8 @@ def order_from_checkout(session: Mapping[str, Any]) -> Order | None:
 @route(stripe_webhooks, "/webhooks/stripe", methods=["POST"], content_types=["application/json"])
 def post_stripe_event() -> Response:
     """Verify, deduplicate and apply one Stripe event: 200, or 400 with nothing changed."""
+    from ..services.handle_stripe_event import handle_stripe_event  # on use (see admin_api.py)
+
     request = stripe_webhooks.current_request
     deps = get_deps()
     event = verified_event(

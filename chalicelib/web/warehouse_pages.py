@@ -18,8 +18,6 @@ from chalice.app import Blueprint, Response
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, ConflictError, NotFoundError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from ..services.read_return import read_return
-from ..services.receive_return import receive_return
 from .errors import route
 from .rendering import render
 from .sessions import cookie_value
@@ -120,6 +118,8 @@ def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
 @route(warehouse_pages, "/warehouse", methods=["GET"])
 def get_warehouse() -> Response:
     """Sign-in form, or the scan form (with the return scanned, when `?rma=` is given)."""
+    from ..services.read_return import read_return  # on use (see admin_api.py)
+
     visit = _Visit()
     if not visit.signed_in:
         return visit.page("sign_in.html", problem=None)
@@ -160,6 +160,9 @@ def post_sign_out() -> Response:
 @route(warehouse_pages, "/warehouse/receive", methods=["POST"], content_types=FORM)
 def post_receive() -> Response:
     """Mark the scanned return received; the page then waits for the next parcel."""
+    from ..services.read_return import read_return
+    from ..services.receive_return import receive_return
+
     visit = _Visit()
     form = visit.form()
     if not visit.signed_in:
