@@ -32,7 +32,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .aws_sigv4 import Credentials, host_of, signed_headers
+from .aws_sigv4 import Credentials, signed_headers
 
 API_VERSION = "DynamoDB_20120810"
 SERVICE = "dynamodb"
