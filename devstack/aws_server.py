@@ -7,7 +7,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -45,12 +47,47 @@ class SerializedApp:
                 if close is not None:
                     close()
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold every request off, for code in this process that writes moto's models directly."""
+        with self._lock:
+            yield
+
 
 def build_app() -> SerializedApp:
     """moto's dispatcher for every service it emulates, behind one lock, its DynamoDB Query
     reading only the asked partition as DynamoDB does (devstack/moto_query.py)."""
     moto_query.install()
     return SerializedApp(DomainDispatcherApplication(create_backend_app))
+
+
+@dataclass
+class ThreadedServer:
+    """The local AWS server on a thread of this process (for a benchmark that also loads moto's
+    models directly); the same app, lock and Query as the stand-alone server."""
+
+    app: SerializedApp
+    server: Any  # werkzeug's BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+
+def serve_in_thread(port: int = 0) -> ThreadedServer:
+    """Start the server on a daemon thread (port 0: any free one); it answers on return."""
+    app = build_app()
+    server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    os.environ.setdefault("MOTO_PORT", str(server.server_address[1]))
+    thread = threading.Thread(target=server.serve_forever, name="aws_server", daemon=True)
+    thread.start()
+    return ThreadedServer(app=app, server=server, thread=thread)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

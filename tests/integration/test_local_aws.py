@@ -93,3 +93,27 @@ def test_the_local_aws_serves_the_other_services_the_app_uses(aws_endpoint: str,
     else:
         url = client.create_queue(QueueName="retour-local-refunds")["QueueUrl"]
         assert url in client.list_queues()["QueueUrls"]
+
+
+def test_the_server_on_a_thread_holds_requests_off_while_this_process_writes_its_models(
+    fake_aws_environment: None,
+) -> None:
+    from devstack import moto_query
+    from devstack.aws_server import serve_in_thread
+    from devstack.tables import ensure_table
+
+    server = serve_in_thread()
+    try:
+        client = _client(server.url)
+        ensure_table(client, "retour-threaded")
+        answered: list[Any] = []
+        with server.app.exclusive():
+            asking = threading.Thread(target=lambda: answered.append(client.describe_table(TableName="retour-threaded")))
+            asking.start()
+            asking.join(timeout=0.5)
+            assert asking.is_alive() and not answered
+        asking.join(timeout=10)
+        assert answered[0]["Table"]["TableName"] == "retour-threaded"
+    finally:
+        server.stop()
+        moto_query.uninstall()  # build_app patched moto in this process
