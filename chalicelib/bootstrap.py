@@ -6,18 +6,14 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .adapters.aws_sigv4 import Credentials
-from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
 from .adapters.dynamodb_http import DynamoDBHTTPClient
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
-from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
-from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
-from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
 from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.signed_tokens import SignedTokens
 from .adapters.system_clock import SystemClock
@@ -25,8 +21,8 @@ from .adapters.system_random import SystemRandomBits
 from .settings import Settings
 
 if TYPE_CHECKING:
-    # Types only: the mailers, queue and bucket adapters load email, Jinja2 and Babel, which a
-    # shopper's lookup never needs; build_deps wires them as factories run on first use.
+    # Types only: the adapters a shopper's lookup never needs (the mailers load email, Jinja2 and
+    # Babel) are wired by build_deps as factories run on first use.
     from .adapters.ses_approvals import SESApprovalMailer
     from .services.approval_ports import ApprovalLinkStore, ApprovalNotifier, DecisionNotifier, ReturnListings
     from .services.issue_label import LabelSender
@@ -50,8 +46,6 @@ if TYPE_CHECKING:
         StoredEvents,
         TokenSigner,
     )
-
-_T = TypeVar("_T")
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
 # credentials are never sent anywhere, not even to 127.0.0.1.
@@ -86,16 +80,12 @@ class Deps:
     @property
     def approval_links(self) -> ApprovalLinkStore:
         """Stored approval links (by token hash) and reminder marks."""
-        if self._approval_links is None:
-            raise RuntimeError("no approval link store is wired")
-        return self._approval_links
+        return cast("ApprovalLinkStore", self._built("_approval_links", "approval link store"))
 
     @property
     def listings(self) -> ReturnListings:
         """Returns by status and by shopper (indexes, never a Scan)."""
-        if self._listings is None:
-            raise RuntimeError("no return listings are wired")
-        return self._listings
+        return cast("ReturnListings", self._built("_listings", "return listing"))
 
     @property
     def approval_notifier(self) -> ApprovalNotifier:
@@ -120,8 +110,8 @@ class Deps:
     _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
-    # Builders of the adapters above whose modules are costly to import (email, Jinja2, Babel),
-    # by field name: run on first use, so a cold start pays only for what its request touches.
+    # Builders of the adapters above that a shopper's lookup never uses, by field name: run on
+    # first use, so a cold start imports (email, Jinja2, Babel, ...) only what its request needs.
     _factories: dict[str, Callable[[], object]] = field(default_factory=dict, repr=False)
 
     def _built(self, name: str, what: str) -> object:
@@ -138,7 +128,7 @@ class Deps:
     @property
     def payment_ledger(self) -> PaymentLedger:
         """Each order's refund ceiling."""
-        return _wired(self._payment_ledger, "payment ledger")
+        return cast("PaymentLedger", self._built("_payment_ledger", "payment ledger"))
 
     @property
     def payments(self) -> PaymentGateway:
@@ -157,7 +147,7 @@ class Deps:
     @property
     def store_credit(self) -> StoreCreditLedger:
         """Store-credit accounts and their ledgers."""
-        return _wired(self._store_credit, "store-credit ledger")
+        return cast("StoreCreditLedger", self._built("_store_credit", "store-credit ledger"))
 
     @property
     def money_notifier(self) -> MoneyNotifier:
@@ -172,7 +162,7 @@ class Deps:
     @property
     def stripe_events(self) -> StoredEvents:
         """Stripe webhook events already applied."""
-        return _wired(self._stripe_events, "Stripe event store")
+        return cast("StoredEvents", self._built("_stripe_events", "Stripe event store"))
 
     def stripe_api_key(self) -> str:
         """The stage's Stripe secret key (local: localstripe's fake; else Secrets Manager)."""
@@ -278,12 +268,6 @@ class Deps:
         return self._signing_key
 
 
-def _wired(adapter: _T | None, what: str) -> _T:
-    if adapter is None:
-        raise RuntimeError(f"no {what} is wired")
-    return adapter
-
-
 def aws_client(settings: Settings, service: str, **client_options: Any) -> Any:
     """A botocore client for `service`, pointed at the local endpoint on the local stage."""
     # botocore directly: boto3's import adds ~100 ms to every cold start for nothing we use.
@@ -350,14 +334,42 @@ def build_deps(settings: Settings) -> Deps:
         clock=clock,
         secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
         _returns=returns,
-        _payment_ledger=DynamoDBPaymentLedger(dynamodb, settings.table_name, returns),
-        _store_credit=DynamoDBStoreCredit(dynamodb, settings.table_name, returns),
-        _stripe_events=DynamoDBStripeEvents(dynamodb, settings.table_name),
         _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
-        _approval_links=DynamoDBApprovalLinks(dynamodb, settings.table_name),
-        _listings=DynamoDBReturnListings(dynamodb, settings.table_name),
-        _factories=_lazy_adapters(settings),
+        _factories={**_lazy_tables(dynamodb, settings.table_name, returns), **_lazy_adapters(settings)},
     )
+
+
+def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -> dict[str, Callable[[], object]]:
+    """The table's adapters a lookup never uses (money, approvals, Stripe events), each built and
+    imported on first use; a lookup's own (orders, policy, returns, counters) are built at once."""
+
+    def payment_ledger() -> object:
+        from .adapters.dynamodb_payments import DynamoDBPaymentLedger
+
+        return DynamoDBPaymentLedger(dynamodb, table, returns)
+
+    def store_credit() -> object:
+        from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
+
+        return DynamoDBStoreCredit(dynamodb, table, returns)
+
+    def stripe_events() -> object:
+        from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
+
+        return DynamoDBStripeEvents(dynamodb, table)
+
+    def approval_links() -> object:
+        from .adapters.dynamodb_approvals import DynamoDBApprovalLinks
+
+        return DynamoDBApprovalLinks(dynamodb, table)
+
+    def listings() -> object:
+        from .adapters.dynamodb_approvals import DynamoDBReturnListings
+
+        return DynamoDBReturnListings(dynamodb, table)
+
+    return {"_payment_ledger": payment_ledger, "_store_credit": store_credit, "_stripe_events": stripe_events,
+            "_approval_links": approval_links, "_listings": listings}
 
 
 def _lazy_adapters(settings: Settings) -> dict[str, Callable[[], object]]:
