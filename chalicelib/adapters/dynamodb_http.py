@@ -30,6 +30,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     EndpointConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 from .aws_sigv4 import Credentials, signed_headers
@@ -290,8 +291,12 @@ def _crc32_mismatch(answer: HTTPAnswer) -> bool:
 
 def _connection_error(endpoint: str, failure: Exception | None) -> Exception:
     """botocore's exception for a request that never got an answer."""
+    import ssl  # already loaded by http.client
+
     error: Exception
-    if isinstance(failure, TimeoutError):
+    if isinstance(failure, ssl.SSLError):  # a refused certificate, among others
+        error = SSLError(endpoint_url=endpoint, error=failure)
+    elif isinstance(failure, TimeoutError):
         error = ReadTimeoutError(endpoint_url=endpoint, error=failure)
     elif isinstance(failure, (*_STALE, http.client.HTTPException)):
         error = ConnectionClosedError(endpoint_url=endpoint, error=failure)
