@@ -105,8 +105,10 @@ def _local_aws_here() -> Iterator[Any]:
     os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
                       RETOUR_STAGE="local", RETOUR_LOOKUP_LIMIT="100000000")
     server = serve_in_thread()
-    # The stand-alone server writes a line per request to its log file; here it would be stdout.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The stand-alone server writes a line per request to its log file; here it would be stderr.
+    werkzeug_log = logging.getLogger("werkzeug")
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
     try:
         os.environ["RETOUR_AWS_ENDPOINT_URL"] = server.url
         session = botocore.session.get_session()
@@ -128,6 +130,12 @@ def _local_aws_here() -> Iterator[Any]:
         client("dynamodb").delete_table(TableName=TABLE)
     finally:
         server.stop()
+        werkzeug_log.setLevel(level)
+        # moto keeps a reference to every model object it ever made (for its dashboard): drop
+        # them, or the 200,000 items would outlive the table for the rest of `make bench`.
+        from moto.core.model_instances import reset_model_data
+
+        reset_model_data()
         gc.unfreeze()
         gc.collect()
 
