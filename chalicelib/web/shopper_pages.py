@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Blueprint, Request, Response
@@ -23,12 +23,8 @@ from chalice.app import Blueprint, Request, Response
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, RetourError, ValidationError
 from ..domain.quote import Quote, Selection
-from ..services.issue_label import label_url, parse_label_size
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
-from ..services.read_return import read_return
-from ..services.request_return import quote_return, request_return
-from ..services.shopper_order import JudgedOrder, shopper_order
 from .errors import status_for
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
@@ -48,6 +44,12 @@ from .sessions import (
     session_cookie,
     session_token,
 )
+
+if TYPE_CHECKING:
+    from ..services.shopper_order import JudgedOrder
+
+# The use cases past the first page (choose, price, request, label) are imported by the steps
+# that run them: app.py's cold start, usually a JSON lookup, never needs them.
 
 log = logging.getLogger("retour.pages")
 
@@ -355,6 +357,8 @@ def _bound_post(page: Page) -> tuple[JudgedOrder, dict[str, str]] | Response:
 
 
 def _bound_order(page: Page) -> JudgedOrder | None:
+    from ..services.shopper_order import shopper_order
+
     if page.session_lost or not page.session.has_order:
         return None
     return shopper_order(page.deps, page.session.order_number)
@@ -403,6 +407,8 @@ def _items_page(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection]
 @shopper_view(shopper_pages, "/return/items", methods=["POST"], content_types=FORM)
 def post_items(page: Page) -> Response:
     """Check the chosen lines with the use case; keep them in the session, or show what is wrong."""
+    from ..services.request_return import quote_return
+
     bound = _bound_post(page)
     if isinstance(bound, Response):
         return bound
@@ -495,6 +501,8 @@ def resolution(page: Page) -> Response:
 
 def _resolution_page(page: Page, judged: JudgedOrder, draft: Draft, chosen: str,
                      errors: list[dict[str, str]], *, status: int) -> Response:
+    from ..services.request_return import quote_return
+
     options = []
     for code in _offered(judged):
         try:
@@ -553,6 +561,8 @@ def review(page: Page) -> Response:
 
 
 def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dict[str, str]], *, status: int) -> Response:
+    from ..services.request_return import quote_return
+
     try:
         priced = quote_return(page.deps, order_number=judged.order.number, selections=draft.selections,
                               resolution=draft.resolution)
@@ -566,6 +576,8 @@ def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dic
 @shopper_view(shopper_pages, "/return/confirm", methods=["POST"], content_types=FORM)
 def post_confirm(page: Page) -> Response:
     """Request the return (the use case judges, prices and stores it in one go)."""
+    from ..services.request_return import request_return
+
     bound = _bound_post(page)
     if isinstance(bound, Response):
         return bound
@@ -593,6 +605,8 @@ def _confirm_key(page: Page, draft: Draft) -> str:
 # --- confirmation and status ------------------------------------------------------------------
 
 def _return_of_session(page: Page, rma: str) -> tuple[JudgedOrder, Any] | None:
+    from ..services.read_return import read_return
+
     judged = _bound_order(page)
     if judged is None:
         return None
@@ -632,6 +646,8 @@ def status(page: Page, rma: str) -> Response:
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
 def label(page: Page, rma: str) -> Response:
     """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    from ..services.issue_label import label_url, parse_label_size
+
     judged = _bound_order(page)
     if judged is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
