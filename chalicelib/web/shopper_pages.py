@@ -80,12 +80,15 @@ STATUS_LABELS = {
     "expired": N_("Expired — not sent in time"),
     "refund_failed": N_("Refund delayed — the store is on it"),
 }
+# The timeline's words for the shopper; events not named here (a job resuming a refund) are the
+# store's own business and stay off the shopper's page.
 EVENT_LABELS = {
     "requested": N_("Return requested"),
     "approved": N_("Approved by the store"),
     "rejected": N_("Declined by the store"),
     "received": N_("Parcel received by the store"),
-    "refunding": N_("Refund started"),
+    "refund_started": N_("Refund started"),
+    "refund_held": N_("Refund on hold"),
     "refunded": N_("Refund sent to your original payment method"),
     "credited": N_("Store credit added to your account"),
     "cancelled": N_("Return cancelled"),
@@ -640,7 +643,8 @@ def status(page: Page, rma: str) -> Response:
     return page.html("pages/status.html", order=judged.order, ret=request, credit_balance=credit_balance,
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
-                     events=sorted(request.events, key=lambda e: e.at, reverse=True))
+                     events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
+                                   key=lambda e: e.at, reverse=True))
 
 
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])

@@ -10,6 +10,7 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from devstack.refund_worker import drain
 from tests.functional.test_merchant_approvals import sent, subject
+from tests.functional.test_money_back_notices import status_page
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -58,6 +59,10 @@ def test_a_disputed_charge_holds_the_refund_for_the_merchant_until_the_dispute_c
     assert ledger is not None and ledger.remaining_refundable.minor == order["total"]
     merchant = [m for m in sent(aws_endpoint) if subject(m).startswith(f"Refund held for return {rma}")]
     assert len(merchant) == 1
+    # The shopper's page says why nothing has arrived yet, in words, not codes.
+    page = status_page(api, order, rma)
+    assert "Your refund is on hold while your bank reviews a dispute about this payment." in page
+    assert "Refund on hold" in page and "refund_held" not in page and "on its way" not in page
 
     closed = signed(api, dispute_event("charge.dispute.closed", dispute, payment_intent))
     assert closed.status_code == 200, closed.json_body
@@ -65,6 +70,7 @@ def test_a_disputed_charge_holds_the_refund_for_the_merchant_until_the_dispute_c
     done = status_of(rma)
     assert done.status == "refunded"
     assert [r.id for r in stripe_state.refunds(payment_intent)] == [done.refund.refund_id]
+    assert "Your refund is on hold" not in status_page(api, order, rma)
     ledger = get_deps().payment_ledger.get(order["number"])
     assert ledger is not None and ledger.dispute_id is None
 
