@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     # Types only: the adapters a shopper's lookup never needs (the mailers load email, Jinja2 and
     # Babel) are wired by build_deps as factories run on first use.
     from .adapters.ses_approvals import SESApprovalMailer
-    from .services.approval_ports import ApprovalLinkStore, ApprovalNotifier, DecisionNotifier, ReturnListings
     from .services.issue_label import LabelSender
     from .services.ports import (
+        ApprovalLinkStore,
+        ApprovalNotifier,
         Clock,
+        DecisionNotifier,
         LabelRenderer,
         LabelStore,
         MerchantNotifier,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
         RateCounter,
         RefundQueue,
         ReturnHistory,
+        ReturnListings,
         ReturnRepository,
         ShopperNotifier,
         StoreCreditLedger,

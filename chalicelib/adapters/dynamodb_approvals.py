@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..services.approval_ports import ApprovalLink, ReturnsPage
+from ..services.ports import ApprovalLink, ReturnsPage
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import return_from_record
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..services.approval_ports import ApprovalLink, ReturnsPage
+from ..services.ports import ApprovalLink, ReturnsPage
 from .in_memory_returns import InMemoryReturnRepository
 
 

@@ -27,7 +27,7 @@ from ..domain.locale import DEFAULT_LOCALE
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
 from ..services.label_document import reason_label
-from ..services.approval_ports import (
+from ..services.ports import (
     APPROVE,
     APPROVE_FEE,
     APPROVE_STORE_CREDIT,

@@ -24,17 +24,21 @@ from ..domain.errors import ConflictError, ForbiddenError, NotFoundError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
-from .approval_ports import (
+from .ports import (
     ACTIONS,
     APPROVE_STORE_CREDIT,
     ApprovalLink,
     ApprovalLinkStore,
-    ApprovalRequest,
-    LineException,
     ApprovalNotifier,
+    ApprovalRequest,
+    Clock,
+    LineException,
+    OrderRepository,
+    PolicyRepository,
+    ReturnHistory,
     ReturnListings,
+    ReturnRepository,
 )
-from .ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, ReturnRepository
 
 log = logging.getLogger("retour.approvals")
 

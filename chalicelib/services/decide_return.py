@@ -19,7 +19,7 @@ from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
-from .approval_ports import (
+from .ports import (
     ACTIONS,
     APPROVE,
     APPROVE_FEE,

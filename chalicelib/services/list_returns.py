@@ -8,8 +8,7 @@ from typing import Protocol
 
 from ..domain.errors import ValidationError
 from ..domain.return_request import PENDING_APPROVAL, STATUSES, ReturnRequest
-from .approval_ports import ReturnListings
-from .ports import Clock
+from .ports import Clock, ReturnListings
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

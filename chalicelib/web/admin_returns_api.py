@@ -78,7 +78,7 @@ def get_returns() -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approve", methods=["POST"])
 def approve(rma: str) -> Response:
     """Approve `{"note"}`; `"store_credit_only": true` or `"fee_percent": n` approve on counter-terms."""
-    from ..services.approval_ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT
+    from ..services.ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT
     from ..services.decide_return import Decision, decide_return
     from .schemas.returns import return_to_json
 
@@ -100,7 +100,7 @@ def approve(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/reject", methods=["POST"])
 def reject(rma: str) -> Response:
     """Reject `{"note"}` (the note is emailed to the shopper)."""
-    from ..services.approval_ports import REJECT
+    from ..services.ports import REJECT
     from ..services.decide_return import Decision, decide_return
     from .schemas.returns import return_to_json
 

@@ -166,7 +166,7 @@ def show_approval(token: str) -> Response:
         ApprovalLinkInvalidError,
         ApprovalLinkOutdatedError,
     )
-    from ..services.approval_ports import APPROVE
+    from ..services.ports import APPROVE
     from ..services.decide_return import AlreadyDecidedError
 
     deps = get_deps()
@@ -193,7 +193,7 @@ def decide_approval(token: str) -> Response:
         ApprovalLinkInvalidError,
         ApprovalLinkOutdatedError,
     )
-    from ..services.approval_ports import APPROVE, APPROVE_FEE
+    from ..services.ports import APPROVE, APPROVE_FEE
     from ..services.decide_return import AlreadyDecidedError, Decision, decide_by_link, decision_event
 
     deps = get_deps()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.adapters.in_memory import InMemoryOrderRepository, InMemoryPolicyRepository
-from chalicelib.adapters.no_returns_yet import NoReturnsYetHistory
+from chalicelib.adapters.in_memory import InMemoryOrderRepository, InMemoryPolicyRepository, InMemoryReturnHistory
 from chalicelib.adapters.system_clock import SystemClock
 from chalicelib.bootstrap import Deps
 from chalicelib.settings import Settings
@@ -23,7 +22,7 @@ class FakeSecrets:
 def deps_for(environ: dict[str, str], secrets: FakeSecrets) -> Deps:
     return Deps(
         settings=Settings.from_env(environ), orders=InMemoryOrderRepository(),
-        policies=InMemoryPolicyRepository(), return_history=NoReturnsYetHistory(),
+        policies=InMemoryPolicyRepository(), return_history=InMemoryReturnHistory(),
         clock=SystemClock(), secrets=secrets,  # type: ignore[arg-type]
     )
 
