@@ -40,6 +40,13 @@ class DynamoDBRateCounter:
         )
         return int(response["Attributes"]["count"]["N"])
 
+    def count(self, scope: str, key: str, *, window_start: datetime) -> int:
+        # Eventually consistent: a limit that lets one more attempt through for a second is fine.
+        response = self._client.get_item(TableName=self._table, Key=counter_key(scope, key, window_start),
+                                         ProjectionExpression="#count", ExpressionAttributeNames={"#count": "count"})
+        item = response.get("Item")
+        return int(item["count"]["N"]) if item else 0
+
 
 class InMemoryRateCounter:
     """RateCounter in a dict (unit tests)."""
@@ -51,3 +58,6 @@ class InMemoryRateCounter:
         slot = (scope, key, window_start)
         self.counts[slot] = self.counts.get(slot, 0) + 1
         return self.counts[slot]
+
+    def count(self, scope: str, key: str, *, window_start: datetime) -> int:
+        return self.counts.get((scope, key, window_start), 0)

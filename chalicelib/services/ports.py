@@ -161,6 +161,10 @@ class RateCounter(Protocol):
         """Count one more hit of `key` in the window starting at `window_start`; the new count."""
         ...
 
+    def count(self, scope: str, key: str, *, window_start: datetime) -> int:
+        """The hits of `key` counted so far in the window starting at `window_start` (0 if none)."""
+        ...
+
 
 class ShopperNotifier(Protocol):
     """Tells the shopper about their return (email), in the order's language."""

@@ -16,11 +16,12 @@ from urllib.parse import parse_qs, quote
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, ConflictError, NotFoundError
+from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError
 from ..domain.return_request import ReturnRequest, normalize_rma
 from .errors import route
 from .rendering import render
 from .sessions import cookie_value
+from .shopper_api import client_address
 
 warehouse_pages = Blueprint(__name__)
 
@@ -137,13 +138,28 @@ def get_warehouse() -> Response:
 
 @route(warehouse_pages, "/warehouse/sign-in", methods=["POST"], content_types=FORM)
 def post_sign_in() -> Response:
-    """Check the admin key posted in the form; on success a staff session cookie."""
+    """Check the admin key posted in the form; on success a staff session cookie.
+
+    Ten wrong keys from one address in 15 minutes close the form to that address until the
+    window ends (services/limit_sign_ins.py).
+    """
+    from ..services.limit_sign_ins import check_sign_in_allowed, record_failed_sign_in
+
     visit = _Visit()
     form = visit.form()
     if not visit.check_csrf(form):
         return visit.page("sign_in.html", status=403, problem="expired")
+    address = client_address(visit.request.context)
+    try:
+        check_sign_in_allowed(visit.deps, client_address=address)
+    except RateLimitedError as error:
+        minutes = max(1, -(-error.retry_after // 60))
+        limited = visit.page("sign_in.html", status=429, problem="too_many", minutes=minutes)
+        limited.headers["Retry-After"] = str(error.retry_after)
+        return limited
     presented = form.get("admin_key", "").strip().encode()
     if not hmac.compare_digest(presented, visit.deps.admin_api_key().encode()):
+        record_failed_sign_in(visit.deps, client_address=address)
         return visit.page("sign_in.html", status=401, problem="wrong_key")
     visit.sign_in()
     return visit.redirect("/warehouse")

@@ -74,3 +74,41 @@ def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
     assert status_of(rma).status == "received"
     missing = api.http.get("/warehouse?rma=R-0000-0000", headers={"Cookie": session})
     assert missing.status_code == 404
+
+
+def test_ten_wrong_keys_close_the_sign_in_to_that_address_for_the_window(api: Client) -> None:
+    from dataclasses import dataclass
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.bootstrap import get_deps
+
+    @dataclass
+    class Tomorrow:
+        """A clock a day ahead: this test's counters live in a window no other test uses."""
+
+        def now(self) -> datetime:
+            return datetime.now(UTC) + timedelta(days=1)
+
+    deps = get_deps()
+    real = deps.clock
+    deps.clock = Tomorrow()
+    try:
+        first = api.http.get("/warehouse")
+        guest = cookie(first)
+        token = csrf(first.body.decode())
+
+        def attempt(key: str) -> Any:
+            return api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
+                                 body=urlencode({"csrf": token, "admin_key": key}))
+
+        assert [attempt(f"guess-{i}").status_code for i in range(10)] == [401] * 10
+        # Now even the right key is refused: guessing on cannot tell right from wrong.
+        limited = attempt("local-admin-key")
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["Retry-After"]) <= 15 * 60
+        assert "Too many wrong keys" in limited.body.decode() and "Set-Cookie" not in limited.headers
+    finally:
+        deps.clock = real
+    # Another window (here: the real now) signs in as usual; successes never count.
+    for _ in range(12):
+        assert signed_in(api)
