@@ -107,11 +107,14 @@ class _Visit:
 
 
 def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
+    from ..services.label_document import reason_label
+
     order = deps.orders.get(request.order_number)
     rows = []
     for line in request.lines:
         found = order.line(line.line_id) if order is not None else None
-        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason,
+        # The words of the packing slip in the parcel (the warehouse page is in English).
+        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": reason_label(line.reason, "en"),
                      "title": found.title if found else line.line_id, "sku": found.sku if found else ""})
     return rows
 

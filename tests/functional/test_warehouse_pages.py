@@ -65,6 +65,8 @@ def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
     scanned = api.http.get(f"/warehouse?rma={rma.lower()}", headers={"Cookie": session})
     page = scanned.body.decode()
     assert scanned.status_code == 200 and rma in page and "Organic tee" in page and "<script" not in page
+    # The reason in the packing slip's words, not its code.
+    assert "Too small" in page and "too_small" not in page and "too small" not in page
     forged = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session}, body=urlencode({"rma": rma}))
     assert forged.status_code == 403 and status_of(rma).status == "approved"
     done = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session},
