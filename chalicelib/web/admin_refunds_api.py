@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
@@ -77,12 +78,20 @@ def post_credit(rma: str) -> Response:
     return Response(body=money_leg_to_json(credited), headers=_json())
 
 
-def account_to_json(account: StoreCreditAccount) -> dict[str, Any]:
+def account_to_json(account: StoreCreditAccount, *, now: datetime) -> dict[str, Any]:
+    """The ledger's balance and entries, and what can be spent now: credit past its date is
+    never spent, even before the daily job writes it off (then the two figures differ)."""
+    from ..domain.store_credit import spendable
+
+    def stamp(value: datetime | None) -> str | None:
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
     return {
         "email": account.email, "currency": account.currency, "balance": account.balance.minor,
+        "spendable": spendable(account, now=now).minor,
         "entries": [
-            {"id": e.id, "kind": e.kind, "amount": e.amount.minor, "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "rma": e.rma}
+            {"id": e.id, "kind": e.kind, "amount": e.amount.minor, "at": stamp(e.at), "rma": e.rma,
+             "expires_at": stamp(e.expires_at)}
             for e in account.entries
         ],
     }
@@ -107,8 +116,9 @@ def get_store_credit(email: str) -> Response:
 
     params: Mapping[str, str] = admin_refunds_api.current_request.query_params or {}
     currency = params.get("currency", "")
-    account = read_store_credit(get_deps(), unquote(email), currency)
-    return Response(body=account_to_json(account), headers=_json(**{"Cache-Control": "no-store"}))
+    deps = get_deps()
+    account = read_store_credit(deps, unquote(email), currency)
+    return Response(body=account_to_json(account, now=deps.clock.now()), headers=_json(**{"Cache-Control": "no-store"}))
 
 
 @route(admin_refunds_api, "/api/v1/admin/store-credit/redeem", methods=["POST"])

@@ -631,14 +631,17 @@ def confirmation(page: Page, rma: str) -> Response:
 def status(page: Page, rma: str) -> Response:
     """A return's status and timeline, for the shopper whose session holds its order."""
     from ..adapters.babel_formatting import format_datetime
+    from ..domain.store_credit import spendable
 
     found = _return_of_session(page, rma)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
     zone = judged.policy.zone
-    # What the shopper can spend now, beside the credit this return issued.
-    credit_balance = (page.deps.store_credit.account(request.customer_email, request.quote.currency).balance
+    # What the shopper can spend now, beside the credit this return issued (credit past its date
+    # is not, even before the daily job writes it off).
+    credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
+                                now=page.deps.clock.now())
                       if request.status == "credited" else None)
     return page.html("pages/status.html", order=judged.order, ret=request, credit_balance=credit_balance,
                      moment=lambda value: format_datetime(value, page.lang, zone),

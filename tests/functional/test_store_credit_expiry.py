@@ -67,9 +67,20 @@ def test_expiring_credit_is_never_spent_after_its_date_and_the_job_writes_it_off
     assert issue.expires_at is not None
     assert abs(issue.expires_at - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=1)
     assert redeem(later(29), email, 1000).balance_after == Money(CREDIT - 1000, "JPY")
-    # Past the date: nothing left to spend, even before the job has run.
+    # Past the date: nothing left to spend, even before the job has run, and the merchant sees so.
     with pytest.raises(InsufficientCreditError):
         redeem(later(31), email, 1)
+    deps = get_deps()
+    real = deps.clock
+    deps.clock = LaterClock(timedelta(days=31))
+    try:
+        shown = api.http.get(f"/api/v1/admin/store-credit/{email}?currency=JPY", headers=ADMIN).json_body
+    finally:
+        deps.clock = real
+    assert (shown["balance"], shown["spendable"]) == (CREDIT - 1000, 0)
+    assert shown["entries"][0]["expires_at"] == issue.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    today = api.http.get(f"/api/v1/admin/store-credit/{email}?currency=JPY", headers=ADMIN).json_body
+    assert today["spendable"] == today["balance"] == CREDIT - 1000
     assert expire_store_credit(later(31)) == [issue.id]
     assert expire_store_credit(later(32)) == []
     account = get_deps().store_credit.account(email, "JPY")
