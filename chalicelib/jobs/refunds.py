@@ -29,6 +29,7 @@ log = logging.getLogger("retour.refunds")
 
 refund_jobs = Blueprint(__name__)
 
+
 # Chalice writes the queue's ARN as a Fn::Sub of this name, so the stack's name fills in here;
 # infra/retour.yaml names RefundQueue the same way.
 QUEUE_NAME = "${AWS::StackName}-refunds"
@@ -40,14 +41,17 @@ MAXIMUM_CONCURRENCY = 5
 def handle_refund_body(deps: RefundDeps, body: str) -> None:
     """One queue message: the worker (Lambda) and devstack/refund_worker.py both call this."""
     from ..adapters.sqs_refund_queue import parse_refund_message
+    from ..domain.errors import ValidationError
     from ..services.refund_return import RefundMessage, handle_refund_message
 
     try:
         rma, trigger = parse_refund_message(body)
-    except ValueError:
-        # A message that can never be processed: drop it (logged) rather than retry it five times.
-        log.error("unreadable refund message dropped", extra={"body": body[:200]})
-        return
+    except ValueError as error:
+        # Never dropped: failing hands it back to SQS, which moves it to the dead-letter queue
+        # after five receives (its alarm tells the merchant's operators), where it can be read.
+        log.error("unreadable refund message left for the dead-letter queue", extra={"body": body[:200]})
+        raise ValidationError("a refund message must be {\"rma\": str, \"trigger\": str}",
+                              code="unreadable_refund_message") from error
     handle_refund_message(deps, RefundMessage(rma=rma, trigger=trigger))
 
 

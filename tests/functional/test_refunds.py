@@ -391,3 +391,24 @@ def test_a_rejected_return_gives_its_reserved_units_back(
     assert rejected.status_code == 200 and rejected.json_body["status"] == "rejected"
     units = history.units_of_order(order["number"])
     assert units.in_open_returns == {"L1": 0} and units.returned == {"L1": 0}
+
+
+def test_an_unreadable_queue_message_is_never_dropped_but_ends_in_the_dead_letter_queue(
+    api: Client, money_env: str, sqs: Any
+) -> None:
+    from chalicelib.domain.errors import ValidationError
+    from chalicelib.jobs.refunds import handle_refund_body
+
+    with pytest.raises(ValidationError):
+        handle_refund_body(get_deps(), "not a refund job")
+    sqs.send_message(QueueUrl=money_env, MessageBody='{"rma": 42}')
+    # The worker fails on it every time (an error returns a message to SQS), five receives in all;
+    # each receive here makes it visible again at once instead of after the visibility timeout.
+    for _ in range(5):
+        [message] = sqs.receive_message(QueueUrl=money_env, VisibilityTimeout=0)["Messages"]
+        with pytest.raises(ValidationError):
+            handle_refund_body(get_deps(), message["Body"])
+    assert sqs.receive_message(QueueUrl=money_env, VisibilityTimeout=0).get("Messages", []) == []
+    dead_letter = sqs.get_queue_url(QueueName=money_env.rsplit("/", 1)[1] + "-dlq")["QueueUrl"]
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=dead_letter, MaxNumberOfMessages=10).get("Messages", [])]
+    assert bodies == ['{"rma": 42}']
