@@ -196,40 +196,43 @@ class Calls:
 @contextmanager
 def local_aws() -> Iterator[str]:
     """A local AWS server (moto, one request at a time) on a free port, with the local stage's
-    table, label bucket and sender identity; the environment points the app at it."""
-    import botocore.session
-
-    from chalicelib.settings import Settings
+    table, label bucket, sender identity and refund queues; the environment points the app at it."""
     from devstack.processes import free_port, start_server
-    from devstack.s3 import ensure_bucket
-    from devstack.ses import ensure_ses_identity
-    from devstack.tables import ensure_table
 
-    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
-                      RETOUR_STAGE="local", RETOUR_LOOKUP_LIMIT="100000000")
     server = start_server("devstack.aws_server", free_port())
     try:
-        os.environ["RETOUR_AWS_ENDPOINT_URL"] = server.url
-        session = botocore.session.get_session()
-
-        def client(service: str) -> Any:
-            return session.create_client(service, endpoint_url=server.url, region_name="us-east-1",
-                                         aws_access_key_id="local", aws_secret_access_key="local")
-
-        ensure_table(client("dynamodb"), TABLE)
-        settings = Settings.from_env()
-        if settings.label_bucket:
-            ensure_bucket(client("s3"), settings.label_bucket)
-        ensure_ses_identity(client("ses"), settings.mail_from)
-        try:  # the refund queue arrives with issue 7 (devstack/sqs.py)
-            from devstack.sqs import ensure_refund_queues
-
-            ensure_refund_queues(client("sqs"), settings.refund_queue_name)
-        except ImportError:
-            pass
+        provision_local_stage(server.url)
         yield server.url
     finally:
         server.stop()
+
+
+def provision_local_stage(url: str) -> Any:
+    """Point the app's environment at the local AWS server `url` and create what the local stage
+    uses there (table, label bucket, sender identity, refund queues); a botocore client factory."""
+    import botocore.session
+
+    from chalicelib.settings import Settings
+    from devstack.s3 import ensure_bucket
+    from devstack.ses import ensure_ses_identity
+    from devstack.sqs import ensure_refund_queues
+    from devstack.tables import ensure_table
+
+    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
+                      RETOUR_STAGE="local", RETOUR_LOOKUP_LIMIT="100000000", RETOUR_AWS_ENDPOINT_URL=url)
+    session = botocore.session.get_session()
+
+    def client(service: str) -> Any:
+        return session.create_client(service, endpoint_url=url, region_name="us-east-1",
+                                     aws_access_key_id="local", aws_secret_access_key="local")
+
+    ensure_table(client("dynamodb"), TABLE)
+    settings = Settings.from_env()
+    if settings.label_bucket:
+        ensure_bucket(client("s3"), settings.label_bucket)
+    ensure_ses_identity(client("ses"), settings.mail_from)
+    ensure_refund_queues(client("sqs"), settings.refund_queue_name)
+    return client
 
 
 def record_calls(dynamodb: Any) -> Calls:

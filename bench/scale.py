@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import gc
 import logging
-import os
 import random
 import statistics
 import time
@@ -24,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.local_aws import TABLE, lookup, put_policy_and_orders
+from bench.local_aws import TABLE, lookup, provision_local_stage, put_policy_and_orders
 
 SMALL = 1_000
 TARGET = 200_000
@@ -94,37 +93,15 @@ def _larger_copy(server: Any, template: dict[str, Any], start: int, count: int) 
 @contextmanager
 def _local_aws_here() -> Iterator[Any]:
     """bench.local_aws.local_aws(), its server on a thread of this process instead of a child."""
-    import botocore.session
-
-    from chalicelib.settings import Settings
     from devstack.aws_server import serve_in_thread
-    from devstack.s3 import ensure_bucket
-    from devstack.ses import ensure_ses_identity
-    from devstack.tables import ensure_table
 
-    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
-                      RETOUR_STAGE="local", RETOUR_LOOKUP_LIMIT="100000000")
     server = serve_in_thread()
     # The stand-alone server writes a line per request to its log file; here it would be stderr.
     werkzeug_log = logging.getLogger("werkzeug")
     level = werkzeug_log.level
     werkzeug_log.setLevel(logging.WARNING)
     try:
-        os.environ["RETOUR_AWS_ENDPOINT_URL"] = server.url
-        session = botocore.session.get_session()
-
-        def client(service: str) -> Any:
-            return session.create_client(service, endpoint_url=server.url, region_name="us-east-1",
-                                         aws_access_key_id="local", aws_secret_access_key="local")
-
-        ensure_table(client("dynamodb"), TABLE)
-        settings = Settings.from_env()
-        if settings.label_bucket:
-            ensure_bucket(client("s3"), settings.label_bucket)
-        ensure_ses_identity(client("ses"), settings.mail_from)
-        from devstack.sqs import ensure_refund_queues
-
-        ensure_refund_queues(client("sqs"), settings.refund_queue_name)
+        client = provision_local_stage(server.url)
         yield server
         # Leave nothing behind for the benchmarks that run after this one in the same process.
         client("dynamodb").delete_table(TableName=TABLE)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.aws_sigv4 import Credentials
 from chalicelib.adapters.dynamodb_http import MAX_ATTEMPTS, DynamoDBHTTPClient, operation_name
 
 KEY = {"pk": {"S": "ORDER#H1"}, "sk": {"S": "ORDER"}}
+from tests.dynamodb_faults import Throttle
 
 
 @pytest.fixture
@@ -80,23 +79,6 @@ def test_a_failed_condition_and_a_cancelled_transaction_fail_with_botocores_erro
 def test_a_bad_request_is_the_servers_validation_error(ours: DynamoDBHTTPClient, table_name: str) -> None:
     assert error_of(lambda: ours.get_item(TableName=table_name, Key={"nope": {"S": "x"}}))["Error"]["Code"] == (
         "ValidationException")
-
-
-class Throttle:
-    """Answers the next `times` requests with DynamoDB's throttling error."""
-
-    def __init__(self, times: int) -> None:
-        self.left, self.seen = times, 0
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        self.seen += 1
-        if self.left <= 0:
-            return None
-        self.left -= 1
-        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                           "message": "The level of configured provisioned throughput for the table was exceeded."})
-        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body.encode()])})()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
 
 
 @pytest.fixture

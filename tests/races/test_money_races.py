@@ -22,7 +22,6 @@ from typing import Any
 import botocore.endpoint
 import pytest
 import stripe
-from botocore.awsrequest import AWSResponse
 from chalice.test import Client
 
 from chalicelib.adapters.stripe_payments import StripePayments
@@ -34,6 +33,7 @@ from chalicelib.services.decide_return import DecidedBy, Decision, decide_return
 from chalicelib.services.receive_return import receive_return
 from chalicelib.services.refund_return import resume_stuck_refunds
 from devstack.refund_worker import drain
+from tests.dynamodb_faults import Throttle
 from tests.functional.conftest import ADMIN
 from tests.functional.test_merchant_approvals import late_order, s3  # noqa: F401  (fixture)
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
@@ -164,24 +164,6 @@ def test_fifty_redeems_of_one_credit_never_overdraw(
 # --- faults at every step of the refund saga -----------------------------------------------------
 
 
-class DynamoDBThrottle:
-    """Answers the app's `operation` calls with DynamoDB's throttling error, from the
-    `skip`+1-th request on, until switched off: every SDK retry of that call is throttled too."""
-
-    def __init__(self, operation: str, skip: int) -> None:
-        self.operation, self.skip, self.on, self.sent, self.throttled = operation, skip, True, 0, 0
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        self.sent += 1
-        if not self.on or self.sent <= self.skip:
-            return None
-        self.throttled += 1
-        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-                           "message": "Rate of requests exceeds the allowed throughput."}).encode()
-        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body])})()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
-
-
 class StripeFaults(stripe.RequestsClient):  # type: ignore[misc]
     """The Stripe SDK's HTTP client with one fault on the first matching call: a 500 or a lost
     connection, before the request reaches localstripe or after localstripe acted on it."""
@@ -278,7 +260,7 @@ def test_throttling_at_any_saga_step_still_ends_refunded_once(
     body = queued_refund_job(sqs, money_env, rma)
     deps = get_deps()
     client = deps.orders._client  # type: ignore[attr-defined]
-    throttle = DynamoDBThrottle(operation, skip)
+    throttle = Throttle(skip=skip, code="ThrottlingException")
     event = f"before-send.dynamodb.{operation}"
     client.meta.events.register_first(event, throttle)
     try:

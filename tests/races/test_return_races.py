@@ -11,13 +11,13 @@ from typing import Any
 
 import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.errors import RetourError
 from chalicelib.domain.quote import Selection
 from chalicelib.services.request_return import request_return
+from tests.dynamodb_faults import Throttle
 from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN, LOCAL_TABLE
 
@@ -93,24 +93,6 @@ def test_fifty_threads_returning_the_same_units_reserve_each_unit_once(client: C
     stored = order_items(local_table, "R5001")
     assert len(stored["returns"]) == len(won)
     assert [int(r["reserved"]["N"]) for r in stored["reservations"]] == [units]
-
-
-class Throttle:
-    """A botocore hook that answers the next `times` TransactWriteItems with DynamoDB's throttle."""
-
-    def __init__(self, times: int) -> None:
-        self.left = times
-        self.seen = 0
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        self.seen += 1
-        if self.left <= 0:
-            return None
-        self.left -= 1
-        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                           "message": "The level of configured provisioned throughput for the table was exceeded."})
-        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body.encode()])})()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""DynamoDB's throttling answer, injected at the wire by a `before-send` hook on a client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+
+class Throttle:
+    """Lets the first `skip` requests through, then answers the next `times` (all of them when
+    None, until `left` is set to 0) with DynamoDB's throttling error `code`."""
+
+    def __init__(self, times: int | None = None, *, skip: int = 0,
+                 code: str = "ProvisionedThroughputExceededException") -> None:
+        self.left, self.skip, self.code = times, skip, code
+        self.seen = 0
+        self.throttled = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        self.seen += 1
+        if self.seen <= self.skip or self.left == 0:
+            return None
+        if self.left is not None:
+            self.left -= 1
+        self.throttled += 1
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{self.code}",
+                           "message": "The level of configured provisioned throughput for the table was exceeded."})
+        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body.encode()])})()
+        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
