@@ -57,6 +57,18 @@ _format_day = lru_cache(maxsize=64)(format_date)
 BIG_ENDIAN_ADDRESS = {"JP", "CN", "KR", "TW"}
 
 
+def _remember_rs_generators(qrencoder: Any) -> None:
+    """Make reportlab's QR encoder compute each Reed-Solomon generator polynomial once.
+
+    It rebuilds the generator for every block of every code (a sixth of a label's render time),
+    though the polynomial depends only on the number of error-correction codewords and
+    reportlab never changes one it was given; a cache keyed on that number is exact.
+    """
+    util = qrencoder.QRUtil
+    if not hasattr(util.getErrorCorrectPolynomial, "cache_info"):
+        util.getErrorCorrectPolynomial = staticmethod(cache(util.getErrorCorrectPolynomial))
+
+
 def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) -> bytes:
     """The label (page 1) and packing slip (page 2 on) of `document` as a PDF."""
     from reportlab import rl_config  # type: ignore[import-untyped]
@@ -238,6 +250,7 @@ class _Pen:
         its lower-left corner at (x, y); return its side."""
         from reportlab.graphics.barcode import qrencoder  # type: ignore[import-untyped]
 
+        _remember_rs_generators(qrencoder)
         code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, QR_ERROR_CORRECTION))
         code.addData(value)
         code.version = code.calculate_version()
