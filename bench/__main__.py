@@ -36,7 +36,20 @@ def machine() -> str:
             f"{platform.platform(terse=True)}")
 
 
-def write_report(rows: list[tuple[str, str, str]], timings: list[tuple[str, float]]) -> None:
+def calibration() -> str:
+    """How fast this machine runs plain Python right now: shared machines vary by 2x from hour to
+    hour, and absolute times (label render, cold start) are only comparable across runs with it."""
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        samples.append(time.perf_counter() - started)
+    return f"1,000,000 Python integer additions in {min(samples) * 1000:.0f} ms (best of 5; lower is faster)"
+
+
+def write_report(rows: list[tuple[str, str, str]], timings: list[tuple[str, float]], speed: str) -> None:
     per_module = ", ".join(f"{name.removeprefix('bench.')} {seconds:.0f} s" for name, seconds in timings)
     lines = [
         "# Benchmarks",
@@ -48,6 +61,7 @@ def write_report(rows: list[tuple[str, str, str]], timings: list[tuple[str, floa
         "",
         f"- machine: {machine()}",
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- CPU calibration at the start: {speed}",
         f"- run time per module: {per_module}",
         "",
         "| what | figure | goal |",
@@ -58,7 +72,8 @@ def write_report(rows: list[tuple[str, str, str]], timings: list[tuple[str, floa
 
 
 def main() -> int:
-    print(f"Retour benchmarks on {machine()}\n")
+    speed = calibration()
+    print(f"Retour benchmarks on {machine()}\nCPU calibration: {speed}\n")
     rows: list[tuple[str, str, str]] = []
     timings: list[tuple[str, float]] = []
     failed = 0
@@ -80,7 +95,7 @@ def main() -> int:
     print(f"{'what'.ljust(width)}  {'figure'.ljust(fig)}  goal")
     for what, figure, goal in rows:
         print(f"{what.ljust(width)}  {figure.ljust(fig)}  {goal}")
-    write_report(rows, timings)
+    write_report(rows, timings, speed)
     print(f"\nwritten to {REPORT.relative_to(REPORT.parent.parent)}")
     return 1 if failed else 0
 
