@@ -27,20 +27,27 @@ DOCUMENT = LabelDocument(
     ),
     generated_on=date(2026, 11, 23),
 )
-RUNS = 200
+RUNS = 100
+# Five rounds of RUNS renders, spread over a second or two; the best round's median is reported.
+# A shared machine's neighbours stall whole rounds (the same render measured 4.3 and 7.5 ms a
+# minute apart here); the best round is what the code costs, the spread is what the host adds.
+ROUNDS = 5
 
 
 def measure() -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for size in LABEL_SIZES:
         pdf = render_label(DOCUMENT, size)  # warm: fonts registered, modules imported
-        times = []
-        for _ in range(RUNS):
-            started = time.perf_counter()
-            render_label(DOCUMENT, size)
-            times.append(time.perf_counter() - started)
+        medians = []
+        for _ in range(ROUNDS):
+            times = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                render_label(DOCUMENT, size)
+                times.append(time.perf_counter() - started)
+            medians.append(statistics.median(times))
         goal_ms, goal_kb = ("< 5 ms", "< 60 KB") if size == "4x6" else ("-", "-")
-        rows.append((f"label {size} (both codes, CJK), median of {RUNS}",
-                     f"{statistics.median(times) * 1000:.2f} ms", goal_ms))
+        rows.append((f"label {size} (both codes, CJK), median of {RUNS}, best of {ROUNDS} rounds (worst round)",
+                     f"{min(medians) * 1000:.2f} ms ({max(medians) * 1000:.2f} ms)", goal_ms))
         rows.append((f"label {size} PDF size", f"{len(pdf) / 1024:.1f} KB", goal_kb))
     return rows
