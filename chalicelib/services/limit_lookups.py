@@ -33,6 +33,11 @@ def window_start(now: datetime, window: timedelta = LOOKUP_WINDOW) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
 
 
+def seconds_left(now: datetime, window: timedelta = LOOKUP_WINDOW) -> int:
+    """Whole seconds until the window `now` falls in ends (at least 1): a 429's Retry-After."""
+    return max(1, math.ceil((window_start(now, window) + window - now).total_seconds()))
+
+
 def limit_lookups(deps: LimitLookupsDeps, *, client_address: str, order_number: str) -> None:
     """Count one lookup for the client and for the order; RateLimitedError past the limit.
 
@@ -46,5 +51,4 @@ def limit_lookups(deps: LimitLookupsDeps, *, client_address: str, order_number: 
         deps.rate_counter.hit("lookup-order", order_number.strip(), window_start=start, window=LOOKUP_WINDOW),
     ]
     if max(counts) > deps.lookups_per_window:
-        retry_after = max(1, math.ceil((start + LOOKUP_WINDOW - now).total_seconds()))
-        raise RateLimitedError(RATE_LIMITED_MESSAGE, retry_after=retry_after)
+        raise RateLimitedError(RATE_LIMITED_MESSAGE, retry_after=seconds_left(now))

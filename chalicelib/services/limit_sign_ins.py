@@ -7,11 +7,10 @@ not tell a right key from a wrong one.
 
 from __future__ import annotations
 
-import math
 from typing import Final, Protocol
 
 from ..domain.errors import RateLimitedError
-from .limit_lookups import LOOKUP_WINDOW, window_start
+from .limit_lookups import LOOKUP_WINDOW, seconds_left, window_start
 from .ports import Clock, RateCounter
 
 SCOPE: Final = "staff-sign-in"
@@ -32,10 +31,8 @@ class LimitSignInsDeps(Protocol):
 def check_sign_in_allowed(deps: LimitSignInsDeps, *, client_address: str) -> None:
     """RateLimitedError (with the seconds to wait) once this address failed too often in the window."""
     now = deps.clock.now()
-    start = window_start(now)
-    if deps.rate_counter.count(SCOPE, _key(client_address), window_start=start) >= FAILURES_PER_WINDOW:
-        retry_after = max(1, math.ceil((start + LOOKUP_WINDOW - now).total_seconds()))
-        raise RateLimitedError(SIGN_IN_LIMITED_MESSAGE, retry_after=retry_after)
+    if deps.rate_counter.count(SCOPE, _key(client_address), window_start=window_start(now)) >= FAILURES_PER_WINDOW:
+        raise RateLimitedError(SIGN_IN_LIMITED_MESSAGE, retry_after=seconds_left(now))
 
 
 def record_failed_sign_in(deps: LimitSignInsDeps, *, client_address: str) -> None:
