@@ -70,7 +70,7 @@ def translations(locale: str) -> gettext.NullTranslations:
 def environment(locale: str) -> jinja2.Environment:
     """A Jinja2 environment speaking `locale` (one per language, so renders never share state)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / "emails"),
+        loader=jinja2.FileSystemLoader(TEMPLATES),
         # HTML parts are escaped (shopper notes and product titles are untrusted); text is not.
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
@@ -126,8 +126,8 @@ def render_confirmation(
     env = environment(locale)
     subject_id = SUBJECTS["approved" if request.status == APPROVED else "pending_approval"]
     subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
-    text = env.get_template("return_requested.txt").render(context)
-    html = env.get_template("return_requested.html").render(context)
+    text = env.get_template("emails/return_requested.txt").render(context)
+    html = env.get_template("emails/return_requested.html").render(context)
     return subject, text, html
 
 
@@ -150,7 +150,7 @@ def render_money_back(
     env = environment(locale)
     subject_id = SUBJECTS["credited"] if credited else SUBJECTS["refunded"]
     subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
-    return subject, env.get_template("money_back.txt").render(context), env.get_template("money_back.html").render(context)
+    return subject, env.get_template("emails/money_back.txt").render(context), env.get_template("emails/money_back.html").render(context)
 
 
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
