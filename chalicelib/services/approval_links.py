@@ -15,11 +15,12 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..domain.eligibility import judge_line
+from ..domain.eligibility import Verdict, judge_line
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
@@ -93,6 +94,14 @@ class ApprovalLinkDeps(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a new return was judged with: the policy and each line's verdict (by line id)."""
+
+    policy: Policy
+    verdicts: Mapping[str, Verdict]
+
+
+@dataclass(frozen=True, slots=True)
 class OpenedLink:
     """A genuine link and the return it is about (read only: nothing was written)."""
 
@@ -150,10 +159,12 @@ def issue_approval_link(deps: ApprovalLinkDeps, request: ReturnRequest, *, appro
 
 
 def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order | None = None, *,
-                     reminder: bool = False) -> ApprovalLink:
+                     reminder: bool = False, judged: Judgement | None = None) -> ApprovalLink:
     """Issue a fresh link for a pending return and email it to the policy's merchant address.
 
-    Raises ConflictError when the return is no longer pending, NotFoundError without its order.
+    `judged`: the policy and verdicts the return was just created with, when the caller holds
+    them (a new return): nothing is read twice. Raises ConflictError when the return is no
+    longer pending, NotFoundError without its order.
     """
     if request.status != PENDING_APPROVAL:
         raise ConflictError(f"return {request.rma} is {request.status}, not awaiting a decision",
@@ -162,7 +173,7 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
         order = deps.orders.get(request.order_number)
         if order is None:
             raise NotFoundError("We couldn't find that return's order.", code="order_not_found")
-    policy = deps.policies.current()
+    policy = judged.policy if judged is not None else deps.policies.current()
     now = deps.clock.now()
     token, link = issue_approval_link(deps, request, approver=policy.merchant_email, policy=policy, now=now)
     earlier = tuple(
@@ -171,7 +182,7 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
     )[:EARLIER_RETURNS_SHOWN]
     approval = ApprovalRequest(
         request=request, order=order,
-        lines=line_exceptions(deps, request, order),
+        lines=line_exceptions(deps, request, order, verdicts=judged.verdicts if judged is not None else None),
         earlier_returns=earlier,
         links=tuple((action, link_url(deps.public_base_url, token, action)) for action in link.actions),
         expires_at=link.expires_at, sent_at=now, reminder=reminder,
@@ -180,7 +191,8 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
     return link
 
 
-def notify_merchant(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order) -> None:
+def notify_merchant(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order, *,
+                    judged: Judgement | None = None) -> None:
     """After a new return is stored: email the merchant when it awaits a decision.
 
     Never raises: the return is stored and the shopper told; a lost merchant email is logged
@@ -189,7 +201,7 @@ def notify_merchant(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
     if request.status != PENDING_APPROVAL:
         return
     try:
-        request_approval(deps, request, order)
+        request_approval(deps, request, order, judged=judged)
     except Exception:  # noqa: BLE001 - the boundary of a stored return, see the docstring
         log.exception("could not email the merchant about return %s", request.rma)
 
@@ -216,25 +228,22 @@ def check_link_usable(opened: OpenedLink, *, now: datetime) -> None:
         raise ApprovalLinkOutdatedError("This return changed after the email was sent; use the newest email.")
 
 
-def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order) -> tuple[LineException, ...]:
-    """Why each chosen line needed the merchant, judged as at the request with its own policy."""
-    policy = policy_of(deps.policies, request)
-    units = deps.return_history.units_of_order(order.number)
-    own = request.units if request.is_open else {}
-    # The request itself is one of the shopper's returns by now; judge as the shopper was judged.
-    earlier_count = max(deps.return_history.customer_returns_90d(order.customer_email, now=request.created_at) - 1, 0)
+def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order, *,
+                    verdicts: Mapping[str, Verdict] | None = None) -> tuple[LineException, ...]:
+    """Why each chosen line needed the merchant, judged as at the request with its own policy.
+
+    `verdicts`: the lines' verdicts from the request itself, when the caller holds them (a
+    return just created); otherwise the lines are judged again as the shopper was judged.
+    """
+    if verdicts is None:
+        verdicts = _judged_again(deps, request, order)
     totals = {q.line_id: q.total for q in request.quote.lines}
     found: list[LineException] = []
     for line in request.lines:
         ordered = order.line(line.line_id)
         exception, days_late, last_day, limit = "", None, None, None
-        if ordered is not None:
-            verdict = judge_line(
-                order, ordered, policy, now=request.created_at,
-                already_returned=units.returned.get(line.line_id, 0),
-                in_open_returns=max(units.in_open_returns.get(line.line_id, 0) - own.get(line.line_id, 0), 0),
-                customer_returns_90d=earlier_count,
-            )
+        verdict = verdicts.get(line.line_id)
+        if ordered is not None and verdict is not None:
             params = verdict.message_params
             if verdict.status != "returnable":
                 exception = verdict.reason_code
@@ -250,3 +259,23 @@ def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
             days_late=days_late, last_day=last_day, abuse_limit=limit,
         ))
     return tuple(found)
+
+
+def _judged_again(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order) -> dict[str, Verdict]:
+    """The verdicts of the request's lines as at its creation, with the policy it was judged by."""
+    policy = policy_of(deps.policies, request)
+    units = deps.return_history.units_of_order(order.number)
+    own = request.units if request.is_open else {}
+    # The request itself is one of the shopper's returns by now; judge as the shopper was judged.
+    earlier_count = max(deps.return_history.customer_returns_90d(order.customer_email, now=request.created_at) - 1, 0)
+    verdicts: dict[str, Verdict] = {}
+    for line in request.lines:
+        ordered = order.line(line.line_id)
+        if ordered is not None:
+            verdicts[line.line_id] = judge_line(
+                order, ordered, policy, now=request.created_at,
+                already_returned=units.returned.get(line.line_id, 0),
+                in_open_returns=max(units.in_open_returns.get(line.line_id, 0) - own.get(line.line_id, 0), 0),
+                customer_returns_90d=earlier_count,
+            )
+    return verdicts

@@ -121,7 +121,8 @@ def on_return_approved(deps: ReleaseDeps, request: ReturnRequest, *, policy: Pol
     """
     if request.status != APPROVED:
         return request
-    if (policy or deps.policies.current()).refund_trigger != "on_approval":
+    # Without `policy`, read eventually consistent, as at a receipt (on_return_received).
+    if (policy or deps.policies.current(consistent=False)).refund_trigger != "on_approval":
         return request
     return _release(deps, request, trigger=TRIGGER_APPROVAL)
 

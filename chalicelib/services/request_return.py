@@ -13,7 +13,7 @@ from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
-from .approval_links import ApprovalLinkDeps, notify_merchant
+from .approval_links import ApprovalLinkDeps, Judgement, notify_merchant
 from .judging import judge_stored_order
 from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
@@ -155,7 +155,8 @@ def _create(
             if draw == len(candidates) - 1:
                 raise
     deps.notifier.return_requested(stored, order)
-    notify_merchant(deps, stored, order)
+    # The merchant's email explains the verdicts just reached: nothing is read or judged again.
+    notify_merchant(deps, stored, order, judged=Judgement(policy, verdicts))
     if stored.status == APPROVED:
         # Approved from the start: under refund_trigger on_approval the money leaves now.
         stored = on_return_approved(deps, stored, policy=policy)
