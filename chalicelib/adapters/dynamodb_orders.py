@@ -18,6 +18,11 @@ def order_key(number: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{number}"}, "sk": {"S": "ORDER"}}
 
 
+def payment_intent_key(payment_intent: str) -> str:
+    """The gsi3 partition of the orders a PaymentIntent paid (Stripe webhooks name no order)."""
+    return f"PAYMENT_INTENT#{payment_intent}"
+
+
 class DynamoDBOrderRepository:
     """OrderRepository on DynamoDB: one item per order, written only on its expected version."""
 
@@ -65,6 +70,28 @@ class DynamoDBOrderRepository:
             found.extend(in_month)
         return found
 
+    def paid_by(self, payment_intent: str) -> list[Order]:
+        numbers: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi3",
+            "KeyConditionExpression": "gsi3pk = :intent",
+            "ExpressionAttributeValues": {":intent": {"S": payment_intent_key(payment_intent)}},
+            "ProjectionExpression": "#number",
+            "ExpressionAttributeNames": {"#number": "number"},
+        }
+        while True:
+            response = self._client.query(**request)
+            numbers.extend(from_item(item)["number"] for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        # The index lags the table: read each order again and keep it only if it still names
+        # this PaymentIntent (a re-import may have just moved it to another one).
+        orders = (self.get(number, consistent=True) for number in numbers)
+        return [o for o in orders if o is not None and o.payment.payment_intent == payment_intent]
+
     def _orders_of_month(self, month: str, limit: int) -> list[Order]:
         """Up to `limit` orders placed in `month`, newest first (gsi2, one partition per month)."""
         orders: list[Order] = []
@@ -94,7 +121,9 @@ class DynamoDBOrderRepository:
         values[":expected"] = {"N": str(expected_version)}
         expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(item)))
         # None attributes are left out of the item; a replace must clear them.
-        cleared = [name for name in ("delivered_at", "fulfilled_at") if record.get(name) is None]
+        cleared = [
+            name for name in ("delivered_at", "fulfilled_at", "gsi3pk", "gsi3sk") if record.get(name) is None
+        ]
         if cleared:
             names.update({f"#c{j}": name for j, name in enumerate(cleared)})
             expression += " REMOVE " + ", ".join(f"#c{j}" for j in range(len(cleared)))
@@ -112,6 +141,7 @@ def order_record(order: Order) -> dict[str, Any]:
     """The order as the attributes of its item, index keys included."""
     placed = iso(order.placed_at)
     assert placed is not None
+    intent = order.payment.payment_intent
     return {
         "pk": f"ORDER#{order.number}",
         "sk": "ORDER",
@@ -123,6 +153,10 @@ def order_record(order: Order) -> dict[str, Any]:
         # Recent orders of the store, one partition per month (policy dry runs).
         "gsi2pk": f"ORDERS#{placed[:7]}",
         "gsi2sk": f"{placed}#{order.number}",
+        # The order a Stripe event about its PaymentIntent is about (sparse: without one, no
+        # entry; a replace without one removes it, one with another PaymentIntent moves it).
+        "gsi3pk": payment_intent_key(intent) if intent else None,
+        "gsi3sk": f"ORDER#{order.number}" if intent else None,
         "number": order.number,
         "email": order.email,
         "customer_name": order.customer_name,

@@ -51,6 +51,17 @@ class OrderRepository(Protocol):
         """
         ...
 
+    def paid_by(self, payment_intent: str) -> list[Order]:
+        """The orders whose stored payment is this PaymentIntent now, by number ([] if none).
+
+        Through an index written with the order itself (a re-import that changes the
+        PaymentIntent moves the entry), never a Scan; each hit is read again consistently, so an
+        order that has just moved to another PaymentIntent is not returned. Usually one order,
+        but nothing stops a storefront from importing two orders paid by one PaymentIntent.
+        An order written a moment ago may not be found yet (the index lags its writes).
+        """
+        ...
+
 
 class PolicyRepository(Protocol):
     """The store's policy history: immutable versions and a pointer to the current one."""

@@ -128,3 +128,57 @@ def test_recent_orders_stop_after_two_years_without_orders(orders: Any) -> None:
 
 def test_a_store_without_orders_has_no_recent_ones(orders: Any) -> None:
     assert orders.recent(500, now=NOW) == []
+
+
+def paid_with(payment_intent: str | None, **overrides: Any) -> Order:
+    return an_order(payment={"provider": "stripe", "payment_intent": payment_intent}, **overrides)
+
+
+def test_an_order_is_found_by_the_payment_intent_that_paid_it(orders: Any) -> None:
+    orders.save(paid_with("pi_imported_a"), now=NOW)
+    orders.save(paid_with("pi_someone_else", number="1002"), now=NOW)
+    [found] = orders.paid_by("pi_imported_a")
+    assert (found.number, found.payment.payment_intent, found.version) == ("1001", "pi_imported_a", 1)
+
+
+def test_a_payment_intent_no_order_names_finds_nothing(orders: Any) -> None:
+    orders.save(paid_with("pi_imported_a"), now=NOW)
+    assert orders.paid_by("pi_never_seen") == []
+
+
+def test_a_reimport_with_another_payment_intent_moves_the_order_to_it(orders: Any) -> None:
+    first = orders.save(paid_with("pi_first_try"), now=NOW)
+    orders.save(paid_with("pi_second_try").with_version(first.version), now=NOW)
+    assert orders.paid_by("pi_first_try") == []
+    [found] = orders.paid_by("pi_second_try")
+    assert found.number == "1001" and found.version == 2
+
+
+def test_a_reimport_without_a_payment_intent_leaves_the_index(orders: Any) -> None:
+    first = orders.save(paid_with("pi_first_try"), now=NOW)
+    orders.save(paid_with(None).with_version(first.version), now=NOW)
+    assert orders.paid_by("pi_first_try") == []
+    assert orders.get("1001").payment.payment_intent is None
+
+
+def test_every_order_one_payment_intent_paid_is_found(orders: Any) -> None:
+    # Nothing stops a storefront from paying two orders with one PaymentIntent.
+    orders.save(paid_with("pi_shared", number="2002"), now=NOW)
+    orders.save(paid_with("pi_shared", number="2001"), now=NOW)
+    assert [o.number for o in orders.paid_by("pi_shared")] == ["2001", "2002"]
+
+
+def test_a_reimport_leaves_no_stale_entry_in_the_payment_intent_index(dynamodb_client: Any, fresh_table: str) -> None:
+    # paid_by reads every hit again, so a stale entry would not show there; it would cost reads.
+    orders = DynamoDBOrderRepository(dynamodb_client, fresh_table)
+    first = orders.save(paid_with("pi_first_try"), now=NOW)
+    second = orders.save(paid_with("pi_second_try").with_version(first.version), now=NOW)
+    orders.save(paid_with(None).with_version(second.version), now=NOW)
+
+    def entries(payment_intent: str) -> list[Any]:
+        return dynamodb_client.query(
+            TableName=fresh_table, IndexName="gsi3", KeyConditionExpression="gsi3pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"PAYMENT_INTENT#{payment_intent}"}},
+        )["Items"]
+
+    assert entries("pi_first_try") == [] and entries("pi_second_try") == []
