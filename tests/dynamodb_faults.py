@@ -29,3 +29,24 @@ class Throttle:
                            "message": "The level of configured provisioned throughput for the table was exceeded."})
         raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body.encode()])})()
         return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
+
+
+class BehindReplica:
+    """An eventually consistent Query of one partition answered with an older copy of it, as a
+    DynamoDB replica that has not seen the latest writes yet may answer. Consistent reads, and
+    every other partition, go to the table."""
+
+    def __init__(self, partition_key: str, answer: dict[str, Any]) -> None:
+        self.partition_key = partition_key
+        self.body = json.dumps({k: v for k, v in answer.items() if k != "ResponseMetadata"}).encode()
+        self.served = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        params = json.loads(request.body)
+        asked = (params.get("ExpressionAttributeValues") or {}).get(":pk", {}).get("S")
+        if params.get("ConsistentRead") or asked != self.partition_key:
+            return None
+        self.served += 1
+        body = self.body
+        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body])})()
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "behind-replica"}, raw)

@@ -109,11 +109,11 @@ class DynamoDBReturnRepository:
             raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
         return stored
 
-    def get(self, rma: str) -> ReturnRequest | None:
+    def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
         records = self._query({
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": f"RETURN#{rma}"}},
-            "ConsistentRead": True,
+            "ConsistentRead": consistent,
         })
         main = next((r for r in records if r["sk"] == "RETURN"), None)
         if main is None:

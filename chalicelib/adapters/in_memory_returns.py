@@ -42,7 +42,7 @@ class InMemoryReturnRepository:
             self._returns[request.rma] = stored
             return stored
 
-    def get(self, rma: str) -> ReturnRequest | None:
+    def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
         return self._returns.get(rma)
 
     def of_order(self, order_number: str) -> list[ReturnRequest]:

@@ -141,8 +141,13 @@ class ReturnRepository(Protocol):
         """
         ...
 
-    def get(self, rma: str) -> ReturnRequest | None:
-        """The return with this RMA and its whole timeline, or None."""
+    def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
+        """The return with this RMA and its whole timeline, or None.
+
+        `consistent=False` reads at half the cost and may answer a copy from before the latest
+        writes (or None for a return created a moment ago): only for callers whose next write is
+        conditional on the version they read, or who check a doubtful answer again consistently.
+        """
         ...
 
     def of_order(self, order_number: str) -> list[ReturnRequest]:

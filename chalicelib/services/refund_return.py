@@ -155,27 +155,55 @@ def retry_refund(deps: ReleaseDeps, rma: str, *, actor: str) -> ReturnRequest:
 
 
 def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnRequest | None:
-    """Process one queued refund job; safe to run any number of times for the same message."""
-    request = deps.returns.get(message.rma)
+    """Process one queued refund job; safe to run any number of times for the same message.
+
+    The return is read eventually consistent first (half the read units): the saga's
+    conditional writes, not this read, keep the refund single. A copy that shows nothing to do
+    may be behind the move that queued this very job, so that answer is checked with a
+    consistent read before the job is called done; a copy behind the table that loses its
+    first write is read again by the step itself (`fresh=False`).
+    """
+    request = deps.returns.get(message.rma, consistent=False)
+    fresh = False
+    if request is None or not _due(request, message.trigger):
+        request, fresh = deps.returns.get(message.rma), True
     if request is None:
         log.warning("refund job for an unknown return", extra={"rma": message.rma})
         return None
-    startable = {TRIGGER_RECEIPT: (RECEIVED,), TRIGGER_APPROVAL: (APPROVED, RECEIVED), TRIGGER_RETRY: (REFUND_FAILED,)}
-    if message.trigger == TRIGGER_DISPUTE_CLOSED:
-        # Only what a dispute held: an approved return under on_receipt is not due yet.
-        if not request.refund_is_held:
-            return request
-    elif request.status not in startable.get(message.trigger, ()):
+    if not _due(request, message.trigger):
         # Already taken by another delivery of this message (or decided otherwise): nothing to do.
         # A return left in refunding is the resume job's, which looks on Stripe first.
         return request
     if request.resolution == "store_credit":
-        return credit_return(deps, request)
-    return refund_return(deps, request)
+        return credit_return(deps, request, fresh=fresh)
+    return refund_return(deps, request, fresh=fresh)
 
 
-def refund_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
-    """Steps 1-3 of the saga for a return in received / approved / refund_failed."""
+def _due(request: ReturnRequest, trigger: str) -> bool:
+    """Whether a job with `trigger` has money to move for `request` as read."""
+    if trigger == TRIGGER_DISPUTE_CLOSED:
+        # Only what a dispute held: an approved return under on_receipt is not due yet.
+        return request.refund_is_held
+    startable = {TRIGGER_RECEIPT: (RECEIVED,), TRIGGER_APPROVAL: (APPROVED, RECEIVED), TRIGGER_RETRY: (REFUND_FAILED,)}
+    return request.status in startable.get(trigger, ())
+
+
+def _behind(stale: ReturnRequest, current: ReturnRequest, *, fresh: bool) -> bool:
+    """Whether a lost write came from a copy read behind the table, and the step is still to do.
+
+    Same status: nobody else took the step (a concurrent worker would have moved the return to
+    refunding or credited), so it is worth one more try with the current copy; only one, since
+    that try reads consistently.
+    """
+    return not fresh and current.status == stale.status
+
+
+def refund_return(deps: RefundDeps, request: ReturnRequest, *, fresh: bool = True) -> ReturnRequest:
+    """Steps 1-3 of the saga for a return in received / approved / refund_failed.
+
+    `fresh`: `request` comes from a consistent read. When it does not and its first write loses,
+    the step runs once more on a consistent copy (see `handle_refund_message`).
+    """
     order = deps.orders.get(request.order_number)
     now = deps.clock.now()
     amount = request.quote.refund_value
@@ -191,8 +219,11 @@ def refund_return(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
     except ChargeDisputedError:
         return _hold(deps, request, CHARGE_DISPUTED)
     except StaleWriteError:
+        current = _get(deps, request.rma)
+        if _behind(request, current, fresh=fresh):
+            return refund_return(deps, current)
         log.info("refund already taken by another worker", extra={"rma": request.rma})
-        return _get(deps, request.rma)
+        return current
     return _pay(deps, started, payment_intent)
 
 
@@ -238,8 +269,11 @@ def resume_refund(deps: RefundDeps, rma: str) -> ReturnRequest | None:
     return _pay(deps, claimed, payment_intent)
 
 
-def credit_return(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
-    """Pay the return as store credit: entry, balance and the move to credited in one transaction."""
+def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = True) -> ReturnRequest:
+    """Pay the return as store credit: entry, balance and the move to credited in one transaction.
+
+    `fresh`: as for `refund_return`.
+    """
     now = deps.clock.now()
     credited = request.credit(at=now, actor=SYSTEM)
     expiry_days = deps.policies.current().store_credit_expiry_days
@@ -248,7 +282,10 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
         stored = deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now,
                                                  expires_at=expires_at)
     except StaleWriteError:
-        return _get(deps, request.rma)
+        current = _get(deps, request.rma)
+        if _behind(request, current, fresh=fresh):
+            return credit_return(deps, current)
+        return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
     balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
     deps.money_notifier.credit_issued(stored, balance=balance)

@@ -33,7 +33,7 @@ from chalicelib.services.decide_return import DecidedBy, Decision, decide_return
 from chalicelib.services.receive_return import receive_return
 from chalicelib.services.refund_return import resume_stuck_refunds
 from devstack.refund_worker import drain
-from tests.dynamodb_faults import Throttle
+from tests.dynamodb_faults import BehindReplica, Throttle
 from tests.functional.conftest import ADMIN
 from tests.functional.test_merchant_approvals import late_order, s3  # noqa: F401  (fixture)
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
@@ -323,4 +323,61 @@ def test_a_stripe_fault_while_the_job_looks_for_the_refund_is_retried_on_its_nex
     assert status_of(rma).status == "refunding"
     # Its next run (two minutes after the claim) finds the refund Stripe made and settles on it.
     resume_stuck_refunds(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=6))))
+    assert_paid_exactly_once(stripe_state, order, rma)
+
+
+# --- eventually consistent reads behind the table -------------------------------------------------
+
+
+def partition_now(deps: Deps, rma: str) -> dict[str, Any]:
+    """The return's partition as a consistent Query answers it now (a replica's later copy)."""
+    client = deps.orders._client  # type: ignore[attr-defined]
+    answer: dict[str, Any] = client.query(
+        TableName=deps.returns._table,  # type: ignore[attr-defined]
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"RETURN#{rma}"}},
+        ConsistentRead=True)
+    return answer
+
+
+def deliver_behind(deps: Deps, body: str, rma: str, copy: dict[str, Any]) -> BehindReplica:
+    client = deps.orders._client  # type: ignore[attr-defined]
+    replica = BehindReplica(f"RETURN#{rma}", copy)
+    client.meta.events.register_first("before-send.dynamodb.Query", replica)
+    try:
+        assert deliver(deps, body) == "ok"
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.Query", replica)
+    return replica
+
+
+def test_a_refund_job_whose_read_predates_the_receipt_still_refunds_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    deps = get_deps()
+    before_receipt = partition_now(deps, rma)  # approved: nothing due under on_receipt
+    assert receive(api, rma).status_code == 202
+    body = queued_refund_job(sqs, money_env, rma)
+    replica = deliver_behind(deps, body, rma, before_receipt)
+    assert replica.served, "the job did not read the return eventually consistent"
+    assert_paid_exactly_once(stripe_state, order, rma)
+
+
+def test_a_refund_job_whose_copy_loses_its_first_write_reads_again_and_refunds_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    body = queued_refund_job(sqs, money_env, rma)
+    deps = get_deps()
+    older = partition_now(deps, rma)
+    # A write the replica has not seen yet (the status stays received): the job's copy is one
+    # version behind, so its conditional move to refunding fails.
+    deps.orders._client.update_item(  # type: ignore[attr-defined]
+        TableName=deps.returns._table, Key={"pk": {"S": f"RETURN#{rma}"}, "sk": {"S": "RETURN"}},  # type: ignore[attr-defined]
+        UpdateExpression="SET version = version + :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    replica = deliver_behind(deps, body, rma, older)
+    assert replica.served
     assert_paid_exactly_once(stripe_state, order, rma)
