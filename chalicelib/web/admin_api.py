@@ -13,8 +13,7 @@ admin_api = Blueprint(__name__)
 
 
 def _authorized() -> None:
-    request = admin_api.current_request
-    require_admin(request.headers, get_deps().admin_api_key())
+    require_admin(admin_api.current_request, get_deps())
 
 
 @route(admin_api, "/api/v1/admin/orders/{number}", methods=["PUT"])

@@ -20,7 +20,7 @@ _HISTORY_PAGE = 100
 
 
 def _authorized() -> None:
-    require_admin(admin_policy_api.current_request.headers, get_deps().admin_api_key())
+    require_admin(admin_policy_api.current_request, get_deps())
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -28,7 +28,7 @@ def _json(**extra: str) -> dict[str, str | list[str]]:
 
 
 def _authorized() -> None:
-    require_admin(admin_refunds_api.current_request.headers, get_deps().admin_api_key())
+    require_admin(admin_refunds_api.current_request, get_deps())
 
 
 def money_leg_to_json(request: ReturnRequest) -> dict[str, Any]:

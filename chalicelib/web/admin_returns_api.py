@@ -29,7 +29,7 @@ def _json() -> dict[str, str | list[str]]:
 
 
 def _authorized() -> None:
-    require_admin(admin_returns_api.current_request.headers, get_deps().admin_api_key())
+    require_admin(admin_returns_api.current_request, get_deps())
 
 
 def _admin() -> DecidedBy:

@@ -1,19 +1,32 @@
-"""Admin API authentication: a bearer key compared in constant time."""
+"""Admin API authentication: the bearer key, checked in constant time and limited per address."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from ..domain.errors import AuthenticationError
+from chalice.app import Request
+
+from .shopper_api import client_address
+
+if TYPE_CHECKING:
+    from ..services.check_admin_key import CheckAdminKeyDeps
 
 
-def require_admin(headers: Mapping[str, str], admin_api_key: str) -> None:
-    """Pass when the request carries `Authorization: Bearer <admin key>`; else 401."""
-    value = headers.get("authorization", "")
-    scheme, _, presented = value.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
-        raise AuthenticationError("an admin API key is required (Authorization: Bearer <key>)")
-    # Compare bytes of equal meaning in constant time so timing never reveals the key.
-    if not hmac.compare_digest(presented.strip().encode(), admin_api_key.encode()):
-        raise AuthenticationError("the admin API key is not valid")
+def require_admin(request: Request, deps: CheckAdminKeyDeps) -> None:
+    """Pass when the request carries `Authorization: Bearer <admin key>`; else 401, or 429.
+
+    Wrong keys from one address share the warehouse sign-in's budget (services/check_admin_key.py):
+    past it, every admin call from that address is a 429 with Retry-After until the window ends,
+    whatever key it carries. A missing header, or one without the Bearer scheme, is a 401 that
+    does not count (no key was compared).
+    """
+    from ..services.check_admin_key import check_admin_key  # on use (see admin_api.py)
+
+    check_admin_key(deps, bearer_key(request.headers), client_address=client_address(request.context))
+
+
+def bearer_key(headers: Mapping[str, str]) -> str | None:
+    """The key of `Authorization: Bearer <key>`; None when the header or the scheme is missing."""
+    scheme, _, presented = headers.get("authorization", "").partition(" ")
+    return presented if scheme.lower() == "bearer" else None

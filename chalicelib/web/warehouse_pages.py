@@ -143,26 +143,23 @@ def get_warehouse() -> Response:
 def post_sign_in() -> Response:
     """Check the admin key posted in the form; on success a staff session cookie.
 
-    Ten wrong keys from one address in 15 minutes close the form to that address until the
-    window ends (services/limit_sign_ins.py).
+    Ten wrong keys from one address in 15 minutes, here and on the admin API together, close
+    the form (and the API) to that address until the window ends (services/check_admin_key.py).
     """
-    from ..services.limit_sign_ins import check_sign_in_allowed, record_failed_sign_in
+    from ..services.check_admin_key import check_admin_key
 
     visit = _Visit()
     form = visit.form()
     if not visit.check_csrf(form):
         return visit.page("sign_in.html", status=403, problem="expired")
-    address = client_address(visit.request.context)
     try:
-        check_sign_in_allowed(visit.deps, client_address=address)
+        check_admin_key(visit.deps, form.get("admin_key"), client_address=client_address(visit.request.context))
     except RateLimitedError as error:
         minutes = max(1, -(-error.retry_after // 60))
         limited = visit.page("sign_in.html", status=429, problem="too_many", minutes=minutes)
         limited.headers["Retry-After"] = str(error.retry_after)
         return limited
-    presented = form.get("admin_key", "").strip().encode()
-    if not hmac.compare_digest(presented, visit.deps.admin_api_key().encode()):
-        record_failed_sign_in(visit.deps, client_address=address)
+    except AuthenticationError:
         return visit.page("sign_in.html", status=401, problem="wrong_key")
     visit.sign_in()
     return visit.redirect("/warehouse")

@@ -1,0 +1,229 @@
+"""Ten wrong admin keys from one address, on the admin API and the warehouse form together, close
+both doors to that address for the rest of the 15-minute window: 429 with Retry-After, even for
+the right key, and nothing a refused call asked for happens."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from chalice.local import LambdaEventConverter
+from chalice.test import Client
+
+from chalicelib.bootstrap import get_deps
+from chalicelib.services.limit_lookups import window_start
+from tests.documents import an_order_document
+from tests.functional.test_admin_policy_api import a_policy
+
+RIGHT_KEY = "local-admin-key"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# The clock stands one minute into a window, so the wait left is known to the second.
+WAIT = 14 * 60
+
+
+@dataclass
+class SteppingClock:
+    """A clock that stands still until the test moves it."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: int) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(client: Client) -> Iterator[SteppingClock]:
+    """A clock one minute into a window two days ahead: no other test counts in it."""
+    # The stage's settings (its admin key) are in the environment only during a request, so the
+    # app builds its dependencies there first.
+    assert client.http.get("/warehouse").status_code == 200
+    deps = get_deps()
+    real = deps.clock
+    stepping = SteppingClock(window_start(datetime.now(UTC) + timedelta(days=2)) + timedelta(minutes=1))
+    deps.clock = stepping
+    yield stepping
+    deps.clock = real
+
+
+@pytest.fixture
+def from_address(monkeypatch: pytest.MonkeyPatch) -> Callable[[str | None], str]:
+    """A function: make the test client's next calls come from `address` (a fresh one if None).
+
+    Chalice's test client says every call comes from 127.0.0.1; each test here takes addresses
+    of its own, so no test spends another's budget.
+    """
+
+    def use(address: str | None = None) -> str:
+        chosen = address or f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+        monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", chosen)
+        return chosen
+
+    return use
+
+
+def headers(key: str | None) -> dict[str, str]:
+    base = {"Content-Type": "application/json"}
+    return base if key is None else {**base, "Authorization": f"Bearer {key}"}
+
+
+# One call of each admin module, so every door of the API is shown to count and to refuse.
+ADMIN_CALLS: list[tuple[str, str, Any]] = [
+    ("GET", "/api/v1/admin/orders/9101", None),
+    ("GET", "/api/v1/admin/policy", None),
+    ("GET", "/api/v1/admin/returns?status=pending_approval", None),
+    ("GET", "/api/v1/admin/store-credit/kim@example.kr?currency=KRW", None),
+    ("POST", "/api/v1/admin/returns/R-0000-0000/receive", None),
+]
+
+
+def call(client: Client, method: str, path: str, key: str | None, body: Any = None) -> Any:
+    payload = b"" if body is None else json.dumps(body).encode()
+    return client.http.request(method, path, headers=headers(key), body=payload)
+
+
+def guess(client: Client, times: int) -> list[int]:
+    """`times` wrong keys spread over the admin modules; their statuses."""
+    return [call(client, *ADMIN_CALLS[i % len(ADMIN_CALLS)][:2], f"guess-{uuid.uuid4().hex}").status_code
+            for i in range(times)]
+
+
+def assert_limited(response: Any) -> None:
+    assert response.status_code == 429
+    assert response.json_body == {"error": {"code": "too_many_attempts", "message": response.json_body["error"]["message"]}}
+    assert response.json_body["error"]["message"]
+    assert response.headers["Retry-After"] == str(WAIT)
+
+
+def sign_in(client: Client, key: str) -> Any:
+    """Post `key` on the warehouse sign-in form, with a fresh guest cookie and CSRF token."""
+    first = client.http.get("/warehouse")
+    token = re.search(r'name="csrf" value="([^"]+)"', first.body.decode())
+    assert token is not None
+    guest = first.headers["Set-Cookie"].split(";", 1)[0]
+    return client.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
+                            body=urlencode({"csrf": token.group(1), "admin_key": key}))
+
+
+def test_after_ten_wrong_keys_every_admin_call_from_that_address_is_a_429_even_with_the_right_key(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert guess(client, 10) == [401] * 10
+    for method, path, body in ADMIN_CALLS:
+        assert_limited(call(client, method, path, RIGHT_KEY, body))
+    # Without a key, or with another wrong one, the answer is the same: nothing to learn.
+    assert_limited(call(client, "GET", "/api/v1/admin/policy", None))
+    assert_limited(call(client, "GET", "/api/v1/admin/policy", "another-guess"))
+
+
+def test_a_refused_call_changes_nothing(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    before = call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY)
+    assert before.status_code == 200
+    assert guess(client, 10) == [401] * 10
+
+    changed = a_policy(window_days=before.json_body["window_days"] + 7)
+    order = an_order_document(number="9102")
+    assert_limited(call(client, "PUT", "/api/v1/admin/policy", RIGHT_KEY, changed))
+    assert_limited(call(client, "PUT", "/api/v1/admin/orders/9102", RIGHT_KEY, order))
+
+    from_address(None)  # the merchant's own back office, elsewhere
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).json_body == before.json_body
+    assert call(client, "GET", "/api/v1/admin/orders/9102", RIGHT_KEY).status_code == 404
+    # The very same calls from an address in good standing do change things.
+    assert call(client, "PUT", "/api/v1/admin/orders/9102", RIGHT_KEY, order).status_code == 201
+    assert call(client, "PUT", "/api/v1/admin/policy", RIGHT_KEY, changed).status_code == 200
+
+
+def test_the_right_key_works_before_the_limit_and_never_counts(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert guess(client, 9) == [401] * 9
+    for method, path, body in ADMIN_CALLS[:4] * 3:
+        assert call(client, method, path, RIGHT_KEY, body).status_code in (200, 404)
+    # Twelve right keys later the budget still has exactly one wrong key left.
+    assert guess(client, 1) == [401]
+    assert_limited(call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY))
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [{}, {"Authorization": RIGHT_KEY}, {"Authorization": f"Basic {RIGHT_KEY}x"}, {"Authorization": "Bearer "}],
+    ids=["no header", "no scheme", "basic scheme", "empty key"],
+)
+def test_a_call_without_a_bearer_key_is_a_401_that_does_not_count(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str], malformed: dict[str, str]
+) -> None:
+    from_address(None)
+    assert guess(client, 9) == [401] * 9
+    for _ in range(5):
+        refused = client.http.get("/api/v1/admin/policy", headers=malformed)
+        assert refused.status_code == 401 and refused.json_body["error"]["code"] == "unauthorized"
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).status_code == 200
+
+
+def test_another_address_is_unaffected(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert guess(client, 10) == [401] * 10
+    assert_limited(call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY))
+
+    from_address(None)
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).status_code == 200
+    assert guess(client, 1) == [401]
+    assert sign_in(client, RIGHT_KEY).status_code == 303
+
+
+def test_wrong_keys_on_the_warehouse_form_and_the_api_spend_one_budget(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert [sign_in(client, f"form-guess-{i}").status_code for i in range(5)] == [401] * 5
+    assert guess(client, 5) == [401] * 5
+
+    assert_limited(call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY))
+    page = sign_in(client, RIGHT_KEY)
+    assert page.status_code == 429 and page.headers["Retry-After"] == str(WAIT)
+    assert "Set-Cookie" not in page.headers and "Location" not in page.headers
+
+
+def test_ten_wrong_keys_on_the_api_close_the_warehouse_form_too(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert guess(client, 10) == [401] * 10
+    page = sign_in(client, RIGHT_KEY)
+    assert page.status_code == 429 and page.headers["Retry-After"] == str(WAIT)
+    assert "Set-Cookie" not in page.headers and "Location" not in page.headers
+
+
+def test_when_the_window_ends_the_right_key_works_again_and_the_count_starts_over(
+    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+) -> None:
+    from_address(None)
+    assert guess(client, 10) == [401] * 10
+    limited = call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY)
+    assert_limited(limited)
+
+    clock.advance(int(limited.headers["Retry-After"]) - 1)
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).status_code == 429
+    clock.advance(1)
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).status_code == 200
+    assert sign_in(client, RIGHT_KEY).status_code == 303
+    # A fresh budget: nine more wrong keys still leave the door open.
+    assert guess(client, 9) == [401] * 9
+    assert call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY).status_code == 200
