@@ -109,7 +109,6 @@ class StripePayments:
                 return found
             params["starting_after"] = page.data[-1].id
 
-
     def order_number_of(self, payment_intent: str) -> str | None:
         import stripe
 
@@ -117,6 +116,10 @@ class StripePayments:
         self._pace()
         try:
             intent = client.v1.payment_intents.retrieve(payment_intent)
+        except stripe.InvalidRequestError:
+            # A definite answer (404: no such PaymentIntent on this account): nothing to find,
+            # and the webhook must not fail, or Stripe would deliver the event for days.
+            return None
         except stripe.StripeError as error:
             raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
         number = (intent.to_dict().get("metadata") or {}).get("order_number")

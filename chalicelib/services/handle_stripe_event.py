@@ -4,6 +4,8 @@
   refund carrying our RMA: the return moves to refund_failed (ceiling restored, merchant told).
 - `charge.refunded`: refunds on the charge that we did not make (no RMA in their metadata,
   e.g. from the Stripe dashboard) lower the order's remaining refundable amount, once each.
+- Money events find the order through the PaymentIntent they are about (our index of the
+  orders we hold), and only then through metadata: see `_orders_paid_by`.
 - `checkout.session.completed`: the order is imported (see `order_from_checkout`).
 - `charge.dispute.created`: the order's payment is marked disputed; refunds on it are held.
   `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again.
@@ -88,44 +90,88 @@ def _refund_updated(deps: StripeEventDeps, refund: Mapping[str, Any]) -> str:
 
 
 def _charge_refunded(deps: StripeEventDeps, charge: Mapping[str, Any]) -> str:
-    order_number = (charge.get("metadata") or {}).get("order_number")
-    order = deps.orders.get(str(order_number)) if order_number else None
-    if order is None:
-        log.warning("charge.refunded for an unknown order", extra={"charge": charge.get("id")})
+    payment_intent = str(charge.get("payment_intent") or "") or None
+    orders = _orders_paid_by(
+        deps, payment_intent, named=(charge.get("metadata") or {}).get("order_number"), about=charge
+    )
+    if not orders:
+        log.warning("charge.refunded about no order of ours", extra={"charge": charge.get("id"),
+                                                                     "payment_intent": payment_intent})
         return "ignored"
     refunds = ((charge.get("refunds") or {}).get("data")) or []
-    if not refunds and order.payment.payment_intent:
-        # Newer API versions leave the list out: ask Stripe.
-        refunds = [
-            {"id": r.id, "amount": r.amount.minor, "status": r.status, "metadata": {"rma": r.rma} if r.rma else {}}
-            for r in deps.payments.refunds_of(order.payment.payment_intent)
-        ]
-    deps.payment_ledger.ensure(order, now=deps.clock.now())
     recorded = 0
-    for refund in refunds:
-        if (refund.get("metadata") or {}).get("rma") or refund.get("status") in _FAILED:
-            continue  # ours (already on the ledger) or no money moved
-        amount = Money(int(refund["amount"]), order.currency)
-        recorded += deps.payment_ledger.record_outside_refund(order.number, str(refund["id"]), amount,
-                                                              now=deps.clock.now())
+    for order in orders:
+        intent = payment_intent or order.payment.payment_intent
+        if not refunds and intent:
+            # Newer API versions leave the list out: ask Stripe.
+            refunds = [
+                {"id": r.id, "amount": r.amount.minor, "status": r.status, "metadata": {"rma": r.rma} if r.rma else {}}
+                for r in deps.payments.refunds_of(intent)
+            ]
+        deps.payment_ledger.ensure(order, now=deps.clock.now())
+        for refund in refunds:
+            if (refund.get("metadata") or {}).get("rma") or refund.get("status") in _FAILED:
+                continue  # ours (already on the ledger) or no money moved
+            amount = Money(int(refund["amount"]), order.currency)
+            recorded += deps.payment_ledger.record_outside_refund(order.number, str(refund["id"]), amount,
+                                                                  now=deps.clock.now())
     return f"outside_refunds_recorded:{recorded}"
 
 
 def _dispute(deps: StripeEventDeps, dispute: Mapping[str, Any], *, opened: bool) -> str:
     dispute_id = str(dispute.get("id") or "")
-    payment_intent = dispute.get("payment_intent")
-    # A dispute names the PaymentIntent, not our order: its metadata does.
-    order_number = (dispute.get("metadata") or {}).get("order_number") or (
-        deps.payments.order_number_of(str(payment_intent)) if payment_intent else None
-    )
-    order = deps.orders.get(str(order_number)) if order_number else None
-    if order is None or not dispute_id:
-        log.warning("dispute on an unknown order", extra={"dispute": dispute_id})
+    payment_intent = str(dispute.get("payment_intent") or "") or None
+    named = (dispute.get("metadata") or {}).get("order_number")
+    orders = _orders_paid_by(deps, payment_intent, named=named, about=dispute) if dispute_id else []
+    if not orders:
+        log.warning("dispute about no order of ours", extra={"dispute": dispute_id, "payment_intent": payment_intent})
         return "ignored"
     now = deps.clock.now()
     if opened:
-        return "dispute_opened" if deps.payment_ledger.open_dispute(order, dispute_id, now=now) else "duplicate"
-    if not deps.payment_ledger.close_dispute(order.number, dispute_id, now=now):
+        marked = [deps.payment_ledger.open_dispute(order, dispute_id, now=now) for order in orders]
+        return "dispute_opened" if any(marked) else "duplicate"
+    closed = [order for order in orders if deps.payment_ledger.close_dispute(order.number, dispute_id, now=now)]
+    if not closed:
         return "ignored"
-    released = release_held_refunds(deps, order.number)
-    return f"dispute_closed:{len(released)}"
+    released = sum(len(release_held_refunds(deps, order.number)) for order in closed)
+    return f"dispute_closed:{released}"
+
+
+def _orders_paid_by(
+    deps: StripeEventDeps, payment_intent: str | None, *, named: object, about: Mapping[str, Any]
+) -> list[Order]:
+    """The orders an event about `payment_intent` concerns ([] when none of ours).
+
+    Our own index first: the PaymentIntent is what the money event is about, and it is the one
+    our refunds of the order go to, so its ceiling and dispute mark are the ones that must
+    change. Metadata is text a storefront wrote (or never wrote, for imported orders), so it
+    only speaks when the index knows nothing: the object's `order_number`, then the
+    PaymentIntent's on Stripe (one API call, the last resort). Each event applies to every
+    order the index finds: a PaymentIntent that paid two orders holds refunds on both.
+    """
+    number = str(named) if named else None
+    if payment_intent:
+        paid = deps.orders.paid_by(payment_intent)
+        if paid:
+            numbers = [order.number for order in paid]
+            if number is not None and number not in numbers:
+                log.warning("Stripe metadata names another order than the one this PaymentIntent paid; ours applies",
+                            extra={"stripe_object": about.get("id"), "payment_intent": payment_intent,
+                                   "metadata_order": number, "orders": ",".join(numbers)})
+            if len(paid) > 1:
+                log.warning("one PaymentIntent paid several orders; the event applies to each",
+                            extra={"stripe_object": about.get("id"), "payment_intent": payment_intent,
+                                   "orders": ",".join(numbers)})
+            return paid
+    if number is None and payment_intent:
+        number = deps.payments.order_number_of(payment_intent)
+    order = deps.orders.get(number) if number else None
+    if order is None:
+        return []
+    if payment_intent and order.payment.payment_intent not in (None, payment_intent):
+        # Metadata only: the order we hold is paid by another PaymentIntent (a wrong tag, or an
+        # import not yet brought up to date). Applying it errs on the safe side: a lower ceiling,
+        # a held refund.
+        log.warning("the order Stripe metadata names is paid by another PaymentIntent",
+                    extra={"stripe_object": about.get("id"), "payment_intent": payment_intent, "order": order.number})
+    return [order]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from devstack.refund_worker import drain
+from tests.functional.conftest import LOCAL_TABLE
 from tests.functional.test_merchant_approvals import sent, subject
 from tests.functional.test_money_back_notices import status_page
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
@@ -24,7 +27,7 @@ from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     status_of,
     stripe_state,
 )
-from tests.functional.test_store_credit_and_webhooks import signed
+from tests.functional.test_store_credit_and_webhooks import imported_order, signed
 
 
 def dispute_event(kind: str, dispute_id: str, payment_intent: str) -> dict[str, Any]:
@@ -37,10 +40,14 @@ def dispute_event(kind: str, dispute_id: str, payment_intent: str) -> dict[str, 
     }
 
 
+# Our checkout tags its PaymentIntents with the order number; another storefront's, imported
+# through the admin API, may carry no metadata at all: the order is found by its PaymentIntent.
+@pytest.mark.parametrize("paid_by", [paid_order, imported_order], ids=["tagged", "imported_without_metadata"])
 def test_a_disputed_charge_holds_the_refund_for_the_merchant_until_the_dispute_closes(
-    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, aws_endpoint: str
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, aws_endpoint: str,
+    paid_by: Callable[..., dict[str, Any]],
 ) -> None:
-    order = paid_order(api, stripe_endpoint, stripe_state)
+    order = paid_by(api, stripe_endpoint, stripe_state)
     payment_intent = order["payment"]["payment_intent"]
     dispute = f"dp_{uuid.uuid4().hex[:12]}"
     opened = signed(api, dispute_event("charge.dispute.created", dispute, payment_intent))
@@ -87,3 +94,27 @@ def test_a_closed_dispute_does_not_pay_a_return_that_is_not_due(
     drain(get_deps(), sqs, money_env)
     assert status_of(rma).status == "approved"
     assert stripe_state.refunds(payment_intent) == []
+
+
+def test_a_dispute_on_a_payment_intent_no_order_of_ours_names_is_acknowledged(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    # Neither our index nor Stripe knows the PaymentIntent: 2xx, or Stripe would retry for days.
+    response = signed(api, dispute_event("charge.dispute.created", dispute, "pi_nobody_we_know"))
+    assert response.status_code == 200 and response.json_body["outcome"] == "ignored"
+
+
+def test_an_order_stored_before_the_payment_intent_index_is_found_through_stripe_metadata(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, local_table: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    # As an order imported before the index existed: no gsi3 keys on its item.
+    key = {"pk": {"S": f"ORDER#{order['number']}"}, "sk": {"S": "ORDER"}}
+    local_table.update_item(TableName=LOCAL_TABLE, Key=key, UpdateExpression="REMOVE gsi3pk, gsi3sk")
+    assert get_deps().orders.paid_by(order["payment"]["payment_intent"]) == []
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    opened = signed(api, dispute_event("charge.dispute.created", dispute, order["payment"]["payment_intent"]))
+    assert opened.status_code == 200 and opened.json_body["outcome"] == "dispute_opened"
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.dispute_id == dispute

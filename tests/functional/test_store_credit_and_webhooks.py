@@ -14,12 +14,14 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
 from devstack.refund_worker import drain
+from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     WEBHOOK_SECRET,
     Stripe,
     api,
+    days_ago,
     money_env,
     paid_order,
     policy,
@@ -119,11 +121,36 @@ def signed(api: Client, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET, 
                          headers={"Content-Type": "application/json", "Stripe-Signature": header})
 
 
-def charge_refunded(order: dict[str, Any], refund_id: str, amount: int) -> dict[str, Any]:
+def imported_order(api: Client, stripe_endpoint: str, stripe_state: Stripe, **overrides: Any) -> dict[str, Any]:
+    """An order another storefront took payment for: its PaymentIntent carries no metadata at all."""
+    number = f"8{uuid.uuid4().int % 10**7:07d}"
+    document = an_order_document(number=number, placed_at=days_ago(7), delivered_at=days_ago(5), **overrides)
+    total = sum(
+        line["unit_price"] * line["quantity"] - line["discount"] + line["tax"] for line in document["lines"]
+    ) + document["shipping_total"]
+    method = stripe_state.client.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+    })
+    intent = stripe_state.client.v1.payment_intents.create(params={
+        "amount": total, "currency": document["currency"].lower(), "payment_method": method.id, "confirm": True,
+    })
+    assert intent.status == "succeeded" and not (intent.to_dict().get("metadata") or {})
+    stripe_state.payment_intents.append(intent.id)
+    document["payment"] = {"provider": "stripe", "payment_intent": intent.id}
+    response = api.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))
+    assert response.status_code == 201, response.json_body
+    document["total"] = total
+    return document
+
+
+def charge_refunded(
+    order: dict[str, Any], refund_id: str, amount: int, *, metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "charge.refunded",
         "data": {"object": {
-            "id": "ch_test", "object": "charge", "metadata": {"order_number": order["number"]},
+            "id": "ch_test", "object": "charge",
+            "metadata": {"order_number": order["number"]} if metadata is None else metadata,
             "payment_intent": order["payment"]["payment_intent"],
             "refunds": {"data": [{"id": refund_id, "amount": amount, "status": "succeeded", "metadata": {}}]},
         }},
@@ -144,6 +171,55 @@ def test_a_duplicated_charge_refunded_event_lowers_the_ceiling_once(
     assert signed(api, charge_refunded(order, "re_dashboard_1", 1000)).status_code == 200
     ledger = get_deps().payment_ledger.get(order["number"])
     assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 1000
+
+
+def test_a_dashboard_refund_of_an_imported_order_without_metadata_lowers_its_ceiling_exactly(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = imported_order(api, stripe_endpoint, stripe_state)
+    payment_intent = order["payment"]["payment_intent"]
+    first = request_return(api, order, ONE_TEE)
+    second = request_return(api, order, ONE_TEE)
+    # The merchant refunds most of the order in the Stripe dashboard: no RMA, no order number.
+    outside = stripe_state.client.v1.refunds.create(params={"payment_intent": payment_intent,
+                                                            "amount": order["total"] - 5000})
+    response = signed(api, charge_refunded(order, outside.id, outside.amount, metadata={}))
+    assert response.status_code == 200 and response.json_body["outcome"] == "outside_refunds_recorded:1"
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable == Money(5000, "JPY")
+    # What is left pays one tee back (3,600 yen), not two.
+    for rma in (first, second):
+        assert receive(api, rma).status_code == 202
+    drain(get_deps(), sqs, money_env)
+    assert status_of(first).status == "refunded"
+    capped = status_of(second)
+    assert capped.status == "refund_failed" and capped.refund.failure_reason == "exceeds_refundable"
+    assert sorted(r.amount for r in stripe_state.refunds(payment_intent)) == [3600, order["total"] - 5000]
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable == Money(5000 - 3600, "JPY")
+
+
+def test_when_metadata_names_another_order_the_order_the_payment_intent_paid_is_the_one_lowered(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    paid = imported_order(api, stripe_endpoint, stripe_state)
+    other = paid_order(api, stripe_endpoint, stripe_state)
+    # A storefront's own numbering in the metadata happens to be another order of ours.
+    event = charge_refunded(paid, "re_dashboard_mixup", 1000, metadata={"order_number": other["number"]})
+    assert signed(api, event).status_code == 200
+    ledger = get_deps().payment_ledger.get(paid["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == paid["total"] - 1000
+    assert get_deps().payment_ledger.get(other["number"]) is None
+
+
+def test_a_refund_on_a_payment_intent_no_order_of_ours_names_is_acknowledged_and_changes_nothing(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    stranger = {"number": "no-such-order", "payment": {"payment_intent": "pi_nobody_we_know"}}
+    response = signed(api, charge_refunded(stranger, "re_stranger", 1000, metadata={}))
+    # 2xx, or Stripe would deliver it again for days.
+    assert response.status_code == 200 and response.json_body["outcome"] == "ignored"
+    assert get_deps().payment_ledger.get("no-such-order") is None
 
 
 def test_a_webhook_with_a_bad_signature_changes_nothing(
