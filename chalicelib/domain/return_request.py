@@ -6,7 +6,8 @@ and when as a new event; the repository saves every move with one conditional wr
 
     pending_approval -> approved | rejected
     approved -> received -> refunding -> refunded | credited
-    approved -> cancelled (by the shopper) | expired (not shipped in time)
+    pending_approval | approved -> cancelled (by the shopper, before the parcel is sent)
+    approved -> expired (not shipped in time)
     refunding -> refund_failed (visible to the merchant, retryable)
     approved -> refunding | credited (the policy's refund_trigger "on_approval")
     refund_failed -> refunding (a retry, with a new attempt and key) | credited
@@ -44,6 +45,19 @@ RELEASED_STATUSES: tuple[str, ...] = (REJECTED, CANCELLED, EXPIRED)
 OPEN_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED)
 # The parcel arrived: its units count as returned.
 RETURNED_STATUSES: tuple[str, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
+# The shopper may still change their mind: nothing has reached the store and no money has moved.
+CANCELLABLE_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED)
+# Why a return can't be cancelled any more, by status (`NotCancellableError.why`).
+_TOO_LATE = {
+    RECEIVED: "received", REFUNDING: "paid", REFUNDED: "paid", CREDITED: "paid", REFUND_FAILED: "paid",
+    REJECTED: "closed", EXPIRED: "closed", CANCELLED: "cancelled",
+}
+_TOO_LATE_MESSAGES = {
+    "received": "The store has already received the parcel of this return, so it can't be cancelled.",
+    "paid": "The money of this return is already on its way back, so it can't be cancelled.",
+    "closed": "This return is already closed, so there is nothing to cancel.",
+    "cancelled": "This return is already cancelled.",
+}
 
 SHOPPER: Final = "shopper"
 # A lost race for the same units: the shopper's next look shows what is left.
@@ -76,6 +90,22 @@ def normalize_rma(text: str) -> str | None:
         return None
     chars = "".join(_CROCKFORD_READS[c] for c in body)
     return f"R-{chars[:4]}-{chars[4:]}"
+
+
+class NotCancellableError(ConflictError):
+    """Too late to cancel: the parcel arrived, the money moved, or the return is closed.
+
+    `why` says which (`received`, `paid`, `closed`, `cancelled`), so a page can say it in the
+    shopper's language; the message says it in English for the API.
+    """
+
+    code = "not_cancellable"
+
+    def __init__(self, rma: str, status: str) -> None:
+        self.rma = rma
+        self.status = status
+        self.why = _TOO_LATE.get(status, "closed")
+        super().__init__(_TOO_LATE_MESSAGES[self.why])
 
 
 class RmaTakenError(ConflictError):
@@ -189,9 +219,20 @@ class ReturnRequest:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def can_be_cancelled(self) -> bool:
+        """True while the shopper may still cancel: waiting for the store, or approved and unsent."""
+        return self.status in CANCELLABLE_STATUSES and not self.parcel_received
+
     def cancel(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
-        """The shopper changed their mind before shipping: approved -> cancelled."""
-        return self._move((APPROVED,), CANCELLED, at=at, actor=actor, kind="cancelled")
+        """The shopper changed their mind before sending: pending_approval | approved -> cancelled.
+
+        NotCancellableError (saying why) once the parcel arrived, the money moved or the return
+        is closed. Cancelled is a released status: the repository gives the units back.
+        """
+        if not self.can_be_cancelled:
+            raise NotCancellableError(self.rma, self.status)
+        return self._move(CANCELLABLE_STATUSES, CANCELLED, at=at, actor=actor, kind="cancelled")
 
     def approve(
         self, *, at: datetime, actor: str, note: str = "", quote: Quote | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +14,10 @@ from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import (
     APPROVED,
     CANCELLED,
+    EXPIRED,
     PENDING_APPROVAL,
     STATUSES,
+    NotCancellableError,
     ReturnRequest,
     normalize_rma,
     rma_from_bits,
@@ -88,11 +91,57 @@ def test_the_shopper_cancels_an_approved_return_and_the_timeline_says_so() -> No
     assert cancelled.status_changed_at == later
 
 
-def test_a_return_pending_approval_cannot_be_cancelled_and_nothing_changes() -> None:
+def test_the_shopper_cancels_a_return_still_waiting_for_the_store() -> None:
     pending = a_return(needs_approval=True)
-    with pytest.raises(ConflictError):
-        pending.cancel(at=NOW)
-    assert pending.status == PENDING_APPROVAL
+    assert pending.can_be_cancelled
+    cancelled = pending.cancel(at=NOW + timedelta(minutes=5))
+    assert cancelled.status == CANCELLED
+    assert [(e.kind, e.actor) for e in cancelled.events][-1] == ("cancelled", "shopper")
+    assert not cancelled.can_be_cancelled
+    assert pending.status == PENDING_APPROVAL  # the original is untouched (frozen)
+
+
+def _too_late(status: str) -> ReturnRequest:
+    """A return brought to `status` through the domain's own moves."""
+    later = NOW + timedelta(days=1)
+    approved = a_return()
+    received = approved.receive(at=later, actor="warehouse")
+    refunding = received.start_refund(received.quote.total, at=later, actor="job")
+    moves = {
+        "received": lambda: received,
+        "refunding": lambda: refunding,
+        "refunded": lambda: refunding.mark_refunded("re_1", at=later, actor="job"),
+        "refund_failed": lambda: refunding.mark_refund_failed("card_declined", at=later, actor="job"),
+        "credited": lambda: received.credit(at=later, actor="job"),
+        "rejected": lambda: a_return(needs_approval=True).reject(at=later, actor="merchant:m@example.com"),
+        "expired": lambda: replace(approved, status=EXPIRED),
+        "cancelled": lambda: approved.cancel(at=later),
+        # Paid on approval (refund_trigger on_approval): money moved before any parcel.
+        "paid_on_approval": lambda: approved.start_refund(approved.quote.total, at=later, actor="job"),
+    }
+    return moves[status]()
+
+
+@pytest.mark.parametrize(("status", "why", "words"), [
+    ("received", "received", "already received the parcel"),
+    ("refunding", "paid", "money of this return is already on its way"),
+    ("refunded", "paid", "money of this return is already on its way"),
+    ("refund_failed", "paid", "money of this return is already on its way"),
+    ("credited", "paid", "money of this return is already on its way"),
+    ("paid_on_approval", "paid", "money of this return is already on its way"),
+    ("rejected", "closed", "already closed"),
+    ("expired", "closed", "already closed"),
+    ("cancelled", "cancelled", "already cancelled"),
+])
+def test_too_late_to_cancel_says_why_and_nothing_changes(status: str, why: str, words: str) -> None:
+    request = _too_late(status)
+    assert not request.can_be_cancelled
+    with pytest.raises(NotCancellableError) as refused:
+        request.cancel(at=NOW + timedelta(days=2))
+    assert refused.value.code == "not_cancellable"
+    assert refused.value.why == why
+    assert words in refused.value.message
+    assert isinstance(refused.value, ConflictError)  # a 409 on the API
 
 
 def test_the_statuses_are_those_of_the_product() -> None:
