@@ -52,6 +52,7 @@ SUBJECTS = {
     "pending_approval": _("We received your return request %(rma)s"),
     "refunded": _("Your refund for return %(rma)s is on its way"),
     "credited": _("Store credit for return %(rma)s is ready"),
+    "cancelled": _("Your return %(rma)s is cancelled"),
 }
 RESOLUTION_NAMES = {
     "refund": _("Refund to your original payment"),
@@ -153,6 +154,29 @@ def render_money_back(
     return subject, env.get_template("emails/money_back.txt").render(context), env.get_template("emails/money_back.html").render(context)
 
 
+def render_cancellation(
+    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) confirming that the shopper cancelled, in the order's language."""
+    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    context = {
+        "lang": locale,
+        "store_name": store_name,
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "rma": request.rma,
+        # The label carries a barcode a carrier would still accept: say plainly it is void.
+        "had_label": any(event.kind == "approved" for event in request.events)
+        or request.events[0].detail == APPROVED,
+        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+    }
+    env = environment(locale)
+    subject = translations(locale).gettext(SUBJECTS["cancelled"]) % {"rma": request.rma}
+    text = env.get_template("emails/return_cancelled.txt").render(context)
+    html = env.get_template("emails/return_cancelled.html").render(context)
+    return subject, text, html
+
+
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
     """A multipart/alternative message (plain text first, HTML preferred), UTF-8 throughout."""
     message = EmailMessage()
@@ -187,6 +211,12 @@ class SESMailer:
 
     def return_requested(self, request: ReturnRequest, order: Order) -> None:
         subject, text, html = render_confirmation(
+            request, order, public_base_url=self._public_base_url, store_name=self._store_name
+        )
+        self._send(order.email.strip(), subject, text, html, rma=request.rma)
+
+    def return_cancelled(self, request: ReturnRequest, order: Order) -> None:
+        subject, text, html = render_cancellation(
             request, order, public_base_url=self._public_base_url, store_name=self._store_name
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)

@@ -189,6 +189,10 @@ class ShopperNotifier(Protocol):
         """The confirmation of a new return: RMA, quote, next steps, status page link."""
         ...
 
+    def return_cancelled(self, request: ReturnRequest, order: Order) -> None:
+        """The confirmation that the shopper cancelled the return: nothing to send, label void."""
+        ...
+
 
 class LabelStore(Protocol):
     """Private storage of rendered label PDFs, handed out as short-lived download links."""

@@ -15,6 +15,7 @@ from chalicelib.adapters.ses_mailer import (
     DOMAIN,
     LOCALES_DIR,
     mime_message,
+    render_cancellation,
     render_confirmation,
 )
 from chalicelib.domain.locale import SUPPORTED_LOCALES
@@ -102,6 +103,36 @@ def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Tee <script>alert(1)</script> × 1" in text
     assert "$39.60" in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "phrase"),
+    [("en", "Your return R-7Q4K-9M2P is cancelled", "Please don't send anything for this return."),
+     ("ja", "返品 R-7Q4K-9M2P をキャンセルしました", "この返品の商品は発送しないでください。"),
+     ("zh-Hans", "您的退货 R-7Q4K-9M2P 已取消", "请不要为此退货寄出任何物品。"),
+     ("ko", "반품 R-7Q4K-9M2P 이(가) 취소되었습니다", "이 반품과 관련해 아무것도 보내지 마세요.")],
+)
+def test_the_cancellation_speaks_the_orders_language_and_voids_the_label(locale: str, subject: str, phrase: str) -> None:
+    request, order = a_return(locale)
+    cancelled = request.cancel(at=NOW)
+    rendered_subject, text, html = render_cancellation(
+        cancelled, order, public_base_url="https://returns.example/", store_name="Demo",  # type: ignore[arg-type]
+    )
+    assert rendered_subject == subject
+    for body in (text, html):
+        assert phrase in body
+        assert "https://returns.example/returns/R-7Q4K-9M2P" in body
+    # Approved before it was cancelled: the label it had must be thrown away.
+    label_words = {"en": "throw it away", "ja": "破棄", "zh-Hans": "丢弃", "ko": "폐기"}[locale]
+    assert label_words in text
+    assert f'lang="{locale}"' in html
+
+
+def test_a_request_cancelled_before_any_decision_mentions_no_label() -> None:
+    request, order = a_return("en", needs_approval=True)
+    _, text, html = render_cancellation(request.cancel(at=NOW), order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
+    assert "label" not in text and "label" not in html
+    assert "As you asked, we have cancelled your return R-7Q4K-9M2P for order 1001." in text
 
 
 def test_the_message_carries_both_parts_in_utf8() -> None:
