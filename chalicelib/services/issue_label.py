@@ -10,6 +10,7 @@ from ..domain.errors import ConflictError, NotFoundError, ValidationError
 from ..domain.order import Address, OrderLine
 from ..domain.return_request import (
     APPROVED,
+    CANCELLED,
     CREDITED,
     RECEIVED,
     REFUND_FAILED,
@@ -30,6 +31,7 @@ from .read_return import read_return
 
 # A label exists from approval on; the parcel may still be in transit after the refund.
 LABEL_STATUSES: tuple[str, ...] = (APPROVED, RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
+CANCELLED_LABEL_MESSAGE = "This return was cancelled, so its label can no longer be used."
 # How long a download link works: long enough to print, short enough not to be worth sharing.
 LINK_LIFETIME = timedelta(minutes=15)
 
@@ -86,6 +88,9 @@ def issue_label(deps: IssueLabelDeps, request: ReturnRequest, *,
     Call it when a return becomes approved (directly or by the merchant) so the first download
     is a redirect only; a label missing later (expired, deleted) is rendered again on demand.
     """
+    if request.status == CANCELLED:
+        # The shopper cancelled: a label printed earlier must not carry a parcel any more.
+        raise ConflictError(CANCELLED_LABEL_MESSAGE, code="return_cancelled")
     if request.status not in LABEL_STATUSES:
         raise ConflictError(
             "The label is ready once the store has approved this return.", code="label_not_ready"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..domain.errors import NotFoundError, StaleWriteError
-from ..domain.return_request import APPROVED, RETURNED_STATUSES, ReturnRequest, normalize_rma
+from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
+from ..domain.return_request import APPROVED, CANCELLED, RETURNED_STATUSES, ReturnRequest, normalize_rma
 from .read_return import RETURN_NOT_FOUND_MESSAGE
 from .refund_return import RefundDeps, on_return_received
 
@@ -17,7 +17,8 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
     Idempotent: a return whose parcel is already recorded is answered as it is, so a double
     scan or 20 concurrent calls start one refund. A return paid before its parcel came
     (`on_approval`) keeps its status and records the arrival, so its units count as returned.
-    ConflictError (409) for a return that is not approved (pending, rejected, cancelled, expired).
+    ConflictError (409) for a return that is not approved (pending, rejected, expired); code
+    `return_cancelled` for one the shopper cancelled, so the scan says so.
     """
     canonical = normalize_rma(rma)
     for _ in range(_ATTEMPTS):
@@ -26,6 +27,12 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
             raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
         if request.status in RETURNED_STATUSES and request.parcel_received:
             return request
+        if request.status == CANCELLED:
+            # Tell the warehouse plainly: the shopper cancelled, this parcel was not expected.
+            raise ConflictError(
+                f"Return {request.rma} was cancelled by the shopper, so its parcel can't be received.",
+                code="return_cancelled",
+            )
         if request.status not in (APPROVED, *RETURNED_STATUSES):
             # The domain names the clash (pending_approval, rejected ...).
             request.receive(at=deps.clock.now(), actor=received_by)
