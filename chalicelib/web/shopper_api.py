@@ -1,4 +1,4 @@
-"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): lookup, request a return, read it back."""
+"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): lookup, request a return, read it back, cancel it."""
 
 from __future__ import annotations
 
@@ -100,3 +100,20 @@ def get_return(rma: str) -> Response:
     order_number = shopper_order_number(deps, bearer_token(request.headers))
     found = read_return(deps, rma, order_number=order_number)
     return Response(body=return_to_json(found, with_events=True), headers=private_json())
+
+
+@route(shopper_api, "/api/v1/returns/{rma}/cancel", methods=["POST"])
+def post_cancel(rma: str) -> Response:
+    """Cancel the token's order's return before it is sent: 200 with the return (and timeline).
+
+    409 `not_cancellable` once the parcel arrived, the money moved or the return is closed;
+    a return already cancelled by its shopper is answered as it is (a retry is safe).
+    """
+    from ..services.cancel_return import cancel_return
+    from .schemas.returns import return_to_json
+
+    request = shopper_api.current_request
+    deps = get_deps()
+    order_number = shopper_order_number(deps, bearer_token(request.headers))
+    cancelled = cancel_return(deps, rma, order_number=order_number)
+    return Response(body=return_to_json(cancelled, with_events=True), headers=private_json())

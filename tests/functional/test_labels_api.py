@@ -144,3 +144,16 @@ def test_a_label_needs_a_shopper_token(client: Client, returns: dict[str, tuple[
 
     assert client.http.get(f"/api/v1/returns/{rma}/label.pdf").status_code == 401
     assert get_label(client, "not-a-token", rma).status_code == 401
+
+
+def test_a_cancelled_returns_label_is_no_longer_served(client: Client, returns: dict[str, tuple[str, str]], s3: Any) -> None:
+    token, rma = returns["8102"]
+    assert get_label(client, token, rma).status_code == 302  # printed before the shopper changed their mind
+    cancelled = client.http.post(f"/api/v1/returns/{rma}/cancel", headers={"Authorization": f"Bearer {token}"})
+    assert cancelled.status_code == 200, cancelled.json_body
+
+    for size in ("", "?size=a4", "?size=letter"):
+        response = get_label(client, token, rma, size)
+        assert response.status_code == 409
+        assert response.json_body["error"]["code"] == "return_cancelled"
+        assert "Location" not in response.headers

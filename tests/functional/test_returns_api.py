@@ -46,6 +46,9 @@ ORDERS = {
     "7004": an_order("7004"),
     "7005": an_order("7005"),
     "7006": an_order("7006"),
+    "7007": an_order("7007"),
+    "7008": an_order("7008"),
+    "7009": an_order("7009", email="kim@example.kr", locale="ko", currency="KRW"),
 }
 
 
@@ -345,3 +348,80 @@ def test_the_shopper_gets_a_confirmation_email_in_the_orders_language(client: Cl
         assert "今後の流れ" in text
         assert f"/returns/{rma}" in text
     assert f'href="http://127.0.0.1:8000/returns/{rma}"' in body["html"]
+
+
+# --- cancelling -------------------------------------------------------------------------------
+
+def cancel(client: Client, token: str | None, rma: str) -> Any:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    return client.http.post(f"/api/v1/returns/{rma}/cancel", headers=headers)
+
+
+def quantity_offered(client: Client, number: str) -> int:
+    verdict = client.http.post(
+        "/api/v1/lookup", headers={"Content-Type": "application/json"},
+        body=json.dumps({"order_number": number, "email": ORDERS[number]["email"]}),
+    ).json_body["order"]["lines"][0]["verdict"]
+    return int(verdict["quantity_available"]) if verdict["status"] == "returnable" else 0
+
+
+def test_the_shopper_cancels_with_the_api_and_the_units_are_offered_again(
+    client: Client, local_table: Any, aws_endpoint: str,
+) -> None:
+    token = token_for(client, "7007")
+    rma = post_return(client, token, a_request("7007", {"line_id": "L1", "quantity": 2, "reason": "too_small"})).json_body["rma"]
+    assert quantity_offered(client, "7007") == 0
+    answered = cancel(client, token, rma)
+    assert answered.status_code == 200, answered.json_body
+    assert answered.json_body["status"] == "cancelled"
+    assert [(e["kind"], e["actor"]) for e in answered.json_body["events"]][-1] == ("cancelled", "shopper")
+    assert answered.headers["Cache-Control"] == "no-store"
+    assert reserved(local_table, "7007", "L1") == 0
+    assert quantity_offered(client, "7007") == 2
+    assert get_return(client, token, rma).json_body["status"] == "cancelled"
+    # A retry (a lost answer, a double tap) is answered the same and changes nothing.
+    again = cancel(client, token, rma.lower())
+    assert again.status_code == 200 and again.json_body == answered.json_body
+    assert reserved(local_table, "7007", "L1") == 0
+    subjects = [decoded(message_from_string(m["raw_data"])["Subject"]) for m in sent_emails(aws_endpoint)]
+    assert subjects.count(f"返品 {rma} をキャンセルしました") == 1
+    # The new return those units allow is a normal one.
+    assert post_return(client, token, a_request("7007", {"line_id": "L1", "quantity": 2, "reason": "too_small"})).status_code == 201
+
+
+def test_too_late_to_cancel_is_a_409_that_says_why_and_changes_nothing(
+    client: Client, local_table: Any, aws_endpoint: str,
+) -> None:
+    import boto3
+
+    from devstack.sqs import ensure_refund_queues
+
+    ensure_refund_queues(boto3.client("sqs", endpoint_url=aws_endpoint, region_name="us-east-1",
+                                      aws_access_key_id="local", aws_secret_access_key="local"),
+                         "retour-local-refunds")
+    token = token_for(client, "7008")
+    rma = post_return(client, token, a_request("7008")).json_body["rma"]
+    assert client.http.post(f"/api/v1/admin/returns/{rma}/receive", headers=ADMIN).status_code == 202
+    before = get_return(client, token, rma).json_body
+    refused = cancel(client, token, rma)
+    assert refused.status_code == 409
+    assert refused.json_body["error"]["code"] == "not_cancellable"
+    assert "already received the parcel" in refused.json_body["error"]["message"]
+    assert get_return(client, token, rma).json_body == before
+    assert reserved(local_table, "7008", "L1") == 1
+
+
+def test_a_token_never_cancels_another_orders_return(client: Client) -> None:
+    owner = token_for(client, "7009")
+    rma = post_return(client, owner, a_request("7009")).json_body["rma"]
+    stranger = token_for(client, "7006")
+    refused = cancel(client, stranger, rma)
+    missing = cancel(client, stranger, "R-0000-0000")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json_body == missing.json_body == {
+        "error": {"code": "return_not_found", "message": "We couldn't find that return."}
+    }
+    assert cancel(client, None, rma).status_code == 401
+    assert cancel(client, tampered_token(client, "7009"), rma).status_code == 401
+    assert cancel(client, expired_token("7009"), rma).json_body["error"]["code"] == "token_expired"
+    assert get_return(client, owner, rma).json_body["status"] == "approved"

@@ -114,3 +114,27 @@ def test_ten_wrong_keys_close_the_sign_in_to_that_address_for_the_window(api: Cl
     # Another window (here: the real now) signs in as usual; successes never count.
     for _ in range(12):
         assert signed_in(api)
+
+
+def test_a_parcel_of_a_cancelled_return_is_refused_and_the_scan_says_it_was_cancelled(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    import json
+
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    token = api.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                          body=json.dumps({"order_number": order["number"], "email": order["email"]})).json_body["token"]
+    assert api.http.post(f"/api/v1/returns/{rma}/cancel", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    session = signed_in(api)
+    scanned = api.http.get(f"/warehouse?rma={rma}", headers={"Cookie": session})
+    assert "cancelled" in scanned.body.decode() and "Mark received" not in scanned.body.decode()
+    refused = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session},
+                            body=urlencode({"rma": rma, "csrf": csrf(scanned.body.decode())}))
+    assert refused.status_code == 409
+    assert "return cancelled" in refused.body.decode()
+    assert status_of(rma).status == "cancelled"
+    admin = api.http.post(f"/api/v1/admin/returns/{rma}/receive", headers={"Authorization": "Bearer local-admin-key"})
+    assert admin.status_code == 409
+    assert admin.json_body["error"]["code"] == "return_cancelled"
+    assert "cancelled by the shopper" in admin.json_body["error"]["message"]
