@@ -95,11 +95,19 @@ EVENT_LABELS = {
     "expired": N_("Return expired"),
     "refund_failed": N_("Refund delayed"),
 }
+# Why it is too late to cancel (NotCancellableError.why), in the shopper's words.
+TOO_LATE_TO_CANCEL = {
+    "received": N_("The store has already received your parcel, so this return can't be cancelled."),
+    "paid": N_("Your money is already on its way back, so this return can't be cancelled."),
+    "closed": N_("This return is already closed, so there is nothing to cancel."),
+    "cancelled": N_("This return is already cancelled."),
+}
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 ERROR_TITLES = {
     400: N_("Something in the form needs another look"),
     403: N_("This form can't be sent"),
     404: N_("Page not found"),
+    409: N_("This can't be done now"),
     429: N_("Too many attempts"),
     500: N_("Something went wrong on our side"),
 }
@@ -265,6 +273,7 @@ def error_page(page: Page, status: int, message: str | None = None) -> Response:
     default = {
         403: page._("This form has expired or was sent from another page. Go back, reload the page and try again."),
         404: page._("We couldn't find that page. It may have moved, or the link may be incomplete."),
+        409: page._("Your return has moved on, so nothing was changed. Open it again to see where it stands."),
         429: page._("You've tried several times in a short while. Please wait a few minutes, then try again."),
         500: page._("Please try again in a moment. Nothing was changed."),
     }.get(status, page._("Please check what you entered and try again."))
@@ -630,20 +639,26 @@ def confirmation(page: Page, rma: str) -> Response:
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
 def status(page: Page, rma: str) -> Response:
     """A return's status and timeline, for the shopper whose session holds its order."""
-    from ..adapters.babel_formatting import format_datetime
-    from ..domain.store_credit import spendable
-
     found = _return_of_session(page, rma)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
+    return _status_page(page, judged, request)
+
+
+def _status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
+                 problem: str | None = None) -> Response:
+    from ..adapters.babel_formatting import format_datetime
+    from ..domain.store_credit import spendable
+
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
     credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
                                 now=page.deps.clock.now())
                       if request.status == "credited" else None)
-    return page.html("pages/status.html", order=judged.order, ret=request, credit_balance=credit_balance,
+    return page.html("pages/status.html", status=status, order=judged.order, ret=request,
+                     credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
                      events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
@@ -653,6 +668,7 @@ def status(page: Page, rma: str) -> Response:
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
 def label(page: Page, rma: str) -> Response:
     """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    from ..domain.errors import ConflictError
     from ..services.issue_label import label_url, parse_label_size
 
     judged = _bound_order(page)
@@ -660,4 +676,50 @@ def label(page: Page, rma: str) -> Response:
         return page.redirect("/?" + urlencode({"rma": rma}))
     query: Mapping[str, str] = page.request.query_params or {}
     size = parse_label_size(query.get("size"))
-    return page.redirect(label_url(page.deps, rma, order_number=judged.order.number, size=size))
+    try:
+        url = label_url(page.deps, rma, order_number=judged.order.number, size=size)
+    except ConflictError as error:
+        if error.code != "return_cancelled":
+            raise
+        return error_page(page, 409, page._("This return was cancelled, so its label can no longer be used."))
+    return page.redirect(url)
+
+
+# --- cancel -----------------------------------------------------------------------------------
+
+@shopper_view(shopper_pages, "/returns/{rma}/cancel", methods=["GET"])
+def cancel(page: Page, rma: str) -> Response:
+    """Are you sure? What cancelling means, and the button that does it (opening it changes nothing)."""
+    found = _return_of_session(page, rma)
+    if found is None:
+        return page.redirect("/?" + urlencode({"rma": rma}))
+    judged, request = found
+    if not request.can_be_cancelled:
+        return page.redirect(f"/returns/{request.rma}")
+    return page.html("pages/cancel.html", order=judged.order, ret=request,
+                     rows=_review_rows(judged, request.quote))
+
+
+@shopper_view(shopper_pages, "/returns/{rma}/cancel", methods=["POST"], content_types=FORM)
+def post_cancel(page: Page, rma: str) -> Response:
+    """The status page's button asks first (one mis-tap cancels nothing); the confirmation's button
+    (`confirm=yes`) cancels. Too late: the status page again, saying why, with a 409."""
+    from ..domain.return_request import NotCancellableError
+    from ..services.cancel_return import cancel_return
+    from ..services.read_return import read_return
+
+    bound = _bound_post(page)
+    if isinstance(bound, Response):
+        return bound
+    judged, form = bound
+    # Another order's RMA is the same 404 page as a missing one; the canonical RMA from here on.
+    request = read_return(page.deps, rma, order_number=judged.order.number)
+    if form.get("confirm") != "yes":
+        return page.redirect(f"/returns/{request.rma}/cancel")
+    try:
+        cancel_return(page.deps, request.rma, order_number=judged.order.number)
+    except NotCancellableError as error:
+        current = read_return(page.deps, request.rma, order_number=judged.order.number)
+        return _status_page(page, judged, current, status=409,
+                            problem=page._(TOO_LATE_TO_CANCEL.get(error.why, TOO_LATE_TO_CANCEL["closed"])))
+    return page.redirect(f"/returns/{request.rma}")

@@ -411,3 +411,182 @@ def test_a_double_click_on_confirm_makes_one_return(client: Client) -> None:
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert returns_of("7009") == 1
+
+
+# --- cancelling a return ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def refund_queue(aws_endpoint: str) -> None:
+    """The local stage's refund queue, so a parcel received in these tests can queue its refund."""
+    import boto3
+
+    from devstack.sqs import ensure_refund_queues
+
+    sqs = boto3.client("sqs", endpoint_url=aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    ensure_refund_queues(sqs, "retour-local-refunds")
+
+
+def an_order_of_two_tees(client: Client, number: str, *, locale: str = "en", late: bool = False) -> str:
+    """A fresh order (two tees on L1); `late` puts it past the window, so the store must approve."""
+    delivered = 45 if late else 5
+    email = f"shopper{number}@example.com"
+    document = an_order_document(number=number, email=email, locale=locale,
+                                 currency="USD" if locale == "en" else "JPY",
+                                 placed_at=days_ago(delivered + 2), delivered_at=days_ago(delivered))
+    response = client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))
+    assert response.status_code in (200, 201), response.json_body
+    return email
+
+
+def a_return_of_both_tees(client: Client, number: str, **browser: Any) -> tuple[Browser, str]:
+    """Through the pages: both tees, refund; the shopper's browser and the RMA."""
+    shopper = signed_in(client, number, f"shopper{number}@example.com", **browser)
+    assert choose_first_line(shopper, quantity="2").status_code == 303
+    shopper.post("/return/resolution", {"csrf": shopper.csrf_of("/return/resolution"), "resolution": "refund"})
+    done = shopper.post("/return/confirm", {"csrf": shopper.csrf_of("/return/review")})
+    assert done.status_code == 303, text(done)
+    return shopper, done.headers["Location"].split("/")[2]
+
+
+def stored_return(rma: str) -> Any:
+    from chalicelib.bootstrap import get_deps
+
+    found = get_deps().returns.get(rma)
+    assert found is not None
+    return found
+
+
+def available_on_lookup(client: Client, number: str) -> int:
+    """How many tees a fresh lookup offers (the API a storefront or the pages would ask)."""
+    found = client.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                             body=json.dumps({"order_number": number, "email": f"shopper{number}@example.com"}))
+    assert found.status_code == 200, found.json_body
+    verdict = found.json_body["order"]["lines"][0]["verdict"]
+    return int(verdict["quantity_available"]) if verdict["status"] == "returnable" else 0
+
+
+def emails_to(aws_endpoint: str, number: str) -> list[Any]:
+    from chalicelib.adapters.local_ses_outbox import sent_emails
+
+    return [e for e in sent_emails(aws_endpoint) if e.to == f"shopper{number}@example.com"]
+
+
+def test_the_shopper_cancels_after_confirming_and_the_items_are_offered_again(
+    client: Client, aws_endpoint: str, refund_queue: None,
+) -> None:
+    an_order_of_two_tees(client, "7101")
+    shopper, rma = a_return_of_both_tees(client, "7101")
+    assert available_on_lookup(client, "7101") == 0
+    status_page = shopper.get(f"/returns/{rma}").body.decode()
+    assert f'<form method="post" action="/returns/{rma}/cancel">' in status_page
+    assert "Cancel this return" in status_page
+
+    # The status page's button only asks: one tap cancels nothing.
+    asked = shopper.post(f"/returns/{rma}/cancel", {"csrf": shopper.csrf_of(f"/returns/{rma}")})
+    assert asked.status_code == 303 and asked.headers["Location"] == f"/returns/{rma}/cancel"
+    assert stored_return(rma).status == "approved"
+    confirm_page = shopper.get(f"/returns/{rma}/cancel")
+    assert confirm_page.status_code == 200
+    assert f"Cancel return {rma}?" in text(confirm_page)
+    assert "Your return label stops working" in text(confirm_page)
+    assert 'name="confirm" value="yes"' in confirm_page.body.decode()
+    assert stored_return(rma).status == "approved"  # opening the confirmation changes nothing
+
+    done = shopper.post(f"/returns/{rma}/cancel", {"csrf": shopper.csrf_of(f"/returns/{rma}/cancel"),
+                                                   "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == f"/returns/{rma}"
+    after = shopper.get(f"/returns/{rma}")
+    body = text(after)
+    assert after.status_code == 200
+    assert "Cancelled" in body and "Return cancelled" in body and "You cancelled this return" in body
+    assert f'action="/returns/{rma}/cancel"' not in body  # nothing left to cancel
+    assert "/label?size=" not in body  # no label links any more
+    label = shopper.get(f"/returns/{rma}/label?size=a4")
+    assert label.status_code == 409 and "its label can no longer be used" in text(label)
+    assert shopper.get(f"/returns/{rma}/cancel").headers["Location"] == f"/returns/{rma}"
+
+    # Right after, the same units can be returned again.
+    assert available_on_lookup(client, "7101") == 2
+    items = text(shopper.get("/return/items"))
+    assert "Return this item" in items
+    cancelled_mail = [e for e in emails_to(aws_endpoint, "7101") if e.subject == f"Your return {rma} is cancelled"]
+    assert len(cancelled_mail) == 1
+    assert "throw it away" in cancelled_mail[0].text
+
+
+def test_a_japanese_shopper_withdraws_a_request_waiting_for_the_store(client: Client, aws_endpoint: str) -> None:
+    an_order_of_two_tees(client, "7102", locale="ja", late=True)
+    shopper, rma = a_return_of_both_tees(client, "7102")
+    assert stored_return(rma).status == "pending_approval"
+    status_page = shopper.get(f"/returns/{rma}")
+    assert '<html lang="ja">' in status_page.body.decode()
+    assert "この返品をキャンセルする" in text(status_page)
+    confirm_page = text(shopper.get(f"/returns/{rma}/cancel"))
+    assert f"返品 {rma} をキャンセルしますか？" in confirm_page
+    assert "ストアはこの返品リクエストを審査しなくなります。" in confirm_page
+    assert "返品ラベル" not in confirm_page  # a request has no label yet
+    done = shopper.post(f"/returns/{rma}/cancel", {"csrf": shopper.csrf_of(f"/returns/{rma}/cancel"),
+                                                   "confirm": "yes"})
+    assert done.status_code == 303
+    assert stored_return(rma).status == "cancelled"
+    assert "この返品はキャンセルされました。" in text(shopper.get(f"/returns/{rma}"))
+    subjects = [e.subject for e in emails_to(aws_endpoint, "7102")]
+    assert f"返品 {rma} をキャンセルしました" in subjects
+
+
+def test_a_double_click_on_yes_cancels_once(client: Client, aws_endpoint: str) -> None:
+    an_order_of_two_tees(client, "7103")
+    shopper, rma = a_return_of_both_tees(client, "7103")
+    form = {"csrf": shopper.csrf_of(f"/returns/{rma}/cancel"), "confirm": "yes"}
+    first = shopper.post(f"/returns/{rma}/cancel", form)
+    second = shopper.post(f"/returns/{rma}/cancel", form)
+    assert first.status_code == second.status_code == 303
+    assert [e.kind for e in stored_return(rma).events].count("cancelled") == 1
+    assert [e.subject for e in emails_to(aws_endpoint, "7103")].count(f"Your return {rma} is cancelled") == 1
+
+
+def test_a_cancel_without_the_sessions_csrf_token_or_session_changes_nothing(client: Client) -> None:
+    an_order_of_two_tees(client, "7104")
+    shopper, rma = a_return_of_both_tees(client, "7104")
+    foreign = Browser(client).csrf
+    for token in ("", foreign, "v1.forged.token"):
+        refused = shopper.post(f"/returns/{rma}/cancel", {"csrf": token, "confirm": "yes"}, csrf=False)
+        assert refused.status_code == 403, token
+        assert "This form can't be sent" in text(refused)
+    # A browser without the order's session is sent back to the start.
+    stranger = Browser(client)
+    ended = stranger.post(f"/returns/{rma}/cancel", {"confirm": "yes"})
+    assert ended.status_code == 303 and ended.headers["Location"] == "/?ended=1"
+    assert stored_return(rma).status == "approved"
+
+
+def test_another_orders_return_cannot_be_cancelled_from_this_session(client: Client) -> None:
+    an_order_of_two_tees(client, "7105")
+    an_order_of_two_tees(client, "7106")
+    _, rma = a_return_of_both_tees(client, "7105")
+    stranger = signed_in(client, "7106", "shopper7106@example.com")
+    assert stranger.get(f"/returns/{rma}/cancel").status_code == 404
+    refused = stranger.post(f"/returns/{rma}/cancel", {"confirm": "yes"})
+    assert refused.status_code == 404
+    assert rma not in refused.body.decode()
+    assert stored_return(rma).status == "approved"
+
+
+def test_too_late_to_cancel_once_the_parcel_arrived_says_why_in_the_shoppers_language(
+    client: Client, refund_queue: None,
+) -> None:
+    an_order_of_two_tees(client, "7107")
+    shopper, rma = a_return_of_both_tees(client, "7107", accept_language="ko")
+    csrf = shopper.csrf_of(f"/returns/{rma}")
+    received = client.http.post(f"/api/v1/admin/returns/{rma}/receive", headers=ADMIN)
+    assert received.status_code == 202, received.json_body
+    before = stored_return(rma)
+    assert 'action="/returns/' + rma + '/cancel"' not in shopper.get(f"/returns/{rma}").body.decode()
+    late = shopper.post(f"/returns/{rma}/cancel", {"csrf": csrf, "confirm": "yes"})
+    assert late.status_code == 409
+    body = text(late)
+    assert "스토어가 이미 소포를 받았으므로 이 반품은 취소할 수 없습니다." in body
+    assert '<html lang="ko">' in late.body.decode()
+    assert stored_return(rma) == before
+    assert available_on_lookup(client, "7107") == 0
