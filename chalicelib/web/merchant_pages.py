@@ -93,7 +93,12 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
     locale = locale_of(deps.settings.merchant_locale)
     request, event = error.request, error.decision
     status = _t(locale, STATUS_NAMES.get(request.status, request.status))
-    if event is not None:
+    cancelled = next((e for e in reversed(request.events) if e.kind == "cancelled"), None)
+    if request.status == "cancelled" and cancelled is not None:
+        # Nobody decided it: the shopper withdrew the request (or an approved return) themselves.
+        line = _t(locale, "The shopper cancelled this return at %(when)s. There is nothing to decide.",
+                  when=format_datetime(cancelled.at, locale))
+    elif event is not None:
         who = event.actor.removeprefix("merchant:")
         line = _t(locale, "Already decided: %(status)s by %(who)s at %(when)s.", status=status, who=who,
                  when=format_datetime(event.at, locale))

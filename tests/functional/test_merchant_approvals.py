@@ -376,3 +376,40 @@ def test_under_on_approval_store_credit_follows_the_merchants_approval(client: C
     rma = pending_return(client, "9114", resolution="store_credit")
     assert confirm(client, links_of(aws_endpoint, rma)["approve"], "approve").status_code == 200
     assert status_of(rma) == "credited"
+
+
+def shopper_cancels(client: Client, number: str, rma: str) -> None:
+    token = client.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                             body=json.dumps({"order_number": number,
+                                              "email": f"shopper{number}@example.com"})).json_body["token"]
+    answer = client.http.post(f"/api/v1/returns/{rma}/cancel", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.json_body
+
+
+def test_a_link_opened_after_the_shopper_withdrew_the_request_says_so_and_decides_nothing(
+    client: Client, aws_endpoint: str,
+) -> None:
+    rma = pending_return(client, "9120")
+    path = links_of(aws_endpoint, rma)["approve"]
+    form = urlencode({"csrf_token": CSRF.search(client.http.get(path).body.decode()).group(1),  # type: ignore[union-attr]
+                      "decision": "approve"})
+    shopper_cancels(client, "9120", rma)
+    for page in (client.http.get(path), client.http.post(path, headers=FORM, body=form)):
+        assert page.status_code == 200
+        body = page.body.decode()
+        assert "The shopper cancelled this return at" in body and "There is nothing to decide." in body
+        assert "Already decided" not in body and "Done" not in body
+    assert status_of(rma) == "cancelled"
+    assert [e.kind for e in get_deps().returns.get(rma).events] == ["requested", "cancelled"]  # type: ignore[union-attr]
+
+
+def test_a_return_approved_then_cancelled_by_the_shopper_is_not_called_the_merchants_decision(
+    client: Client, aws_endpoint: str, s3: Any,
+) -> None:
+    rma = pending_return(client, "9121")
+    path = links_of(aws_endpoint, rma)["approve"]
+    assert confirm(client, path, "approve").status_code == 200
+    shopper_cancels(client, "9121", rma)
+    body = client.http.get(path).body.decode()
+    assert "The shopper cancelled this return at" in body
+    assert f"by {MERCHANT}" not in body
