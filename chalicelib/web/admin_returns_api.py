@@ -1,4 +1,5 @@
-"""Admin API over returns: list by status, approve / reject without email, a fresh approval link.
+"""Admin API over returns: read one, list by status or search, approve / reject without email, a
+fresh approval link.
 
 Approve and reject go through services/decide_return.py, the very rules of the email links: a
 decided return can't be decided again (409 `already_decided`).
@@ -6,6 +7,7 @@ decided return can't be decided again (409 `already_decided`).
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
@@ -17,6 +19,7 @@ from .errors import route
 from .schemas.base import parse_json
 
 if TYPE_CHECKING:
+    from ..domain.return_request import RefundAttempt, ReturnRequest
     from ..services.decide_return import DecidedBy
 
 # Each view imports its schemas and use cases when called (see admin_api.py).
@@ -24,8 +27,8 @@ if TYPE_CHECKING:
 admin_returns_api = Blueprint(__name__)
 
 
-def _json() -> dict[str, str | list[str]]:
-    return {"Content-Type": "application/json"}
+def _json(**extra: str) -> dict[str, str | list[str]]:
+    return {"Content-Type": "application/json", **extra}
 
 
 def _authorized() -> None:
@@ -73,6 +76,49 @@ def get_returns() -> Response:
             item["age_hours"] = int(age.total_seconds() // 3600)
         returns.append(item)
     return Response(body={"returns": returns, "next_cursor": listed.cursor}, headers=_json())
+
+
+def refund_status(refund: RefundAttempt) -> str:
+    """Where the attempt stands in our books: `failed`, `refunded` (Stripe took it), or `under_way`."""
+    if refund.failure_reason is not None:
+        return "failed"
+    return "refunded" if refund.refund_id is not None else "under_way"
+
+
+def staff_view(request: ReturnRequest) -> dict[str, Any]:
+    """The return as the shopper API shows it, plus what staff need: the customer, the refund
+    attempt and where each decision came from."""
+    from .admin_refunds_api import money_leg_to_json
+
+    body = money_leg_to_json(request)
+    body["customer_email"] = request.customer_email
+    body["locale"] = request.locale
+    body["status_changed_at"] = request.status_changed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body["version"] = request.version
+    if request.refund is not None:
+        body["refund"]["status"] = refund_status(request.refund)
+    for shown, event in zip(body["events"], request.events, strict=True):
+        # The audit trail of a decision (the email link's or the admin API's caller).
+        if event.source_ip:
+            shown["source_ip"] = event.source_ip
+        if event.user_agent:
+            shown["user_agent"] = event.user_agent
+    return body
+
+
+@route(admin_returns_api, "/api/v1/admin/returns/{rma}", methods=["GET"])
+def get_return(rma: str) -> Response:
+    """One return with its timeline, refund attempt and customer; 404 `return_not_found`."""
+    from ..domain.return_request import normalize_rma
+    from ..services.read_return import read_return
+
+    _authorized()
+    canonical = normalize_rma(rma)
+    if canonical is None:
+        raise ValidationError("rma must be an RMA such as R-7KQ2-9XPM", fields=("rma",))
+    found = read_return(get_deps(), canonical, order_number=None)
+    # The customer's address: never in a shared cache.
+    return Response(body=staff_view(found), headers=_json(**{"Cache-Control": "no-store"}))
 
 
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approve", methods=["POST"])
