@@ -1,6 +1,6 @@
 """Approval links, reminder marks and return listings in the single DynamoDB table.
 
-Keys and indexes: docs/data-model.md (approval link, approval reminder; patterns 7 and 14).
+Keys and indexes: docs/data-model.md (approval link, approval reminder; patterns 5, 7, 14 and 19).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from .dynamodb_items import email_key, from_item, is_conditional_check_failure, 
 from .dynamodb_returns import return_from_record
 
 _CURSOR_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#R-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+# gsi1sk and gsi3sk of a return: RETURN#{created_at}#{rma}.
+_CURSOR_RETURN_SK = re.compile(r"^RETURN#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#R-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 
 
 def _epoch(moment: datetime) -> int:
@@ -81,7 +83,8 @@ class DynamoDBApprovalLinks:
 
 
 class DynamoDBReturnListings:
-    """ReturnListings: gsi2 `RETURNS#{status}` by status, gsi1 `CUSTOMER#{email_key}` by shopper."""
+    """ReturnListings: gsi2 `RETURNS#{status}` by status, gsi3 `ORDER#{number}` by order, gsi1
+    `CUSTOMER#{email_key}` by shopper."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -108,15 +111,35 @@ class DynamoDBReturnListings:
         return ReturnsPage(found, next_cursor)
 
     def of_customer(self, email: str, *, limit: int) -> list[ReturnRequest]:
-        response = self._client.query(
-            TableName=self._table, IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :customer AND begins_with(gsi1sk, :prefix)",
-            ExpressionAttributeValues={
-                ":customer": {"S": f"CUSTOMER#{email_key(email)}"}, ":prefix": {"S": "RETURN#"},
-            },
-            ScanIndexForward=False, Limit=limit,
-        )
-        return [return_from_record(from_item(item), []) for item in response.get("Items", [])]
+        return list(self.by_customer(email, limit=limit, cursor=None).returns)
+
+    def by_customer(self, email: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        # The partition also holds the shopper's orders (ORDER#...): the prefix keeps them out.
+        return self._returns_under("gsi1", f"CUSTOMER#{email_key(email)}", limit=limit, cursor=cursor)
+
+    def by_order(self, order_number: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        return self._returns_under("gsi3", f"ORDER#{order_number}", limit=limit, cursor=cursor)
+
+    def _returns_under(self, index: str, partition: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        """A page of the returns in `index`'s `partition` (sort key RETURN#{created_at}#{rma}), newest first."""
+        pk, sk = f"{index}pk", f"{index}sk"
+        request: dict[str, Any] = {
+            "TableName": self._table, "IndexName": index,
+            "KeyConditionExpression": f"{pk} = :partition AND begins_with({sk}, :prefix)",
+            "ExpressionAttributeValues": {":partition": {"S": partition}, ":prefix": {"S": "RETURN#"}},
+            "ScanIndexForward": False, "Limit": limit,
+        }
+        if cursor is not None:
+            after = _decode_cursor(cursor, _CURSOR_RETURN_SK)
+            rma = after.rpartition("#")[2]
+            request["ExclusiveStartKey"] = {
+                pk: {"S": partition}, sk: {"S": after}, "pk": {"S": f"RETURN#{rma}"}, "sk": {"S": "RETURN"},
+            }
+        response = self._client.query(**request)
+        found = tuple(return_from_record(from_item(item), []) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        next_cursor = _encode_cursor(last[sk]["S"]) if last and found else None
+        return ReturnsPage(found, next_cursor)
 
 
 def _encode_cursor(sort_key: str) -> str:
@@ -125,12 +148,13 @@ def _encode_cursor(sort_key: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> str:
+def _decode_cursor(cursor: str, shape: re.Pattern[str] = _CURSOR_SK) -> str:
+    """The sort key a cursor of this listing (its keys have `shape`) starts after."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_key = json.loads(raw)["after"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValidationError("cursor is not one this API gave out", fields=("cursor",)) from error
-    if not isinstance(sort_key, str) or not _CURSOR_SK.match(sort_key):
+    if not isinstance(sort_key, str) or not shape.match(sort_key):
         raise ValidationError("cursor is not one this API gave out", fields=("cursor",))
     return sort_key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -51,18 +52,39 @@ class InMemoryReturnListings:
         def key(r: ReturnRequest) -> str:
             return f"{r.status_changed_at.isoformat()}#{r.rma}"
 
-        found = sorted((r for r in self._all() if r.status == status), key=key, reverse=newest_first)
-        if cursor is not None:
-            try:
-                after = base64.urlsafe_b64decode(cursor.encode()).decode()
-            except ValueError as error:
-                raise ValidationError("cursor is not one this API gave out", fields=("cursor",)) from error
-            found = [r for r in found if (key(r) < after if newest_first else key(r) > after)]
-        page = found[:limit]
-        more = len(found) > limit
-        next_cursor = base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
-        return ReturnsPage(tuple(page), next_cursor)
+        found = [r for r in self._all() if r.status == status]
+        return _page(found, key, newest_first=newest_first, limit=limit, cursor=cursor)
 
     def of_customer(self, email: str, *, limit: int) -> list[ReturnRequest]:
+        return list(self.by_customer(email, limit=limit, cursor=None).returns)
+
+    def by_customer(self, email: str, *, limit: int, cursor: str | None) -> ReturnsPage:
         mine = [r for r in self._all() if r.customer_email == email]
-        return sorted(mine, key=lambda r: (r.created_at, r.rma), reverse=True)[:limit]
+        return _page(mine, _created_key, newest_first=True, limit=limit, cursor=cursor)
+
+    def by_order(self, order_number: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        theirs = [r for r in self._all() if r.order_number == order_number]
+        return _page(theirs, _created_key, newest_first=True, limit=limit, cursor=cursor)
+
+
+def _created_key(r: ReturnRequest) -> str:
+    # gsi1sk and gsi3sk of a return.
+    return f"RETURN#{r.created_at.isoformat()}#{r.rma}"
+
+
+def _page(
+    returns: list[ReturnRequest], key: Callable[[ReturnRequest], str], *, newest_first: bool, limit: int,
+    cursor: str | None,
+) -> ReturnsPage:
+    """A page of `returns` ordered by `key` as an index orders its sort key, after `cursor`."""
+    found = sorted(returns, key=key, reverse=newest_first)
+    if cursor is not None:
+        try:
+            after = base64.urlsafe_b64decode(cursor.encode()).decode()
+        except ValueError as error:
+            raise ValidationError("cursor is not one this API gave out", fields=("cursor",)) from error
+        found = [r for r in found if (key(r) < after if newest_first else key(r) > after)]
+    page = found[:limit]
+    more = len(found) > limit
+    next_cursor = base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
+    return ReturnsPage(tuple(page), next_cursor)

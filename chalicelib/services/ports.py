@@ -424,7 +424,7 @@ class ReturnsPage:
 
 
 class ReturnListings(Protocol):
-    """Returns by status and by shopper, through indexes (never a Scan)."""
+    """Returns by status, by order and by shopper, through indexes (never a Scan)."""
 
     def with_status(self, status: str, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
         """Returns now in `status`, by the time they entered it. ValidationError for a bad cursor."""
@@ -432,6 +432,18 @@ class ReturnListings(Protocol):
 
     def of_customer(self, email: str, *, limit: int) -> list[ReturnRequest]:
         """The shopper's latest returns across all orders, newest first (without timelines)."""
+        ...
+
+    def by_order(self, order_number: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        """A page of one order's returns, newest first (without timelines). ValidationError for a bad cursor."""
+        ...
+
+    def by_customer(self, email: str, *, limit: int, cursor: str | None) -> ReturnsPage:
+        """A page of one shopper's returns across orders, newest first (without timelines).
+
+        `email` in the form returns store it (services: `normalize_email`). ValidationError for a
+        bad cursor.
+        """
         ...
 
 

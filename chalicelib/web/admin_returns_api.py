@@ -56,7 +56,8 @@ def _body() -> dict[str, Any]:
 
 @route(admin_returns_api, "/api/v1/admin/returns", methods=["GET"])
 def get_returns() -> Response:
-    """Returns in `?status=` (default pending_approval), newest first, `?limit=`, `?cursor=`."""
+    """Returns in `?status=` (default pending_approval), or of `?order_number=`, or of the shopper
+    with `?email=` (one of the three), newest first, `?limit=`, `?cursor=`."""
     from ..domain.return_request import PENDING_APPROVAL
     from ..services.list_returns import list_returns
     from .schemas.returns import return_to_json
@@ -64,10 +65,12 @@ def get_returns() -> Response:
     _authorized()
     query: dict[str, str] = dict(admin_returns_api.current_request.query_params or {})
     limit_text = query.get("limit")
-    if limit_text is not None and not limit_text.isdigit():
+    # ASCII digits only, and few: int() refuses "²" and very long numbers with a ValueError.
+    if limit_text is not None and not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 6):
         raise ValidationError("limit must be a whole number", fields=("limit",))
-    listed = list_returns(get_deps(), status=query.get("status"),
-                          limit=int(limit_text) if limit_text else None, cursor=query.get("cursor"))
+    listed = list_returns(get_deps(), status=query.get("status"), order_number=query.get("order_number"),
+                          email=query.get("email"), limit=int(limit_text) if limit_text else None,
+                          cursor=query.get("cursor"))
     returns = []
     for request, age in listed.returns:
         item = return_to_json(request, with_events=False)
