@@ -23,6 +23,7 @@ from chalice.app import Blueprint, Request, Response
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, RetourError, ValidationError
 from ..domain.quote import Quote, Selection
+from ..domain.return_request import normalize_rma
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
 from .errors import status_for
@@ -638,12 +639,64 @@ def confirmation(page: Page, rma: str) -> Response:
 
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
 def status(page: Page, rma: str) -> Response:
-    """A return's status and timeline, for the shopper whose session holds its order."""
+    """A return's status and timeline, for the shopper whose session holds its order.
+
+    `?link=`: the signed link of an email (services/status_links.py) opens a session of the
+    return's order, as a lookup would, and comes back here without the token.
+    """
+    from ..services.status_links import LINK_PARAMETER
+
+    query: Mapping[str, str] = page.request.query_params or {}
+    if LINK_PARAMETER in query:
+        return _follow_link(page, rma, query[LINK_PARAMETER])
     found = _return_of_session(page, rma)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
     return _status_page(page, judged, request)
+
+
+def _follow_link(page: Page, rma: str, token: str) -> Response:
+    """Open the session a link names and redirect to its return; a bad link gets the lookup form.
+
+    The token never reaches a log line, and after the redirect it is no longer in the address
+    bar (nor in a Referer: every page says no-referrer).
+    """
+    from ..services.read_return import read_return
+    from ..services.status_links import open_status_link
+
+    try:
+        order_number = open_status_link(page.deps.tokens, token, rma=rma, now=page.now)
+        order = page.deps.orders.get(order_number)
+        if order is None:
+            raise NotFoundError("the link's order is gone", code="order_not_found")
+        request = read_return(page.deps, rma, order_number=order.number)
+    except (AuthenticationError, NotFoundError) as error:
+        log.info("a status link was refused", extra={"reason": error.code})
+        return _link_refused(page, rma, expired=error.code == "token_expired")
+    # A new session (a new nonce) bound to this order only, exactly as a matching lookup makes.
+    page.save(new_session(order.number, order.locale))
+    return page.redirect(f"/returns/{request.rma}")
+
+
+def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
+    """The lookup form, saying why the link did not open the return; it leads back to it."""
+    from ..services.read_return import read_return
+
+    if page.session.has_order and not page.session_lost:
+        # This browser holds the order already (an old email opened again): the page itself.
+        try:
+            request = read_return(page.deps, rma, order_number=page.session.order_number)
+        except NotFoundError:
+            pass
+        else:
+            return page.redirect(f"/returns/{request.rma}")
+    notice = (page._("This link to your return has expired. Find your order below to see your return.")
+              if expired else
+              page._("This link to your return is incomplete or no longer valid. Find your order below to see your return."))
+    canonical = normalize_rma(rma)
+    return page.html("pages/home.html", status=410 if expired else 403, step=1, notice=notice, values={},
+                     next_rma=canonical or "", switch_path=f"/returns/{canonical}" if canonical else "/")
 
 
 def _status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
