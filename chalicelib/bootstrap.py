@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # Types only: the adapters a shopper's lookup never needs (the mailers load email, Jinja2 and
     # Babel) are wired by build_deps as factories run on first use.
     from .adapters.ses_approvals import SESApprovalMailer
+    from .domain.return_request import ReturnRequest
     from .services.issue_label import LabelSender
     from .services.ports import (
         ApprovalLinkStore,
@@ -104,6 +105,12 @@ class Deps:
     def public_base_url(self) -> str:
         """Where the stage's pages live: links in emails are absolute from here."""
         return self.settings.public_base_url
+
+    def status_url(self, request: ReturnRequest) -> str:
+        """The emails' signed "Follow your return" link (services/status_links.py), signed now."""
+        from .services.status_links import status_url
+
+        return status_url(self.tokens, request, base_url=self.public_base_url, now=self.clock.now())
     # Money back (issue 7).
     _payment_ledger: PaymentLedger | None = field(default=None, repr=False)
     _payments: PaymentGateway | None = field(default=None, repr=False)
@@ -329,7 +336,7 @@ def build_deps(settings: Settings) -> Deps:
     dynamodb = dynamodb_client(settings)
     clock = SystemClock()
     returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
-    return Deps(
+    deps = Deps(
         settings=settings,
         orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
         policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
@@ -338,8 +345,12 @@ def build_deps(settings: Settings) -> Deps:
         secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
         _returns=returns,
         _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
-        _factories={**_lazy_tables(dynamodb, settings.table_name, returns), **_lazy_adapters(settings)},
+        _factories=_lazy_tables(dynamodb, settings.table_name, returns),
     )
+    # The mailers sign the emails' status links with the Deps' own signer and clock, read at
+    # send time (a test may swap the clock).
+    deps._factories.update(_lazy_adapters(settings, status_link=lambda request: deps.status_url(request)))
+    return deps
 
 
 def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -> dict[str, Callable[[], object]]:
@@ -375,9 +386,10 @@ def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -
             "_approval_links": approval_links, "_listings": listings}
 
 
-def _lazy_adapters(settings: Settings) -> dict[str, Callable[[], object]]:
+def _lazy_adapters(settings: Settings, *, status_link: Callable[[ReturnRequest], str]) -> dict[str, Callable[[], object]]:
     """The mailers, the refund queue and the label bucket, each built (and its module imported)
-    on first use: none of them is on a shopper's lookup."""
+    on first use: none of them is on a shopper's lookup. `status_link` signs the shoppers'
+    "Follow your return" links."""
 
     @functools.cache
     def shopper_mailer() -> object:
@@ -386,6 +398,7 @@ def _lazy_adapters(settings: Settings) -> dict[str, Callable[[], object]]:
         return SESMailer(
             lambda: aws_client(settings, "ses"), sender=settings.mail_from,
             public_base_url=settings.public_base_url, store_name=settings.store_name,
+            status_link=status_link,
         )
 
     def refund_queue() -> object:
@@ -411,7 +424,7 @@ def _lazy_adapters(settings: Settings) -> dict[str, Callable[[], object]]:
             lambda: aws_client(settings, "ses"), sender=settings.mail_from,
             public_base_url=settings.public_base_url, store_name=settings.store_name,
             merchant_locale=settings.merchant_locale,
-            configuration_set=settings.ses_configuration_set,
+            configuration_set=settings.ses_configuration_set, status_link=status_link,
         )
 
     def labels() -> object:

@@ -35,8 +35,9 @@ from ..services.ports import (
     ApprovalRequest,
     LineException,
 )
+from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
-from .ses_mailer import CATALOG_DIRS, LOCALES_DIR, TEMPLATES, mime_message
+from .ses_mailer import CATALOG_DIRS, LOCALES_DIR, TEMPLATES, followed_link, mime_message
 
 log = logging.getLogger("retour.email")
 
@@ -164,14 +165,17 @@ def render_approval_request(approval: ApprovalRequest, *, locale: str, store_nam
 
 
 def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_terms: str,
-                    public_base_url: str, store_name: str) -> tuple[str, str, str]:
-    """(subject, text, HTML) of the shopper's decision email, in the order's language."""
+                    public_base_url: str, store_name: str, status_url: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the shopper's decision email, in the order's language.
+
+    `status_url`: the signed link to the status page (where the label is); else the plain address.
+    """
     locale = locale_of(request.locale)
     gettext_ = translations(locale).gettext
     approved = request.status == APPROVED
     subject_id = (SUBJECT_REJECTED if not approved else SUBJECT_COUNTER if counter_terms else SUBJECT_APPROVED)
     subject = gettext_(subject_id) % {"rma": request.rma}
-    base = public_base_url.rstrip("/")
+    followed = status_url or plain_status_url(public_base_url, request.rma)
     fee_percent = 0
     if counter_terms == APPROVE_FEE and not request.quote.items.is_zero():
         fee_percent = round(request.quote.fees.minor * 100 / request.quote.items.minor)
@@ -179,8 +183,8 @@ def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_
         "lang": locale, "subject": subject, "store_name": store_name,
         "customer_name": order.customer_name, "order_number": order.number, "rma": request.rma,
         "approved": approved, "counter_terms": counter_terms, "fee_percent": fee_percent,
-        "note": note, "status_url": f"{base}/returns/{request.rma}",
-        "label_url": f"{base}/returns/{request.rma}",
+        # The label is printed from the status page: both links open it.
+        "note": note, "status_url": followed, "label_url": followed,
         **quote_context(request, locale),
     }
     env = environment(locale)
@@ -193,7 +197,9 @@ class SESApprovalMailer:
     """ApprovalNotifier and DecisionNotifier through SES (SendRawEmail, text and HTML)."""
 
     def __init__(self, client: Callable[[], Any], *, sender: str, public_base_url: str, store_name: str,
-                 merchant_locale: str, configuration_set: str | None = None) -> None:
+                 merchant_locale: str, configuration_set: str | None = None,
+                 status_link: Callable[[ReturnRequest], str] | None = None) -> None:
+        self._status_link = status_link
         self._client_factory = client
         self._client: Any = None
         self._sender = sender
@@ -212,6 +218,7 @@ class SESApprovalMailer:
         subject, text, html = render_decision(
             request, order, note=note, counter_terms=counter_terms,
             public_base_url=self._public_base_url, store_name=self._store_name,
+            status_url=followed_link(self._status_link, request, public_base_url=self._public_base_url),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 

@@ -27,10 +27,12 @@ from typing import Any
 import jinja2
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..domain.errors import RetourError
 from ..domain.locale import DEFAULT_LOCALE
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
+from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
 
 log = logging.getLogger("retour.email")
@@ -84,7 +86,8 @@ def environment(locale: str) -> jinja2.Environment:
 
 
 def confirmation_context(
-    request: ReturnRequest, order: Order, *, locale: str, public_base_url: str, store_name: str
+    request: ReturnRequest, order: Order, *, locale: str, public_base_url: str, store_name: str,
+    status_url: str | None = None,
 ) -> dict[str, Any]:
     """What the confirmation templates show, formatted for `locale`."""
     quote = request.quote
@@ -112,17 +115,22 @@ def confirmation_context(
         "bonus": format_money(quote.bonus, locale),
         "has_bonus": not quote.bonus.is_zero(),
         "total": format_money(quote.total, locale),
-        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
 
 
 def render_confirmation(
-    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str
+    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
+    status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a new return's confirmation, in the order's language."""
+    """(subject, plain text, HTML) of a new return's confirmation, in the order's language.
+
+    `status_url`: the signed "Follow your return" link; without it, the plain status address.
+    """
     locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
     context = confirmation_context(
-        request, order, locale=locale, public_base_url=public_base_url, store_name=store_name
+        request, order, locale=locale, public_base_url=public_base_url, store_name=store_name,
+        status_url=status_url,
     )
     env = environment(locale)
     subject_id = SUBJECTS["approved" if request.status == APPROVED else "pending_approval"]
@@ -133,7 +141,8 @@ def render_confirmation(
 
 
 def render_money_back(
-    request: ReturnRequest, *, amount: Money, balance: Money | None, public_base_url: str, store_name: str
+    request: ReturnRequest, *, amount: Money, balance: Money | None, public_base_url: str, store_name: str,
+    status_url: str | None = None,
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) telling the shopper their money is back: a refund (`balance`
     None) or store credit (the amount includes the bonus; `balance` is the account's new one)."""
@@ -146,7 +155,7 @@ def render_money_back(
         "credited": credited,
         "amount": format_money(amount, locale),
         "balance": format_money(balance, locale) if balance is not None else "",
-        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
     env = environment(locale)
     subject_id = SUBJECTS["credited"] if credited else SUBJECTS["refunded"]
@@ -155,7 +164,8 @@ def render_money_back(
 
 
 def render_cancellation(
-    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str
+    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
+    status_url: str | None = None,
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) confirming that the shopper cancelled, in the order's language."""
     locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
@@ -168,7 +178,7 @@ def render_cancellation(
         # The label carries a barcode a carrier would still accept: say plainly it is void.
         "had_label": any(event.kind == "approved" for event in request.events)
         or request.events[0].detail == APPROVED,
-        "status_url": f"{public_base_url.rstrip('/')}/returns/{request.rma}",
+        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
     env = environment(locale)
     subject = translations(locale).gettext(SUBJECTS["cancelled"]) % {"rma": request.rma}
@@ -190,6 +200,21 @@ def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: 
     return message.as_bytes(policy=SMTP)
 
 
+def followed_link(status_link: Callable[[ReturnRequest], str] | None, request: ReturnRequest,
+                  *, public_base_url: str) -> str:
+    """The email's "Follow your return" address: signed when a signer is wired and works.
+
+    Signing needs the stage's key (Secrets Manager); an email without the shortcut still leads
+    to the page through the lookup, so a key that can't be read costs the shortcut, not the email.
+    """
+    if status_link is not None:
+        try:
+            return status_link(request)
+        except (RetourError, RuntimeError, ClientError, BotoCoreError):
+            log.exception("could not sign the status link of return %s; the plain address goes", request.rma)
+    return plain_status_url(public_base_url, request.rma)
+
+
 class SESMailer:
     """ShopperNotifier sending through SES (SendRawEmail: one message with both parts)."""
 
@@ -201,6 +226,7 @@ class SESMailer:
         public_base_url: str,
         store_name: str,
         configuration_set: str | None = None,
+        status_link: Callable[[ReturnRequest], str] | None = None,
     ) -> None:
         self._client_factory = client
         self._client: Any = None
@@ -208,16 +234,23 @@ class SESMailer:
         self._public_base_url = public_base_url
         self._store_name = store_name
         self._configuration_set = configuration_set
+        # The signed "Follow your return" address (services/status_links.py), made at send time.
+        self._status_link = status_link
+
+    def _status_url(self, request: ReturnRequest) -> str:
+        return followed_link(self._status_link, request, public_base_url=self._public_base_url)
 
     def return_requested(self, request: ReturnRequest, order: Order) -> None:
         subject, text, html = render_confirmation(
-            request, order, public_base_url=self._public_base_url, store_name=self._store_name
+            request, order, public_base_url=self._public_base_url, store_name=self._store_name,
+            status_url=self._status_url(request),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 
     def return_cancelled(self, request: ReturnRequest, order: Order) -> None:
         subject, text, html = render_cancellation(
-            request, order, public_base_url=self._public_base_url, store_name=self._store_name
+            request, order, public_base_url=self._public_base_url, store_name=self._store_name,
+            status_url=self._status_url(request),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 
@@ -225,14 +258,14 @@ class SESMailer:
         amount = request.refund.amount if request.refund is not None else request.quote.refund_value
         subject, text, html = render_money_back(
             request, amount=amount, balance=None, public_base_url=self._public_base_url,
-            store_name=self._store_name,
+            store_name=self._store_name, status_url=self._status_url(request),
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 
     def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
         subject, text, html = render_money_back(
             request, amount=request.quote.total, balance=balance, public_base_url=self._public_base_url,
-            store_name=self._store_name,
+            store_name=self._store_name, status_url=self._status_url(request),
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 

@@ -347,7 +347,8 @@ def test_the_shopper_gets_a_confirmation_email_in_the_orders_language(client: Cl
         assert "¥3,600" in text
         assert "今後の流れ" in text
         assert f"/returns/{rma}" in text
-    assert f'href="http://127.0.0.1:8000/returns/{rma}"' in body["html"]
+    # The button opens the status page through a signed link (tests/functional/test_status_links.py).
+    assert f'href="http://127.0.0.1:8000/returns/{rma}?link=v1.' in body["html"]
 
 
 # --- cancelling -------------------------------------------------------------------------------

@@ -85,3 +85,13 @@ def test_a_declined_return_tells_the_shopper_the_merchants_note() -> None:
                                           public_base_url="https://r.example", store_name="Demo")
     assert "R-7Q4K-9M2P" in subject
     assert "<i>worn</i>" in text and "&lt;i&gt;worn&lt;/i&gt;" in html
+
+
+def test_the_approval_email_leads_to_the_label_and_the_status_page_through_the_signed_link() -> None:
+    approval = an_approval("en")
+    approved = approval.request.approve(at=NOW, actor="admin")
+    signed = "https://r.example/returns/R-7Q4K-9M2P?link=v1.abc.def"
+    _, text, html = render_decision(approved, approval.order, note="", counter_terms="",
+                                    public_base_url="https://r.example", store_name="Demo", status_url=signed)
+    assert f"Print your return label: {signed}" in text and f"Follow your return: {signed}" in text
+    assert html.count(f'href="{signed}"') == 2

@@ -14,9 +14,11 @@ from chalicelib.adapters.ses_mailer import (
     CATALOG_DIRS,
     DOMAIN,
     LOCALES_DIR,
+    followed_link,
     mime_message,
     render_cancellation,
     render_confirmation,
+    render_money_back,
 )
 from chalicelib.domain.locale import SUPPORTED_LOCALES
 from chalicelib.domain.policy import DEFAULT_POLICY
@@ -133,6 +135,33 @@ def test_a_request_cancelled_before_any_decision_mentions_no_label() -> None:
     _, text, html = render_cancellation(request.cancel(at=NOW), order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
     assert "label" not in text and "label" not in html
     assert "As you asked, we have cancelled your return R-7Q4K-9M2P for order 1001." in text
+
+
+def test_every_shopper_email_follows_the_signed_link_when_one_is_given() -> None:
+    request, order = a_return("en")
+    signed = "https://returns.example/returns/R-7Q4K-9M2P?link=v1.abc.def"
+    rendered = [
+        render_confirmation(request, order, public_base_url="https://returns.example", store_name="Demo",  # type: ignore[arg-type]
+                            status_url=signed),
+        render_cancellation(request.cancel(at=NOW), order, public_base_url="https://returns.example",  # type: ignore[arg-type]
+                            store_name="Demo", status_url=signed),
+        render_money_back(request, amount=request.quote.total, balance=None, public_base_url="https://returns.example",
+                          store_name="Demo", status_url=signed),
+    ]
+    for _, text, html in rendered:
+        assert signed in text and f'href="{signed}"' in html
+
+
+def test_a_link_that_cannot_be_signed_falls_back_to_the_plain_address() -> None:
+    request, _ = a_return("en")
+
+    def no_key(_: object) -> str:
+        raise RuntimeError("no token signing key is configured for this stage")
+
+    assert followed_link(no_key, request, public_base_url="https://returns.example/") == \
+        "https://returns.example/returns/R-7Q4K-9M2P"
+    assert followed_link(lambda r: "https://x/returns/R?link=t", request, public_base_url="https://returns.example") == \
+        "https://x/returns/R?link=t"
 
 
 def test_the_message_carries_both_parts_in_utf8() -> None:
