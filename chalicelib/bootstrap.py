@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         RefundQueue,
         ReturnHistory,
         ReturnListings,
+        ReturnReports,
         ReturnRepository,
         ShopperNotifier,
         StoreCreditLedger,
@@ -80,6 +81,8 @@ class Deps:
     _approval_links: ApprovalLinkStore | None = field(default=None, repr=False)
     _listings: ReturnListings | None = field(default=None, repr=False)
     _approval_mailer: SESApprovalMailer | None = field(default=None, repr=False)
+    # Reporting: returns by the outcome they reached, and the backlog.
+    _return_reports: ReturnReports | None = field(default=None, repr=False)
 
     @property
     def approval_links(self) -> ApprovalLinkStore:
@@ -90,6 +93,11 @@ class Deps:
     def listings(self) -> ReturnListings:
         """Returns by status and by shopper (indexes, never a Scan)."""
         return cast("ReturnListings", self._built("_listings", "return listing"))
+
+    @property
+    def return_reports(self) -> ReturnReports:
+        """What the returns report reads (the status index, never a Scan)."""
+        return cast("ReturnReports", self._built("_return_reports", "return report reader"))
 
     @property
     def approval_notifier(self) -> ApprovalNotifier:
@@ -354,8 +362,9 @@ def build_deps(settings: Settings) -> Deps:
 
 
 def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -> dict[str, Callable[[], object]]:
-    """The table's adapters a lookup never uses (money, approvals, Stripe events), each built and
-    imported on first use; a lookup's own (orders, policy, returns, counters) are built at once."""
+    """The table's adapters a lookup never uses (money, approvals, reports, Stripe events), each
+    built and imported on first use; a lookup's own (orders, policy, returns, counters) are built
+    at once."""
 
     def payment_ledger() -> object:
         from .adapters.dynamodb_payments import DynamoDBPaymentLedger
@@ -382,8 +391,13 @@ def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -
 
         return DynamoDBReturnListings(dynamodb, table)
 
+    def return_reports() -> object:
+        from .adapters.dynamodb_return_reports import DynamoDBReturnReports
+
+        return DynamoDBReturnReports(dynamodb, table)
+
     return {"_payment_ledger": payment_ledger, "_store_credit": store_credit, "_stripe_events": stripe_events,
-            "_approval_links": approval_links, "_listings": listings}
+            "_approval_links": approval_links, "_listings": listings, "_return_reports": return_reports}
 
 
 def _lazy_adapters(settings: Settings, *, status_link: Callable[[ReturnRequest], str]) -> dict[str, Callable[[], object]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -444,6 +444,20 @@ class ReturnListings(Protocol):
         `email` in the form returns store it (services: `normalize_email`). ValidationError for a
         bad cursor.
         """
+        ...
+
+
+class ReturnReports(Protocol):
+    """What the returns report reads: returns by the status they reached and when, and how many
+    wait in a status; through the status index, never a Scan."""
+
+    def reached_between(self, status: str, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
+        """Returns now in `status` that moved last at or after `since` and before `until`, oldest
+        first, without timelines; read page by page as the caller iterates."""
+        ...
+
+    def count_in(self, status: str) -> int:
+        """How many returns are in `status` now."""
         ...
 
 

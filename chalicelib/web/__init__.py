@@ -11,6 +11,7 @@ def register(app: Chalice) -> None:
     from .admin_policy_api import admin_policy_api
     from .admin_returns_api import admin_returns_api
     from .admin_refunds_api import admin_refunds_api
+    from .admin_reports_api import admin_reports_api
     from .dev_outbox import dev_outbox
     from .labels_api import labels_api
     from .merchant_pages import merchant_pages
@@ -26,6 +27,7 @@ def register(app: Chalice) -> None:
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
     app.register_blueprint(admin_refunds_api)
+    app.register_blueprint(admin_reports_api)
     app.register_blueprint(shopper_api)
     app.register_blueprint(labels_api)
     app.register_blueprint(shopper_pages)
