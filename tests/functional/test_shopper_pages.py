@@ -502,6 +502,7 @@ def test_the_shopper_cancels_after_confirming_and_the_items_are_offered_again(
     assert "Cancelled" in body and "Return cancelled" in body and "You cancelled this return" in body
     assert f'action="/returns/{rma}/cancel"' not in body  # nothing left to cancel
     assert "/label?size=" not in body  # no label links any more
+    assert "Total refund" not in body  # nothing is paid back for a cancelled return
     label = shopper.get(f"/returns/{rma}/label?size=a4")
     assert label.status_code == 409 and "its label can no longer be used" in text(label)
     assert shopper.get(f"/returns/{rma}/cancel").headers["Location"] == f"/returns/{rma}"
