@@ -251,3 +251,66 @@ def test_the_whole_return_works_with_the_keyboard_alone(stack: Stack, phone: Any
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/returns/R-[^/]+$"))
     assert "Return requested" in page.locator(".timeline").inner_text()
+
+
+def test_a_korean_shopper_cancels_a_return_and_the_emails_link_opens_it_later(stack: Stack, chromium: Any) -> None:
+    """Cancel with a confirmation step, then follow the email's link from a browser with no session."""
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                   locale="ko-KR", extra_http_headers={"Accept-Language": "ko"})
+    page = context.new_page()
+    page.goto(stack.app_url + "/")
+    page.fill("#order_number", "1005")
+    page.fill("#email", "minji.kim@example.kr")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/return/items")
+    page.check("#return-0")
+    page.check("#reason-0")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/return/resolution")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/return/review")
+    page.click("form[action='/return/confirm'] button")
+    page.wait_for_url("**/confirmation")
+    rma = page.locator(".rma").inner_text()
+    page.click(".actions a")
+    page.wait_for_url(f"**/returns/{rma}")
+    cancel_form = f"form[action='/returns/{rma}/cancel'] button"
+    assert page.locator(cancel_form).inner_text() == "이 반품 취소하기"
+    shoot(page, "ko-phone-01-status-cancellable")
+    assert_accessible(page, "the status page with its cancel form")
+
+    page.click(cancel_form)
+    page.wait_for_url(f"**/returns/{rma}/cancel")
+    assert page.locator("h1").inner_text() == f"반품 {rma} 을(를) 취소하시겠습니까?"
+    shoot(page, "ko-phone-02-cancel-confirm")
+    assert_accessible(page, "the cancel confirmation page")
+    page.click(cancel_form)  # "Yes, cancel this return"
+    page.wait_for_url(re.compile(rf".*/returns/{rma}$"))
+    assert "이 반품을 취소하셨습니다" in page.content()
+    assert page.locator(cancel_form).count() == 0
+    shoot(page, "ko-phone-03-cancelled")
+    assert_accessible(page, "the status page of a cancelled return")
+    context.close()
+
+    # The cancellation email's link, from the local outbox, in a browser that never looked the order up.
+    fresh = chromium.new_context(viewport=PHONE, locale="ko-KR", extra_http_headers={"Accept-Language": "ko"})
+    inbox = fresh.new_page()
+    inbox.goto(stack.app_url + "/_dev/outbox")
+    links = [href for href in inbox.eval_on_selector_all("a", "els => els.map(e => e.href)")
+             if f"/returns/{rma}?link=" in href]
+    assert links, "no status link in the outbox"
+    inbox.goto(links[0])
+    inbox.wait_for_url(re.compile(rf".*/returns/{rma}$"))  # the token is gone from the address bar
+    assert "이 반품을 취소하셨습니다" in inbox.content()
+    shoot(inbox, "ko-phone-04-from-the-email")
+    fresh.close()
+
+    # A tampered link, in yet another browser (this one holds the order now and would just show it).
+    stranger = chromium.new_context(viewport=PHONE, locale="ko-KR", extra_http_headers={"Accept-Language": "ko"})
+    bad = stranger.new_page()
+    bad.goto(links[0][:-6] + ("AAAAAA" if not links[0].endswith("AAAAAA") else "BBBBBB"))
+    assert bad.locator("form[action='/lookup']").count() == 1
+    assert "이 반품 링크는" in bad.content()
+    shoot(bad, "ko-phone-05-bad-link")
+    assert_accessible(bad, "the page of a tampered status link")
+    stranger.close()
