@@ -159,6 +159,9 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         ),
         refund_trigger=document["refund_trigger"],
         store_credit_expiry_days=document.get("store_credit_expiry_days"),
+        # Versions stored before the setting existed take the default; a stored null is kept
+        # (inside the document map a None is a NULL attribute, present, not left out).
+        ship_within_days=document.get("ship_within_days", DEFAULT_POLICY.ship_within_days),
         max_returns_per_customer_90d=document.get("max_returns_per_customer_90d"),
         merchant_email=document["merchant_email"],
         approval_link_ttl_hours=document["approval_link_ttl_hours"],

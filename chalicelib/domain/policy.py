@@ -122,6 +122,9 @@ class Policy:
     refund_trigger: RefundTrigger = "on_receipt"
     # Days store credit may be spent after it is issued; None: it never expires.
     store_credit_expiry_days: int | None = None
+    # Days after approval within which the parcel must arrive; later, the daily job expires the
+    # return and its units are returnable again. None: an approved return never expires.
+    ship_within_days: int | None = 30
     # None: no limit. 0: every return needs the merchant's approval.
     max_returns_per_customer_90d: int | None = 10
     merchant_email: str = "returns@merchant.example"
@@ -206,6 +209,9 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
     expiry = policy.store_credit_expiry_days
     if expiry is not None and (type(expiry) is not int or not 1 <= expiry <= 3650):
         problems.append(("store_credit_expiry_days", "store_credit_expiry_days must be 1 to 3650 days, or null"))
+    ship = policy.ship_within_days
+    if ship is not None and (type(ship) is not int or not 1 <= ship <= 365):
+        problems.append(("ship_within_days", "ship_within_days must be 1 to 365 days, or null"))
     non_negative("version", policy.version)
     for name in ("approval_link_ttl_hours", "approval_sla_hours", "approval_expiry_hours"):
         value = getattr(policy, name)
@@ -303,6 +309,7 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         },
         "refund_trigger": policy.refund_trigger,
         "store_credit_expiry_days": policy.store_credit_expiry_days,
+        "ship_within_days": policy.ship_within_days,
         "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
         "merchant_email": policy.merchant_email,
         "approval_link_ttl_hours": policy.approval_link_ttl_hours,

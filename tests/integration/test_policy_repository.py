@@ -134,3 +134,29 @@ def test_concurrent_replacements_all_land_as_consecutive_versions(policies: Any)
     assert [p.version for p in history] == [6, 5, 4, 3, 2, 1]
     assert sorted(p.window_days for p in history) == [200 + i for i in writers]
     assert policies.current() == history[0]
+
+
+@pytest.mark.parametrize("days", [7, None])
+def test_ship_within_days_reads_back_as_saved_null_included(policies: Any, days: int | None) -> None:
+    policies.save(a_policy(ship_within_days=days), expected_version=0, now=NOW)
+    assert policies.current().ship_within_days == days
+    assert policies.get_version(1).ship_within_days == days
+
+
+def test_a_version_stored_before_ship_within_days_existed_reads_as_the_default(
+    dynamodb_client: Any, fresh_table: str,
+) -> None:
+    from chalicelib.adapters.dynamodb_items import to_item
+    from chalicelib.domain.policy import policy_document
+
+    policies = DynamoDBPolicyRepository(dynamodb_client, fresh_table)
+    old = policy_document(a_policy(14))
+    del old["ship_within_days"]
+    for sk in ("CURRENT", "V#00000001"):
+        dynamodb_client.put_item(TableName=fresh_table, Item=to_item({
+            "pk": "POLICY", "sk": sk, "version": 1, "current_version": 1, "saved_at": "2026-01-01T00:00:00Z",
+            "document": old,
+        }))
+    assert policies.current().ship_within_days == 30
+    assert policies.get_version(1).ship_within_days == 30
+    assert policies.current().window_days == 14

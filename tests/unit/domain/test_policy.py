@@ -42,6 +42,8 @@ def test_the_default_policy_is_the_one_product_md_gives_a_new_store() -> None:
     assert (p.refund_trigger, p.max_returns_per_customer_90d) == ("on_receipt", 10)
     assert (p.merchant_email, p.approval_link_ttl_hours) == ("returns@merchant.example", 168)
     assert (p.time_zone, p.approval_sla_hours, p.version) == ("UTC", 24, 0)
+    # An approved return's parcel has 30 days to arrive before the daily job expires it.
+    assert p.ship_within_days == 30
 
 
 def test_the_version_does_not_change_what_a_policy_says() -> None:
@@ -60,6 +62,8 @@ BROKEN: list[tuple[str, dict[str, Any], str]] = [
     ("an unknown timeout decision", {"on_approval_timeout": "maybe"}, "on_approval_timeout"),
     ("a merchant email that is no address", {"merchant_email": "returns"}, "merchant_email"),
     ("a link that never lives", {"approval_link_ttl_hours": 0}, "approval_link_ttl_hours"),
+    ("no time at all to ship", {"ship_within_days": 0}, "ship_within_days"),
+    ("over a year to ship", {"ship_within_days": 366}, "ship_within_days"),
     ("a rule that matches nothing", {"rules": (Rule(RuleMatch()),)}, "rules[0].match"),
     ("a ban with a window", {"rules": (Rule(RuleMatch(sku="A"), returnable=False, window_days=5),)},
      "rules[0].window_days"),
@@ -81,6 +85,11 @@ def test_a_broken_policy_cannot_be_built(what: str, overrides: dict[str, Any], f
         replace(DEFAULT_POLICY, **overrides)
 
     assert error.value.fields == (field,)
+
+
+@pytest.mark.parametrize("days", [1, 30, 365, None])
+def test_ship_within_days_takes_a_day_to_a_year_or_null_for_never(days: int | None) -> None:
+    assert replace(DEFAULT_POLICY, ship_within_days=days).ship_within_days == days
 
 
 def test_a_broken_policy_names_every_bad_field() -> None:

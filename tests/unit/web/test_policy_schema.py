@@ -66,6 +66,16 @@ def test_the_extensions_reach_the_domain() -> None:
     assert (policy.approval_sla_hours, policy.approval_expiry_hours, policy.on_approval_timeout) == (12, 72, "approve")
 
 
+@pytest.mark.parametrize("days", [1, 14, 365, None])
+def test_ship_within_days_reaches_the_domain_and_comes_back(days: int | None) -> None:
+    policy = parse_policy(a_policy_document(ship_within_days=days), version=3)
+
+    assert policy.ship_within_days == days
+    assert policy_to_json(policy)["ship_within_days"] == days
+    # Left out, it is the default: 30 days after approval.
+    assert parse_policy(a_policy_document(), version=3).ship_within_days == 30
+
+
 def test_a_policy_read_with_get_can_be_sent_back_with_put() -> None:
     policy = parse_policy(a_policy_document(time_zone="Asia/Seoul", fees={"return_shipping": {"KRW": 3000}}),
                           version=9)
@@ -108,6 +118,9 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("an unknown refund trigger", {"refund_trigger": "later"}, "refund_trigger"),
     ("a merchant email that is no address", {"merchant_email": "returns"}, "merchant_email"),
     ("a link that never lives", {"approval_link_ttl_hours": 0}, "approval_link_ttl_hours"),
+    ("no time to ship", {"ship_within_days": 0}, "ship_within_days"),
+    ("over a year to ship", {"ship_within_days": 366}, "ship_within_days"),
+    ("days to ship as text", {"ship_within_days": "30"}, "ship_within_days"),
     ("an unknown field", {"window_length": 30}, "window_length"),
 ]
 
