@@ -60,6 +60,9 @@ _TOO_LATE_MESSAGES = {
 }
 
 SHOPPER: Final = "shopper"
+# Closed before their parcel came (by the shopper, or by the clock): a label printed for one is
+# void, and its parcel is not expected at the warehouse.
+VOID_STATUSES: tuple[str, ...] = (CANCELLED, EXPIRED)
 # A lost race for the same units: the shopper's next look shows what is left.
 UNITS_TAKEN_MESSAGE: Final = (
     "Some of these items were just included in another return. Look the order up again to see "
@@ -233,6 +236,16 @@ class ReturnRequest:
         if not self.can_be_cancelled:
             raise NotCancellableError(self.rma, self.status)
         return self._move(CANCELLABLE_STATUSES, CANCELLED, at=at, actor=actor, kind="cancelled")
+
+    def expire(self, *, at: datetime, actor: str, ship_within_days: int | None = None) -> ReturnRequest:
+        """The parcel did not arrive in time: approved -> expired.
+
+        Only an approved return expires: one received, cancelled, decided or paid is refused
+        (ConflictError `invalid_transition`). Expired is a released status: the repository gives
+        the units back. `ship_within_days`, the policy's limit it missed, goes into the timeline.
+        """
+        detail = f"not shipped within {ship_within_days} days" if ship_within_days is not None else ""
+        return self._move((APPROVED,), EXPIRED, at=at, actor=actor, kind="expired", detail=detail)
 
     def approve(
         self, *, at: datetime, actor: str, note: str = "", quote: Quote | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from chalicelib.domain.return_request import (
     CANCELLED,
     EXPIRED,
     PENDING_APPROVAL,
+    RELEASED_STATUSES,
     STATUSES,
     NotCancellableError,
     ReturnRequest,
@@ -114,7 +114,7 @@ def _too_late(status: str) -> ReturnRequest:
         "refund_failed": lambda: refunding.mark_refund_failed("card_declined", at=later, actor="job"),
         "credited": lambda: received.credit(at=later, actor="job"),
         "rejected": lambda: a_return(needs_approval=True).reject(at=later, actor="merchant:m@example.com"),
-        "expired": lambda: replace(approved, status=EXPIRED),
+        "expired": lambda: approved.expire(at=later, actor="system:return_expiry"),
         "cancelled": lambda: approved.cancel(at=later),
         # Paid on approval (refund_trigger on_approval): money moved before any parcel.
         "paid_on_approval": lambda: approved.start_refund(approved.quote.total, at=later, actor="job"),
@@ -142,6 +142,33 @@ def test_too_late_to_cancel_says_why_and_nothing_changes(status: str, why: str, 
     assert refused.value.why == why
     assert words in refused.value.message
     assert isinstance(refused.value, ConflictError)  # a 409 on the API
+
+
+def test_an_approved_return_not_shipped_in_time_expires_and_the_timeline_says_so() -> None:
+    later = NOW + timedelta(days=31)
+    approved = a_return()
+    expired = approved.expire(at=later, actor="system:return_expiry", ship_within_days=30)
+    assert expired.status == EXPIRED
+    assert (expired.events[-1].kind, expired.events[-1].actor, expired.events[-1].at) == (
+        "expired", "system:return_expiry", later)
+    assert expired.events[-1].detail == "not shipped within 30 days"
+    assert expired.status_changed_at == later
+    # Its units go back on the shelf, and the shopper can no longer cancel it.
+    assert EXPIRED in RELEASED_STATUSES
+    assert not expired.can_be_cancelled
+    assert approved.status == APPROVED  # the original is untouched (frozen)
+
+
+@pytest.mark.parametrize("status", [
+    "pending", "received", "refunding", "refunded", "refund_failed", "credited", "rejected", "expired",
+    "cancelled", "paid_on_approval",
+])
+def test_only_an_approved_return_can_expire(status: str) -> None:
+    request = a_return(needs_approval=True) if status == "pending" else _too_late(status)
+    with pytest.raises(ConflictError) as refused:
+        request.expire(at=NOW + timedelta(days=40), actor="system:return_expiry")
+    assert refused.value.code == "invalid_transition"
+    assert f"it can't become {EXPIRED}" in refused.value.message
 
 
 def test_the_statuses_are_those_of_the_product() -> None:
