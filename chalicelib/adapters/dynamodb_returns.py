@@ -440,4 +440,5 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         events=tuple(timeline),
         version=record["version"],
         refund=refund_from_record(record.get("refund")),
+        listed_changed_at=None if timeline else parse_iso(record.get("status_changed_at")),
     )

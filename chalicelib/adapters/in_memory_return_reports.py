@@ -24,7 +24,7 @@ class InMemoryReturnReports:
                  if r.status == status and since.replace(microsecond=0) <= moved(r) < until.replace(microsecond=0)]
         # Without timelines, as the index answers.
         for request in sorted(found, key=lambda r: (moved(r), r.rma)):
-            yield replace(request, events=())
+            yield replace(request, events=(), listed_changed_at=request.status_changed_at)
 
     def count_in(self, status: str) -> int:
         return sum(1 for r in self._returns._returns.values() if r.status == status)

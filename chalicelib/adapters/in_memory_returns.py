@@ -48,7 +48,7 @@ class InMemoryReturnRepository:
     def of_order(self, order_number: str) -> list[ReturnRequest]:
         found = [r for r in self._returns.values() if r.order_number == order_number]
         # Without timelines, as the DynamoDB index answers.
-        return [replace(r, events=()) for r in sorted(found, key=lambda r: (r.created_at, r.rma))]
+        return [replace(r, events=(), listed_changed_at=r.status_changed_at) for r in sorted(found, key=lambda r: (r.created_at, r.rma))]
 
     def save(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
         with self._lock:

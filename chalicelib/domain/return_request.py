@@ -175,6 +175,8 @@ class ReturnRequest:
     # The money leg (issue 7): what the current refund attempt pays, under which Stripe
     # idempotency key, and how it ended.
     refund: RefundAttempt | None = None
+    # Read without its timeline (a listing): when its latest event happened, as stored.
+    listed_changed_at: datetime | None = None
 
     @classmethod
     def request(
@@ -210,8 +212,13 @@ class ReturnRequest:
 
     @property
     def status_changed_at(self) -> datetime:
-        """When the status last moved (the latest event that set it)."""
-        return self.events[-1].at if self.events else self.created_at
+        """When the status last moved (the latest event that set it).
+
+        A return read without its timeline (listings) answers the time stored with it.
+        """
+        if self.events:
+            return self.events[-1].at
+        return self.listed_changed_at or self.created_at
 
     @property
     def units(self) -> dict[str, int]:

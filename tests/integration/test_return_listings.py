@@ -115,3 +115,24 @@ def test_a_cursor_of_another_listing_or_made_up_is_refused(stored: tuple[Any, An
         listings.by_order("3001", limit=1, cursor=by_status.cursor)
     with pytest.raises(ValidationError):
         listings.by_customer("kim@example.kr", limit=1, cursor="eyJhZnRlciI6IngifQ")
+
+
+def test_a_listed_return_tells_how_long_it_has_been_in_its_status_not_since_it_was_made(
+    stored: tuple[Any, Any],
+) -> None:
+    """Listings carry no timeline: the age staff see and the jobs act on must still count from the
+    return's last move (here an approval two days after the request), not from its creation."""
+    returns, listings = stored
+    late = a_return(7, number="1003", email="mina@example.kr", at=NOW)
+    pending = returns.create(
+        ReturnRequest.request(rma=late.rma, order=an_order(number="1003", email="mina@example.kr"),
+                              selections=(Selection("L1", 1, "too_small"),), quote=late.quote,
+                              needs_approval=True, at=NOW),
+        line_quantities={"L1": 5}, now=NOW)
+    approved_at = NOW + timedelta(days=2)
+    returns.save(pending.approve(at=approved_at, actor="merchant"), new_events=1, now=approved_at)
+    listed = listings.with_status("approved", newest_first=True, limit=10, cursor=None).returns
+    assert [r.rma for r in listed] == [late.rma]
+    assert listed[0].status_changed_at == approved_at
+    [of_order] = returns.of_order("1003")
+    assert of_order.status_changed_at == approved_at
