@@ -55,6 +55,7 @@ SUBJECTS = {
     "refunded": _("Your refund for return %(rma)s is on its way"),
     "credited": _("Store credit for return %(rma)s is ready"),
     "cancelled": _("Your return %(rma)s is cancelled"),
+    "expired": _("Your return %(rma)s has expired"),
 }
 RESOLUTION_NAMES = {
     "refund": _("Refund to your original payment"),
@@ -187,6 +188,29 @@ def render_cancellation(
     return subject, text, html
 
 
+def render_expiry(
+    request: ReturnRequest, order: Order, *, ship_within_days: int, public_base_url: str, store_name: str,
+    status_url: str | None = None,
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) telling the shopper their return expired unsent, in the order's
+    language: the parcel did not arrive within `ship_within_days` days of approval."""
+    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    context = {
+        "lang": locale,
+        "store_name": store_name,
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "rma": request.rma,
+        "days": ship_within_days,
+        "status_url": status_url or plain_status_url(public_base_url, request.rma),
+    }
+    env = environment(locale)
+    subject = translations(locale).gettext(SUBJECTS["expired"]) % {"rma": request.rma}
+    text = env.get_template("emails/return_expired.txt").render(context)
+    html = env.get_template("emails/return_expired.html").render(context)
+    return subject, text, html
+
+
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
     """A multipart/alternative message (plain text first, HTML preferred), UTF-8 throughout."""
     message = EmailMessage()
@@ -251,6 +275,13 @@ class SESMailer:
         subject, text, html = render_cancellation(
             request, order, public_base_url=self._public_base_url, store_name=self._store_name,
             status_url=self._status_url(request),
+        )
+        self._send(order.email.strip(), subject, text, html, rma=request.rma)
+
+    def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
+        subject, text, html = render_expiry(
+            request, order, ship_within_days=ship_within_days, public_base_url=self._public_base_url,
+            store_name=self._store_name, status_url=self._status_url(request),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 

@@ -193,6 +193,12 @@ class ShopperNotifier(Protocol):
         """The confirmation that the shopper cancelled the return: nothing to send, label void."""
         ...
 
+    def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
+        """The parcel did not arrive within `ship_within_days` days of approval: the return
+        expired, its label no longer works, and a new return can be started while the items are
+        still returnable."""
+        ...
+
 
 class LabelStore(Protocol):
     """Private storage of rendered label PDFs, handed out as short-lived download links."""

@@ -18,6 +18,7 @@ from chalicelib.adapters.ses_mailer import (
     mime_message,
     render_cancellation,
     render_confirmation,
+    render_expiry,
     render_money_back,
 )
 from chalicelib.domain.locale import SUPPORTED_LOCALES
@@ -54,8 +55,13 @@ def test_every_message_is_translated_with_its_placeholders(locale: str) -> None:
             continue
         translated = catalog.get(message.id)
         assert translated is not None and translated.string, f"{locale}: {message.id!r} is not translated"
-        for placeholder in ("%(rma)s", "%(name)s", "%(order)s", "%(url)s"):
-            assert (placeholder in message.id) == (placeholder in translated.string), (locale, message.id)
+        # A plural message (days) is a tuple of forms: every form keeps every placeholder.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = translated.string if isinstance(translated.string, tuple) else (translated.string,)
+        assert all(strings), f"{locale}: {message.id!r} is not translated"
+        for placeholder in ("%(rma)s", "%(name)s", "%(order)s", "%(url)s", "%(count)s"):
+            for string in strings:
+                assert (placeholder in ids[-1]) == (placeholder in string), (locale, message.id)
 
 
 def a_return(locale: str, *, needs_approval: bool = False, currency: str = "JPY") -> tuple[ReturnRequest, object]:
@@ -135,6 +141,41 @@ def test_a_request_cancelled_before_any_decision_mentions_no_label() -> None:
     _, text, html = render_cancellation(request.cancel(at=NOW), order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
     assert "label" not in text and "label" not in html
     assert "As you asked, we have cancelled your return R-7Q4K-9M2P for order 1001." in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "why", "label_void", "start_again"),
+    [("en", "Your return R-7Q4K-9M2P has expired", "did not reach us within 30 days", "label no longer works",
+      "start a new return"),
+     ("ja", "返品 R-7Q4K-9M2P の期限が切れました", "承認から30日以内にお荷物が当店に届かなかった", "ラベルはもう使えません",
+      "新しい返品を申し込めます"),
+     ("zh-Hans", "您的退货 R-7Q4K-9M2P 已过期", "退货获批后 30 天内，我们未收到您的包裹", "退货标签已失效", "发起新的退货"),
+     ("ko", "반품 R-7Q4K-9M2P 이(가) 만료되었습니다", "승인 후 30일 이내에 소포가 저희에게 도착하지 않았습니다",
+      "라벨은 더 이상 사용할 수 없으니", "새 반품을 신청할 수 있습니다")],
+)
+def test_the_expiry_says_why_in_the_orders_language_voids_the_label_and_offers_a_new_return(
+    locale: str, subject: str, why: str, label_void: str, start_again: str,
+) -> None:
+    request, order = a_return(locale)
+    expired = request.expire(at=NOW, actor="system:return_expiry", ship_within_days=30)
+    signed = "https://returns.example/returns/R-7Q4K-9M2P?link=v1.abc.def"
+    rendered_subject, text, html = render_expiry(
+        expired, order, ship_within_days=30, public_base_url="https://returns.example/",  # type: ignore[arg-type]
+        store_name="Demo", status_url=signed,
+    )
+    assert rendered_subject == subject
+    for body in (text, html):
+        for words in (why, label_void, start_again, "1001", "R-7Q4K-9M2P"):
+            assert words in body, (locale, words)
+    assert signed in text and f'href="{signed}"' in html
+    assert f'lang="{locale}"' in html
+
+
+def test_an_expiry_after_a_single_day_says_day_not_days() -> None:
+    request, order = a_return("en")
+    _, text, _ = render_expiry(request.expire(at=NOW, actor="system:return_expiry"), order,  # type: ignore[arg-type]
+                               ship_within_days=1, public_base_url="http://x", store_name="Demo")
+    assert "did not reach us within 1 day of the return's approval." in text
 
 
 def test_every_shopper_email_follows_the_signed_link_when_one_is_given() -> None:
