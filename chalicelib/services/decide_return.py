@@ -19,6 +19,7 @@ from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
+from .cancel_return import cancelled_by_shopper
 from .ports import (
     ACTIONS,
     APPROVE,
@@ -45,6 +46,11 @@ class AlreadyDecidedError(ConflictError):
     def __init__(self, request: ReturnRequest) -> None:
         self.request = request
         self.decision = decision_event(request)
+        if cancelled_by_shopper(request):
+            # Not a decision anyone made: say what happened, under a code an integration can tell apart.
+            super().__init__(f"return {request.rma} was cancelled by the shopper; there is nothing to decide",
+                             code="return_cancelled")
+            return
         by = f" by {self.decision.actor}" if self.decision else ""
         super().__init__(f"return {request.rma} was already decided: {request.status}{by}")
 

@@ -413,3 +413,16 @@ def test_a_return_approved_then_cancelled_by_the_shopper_is_not_called_the_merch
     body = client.http.get(path).body.decode()
     assert "The shopper cancelled this return at" in body
     assert f"by {MERCHANT}" not in body
+
+
+def test_the_admin_api_deciding_a_return_the_shopper_cancelled_says_so_and_changes_nothing(
+    client: Client, aws_endpoint: str,
+) -> None:
+    rma = pending_return(client, "9122")
+    shopper_cancels(client, "9122", rma)
+    for action in ("approve", "reject"):
+        answer = client.http.post(f"/api/v1/admin/returns/{rma}/{action}", headers=ADMIN, body=json.dumps({"note": ""}))
+        assert answer.status_code == 409
+        assert answer.json_body["error"]["code"] == "return_cancelled"
+        assert "cancelled by the shopper" in answer.json_body["error"]["message"]
+    assert [e.kind for e in get_deps().returns.get(rma).events] == ["requested", "cancelled"]  # type: ignore[union-attr]
