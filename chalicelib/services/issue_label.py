@@ -12,6 +12,7 @@ from ..domain.return_request import (
     APPROVED,
     CANCELLED,
     CREDITED,
+    EXPIRED,
     RECEIVED,
     REFUND_FAILED,
     REFUNDED,
@@ -31,7 +32,13 @@ from .read_return import read_return
 
 # A label exists from approval on; the parcel may still be in transit after the refund.
 LABEL_STATUSES: tuple[str, ...] = (APPROVED, RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
-CANCELLED_LABEL_MESSAGE = "This return was cancelled, so its label can no longer be used."
+# A return closed before its parcel came (domain VOID_STATUSES): a label printed earlier must not
+# carry a parcel any more. Code and words by status, so the shopper hears why.
+VOID_LABELS: dict[str, tuple[str, str]] = {
+    CANCELLED: ("return_cancelled", "This return was cancelled, so its label can no longer be used."),
+    EXPIRED: ("return_expired", "This return expired because its parcel didn't reach the store in time, "
+                                "so its label can no longer be used."),
+}
 # How long a download link works: long enough to print, short enough not to be worth sharing.
 LINK_LIFETIME = timedelta(minutes=15)
 
@@ -88,9 +95,9 @@ def issue_label(deps: IssueLabelDeps, request: ReturnRequest, *,
     Call it when a return becomes approved (directly or by the merchant) so the first download
     is a redirect only; a label missing later (expired, deleted) is rendered again on demand.
     """
-    if request.status == CANCELLED:
-        # The shopper cancelled: a label printed earlier must not carry a parcel any more.
-        raise ConflictError(CANCELLED_LABEL_MESSAGE, code="return_cancelled")
+    if request.status in VOID_LABELS:
+        code, message = VOID_LABELS[request.status]
+        raise ConflictError(message, code=code)
     if request.status not in LABEL_STATUSES:
         raise ConflictError(
             "The label is ready once the store has approved this return.", code="label_not_ready"

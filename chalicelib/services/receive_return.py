@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
-from ..domain.return_request import APPROVED, CANCELLED, RETURNED_STATUSES, ReturnRequest, normalize_rma
+from ..domain.return_request import APPROVED, CANCELLED, EXPIRED, RETURNED_STATUSES, ReturnRequest, normalize_rma
 from .read_return import RETURN_NOT_FOUND_MESSAGE
 from .refund_return import RefundDeps, on_return_received
 
 # Concurrent scans of one parcel: one wins the conditional write, the others re-read.
 _ATTEMPTS = 3
+# Closed before its parcel came (domain VOID_STATUSES): the parcel was not expected, and the
+# warehouse is told plainly why, by code and words.
+NOT_EXPECTED: dict[str, tuple[str, str]] = {
+    CANCELLED: ("return_cancelled", "Return {rma} was cancelled by the shopper, so its parcel can't be received."),
+    EXPIRED: ("return_expired", "Return {rma} expired because its parcel didn't arrive in time, so it can't be "
+                                "received. The shopper can start a new return while the items are returnable."),
+}
 
 
 def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnRequest:
@@ -17,8 +24,9 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
     Idempotent: a return whose parcel is already recorded is answered as it is, so a double
     scan or 20 concurrent calls start one refund. A return paid before its parcel came
     (`on_approval`) keeps its status and records the arrival, so its units count as returned.
-    ConflictError (409) for a return that is not approved (pending, rejected, expired); code
-    `return_cancelled` for one the shopper cancelled, so the scan says so.
+    ConflictError (409) for a return that is not approved (pending, rejected); code
+    `return_cancelled` for one the shopper cancelled and `return_expired` for one whose parcel
+    came too late (the daily job expired it), so the scan says so.
     """
     canonical = normalize_rma(rma)
     for _ in range(_ATTEMPTS):
@@ -27,12 +35,9 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
             raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
         if request.status in RETURNED_STATUSES and request.parcel_received:
             return request
-        if request.status == CANCELLED:
-            # Tell the warehouse plainly: the shopper cancelled, this parcel was not expected.
-            raise ConflictError(
-                f"Return {request.rma} was cancelled by the shopper, so its parcel can't be received.",
-                code="return_cancelled",
-            )
+        if request.status in NOT_EXPECTED:
+            code, message = NOT_EXPECTED[request.status]
+            raise ConflictError(message.format(rma=request.rma), code=code)
         if request.status not in (APPROVED, *RETURNED_STATUSES):
             # The domain names the clash (pending_approval, rejected ...).
             request.receive(at=deps.clock.now(), actor=received_by)

@@ -99,6 +99,20 @@ def test_a_return_awaiting_the_merchant_has_no_label_yet(deps: LabelDeps) -> Non
     assert deps.labels.stored == {}
 
 
+def test_an_expired_returns_label_is_refused_saying_why_even_once_printed(deps: LabelDeps) -> None:
+    created = request_return(deps, order_number="1001", selections=one(), resolution="refund")
+    label_url(deps, created.rma, order_number="1001", size="4x6")  # printed while approved
+    deps.returns.save(created.expire(at=NOW + timedelta(days=31), actor="system:return_expiry"), new_events=1,
+                      now=NOW + timedelta(days=31))
+
+    for size in ("4x6", "a4"):
+        with pytest.raises(ConflictError) as refused:
+            label_url(deps, created.rma, order_number="1001", size=size)  # type: ignore[arg-type]
+        assert refused.value.code == "return_expired"
+        assert "expired" in refused.value.message and "can no longer be used" in refused.value.message
+    assert len(deps.render_label.drawn) == 1
+
+
 def test_another_orders_return_is_not_found(deps: LabelDeps) -> None:
     created = request_return(deps, order_number="1001", selections=one(), resolution="refund")
 
