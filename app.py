@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.jobs.refunds import refund_jobs
 from chalicelib.jobs.approval_reminders import approval_jobs
 from chalicelib.jobs.store_credit_expiry import store_credit_jobs
+from chalicelib.jobs.return_expiry import return_expiry_jobs
 from chalicelib.web import register
 
 # configure_logs=False: our JSON formatter on the root logger writes every line.
@@ -13,3 +14,4 @@ register(app)
 app.register_blueprint(refund_jobs)
 app.register_blueprint(approval_jobs)
 app.register_blueprint(store_credit_jobs)
+app.register_blueprint(return_expiry_jobs)

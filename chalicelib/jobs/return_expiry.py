@@ -1,0 +1,36 @@
+"""The daily return-expiry job: approved returns whose parcel did not arrive within the policy's
+`ship_within_days` become expired, their units returnable again (services/expire_returns.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from chalice.app import Blueprint, Rate
+
+from ..bootstrap import get_deps
+
+log = logging.getLogger("retour.returns")
+
+return_expiry_jobs = Blueprint(__name__)
+
+
+def lambda_time_left(context: Any) -> Callable[[], timedelta] | None:
+    """How long the invocation may still run, from Lambda's context (None when run elsewhere)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return lambda: timedelta(milliseconds=remaining())
+
+
+@return_expiry_jobs.schedule(Rate(1, unit=Rate.DAYS), name="return_expiry")
+def return_expiry(event: Any) -> dict[str, list[str]]:
+    """Expire approved returns not shipped in time; a run that stops half-way is done again tomorrow."""
+    # Imported when the job runs, not with app.py (see jobs/refunds.py).
+    from ..services.expire_returns import expire_returns
+
+    expired = expire_returns(get_deps(), time_left=lambda_time_left(getattr(event, "context", None)))
+    log.info("return expiry job: %d returns expired", len(expired))
+    return {"expired": expired}

@@ -1,0 +1,128 @@
+"""Use case (scheduled, daily): expire approved returns whose parcel did not arrive in time.
+
+A return approved more than the policy's `ship_within_days` ago and still `approved` moves to
+`expired`. That is a released status, so the same conditional write gives its units back to the
+order's lines (the shopper may return them again while the window allows), and the merchant's
+list of approved returns keeps only live ones. The shopper gets an email saying so.
+
+Approved returns are read oldest first from the status index (gsi2 `RETURNS#approved`, keyed by
+when they entered it), never a Scan, and the walk stops at the first one too young. Each is read
+again before it moves: one received, cancelled or otherwise moved meanwhile is left alone (a lost
+race is normal, not an error). A run that stops half-way is simply done again next time, and a
+return already expired is no longer approved, so nothing expires, or is emailed about, twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final, Protocol
+
+from ..domain.errors import RetourError, StaleWriteError
+from ..domain.return_request import APPROVED, ReturnRequest
+from .ports import Clock, OrderRepository, PolicyRepository, ReturnListings, ReturnRepository, ShopperNotifier
+
+log = logging.getLogger("retour.returns")
+
+EXPIRY_ACTOR: Final = "system:return_expiry"
+PAGE_SIZE: Final = 100
+# Another actor moving the same return (a second run, a refund hold): read again, then leave it.
+_ATTEMPTS: Final = 3
+# Stop while this much of the function's time is left, so no return is left moved but unannounced
+# when Lambda ends the run; the next run takes up the rest.
+SAFETY_MARGIN: Final = timedelta(seconds=5)
+
+
+class ExpireReturnsDeps(Protocol):
+    """What the expiry job needs."""
+
+    @property
+    def returns(self) -> ReturnRepository: ...
+
+    @property
+    def listings(self) -> ReturnListings: ...
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def notifier(self) -> ShopperNotifier: ...
+
+
+def expire_returns(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
+    """One run at `deps.clock.now()`: the RMAs it expired, oldest approval first.
+
+    `time_left`: how long the run may still take (Lambda's remaining time); None: no limit.
+    """
+    days = deps.policies.current().ship_within_days
+    if days is None:
+        return []  # the store lets approved returns wait for their parcel forever
+    limit = timedelta(days=days)
+    now = deps.clock.now()
+    expired: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = deps.listings.with_status(APPROVED, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
+        for listed in page.returns:
+            if now - listed.status_changed_at < limit:
+                return expired  # oldest first: every later one entered approved later still
+            if time_left is not None and time_left() < SAFETY_MARGIN:
+                log.warning("return expiry: out of time after %d returns; the next run goes on", len(expired))
+                return expired
+            try:
+                done = _expire_one(deps, listed.rma, now=now, limit=limit, days=days)
+            except RetourError:
+                log.exception("return expiry: could not expire return %s", listed.rma)
+                continue
+            if done is not None:
+                expired.append(done.rma)
+        cursor = page.cursor
+        if cursor is None:
+            return expired
+
+
+def _expire_one(
+    deps: ExpireReturnsDeps, rma: str, *, now: datetime, limit: timedelta, days: int,
+) -> ReturnRequest | None:
+    """Expire return `rma` if it is still approved and old enough; the stored return, or None."""
+    for _ in range(_ATTEMPTS):
+        # Consistent, with its timeline: the listing may lag the latest move.
+        request = deps.returns.get(rma)
+        if request is None or request.status != APPROVED:
+            return None  # received, cancelled or expired meanwhile: nothing left to do
+        if now - request.status_changed_at < limit:
+            return None  # it moved within the limit (the index lagged)
+        if request.refund_is_held:
+            # Paid on approval but held by a dispute: the merchant decides, not the clock.
+            return None
+        at = deps.clock.now()
+        try:
+            stored = deps.returns.save(
+                request.expire(at=at, actor=EXPIRY_ACTOR, ship_within_days=days), new_events=1, now=at,
+            )
+        except StaleWriteError:
+            continue
+        log.info("return %s expired: no parcel within %d days of approval", stored.rma, days)
+        _tell_the_shopper(deps, stored, days=days)
+        return stored
+    log.warning("return expiry: return %s kept changing; the next run looks again", rma)
+    return None
+
+
+def _tell_the_shopper(deps: ExpireReturnsDeps, request: ReturnRequest, *, days: int) -> None:
+    """The expiry email; a failure is logged, never undoes the stored expiry."""
+    try:
+        order = deps.orders.get(request.order_number)
+        if order is None:
+            log.warning("return %s expired but its order is gone: no email", request.rma)
+            return
+        deps.notifier.return_expired(request, order, ship_within_days=days)
+    except Exception:  # noqa: BLE001 - the expiry is stored; the status page shows it
+        log.exception("could not email the shopper the expiry of return %s", request.rma)
