@@ -204,7 +204,7 @@ def _after_decision(deps: DecideReturnDeps, request: ReturnRequest, order: Order
         try:
             # Rendered now so the shopper's first download is only a redirect; a label missing
             # later is rendered on demand, so a failure here costs a few milliseconds later.
-            issue_label(deps, request)
+            issue_label(deps, request, order=order)
         except Exception:  # noqa: BLE001 - the decision is stored; see above
             log.exception("could not issue the label of return %s", request.rma)
         try:

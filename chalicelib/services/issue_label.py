@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, ValidationError
-from ..domain.order import Address, OrderLine
+from ..domain.order import Address, Order, OrderLine
 from ..domain.return_request import (
     APPROVED,
     CANCELLED,
@@ -89,11 +89,12 @@ def parse_label_size(size: str | None) -> LabelSize:
 
 
 def issue_label(deps: IssueLabelDeps, request: ReturnRequest, *,
-                size: LabelSize = DEFAULT_LABEL_SIZE) -> str:
+                size: LabelSize = DEFAULT_LABEL_SIZE, order: Order | None = None) -> str:
     """Render and store the label of `request` unless it is stored already; return its key.
 
     Call it when a return becomes approved (directly or by the merchant) so the first download
     is a redirect only; a label missing later (expired, deleted) is rendered again on demand.
+    `order`: the return's order when the caller holds it (not read again).
     """
     if request.status in VOID_LABELS:
         code, message = VOID_LABELS[request.status]
@@ -104,7 +105,7 @@ def issue_label(deps: IssueLabelDeps, request: ReturnRequest, *,
         )
     key = label_key(request.rma, size)
     if not deps.labels.exists(key):
-        deps.labels.put_pdf(key, deps.render_label(label_document(deps, request), size))
+        deps.labels.put_pdf(key, deps.render_label(label_document(deps, request, order=order), size))
     return key
 
 
@@ -112,16 +113,25 @@ def label_url(deps: IssueLabelDeps, rma: str, *, order_number: str,
               size: LabelSize = DEFAULT_LABEL_SIZE) -> str:
     """A 15-minute download link to the label of return `rma` of order `order_number`.
 
-    Another order's return is NotFoundError, exactly as a missing one.
+    Another order's return is NotFoundError, exactly as a missing one. The return is read
+    eventually consistent first (half the read units); only a copy that shows no label to give
+    (none yet, or not approved yet: it may predate the approval a moment ago) is read again
+    consistently before the shopper is told no.
     """
-    request = read_return(deps, rma, order_number=order_number)
+    try:
+        request: ReturnRequest | None = read_return(deps, rma, order_number=order_number, consistent=False)
+    except NotFoundError:
+        request = None
+    if request is None or request.status not in LABEL_STATUSES:
+        request = read_return(deps, rma, order_number=order_number)
     key = issue_label(deps, request, size=size)
     return deps.labels.presigned_url(key, expires_in=LINK_LIFETIME)
 
 
-def label_document(deps: IssueLabelDeps, request: ReturnRequest) -> LabelDocument:
-    """What the label of `request` says, from its order and the store's settings."""
-    order = deps.orders.get(request.order_number)
+def label_document(deps: IssueLabelDeps, request: ReturnRequest, *, order: Order | None = None) -> LabelDocument:
+    """What the label of `request` says, from its order (read unless given) and the store's settings."""
+    if order is None or order.number != request.order_number:
+        order = deps.orders.get(request.order_number)
     if order is None:
         raise NotFoundError("We couldn't find that return.", code="return_not_found")
     sender = deps.label_sender

@@ -21,14 +21,15 @@ class ReadReturnDeps(Protocol):
     def returns(self) -> ReturnRepository: ...
 
 
-def read_return(deps: ReadReturnDeps, rma: str, *, order_number: str | None) -> ReturnRequest:
+def read_return(deps: ReadReturnDeps, rma: str, *, order_number: str | None,
+                consistent: bool = True) -> ReturnRequest:
     """The return `rma` with its events; `order_number` None reads any order's (merchant side).
 
     Raises NotFoundError, with the same message, when there is no such return or it belongs to
-    another order than `order_number`.
+    another order than `order_number`. `consistent=False`: see ReturnRepository.get.
     """
     canonical = normalize_rma(rma)
-    found = deps.returns.get(canonical) if canonical is not None else None
+    found = deps.returns.get(canonical, consistent=consistent) if canonical is not None else None
     if found is None or (
         order_number is not None
         and not hmac.compare_digest(found.order_number.encode("utf-8"), order_number.encode("utf-8"))

@@ -197,8 +197,8 @@ class ReadTogether:
         self._reads = 0
         self._lock = threading.Lock()
 
-    def get(self, rma: str) -> Any:
-        found = self._inner.get(rma)
+    def get(self, rma: str, **options: Any) -> Any:
+        found = self._inner.get(rma, **options)
         with self._lock:
             self._reads += 1
             wait = rma == self._rma and self._reads <= 2
