@@ -591,3 +591,18 @@ def test_too_late_to_cancel_once_the_parcel_arrived_says_why_in_the_shoppers_lan
     assert '<html lang="ko">' in late.body.decode()
     assert stored_return(rma) == before
     assert available_on_lookup(client, "7107") == 0
+
+
+def test_a_declined_return_says_so_and_promises_no_refund(client: Client, aws_endpoint: str) -> None:
+    an_order_of_two_tees(client, "7110", locale="ko", late=True)
+    shopper, rma = a_return_of_both_tees(client, "7110")
+    before = shopper.get(f"/returns/{rma}").body.decode()
+    assert '<table class="money">' in before and "환불 합계" in before  # while the store decides
+    declined = client.http.post(f"/api/v1/admin/returns/{rma}/reject", headers=ADMIN,
+                                body=json.dumps({"note": "worn"}))
+    assert declined.status_code == 200, declined.json_body
+    page = shopper.get(f"/returns/{rma}")
+    body = text(page)
+    assert page.status_code == 200
+    assert "스토어에서 이 반품을 거절했으므로 환불되지 않습니다." in body
+    assert '<table class="money">' not in page.body.decode() and "환불 합계" not in body
