@@ -17,6 +17,7 @@ from ..domain.return_request import (
     REFUND_FAILED,
     REFUNDED,
     REFUNDING,
+    REJECTED,
     ReturnRequest,
 )
 from .label_document import (
@@ -38,6 +39,8 @@ VOID_LABELS: dict[str, tuple[str, str]] = {
     CANCELLED: ("return_cancelled", "This return was cancelled, so its label can no longer be used."),
     EXPIRED: ("return_expired", "This return expired because its parcel didn't reach the store in time, "
                                 "so its label can no longer be used."),
+    # Never had one: saying "not approved yet" would promise one.
+    REJECTED: ("return_rejected", "The store declined this return, so it has no label."),
 }
 # How long a download link works: long enough to print, short enough not to be worth sharing.
 LINK_LIFETIME = timedelta(minutes=15)

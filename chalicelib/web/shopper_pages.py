@@ -732,10 +732,19 @@ def label(page: Page, rma: str) -> Response:
     try:
         url = label_url(page.deps, rma, order_number=judged.order.number, size=size)
     except ConflictError as error:
-        if error.code != "return_cancelled":
+        why = _NO_LABEL.get(error.code)
+        if why is None:
             raise
-        return error_page(page, 409, page._("This return was cancelled, so its label can no longer be used."))
+        return error_page(page, 409, page._(why))
     return page.redirect(url)
+
+
+# Why a return has no label (services/issue_label.py VOID_LABELS), in the shopper's words.
+_NO_LABEL: dict[str, str] = {
+    "return_cancelled": N_("This return was cancelled, so its label can no longer be used."),
+    "return_expired": N_("This return expired, so its label can no longer be used."),
+    "return_rejected": N_("The store declined this return, so it has no label."),
+}
 
 
 # --- cancel -----------------------------------------------------------------------------------

@@ -139,6 +139,10 @@ def test_an_approved_return_not_shipped_in_time_expires_its_items_are_offered_ag
     assert "この返品は期限切れになりました" in status_page and 'href="/return/items"' in status_page
     assert "/label?size=" not in status_page and 'action="/returns/' not in status_page
     assert '<table class="money">' not in status_page  # nothing is paid back: no total that reads like one
+    # A bookmarked label link says why there is none, in the shopper's language.
+    bookmarked = shopper.get(f"/returns/{rma}/label?size=a4")
+    assert bookmarked.status_code == 409
+    assert "この返品は期限切れのため、返品ラベルは使用できなくなりました。" in text(bookmarked)
 
     # The label is no longer served, in any size.
     token = token_for(api, order)

@@ -606,3 +606,9 @@ def test_a_declined_return_says_so_and_promises_no_refund(client: Client, aws_en
     assert page.status_code == 200
     assert "스토어에서 이 반품을 거절했으므로 환불되지 않습니다." in body
     assert '<table class="money">' not in page.body.decode() and "환불 합계" not in body
+    label = shopper.get(f"/returns/{rma}/label?size=a4")
+    assert label.status_code == 409 and "스토어에서 이 반품을 거절했으므로 반품 라벨이 없습니다." in text(label)
+    token = client.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
+                             body=json.dumps({"order_number": "7110", "email": "shopper7110@example.com"})).json_body["token"]
+    api_label = client.http.get(f"/api/v1/returns/{rma}/label.pdf", headers={"Authorization": f"Bearer {token}"})
+    assert api_label.status_code == 409 and api_label.json_body["error"]["code"] == "return_rejected"
