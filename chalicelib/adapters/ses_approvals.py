@@ -3,7 +3,7 @@
 Words are msgids of the `approvals` gettext domain in chalicelib/locales, shared with the
 merchant's confirm pages (web/merchant_pages.py). After changing a message, from the repo root:
 
-    pybabel extract -F chalicelib/locales/babel-approvals.cfg --no-location --omit-header \
+    pybabel extract -F chalicelib/locales/babel-approvals.cfg -k _t:2 --no-location --omit-header \
         -o chalicelib/locales/approvals.pot .
     pybabel update -D approvals -i chalicelib/locales/approvals.pot -d chalicelib/locales
     pybabel compile -D approvals -d chalicelib/locales

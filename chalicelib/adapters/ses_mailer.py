@@ -57,6 +57,15 @@ SUBJECTS = {
     "cancelled": _("Your return %(rma)s is cancelled"),
     "expired": _("Your return %(rma)s has expired"),
 }
+
+
+def _subject(locale: str, event: str, rma: str) -> str:
+    """The subject of the email about `event`, in the shopper's language."""
+    # Looked up first, then translated: a literal inside gettext() would be extracted as a msgid.
+    message = SUBJECTS[event]
+    return translations(locale).gettext(message) % {"rma": rma}
+
+
 RESOLUTION_NAMES = {
     "refund": _("Refund to your original payment"),
     "store_credit": _("Store credit"),
@@ -182,7 +191,7 @@ def render_cancellation(
         "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
     env = environment(locale)
-    subject = translations(locale).gettext(SUBJECTS["cancelled"]) % {"rma": request.rma}
+    subject = _subject(locale, "cancelled", request.rma)
     text = env.get_template("emails/return_cancelled.txt").render(context)
     html = env.get_template("emails/return_cancelled.html").render(context)
     return subject, text, html
@@ -205,7 +214,7 @@ def render_expiry(
         "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
     env = environment(locale)
-    subject = translations(locale).gettext(SUBJECTS["expired"]) % {"rma": request.rma}
+    subject = _subject(locale, "expired", request.rma)
     text = env.get_template("emails/return_expired.txt").render(context)
     html = env.get_template("emails/return_expired.html").render(context)
     return subject, text, html
