@@ -7,8 +7,9 @@ from ..domain.return_request import APPROVED, CANCELLED, EXPIRED, RETURNED_STATU
 from .read_return import RETURN_NOT_FOUND_MESSAGE
 from .refund_return import RefundDeps, on_return_received
 
-# Concurrent scans of one parcel: one wins the conditional write, the others re-read.
-_ATTEMPTS = 3
+# Concurrent scans of one parcel: one wins the conditional write, the others re-read. The first
+# read is eventually consistent, the others consistent.
+_ATTEMPTS = 4
 # Closed before its parcel came (domain VOID_STATUSES): the parcel was not expected, and the
 # warehouse is told plainly why, by code and words.
 NOT_EXPECTED: dict[str, tuple[str, str]] = {
@@ -29,9 +30,18 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
     came too late (the daily job expired it), so the scan says so.
     """
     canonical = normalize_rma(rma)
-    for _ in range(_ATTEMPTS):
-        request = deps.returns.get(canonical) if canonical is not None else None
+    if canonical is None:
+        raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
+    for attempt in range(_ATTEMPTS):
+        # Eventually consistent first (half the read units): a copy behind the table can only
+        # be older, so what it shows received, cancelled or expired is so; its write loses if
+        # anything moved since, and an answer of "no" (not found, not approved) is read again
+        # consistently before the warehouse is told.
+        fresh = attempt > 0
+        request = deps.returns.get(canonical, consistent=fresh)
         if request is None:
+            if not fresh:
+                continue
             raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
         if request.status in RETURNED_STATUSES and request.parcel_received:
             return request
@@ -39,6 +49,8 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
             code, message = NOT_EXPECTED[request.status]
             raise ConflictError(message.format(rma=request.rma), code=code)
         if request.status not in (APPROVED, *RETURNED_STATUSES):
+            if not fresh:
+                continue
             # The domain names the clash (pending_approval, rejected ...).
             request.receive(at=deps.clock.now(), actor=received_by)
         try:

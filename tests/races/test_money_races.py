@@ -381,3 +381,35 @@ def test_a_refund_job_whose_copy_loses_its_first_write_reads_again_and_refunds_o
     replica = deliver_behind(deps, body, rma, older)
     assert replica.served
     assert_paid_exactly_once(stripe_state, order, rma)
+
+
+def receive_behind(api: Client, rma: str, copy: dict[str, Any]) -> tuple[Any, BehindReplica]:
+    """The warehouse's receipt while eventually consistent reads of the return answer `copy`."""
+    client = get_deps().orders._client  # type: ignore[attr-defined]
+    replica = BehindReplica(f"RETURN#{rma}", copy)
+    client.meta.events.register_first("before-send.dynamodb.Query", replica)
+    try:
+        return receive(api, rma), replica
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.Query", replica)
+
+
+@pytest.mark.parametrize("replica_shows", ["nothing yet", "still pending"])
+def test_a_receipt_whose_first_read_is_behind_the_table_still_receives_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+    replica_shows: str,
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    copy = partition_now(get_deps(), rma)
+    if replica_shows == "nothing yet":
+        copy = {"Items": [], "Count": 0, "ScannedCount": 0}
+    else:  # a replica that has not seen the approval yet
+        for item in copy["Items"]:
+            if item["sk"]["S"] == "RETURN":
+                item["status"] = {"S": "pending_approval"}
+    answer, replica = receive_behind(api, rma, copy)
+    assert replica.served, "the receipt did not read eventually consistent first"
+    assert answer.status_code == 202, answer.json_body
+    received = status_of(rma)
+    assert received.status == "received" and [e.kind for e in received.events].count("received") == 1
