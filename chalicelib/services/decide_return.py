@@ -102,8 +102,16 @@ def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS)
 
 
 def decide_return(deps: DecideReturnDeps, rma: str, decision: Decision, *, by: DecidedBy) -> ReturnRequest:
-    """Decide return `rma` (admin API, jobs). AlreadyDecidedError (409) once it is decided."""
-    request = read_return(deps, rma, order_number=None)
+    """Decide return `rma` (admin API, jobs). AlreadyDecidedError (409) once it is decided.
+
+    Read eventually consistent first (half the read units): a copy behind the table is older, so
+    one that shows a decision is right, and one still pending that is not loses its conditional
+    write and is read again (`_decide`); only "not found" is asked again consistently here.
+    """
+    try:
+        request = read_return(deps, rma, order_number=None, consistent=False)
+    except NotFoundError:
+        request = read_return(deps, rma, order_number=None)
     return _decide(deps, request, validate_decision(decision), by=by)
 
 
