@@ -66,6 +66,31 @@ def _subject(locale: str, event: str, rma: str) -> str:
     return translations(locale).gettext(message) % {"rma": rma}
 
 
+def _shopper_locale(request: ReturnRequest) -> str:
+    return request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+
+
+def _common(request: ReturnRequest, locale: str, *, public_base_url: str, store_name: str,
+            status_url: str | None) -> dict[str, Any]:
+    """What every shopper email shows: its language, the store, the RMA and the status link."""
+    return {
+        "lang": locale,
+        "store_name": store_name,
+        "rma": request.rma,
+        "status_url": status_url or plain_status_url(public_base_url, request.rma),
+    }
+
+
+def _rendered(locale: str, event: str, template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of templates/emails/<template>.txt/.html in `locale`."""
+    env = environment(locale)
+    return (
+        _subject(locale, event, context["rma"]),
+        env.get_template(f"emails/{template}.txt").render(context),
+        env.get_template(f"emails/{template}.html").render(context),
+    )
+
+
 RESOLUTION_NAMES = {
     "refund": _("Refund to your original payment"),
     "store_credit": _("Store credit"),
@@ -104,11 +129,9 @@ def confirmation_context(
     titles = {line.id: line.title for line in order.lines}
     gettext_ = translations(locale).gettext
     return {
-        "lang": locale,
-        "store_name": store_name,
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "customer_name": order.customer_name,
         "order_number": order.number,
-        "rma": request.rma,
         "approved": request.status == APPROVED,
         "requested_on": format_date(request.created_at.date(), locale),
         "resolution": gettext_(RESOLUTION_NAMES.get(request.resolution, request.resolution)),
@@ -125,7 +148,6 @@ def confirmation_context(
         "bonus": format_money(quote.bonus, locale),
         "has_bonus": not quote.bonus.is_zero(),
         "total": format_money(quote.total, locale),
-        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
 
 
@@ -137,17 +159,13 @@ def render_confirmation(
 
     `status_url`: the signed "Follow your return" link; without it, the plain status address.
     """
-    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    locale = _shopper_locale(request)
     context = confirmation_context(
         request, order, locale=locale, public_base_url=public_base_url, store_name=store_name,
         status_url=status_url,
     )
-    env = environment(locale)
-    subject_id = SUBJECTS["approved" if request.status == APPROVED else "pending_approval"]
-    subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
-    text = env.get_template("emails/return_requested.txt").render(context)
-    html = env.get_template("emails/return_requested.html").render(context)
-    return subject, text, html
+    event = "approved" if request.status == APPROVED else "pending_approval"
+    return _rendered(locale, event, "return_requested", context)
 
 
 def render_money_back(
@@ -156,21 +174,15 @@ def render_money_back(
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) telling the shopper their money is back: a refund (`balance`
     None) or store credit (the amount includes the bonus; `balance` is the account's new one)."""
-    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    locale = _shopper_locale(request)
     credited = balance is not None
     context = {
-        "lang": locale,
-        "store_name": store_name,
-        "rma": request.rma,
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "credited": credited,
         "amount": format_money(amount, locale),
         "balance": format_money(balance, locale) if balance is not None else "",
-        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
-    env = environment(locale)
-    subject_id = SUBJECTS["credited"] if credited else SUBJECTS["refunded"]
-    subject = translations(locale).gettext(subject_id) % {"rma": request.rma}
-    return subject, env.get_template("emails/money_back.txt").render(context), env.get_template("emails/money_back.html").render(context)
+    return _rendered(locale, "credited" if credited else "refunded", "money_back", context)
 
 
 def render_cancellation(
@@ -178,23 +190,16 @@ def render_cancellation(
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) confirming that the shopper cancelled, in the order's language."""
-    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    locale = _shopper_locale(request)
     context = {
-        "lang": locale,
-        "store_name": store_name,
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "customer_name": order.customer_name,
         "order_number": order.number,
-        "rma": request.rma,
         # The label carries a barcode a carrier would still accept: say plainly it is void.
         "had_label": any(event.kind == "approved" for event in request.events)
         or request.events[0].detail == APPROVED,
-        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
-    env = environment(locale)
-    subject = _subject(locale, "cancelled", request.rma)
-    text = env.get_template("emails/return_cancelled.txt").render(context)
-    html = env.get_template("emails/return_cancelled.html").render(context)
-    return subject, text, html
+    return _rendered(locale, "cancelled", "return_cancelled", context)
 
 
 def render_expiry(
@@ -203,21 +208,14 @@ def render_expiry(
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) telling the shopper their return expired unsent, in the order's
     language: the parcel did not arrive within `ship_within_days` days of approval."""
-    locale = request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    locale = _shopper_locale(request)
     context = {
-        "lang": locale,
-        "store_name": store_name,
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "customer_name": order.customer_name,
         "order_number": order.number,
-        "rma": request.rma,
         "days": ship_within_days,
-        "status_url": status_url or plain_status_url(public_base_url, request.rma),
     }
-    env = environment(locale)
-    subject = _subject(locale, "expired", request.rma)
-    text = env.get_template("emails/return_expired.txt").render(context)
-    html = env.get_template("emails/return_expired.html").render(context)
-    return subject, text, html
+    return _rendered(locale, "expired", "return_expired", context)
 
 
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
