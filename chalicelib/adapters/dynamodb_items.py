@@ -102,3 +102,16 @@ def is_throttling(error: BaseException) -> bool:
         return True
     reasons = response.get("CancellationReasons") or []
     return any(reason.get("Code") in _THROTTLING_CODES for reason in reasons)
+
+
+def count_all(client: Any, request: dict[str, Any]) -> int:
+    """What a `Select=COUNT` Query answers over every page (each page counts up to 1 MB read)."""
+    request = {**request, "Select": "COUNT"}
+    count = 0
+    while True:
+        response = client.query(**request)
+        count += int(response.get("Count", 0))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return count
+        request["ExclusiveStartKey"] = last

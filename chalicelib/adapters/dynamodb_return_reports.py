@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.return_request import ReturnRequest
-from .dynamodb_items import from_item, iso
+from .dynamodb_items import count_all, from_item, iso
 from .dynamodb_returns import return_from_record
 
 
@@ -52,14 +52,6 @@ class DynamoDBReturnReports:
             "TableName": self._table, "IndexName": "gsi2",
             "KeyConditionExpression": "gsi2pk = :status",
             "ExpressionAttributeValues": {":status": {"S": f"RETURNS#{status}"}},
-            "Select": "COUNT",
             **self._paging,
         }
-        count = 0
-        while True:
-            response = self._client.query(**request)
-            count += int(response.get("Count", 0))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return count
-            request["ExclusiveStartKey"] = last
+        return count_all(self._client, request)

@@ -26,6 +26,7 @@ from ..domain.return_request import (
 )
 from ..services.ports import ReturnedUnits
 from .dynamodb_items import (
+    count_all,
     email_key,
     from_item,
     is_conditional_check_failure,
@@ -269,16 +270,8 @@ class DynamoDBReturnHistory:
                 ":since": {"S": f"RETURN#{since}"},
                 ":until": {"S": "RETURN#~"},
             },
-            "Select": "COUNT",
         }
-        count = 0
-        while True:
-            response = self._client.query(**request)
-            count += int(response.get("Count", 0))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return count
-            request["ExclusiveStartKey"] = last
+        return count_all(self._client, request)
 
 
 def _failed_items(error: ClientError) -> list[int]:
