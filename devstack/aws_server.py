@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -23,6 +24,10 @@ from werkzeug.serving import make_server
 from devstack import moto_query
 
 HOST = "127.0.0.1"
+# The messages the local SES accepted, as moto's /moto-api/data.json lists them under
+# ses.RawMessage, without the rest: data.json serialises every model instance of every service
+# (every DynamoDB item too), which takes seconds once a test session has filled the tables.
+SES_OUTBOX_PATH = "/_retour/ses-outbox.json"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -35,6 +40,11 @@ class SerializedApp:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO") == SES_OUTBOX_PATH and environ.get("REQUEST_METHOD") == "GET":
+            with self._lock:
+                body = json.dumps({"RawMessage": _sent_raw_messages()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         # moto reads, checks and writes an item without a lock of its own, so two threads could
         # both pass one ConditionExpression; DynamoDB never allows that. The body is consumed
         # inside the lock too, because a lazy body may still be computing from the backend.
@@ -52,6 +62,17 @@ class SerializedApp:
         """Hold every request off, for code in this process that writes moto's models directly."""
         with self._lock:
             yield
+
+
+def _sent_raw_messages() -> list[dict[str, Any]]:
+    """Every message the local SES accepted, oldest first: source, destinations and raw MIME."""
+    from moto.core.model_instances import model_data
+
+    model = model_data.get("ses", {}).get("RawMessage")
+    if model is None:
+        return []
+    return [{"id": m.id, "source": m.source, "destinations": list(m.destinations), "raw_data": m.raw_data}
+            for m in model.instances_tracked]  # type: ignore[attr-defined]
 
 
 def build_app() -> SerializedApp:

@@ -22,10 +22,12 @@ def sent_emails(aws_endpoint_url: str) -> list[OutboxEmail]:
     """Every message sent through the local SES, newest first (moto's model data, loopback only)."""
     if not aws_endpoint_url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise ValueError("the outbox reads the local AWS endpoint only")
-    with urlopen(f"{aws_endpoint_url}/moto-api/data.json", timeout=5) as response:  # noqa: S310 - loopback
+    # devstack/aws_server.py answers this path with the SES messages only (moto's data.json
+    # would serialise every model of every service).
+    with urlopen(f"{aws_endpoint_url}/_retour/ses-outbox.json", timeout=30) as response:  # noqa: S310 - loopback
         data = json.load(response)
     found: list[OutboxEmail] = []
-    for record in data.get("ses", {}).get("RawMessage", []):
+    for record in data.get("RawMessage", []):
         raw = record.get("raw_data") or record.get("RawMessage") or ""
         message = message_from_string(raw, policy=policy.default)
         text = html = ""

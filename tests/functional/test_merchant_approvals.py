@@ -77,9 +77,9 @@ def shifted_clock() -> Any:
 
 
 def sent(aws_endpoint: str) -> list[Any]:
-    with urlopen(f"{aws_endpoint}/moto-api/data.json") as response:  # noqa: S310 - loopback
+    with urlopen(f"{aws_endpoint}/_retour/ses-outbox.json", timeout=30) as response:  # noqa: S310 - loopback
         data = json.load(response)
-    return [message_from_string(m["raw_data"]) for m in data.get("ses", {}).get("RawMessage", [])]
+    return [message_from_string(m["raw_data"]) for m in data["RawMessage"]]
 
 
 def subject(message: Any) -> str:

@@ -111,10 +111,10 @@ def reserved(local_table: Any, number: str, line_id: str) -> int:
 
 
 def sent_emails(aws_endpoint: str) -> list[dict[str, Any]]:
-    """Messages the local SES accepted (moto's model data, readable in server mode)."""
-    with urlopen(f"{aws_endpoint}/moto-api/data.json") as response:  # noqa: S310 - loopback
+    """Messages the local SES accepted (devstack/aws_server.py's outbox, readable in server mode)."""
+    with urlopen(f"{aws_endpoint}/_retour/ses-outbox.json", timeout=30) as response:  # noqa: S310 - loopback
         data = json.load(response)
-    messages: list[dict[str, Any]] = data.get("ses", {}).get("RawMessage", [])
+    messages: list[dict[str, Any]] = data["RawMessage"]
     return messages
 
 
