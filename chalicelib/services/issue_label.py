@@ -39,7 +39,11 @@ VOID_LABELS: dict[str, tuple[str, str]] = {
     CANCELLED: ("return_cancelled", "This return was cancelled, so its label can no longer be used."),
     EXPIRED: ("return_expired", "This return expired because its parcel didn't reach the store in time, "
                                 "so its label can no longer be used."),
-    # Never had one: saying "not approved yet" would promise one.
+}
+# Why a return has no label to give: voided, or never had one (a declined return: "ready once
+# the store has approved" would promise one).
+NO_LABEL: dict[str, tuple[str, str]] = {
+    **VOID_LABELS,
     REJECTED: ("return_rejected", "The store declined this return, so it has no label."),
 }
 # How long a download link works: long enough to print, short enough not to be worth sharing.
@@ -99,8 +103,8 @@ def issue_label(deps: IssueLabelDeps, request: ReturnRequest, *,
     is a redirect only; a label missing later (expired, deleted) is rendered again on demand.
     `order`: the return's order when the caller holds it (not read again).
     """
-    if request.status in VOID_LABELS:
-        code, message = VOID_LABELS[request.status]
+    if request.status in NO_LABEL:
+        code, message = NO_LABEL[request.status]
         raise ConflictError(message, code=code)
     if request.status not in LABEL_STATUSES:
         raise ConflictError(
