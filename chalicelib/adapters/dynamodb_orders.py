@@ -10,7 +10,9 @@ from botocore.exceptions import ClientError
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Address, Order, OrderLine, Payment
+from ..services.ports import ReturnedUnits
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_returns import units_from_records
 from .recent_months import MAX_EMPTY_MONTHS, months_back_from
 
 
@@ -36,6 +38,28 @@ class DynamoDBOrderRepository:
         )
         item = response.get("Item")
         return None if item is None else order_from_record(from_item(item))
+
+    def get_with_units(self, number: str) -> tuple[Order | None, ReturnedUnits]:
+        # The order item (sk ORDER) and its line reservations (sk LINE#...) share a partition and
+        # sort next to each other: one eventually consistent Query reads both, billed on their
+        # summed size (one half unit below 4 KB, where a GetItem and a Query cost one each).
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :order",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"ORDER#{number}"}, ":first": {"S": "LINE#"}, ":order": {"S": "ORDER"},
+            },
+        }
+        records: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            records.extend(from_item(item) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        order = next((order_from_record(r) for r in records if r.get("sk") == "ORDER"), None)
+        return order, units_from_records(records)
 
     def save(self, order: Order, *, now: datetime) -> Order:
         stored = order.with_version(order.version + 1)

@@ -237,8 +237,6 @@ class DynamoDBReturnHistory:
         # The reservation items, not the returns: they are what a new return's transaction
         # checks. Eventually consistent (half the cost): the transaction's condition, not this
         # read, keeps a unit from being returned twice.
-        returned: dict[str, int] = {}
-        in_open: dict[str, int] = {}
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -246,18 +244,14 @@ class DynamoDBReturnHistory:
                 ":pk": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "LINE#"},
             },
         }
+        records: list[dict[str, Any]] = []
         while True:
             response = self._client.query(**request)
-            for item in response.get("Items", []):
-                record = from_item(item)
-                done = int(record.get("returned", 0))
-                returned[record["line_id"]] = done
-                in_open[record["line_id"]] = max(int(record.get("reserved", 0)) - done, 0)
+            records.extend(from_item(item) for item in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last:
-                break
+                return units_from_records(records)
             request["ExclusiveStartKey"] = last
-        return ReturnedUnits(returned=returned, in_open_returns=in_open)
 
     def customer_returns_90d(self, email: str, *, now: datetime) -> int:
         since = iso(now - timedelta(days=90))
@@ -272,6 +266,19 @@ class DynamoDBReturnHistory:
             },
         }
         return count_all(self._client, request)
+
+
+def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:
+    """The returned units an order's line reservation items (`LINE#...`) hold; other items are ignored."""
+    returned: dict[str, int] = {}
+    in_open: dict[str, int] = {}
+    for record in records:
+        if not str(record.get("sk", "")).startswith("LINE#"):
+            continue
+        done = int(record.get("returned", 0))
+        returned[record["line_id"]] = done
+        in_open[record["line_id"]] = max(int(record.get("reserved", 0)) - done, 0)
+    return ReturnedUnits(returned=returned, in_open_returns=in_open)
 
 
 def _failed_items(error: ClientError) -> list[int]:

@@ -22,6 +22,10 @@ class InMemoryOrderRepository:
     def get(self, number: str, *, consistent: bool = False) -> Order | None:
         return self._orders.get(number)
 
+
+    def get_with_units(self, number: str) -> tuple[Order | None, ReturnedUnits | None]:
+        # Units live in InMemoryReturnHistory here: the caller asks it.
+        return self.get(number), None
     def save(self, order: Order, *, now: datetime) -> Order:
         with self._lock:
             current = self._orders.get(order.number)

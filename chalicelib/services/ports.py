@@ -35,6 +35,12 @@ class OrderRepository(Protocol):
         """
         ...
 
+    def get_with_units(self, number: str) -> tuple[Order | None, ReturnedUnits | None]:
+        """The order (eventually consistent, as `get`) and, when the store holds them beside it,
+        its lines' returned units (ReturnHistory.units_of_order) read in the same call: one read
+        instead of two on the lookup and creation paths. None for the units: ask ReturnHistory."""
+        ...
+
     def save(self, order: Order, *, now: datetime) -> Order:
         """Store `order` and return it with its new version.
 

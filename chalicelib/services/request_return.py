@@ -17,7 +17,16 @@ from .approval_links import ApprovalLinkDeps, Judgement, notify_merchant
 from .judging import judge_stored_order
 from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
-from .ports import Clock, OrderRepository, PolicyRepository, RandomBits, ReturnHistory, ReturnRepository, ShopperNotifier
+from .ports import (
+    Clock,
+    OrderRepository,
+    PolicyRepository,
+    RandomBits,
+    ReturnedUnits,
+    ReturnHistory,
+    ReturnRepository,
+    ShopperNotifier,
+)
 
 log = logging.getLogger("retour.returns")
 
@@ -62,8 +71,8 @@ def quote_return(
     Raises ValidationError naming every bad field (`lines[i].line_id`, `lines[i].quantity`,
     `lines[i].note`, `resolution`, ...), NotFoundError for an unknown order.
     """
-    order = _order(deps, order_number)
-    _, priced, _ = _judged_quote(deps, order, tuple(selections), resolution)
+    order, units = _order(deps, order_number)
+    _, priced, _ = _judged_quote(deps, order, tuple(selections), resolution, units=units)
     return priced
 
 
@@ -84,7 +93,7 @@ def request_return(
     With an `idempotency_key` a repeat of the same request (a double click, a client retry)
     answers the return the first one created, and never creates a second.
     """
-    order = _order(deps, order_number)
+    order, units = _order(deps, order_number)
     chosen = tuple(selections)
     if idempotency_key is not None:
         rma = rma_for_idempotency_key(order.number, idempotency_key)
@@ -92,7 +101,7 @@ def request_return(
         if replayed is not None:
             return replayed
         try:
-            return _create(deps, order, chosen, resolution, rmas=[rma])
+            return _create(deps, order, chosen, resolution, rmas=[rma], units=units)
         except (ConflictError, ValidationError):
             # A concurrent twin may have won the race (its units are now taken): it answers
             # for both of us.
@@ -100,7 +109,7 @@ def request_return(
             if replayed is None:
                 raise
             return replayed
-    return _create(deps, order, chosen, resolution, rmas=None)
+    return _create(deps, order, chosen, resolution, rmas=None, units=units)
 
 
 def rma_for_idempotency_key(order_number: str, idempotency_key: str) -> str:
@@ -137,8 +146,9 @@ def _create(
     resolution: str,
     *,
     rmas: list[str] | None,
+    units: ReturnedUnits | None,
 ) -> ReturnRequest:
-    verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution)
+    verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution, units=units)
     needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
     quantities = {line.id: line.quantity for line in order.lines}
     now = deps.clock.now()
@@ -163,23 +173,27 @@ def _create(
     return stored
 
 
-def _order(deps: QuoteReturnDeps, order_number: str) -> Order:
-    order = deps.orders.get(order_number)
+def _order(deps: QuoteReturnDeps, order_number: str) -> tuple[Order, ReturnedUnits | None]:
+    """The order, and its lines' returned units when the same read brought them."""
+    order, units = deps.orders.get_with_units(order_number)
     if order is None:
         raise NotFoundError(ORDER_NOT_FOUND_MESSAGE, code="order_not_found")
-    return order
+    return order, units
 
 
 def _judged_quote(
-    deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], resolution: str
+    deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], resolution: str, *,
+    units: ReturnedUnits | None = None,
 ) -> tuple[dict[str, Verdict], Quote, Policy]:
     """Every line judged now with the current policy and earlier returns, the quote, and that policy.
 
-    Problems found by judging and by pricing are reported together, one per field.
+    Problems found by judging and by pricing are reported together, one per field. `units`: the
+    order's returned units when the caller read them with the order (else read here).
     """
     now = deps.clock.now()
     policy: Policy = deps.policies.current()
-    units = deps.return_history.units_of_order(order.number)
+    if units is None:
+        units = deps.return_history.units_of_order(order.number)
     verdicts = {v.line_id: v for v in judge_stored_order(deps.return_history, order, policy, now=now, units=units)}
     problems: dict[str, str] = {}
     for i, selection in enumerate(selections):

@@ -182,3 +182,34 @@ def test_a_reimport_leaves_no_stale_entry_in_the_payment_intent_index(dynamodb_c
         )["Items"]
 
     assert entries("pi_first_try") == [] and entries("pi_second_try") == []
+
+
+def test_the_order_and_its_returned_units_come_in_one_read(dynamodb_client: Any, fresh_table: str) -> None:
+    """The lookup's and the creation's read: the order item and its line reservations together,
+    the same units ReturnHistory reads on its own, and nothing else of the partition."""
+    from chalicelib.adapters.dynamodb_payments import DynamoDBPaymentLedger
+    from chalicelib.adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
+    from chalicelib.domain.policy import DEFAULT_POLICY
+    from chalicelib.domain.quote import Selection, quote
+    from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
+
+    orders = DynamoDBOrderRepository(dynamodb_client, fresh_table)
+    order = orders.save(an_order(), now=NOW)
+    assert orders.get_with_units(order.number) == (order, orders.get_with_units(order.number)[1])
+    assert orders.get_with_units(order.number)[1].returned == {}
+    selections = (Selection("L1", 1, "too_small"),)
+    request = ReturnRequest.request(rma=rma_from_bits(7), order=order, selections=selections,
+                                    quote=quote(order, selections, DEFAULT_POLICY, resolution="refund"),
+                                    needs_approval=False, at=NOW)
+    returns = DynamoDBReturnRepository(dynamodb_client, fresh_table)
+    returns.create(request, line_quantities={line.id: line.quantity for line in order.lines}, now=NOW)
+    DynamoDBPaymentLedger(dynamodb_client, fresh_table, returns).ensure(order, now=NOW)  # a PAYMENT item beside them
+    calls: list[str] = []
+    dynamodb_client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    found, units = orders.get_with_units(order.number)
+    assert calls == ["Query"]
+    assert found == order
+    assert units == DynamoDBReturnHistory(dynamodb_client, fresh_table).units_of_order(order.number)
+    assert dict(units.in_open_returns) == {"L1": 1}  # type: ignore[union-attr]
+    assert orders.get_with_units("no-such-order") == (None, orders.get_with_units("no-such-order")[1])
+    assert orders.get_with_units("no-such-order")[1].in_open_returns == {}  # type: ignore[union-attr]
