@@ -1,8 +1,11 @@
-"""DynamoDB's throttling answer, injected at the wire by a `before-send` hook on a client."""
+"""DynamoDB's throttling answer, and a replica behind the table, injected at the wire by a
+`before-send` hook on a client."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -50,3 +53,27 @@ class BehindReplica:
         body = self.body
         raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body])})()
         return AWSResponse(request.url, 200, {"x-amzn-RequestId": "behind-replica"}, raw)
+
+
+# A replica that has not seen a return created a moment ago.
+NOTHING_YET: dict[str, Any] = {"Items": [], "Count": 0, "ScannedCount": 0}
+
+
+def return_partition(deps: Any, rma: str) -> dict[str, Any]:
+    """The return's partition as a consistent Query answers it now, to serve later as an old copy."""
+    answer: dict[str, Any] = deps.orders._client.query(
+        TableName=deps.settings.table_name, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RETURN#{rma}"}}, ConsistentRead=True)
+    return answer
+
+
+@contextmanager
+def replica_behind(deps: Any, rma: str, copy: dict[str, Any]) -> Iterator[BehindReplica]:
+    """While inside, the app's eventually consistent reads of return `rma` answer `copy`."""
+    events = deps.orders._client.meta.events
+    replica = BehindReplica(f"RETURN#{rma}", copy)
+    events.register_first("before-send.dynamodb.Query", replica)
+    try:
+        yield replica
+    finally:
+        events.unregister("before-send.dynamodb.Query", replica)

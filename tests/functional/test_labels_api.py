@@ -18,7 +18,7 @@ from chalicelib.bootstrap import get_deps
 from chalicelib.settings import Settings
 from devstack.s3 import ensure_bucket
 from tests.documents import an_order_document
-from tests.dynamodb_faults import BehindReplica
+from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
 from tests.functional.conftest import ADMIN
 
 BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
@@ -179,35 +179,22 @@ def a_new_return(client: Client, number: str, *, late: bool) -> tuple[str, str]:
     return token, created.json_body["rma"]
 
 
-def partition_of(rma: str) -> dict[str, Any]:
-    deps = get_deps()
-    answer: dict[str, Any] = deps.orders._client.query(  # type: ignore[attr-defined]
-        TableName=deps.settings.table_name, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RETURN#{rma}"}}, ConsistentRead=True)
-    return answer
-
-
 def label_behind(client: Client, token: str, rma: str, copy: dict[str, Any]) -> tuple[Any, BehindReplica]:
     """The label asked for while eventually consistent reads of the return answer `copy`."""
-    events = get_deps().orders._client.meta.events  # type: ignore[attr-defined]
-    replica = BehindReplica(f"RETURN#{rma}", copy)
-    events.register_first("before-send.dynamodb.Query", replica)
-    try:
+    with replica_behind(get_deps(), rma, copy) as replica:
         return get_label(client, token, rma), replica
-    finally:
-        events.unregister("before-send.dynamodb.Query", replica)
 
 
 def test_a_label_asked_for_before_a_replica_has_the_new_return_is_still_given(client: Client, s3: Any) -> None:
     token, rma = a_new_return(client, "8104", late=False)
-    response, replica = label_behind(client, token, rma, {"Items": [], "Count": 0, "ScannedCount": 0})
+    response, replica = label_behind(client, token, rma, NOTHING_YET)
     assert replica.served, "the label path did not read eventually consistent first"
     assert response.status_code == 302, response.body
 
 
 def test_a_label_asked_for_when_a_replica_still_shows_the_return_pending_is_given(client: Client, s3: Any) -> None:
     token, rma = a_new_return(client, "8105", late=True)
-    pending = partition_of(rma)
+    pending = return_partition(get_deps(), rma)
     approved = client.http.post(f"/api/v1/admin/returns/{rma}/approve", headers=ADMIN, body=json.dumps({"note": ""}))
     assert approved.status_code == 200, approved.json_body
     response, replica = label_behind(client, token, rma, pending)
@@ -219,6 +206,6 @@ def test_a_label_of_a_pending_return_is_still_refused_after_the_second_look(
     client: Client, returns: dict[str, tuple[str, str]],
 ) -> None:
     token, rma = returns["8103"]
-    response, replica = label_behind(client, token, rma, partition_of(rma))
+    response, replica = label_behind(client, token, rma, return_partition(get_deps(), rma))
     assert replica.served
     assert response.status_code == 409 and response.json_body["error"]["code"] == "label_not_ready"

@@ -23,7 +23,7 @@ from chalicelib.services.remind_approvals import remind_and_time_out
 from chalicelib.settings import Settings
 from devstack.s3 import ensure_bucket
 from tests.documents import an_order_document
-from tests.dynamodb_faults import BehindReplica
+from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
 from tests.functional.conftest import ADMIN
 
 MERCHANT = "returns@merchant.example"
@@ -431,30 +431,16 @@ def test_the_admin_api_deciding_a_return_the_shopper_cancelled_says_so_and_chang
 
 def decide_behind(client: Client, rma: str, action: str, copy: dict[str, Any]) -> tuple[Any, BehindReplica]:
     """An admin decision while eventually consistent reads of the return answer `copy`."""
-    deps = get_deps()
-    events = deps.orders._client.meta.events  # type: ignore[attr-defined]
-    replica = BehindReplica(f"RETURN#{rma}", copy)
-    events.register_first("before-send.dynamodb.Query", replica)
-    try:
+    with replica_behind(get_deps(), rma, copy) as replica:
         return client.http.post(f"/api/v1/admin/returns/{rma}/{action}", headers=ADMIN,
                                 body=json.dumps({"note": ""})), replica
-    finally:
-        events.unregister("before-send.dynamodb.Query", replica)
-
-
-def partition_of(rma: str) -> dict[str, Any]:
-    deps = get_deps()
-    answer: dict[str, Any] = deps.orders._client.query(  # type: ignore[attr-defined]
-        TableName=deps.settings.table_name, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RETURN#{rma}"}}, ConsistentRead=True)
-    return answer
 
 
 def test_an_admin_decision_read_before_a_replica_has_the_return_still_decides(
     client: Client, aws_endpoint: str, s3: Any,
 ) -> None:
     rma = pending_return(client, "9123")
-    answer, replica = decide_behind(client, rma, "approve", {"Items": [], "Count": 0, "ScannedCount": 0})
+    answer, replica = decide_behind(client, rma, "approve", NOTHING_YET)
     assert replica.served, "the decision did not read eventually consistent first"
     assert answer.status_code == 200, answer.json_body
     assert status_of(rma) == "approved"
@@ -464,7 +450,7 @@ def test_an_admin_decision_on_a_stale_pending_copy_finds_it_decided_and_changes_
     client: Client, aws_endpoint: str, s3: Any,
 ) -> None:
     rma = pending_return(client, "9124")
-    still_pending = partition_of(rma)
+    still_pending = return_partition(get_deps(), rma)
     assert client.http.post(f"/api/v1/admin/returns/{rma}/reject", headers=ADMIN,
                             body=json.dumps({"note": "worn"})).status_code == 200
     answer, replica = decide_behind(client, rma, "approve", still_pending)

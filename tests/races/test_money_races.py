@@ -33,7 +33,7 @@ from chalicelib.services.decide_return import DecidedBy, Decision, decide_return
 from chalicelib.services.receive_return import receive_return
 from chalicelib.services.refund_return import resume_stuck_refunds
 from devstack.refund_worker import drain
-from tests.dynamodb_faults import BehindReplica, Throttle
+from tests.dynamodb_faults import NOTHING_YET, BehindReplica, Throttle, replica_behind, return_partition
 from tests.functional.conftest import ADMIN
 from tests.functional.test_merchant_approvals import late_order, s3  # noqa: F401  (fixture)
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
@@ -329,24 +329,10 @@ def test_a_stripe_fault_while_the_job_looks_for_the_refund_is_retried_on_its_nex
 # --- eventually consistent reads behind the table -------------------------------------------------
 
 
-def partition_now(deps: Deps, rma: str) -> dict[str, Any]:
-    """The return's partition as a consistent Query answers it now (a replica's later copy)."""
-    client = deps.orders._client  # type: ignore[attr-defined]
-    answer: dict[str, Any] = client.query(
-        TableName=deps.returns._table,  # type: ignore[attr-defined]
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"RETURN#{rma}"}},
-        ConsistentRead=True)
-    return answer
-
-
 def deliver_behind(deps: Deps, body: str, rma: str, copy: dict[str, Any]) -> BehindReplica:
-    client = deps.orders._client  # type: ignore[attr-defined]
-    replica = BehindReplica(f"RETURN#{rma}", copy)
-    client.meta.events.register_first("before-send.dynamodb.Query", replica)
-    try:
+    """One delivery of the refund job while eventually consistent reads of the return answer `copy`."""
+    with replica_behind(deps, rma, copy) as replica:
         assert deliver(deps, body) == "ok"
-    finally:
-        client.meta.events.unregister("before-send.dynamodb.Query", replica)
     return replica
 
 
@@ -356,7 +342,7 @@ def test_a_refund_job_whose_read_predates_the_receipt_still_refunds_once(
     order = a_paid_order(api, stripe_endpoint, stripe_state)
     rma = request_return(api, order, ONE_TEE)
     deps = get_deps()
-    before_receipt = partition_now(deps, rma)  # approved: nothing due under on_receipt
+    before_receipt = return_partition(deps, rma)  # approved: nothing due under on_receipt
     assert receive(api, rma).status_code == 202
     body = queued_refund_job(sqs, money_env, rma)
     replica = deliver_behind(deps, body, rma, before_receipt)
@@ -372,7 +358,7 @@ def test_a_refund_job_whose_copy_loses_its_first_write_reads_again_and_refunds_o
     assert receive(api, rma).status_code == 202
     body = queued_refund_job(sqs, money_env, rma)
     deps = get_deps()
-    older = partition_now(deps, rma)
+    older = return_partition(deps, rma)
     # A write the replica has not seen yet (the status stays received): the job's copy is one
     # version behind, so its conditional move to refunding fails.
     deps.orders._client.update_item(  # type: ignore[attr-defined]
@@ -385,13 +371,8 @@ def test_a_refund_job_whose_copy_loses_its_first_write_reads_again_and_refunds_o
 
 def receive_behind(api: Client, rma: str, copy: dict[str, Any]) -> tuple[Any, BehindReplica]:
     """The warehouse's receipt while eventually consistent reads of the return answer `copy`."""
-    client = get_deps().orders._client  # type: ignore[attr-defined]
-    replica = BehindReplica(f"RETURN#{rma}", copy)
-    client.meta.events.register_first("before-send.dynamodb.Query", replica)
-    try:
+    with replica_behind(get_deps(), rma, copy) as replica:
         return receive(api, rma), replica
-    finally:
-        client.meta.events.unregister("before-send.dynamodb.Query", replica)
 
 
 @pytest.mark.parametrize("replica_shows", ["nothing yet", "still pending"])
@@ -401,9 +382,9 @@ def test_a_receipt_whose_first_read_is_behind_the_table_still_receives_once(
 ) -> None:
     order = a_paid_order(api, stripe_endpoint, stripe_state)
     rma = request_return(api, order, ONE_TEE)
-    copy = partition_now(get_deps(), rma)
+    copy = return_partition(get_deps(), rma)
     if replica_shows == "nothing yet":
-        copy = {"Items": [], "Count": 0, "ScannedCount": 0}
+        copy = NOTHING_YET
     else:  # a replica that has not seen the approval yet
         for item in copy["Items"]:
             if item["sk"]["S"] == "RETURN":
