@@ -323,6 +323,13 @@ class ReturnRequest:
         )
 
     @property
+    def cancelled_by_shopper(self) -> bool:
+        """True when the shopper cancelled this return (not a decision anyone else made)."""
+        return self.status == CANCELLED and any(
+            event.kind == "cancelled" and event.actor == SHOPPER for event in self.events
+        )
+
+    @property
     def refund_is_held(self) -> bool:
         """True while the latest event is a hold: a job should take it up again when it lifts."""
         return bool(self.events) and self.events[-1].kind == "refund_held"

@@ -17,7 +17,7 @@ import logging
 from typing import Protocol
 
 from ..domain.errors import StaleWriteError
-from ..domain.return_request import CANCELLED, SHOPPER, ReturnRequest
+from ..domain.return_request import SHOPPER, ReturnRequest
 from .ports import Clock, OrderRepository, ReturnRepository, ShopperNotifier
 from .read_return import read_return
 
@@ -44,13 +44,6 @@ class CancelReturnDeps(Protocol):
     def notifier(self) -> ShopperNotifier: ...
 
 
-def cancelled_by_shopper(request: ReturnRequest) -> bool:
-    """True when the shopper cancelled `request` (its latest move is their cancellation)."""
-    return request.status == CANCELLED and any(
-        event.kind == "cancelled" and event.actor == SHOPPER for event in request.events
-    )
-
-
 def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> ReturnRequest:
     """Cancel return `rma` of order `order_number` for its shopper; the cancelled return.
 
@@ -59,7 +52,7 @@ def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> Ret
     """
     for _ in range(_ATTEMPTS):
         request = read_return(deps, rma, order_number=order_number)
-        if cancelled_by_shopper(request):
+        if request.cancelled_by_shopper:
             return request
         now = deps.clock.now()
         # The domain refuses, saying why, when the parcel arrived, money moved or it is closed.

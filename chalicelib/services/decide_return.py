@@ -19,7 +19,6 @@ from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
-from .cancel_return import cancelled_by_shopper
 from .ports import (
     ACTIONS,
     APPROVE,
@@ -46,7 +45,7 @@ class AlreadyDecidedError(ConflictError):
     def __init__(self, request: ReturnRequest) -> None:
         self.request = request
         self.decision = decision_event(request)
-        if cancelled_by_shopper(request):
+        if request.cancelled_by_shopper:
             # Not a decision anyone made: say what happened, under a code an integration can tell apart.
             super().__init__(f"return {request.rma} was cancelled by the shopper; there is nothing to decide",
                              code="return_cancelled")

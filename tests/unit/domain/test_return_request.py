@@ -176,3 +176,9 @@ def test_the_statuses_are_those_of_the_product() -> None:
         "pending_approval", "approved", "rejected", "received", "refunding", "refunded",
         "credited", "cancelled", "expired", "refund_failed",
     }
+
+
+def test_only_the_shoppers_own_cancellation_counts_as_cancelled_by_the_shopper() -> None:
+    assert a_return().cancel(at=NOW).cancelled_by_shopper
+    assert not a_return().cancel(at=NOW, actor="admin").cancelled_by_shopper
+    assert not a_return().cancelled_by_shopper
