@@ -104,6 +104,19 @@ def is_throttling(error: BaseException) -> bool:
     return any(reason.get("Code") in _THROTTLING_CODES for reason in reasons)
 
 
+def query_all(client: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item a Query answers over all its pages, decoded (from_item)."""
+    request = dict(request)
+    records: list[dict[str, Any]] = []
+    while True:
+        response = client.query(**request)
+        records.extend(from_item(item) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return records
+        request["ExclusiveStartKey"] = last
+
+
 def count_all(client: Any, request: dict[str, Any]) -> int:
     """What a `Select=COUNT` Query answers over every page (each page counts up to 1 MB read)."""
     request = {**request, "Select": "COUNT"}

@@ -11,7 +11,7 @@ from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Address, Order, OrderLine, Payment
 from ..services.ports import ReturnedUnits
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
 from .dynamodb_returns import units_from_records
 from .recent_months import MAX_EMPTY_MONTHS, months_back_from
 
@@ -50,14 +50,7 @@ class DynamoDBOrderRepository:
                 ":pk": {"S": f"ORDER#{number}"}, ":first": {"S": "LINE#"}, ":order": {"S": "ORDER"},
             },
         }
-        records: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            records.extend(from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            request["ExclusiveStartKey"] = last
+        records = query_all(self._client, request)
         order = next((order_from_record(r) for r in records if r.get("sk") == "ORDER"), None)
         return order, units_from_records(records)
 
@@ -95,7 +88,6 @@ class DynamoDBOrderRepository:
         return found
 
     def paid_by(self, payment_intent: str) -> list[Order]:
-        numbers: list[str] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": "gsi3",
@@ -104,13 +96,7 @@ class DynamoDBOrderRepository:
             "ProjectionExpression": "#number",
             "ExpressionAttributeNames": {"#number": "number"},
         }
-        while True:
-            response = self._client.query(**request)
-            numbers.extend(from_item(item)["number"] for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            request["ExclusiveStartKey"] = last
+        numbers = [record["number"] for record in query_all(self._client, request)]
         # The index lags the table: read each order again and keep it only if it still names
         # this PaymentIntent (a re-import may have just moved it to another one).
         orders = (self.get(number, consistent=True) for number in numbers)

@@ -18,7 +18,7 @@ from ..domain.order import Order
 from ..domain.refunds import ChargeDisputedError, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
 from ..services.ports import PaymentLedgerState
-from .dynamodb_items import from_item, is_conditional_check_failure, iso
+from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all
 from .dynamodb_returns import DynamoDBReturnRepository
 
 
@@ -163,14 +163,7 @@ class DynamoDBPaymentLedger:
                 ":status": {"S": f"RETURNS#{REFUNDING}"}, ":before": {"S": iso(older_than) or ""},
             },
         }
-        rmas: list[str] = []
-        while True:
-            response = self._client.query(**request)
-            rmas.extend(from_item(item)["rma"] for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return rmas
-            request["ExclusiveStartKey"] = last
+        return [record["rma"] for record in query_all(self._client, request)]
 
     def _disputed(self, order_number: str) -> bool:
         response = self._client.get_item(

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch, policy_document
-from .dynamodb_items import from_item, is_conditional_check_failure, iso, to_item
+from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all, to_item
 
 POLICY_PK = "POLICY"
 CURRENT_SK = "CURRENT"
@@ -99,7 +99,6 @@ class DynamoDBPolicyRepository:
         return policy_from_document(record["document"], version=record["version"])
 
     def versions(self) -> list[Policy]:
-        found: list[Policy] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -107,15 +106,8 @@ class DynamoDBPolicyRepository:
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.query(**request)
-            for item in response.get("Items", []):
-                record = from_item(item)
-                found.append(policy_from_document(record["document"], version=record["version"]))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return found
-            request["ExclusiveStartKey"] = last
+        return [policy_from_document(record["document"], version=record["version"])
+                for record in query_all(self._client, request)]
 
 
 def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:

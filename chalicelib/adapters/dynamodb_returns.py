@@ -27,8 +27,8 @@ from ..domain.return_request import (
 from ..services.ports import ReturnedUnits
 from .dynamodb_items import (
     count_all,
+    query_all,
     email_key,
-    from_item,
     is_conditional_check_failure,
     iso,
     parse_iso,
@@ -215,15 +215,7 @@ class DynamoDBReturnRepository:
         return actions
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        request = {"TableName": self._table, **request}
-        records: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            records.extend(from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return records
-            request["ExclusiveStartKey"] = last
+        return query_all(self._client, {"TableName": self._table, **request})
 
 
 class DynamoDBReturnHistory:
@@ -244,14 +236,7 @@ class DynamoDBReturnHistory:
                 ":pk": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "LINE#"},
             },
         }
-        records: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            records.extend(from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return units_from_records(records)
-            request["ExclusiveStartKey"] = last
+        return units_from_records(query_all(self._client, request))
 
     def customer_returns_90d(self, email: str, *, now: datetime) -> int:
         since = iso(now - timedelta(days=90))

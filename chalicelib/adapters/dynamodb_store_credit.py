@@ -30,7 +30,7 @@ from ..domain.store_credit import (
     expire_entry_id,
     spendable,
 )
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
 from .dynamodb_returns import DynamoDBReturnRepository
 
 # Spending is conditioned on the balance read (so `balance_after` is exact); concurrent spenders
@@ -76,14 +76,7 @@ class DynamoDBStoreCredit:
             "ExpressionAttributeValues": {":pk": {"S": account_pk(email, currency)}},
             "ConsistentRead": True,
         }
-        records: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            records.extend(from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            request["ExclusiveStartKey"] = last
+        records = query_all(self._client, request)
         account = next((r for r in records if r["sk"] == "ACCOUNT"), None)
         entries = tuple(_entry(r) for r in records if r["sk"].startswith("ENTRY#"))
         return StoreCreditAccount(
