@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_orders import DynamoDBOrderRepository
@@ -16,7 +13,6 @@ from chalicelib.adapters.in_memory import InMemoryOrderRepository
 from chalicelib.domain.errors import StaleWriteError
 from chalicelib.domain.order import Order
 from chalicelib.web.schemas.orders import OrderIn
-from devstack.tables import ensure_table
 from tests.documents import an_order_document
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -24,22 +20,6 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def an_order(**overrides: Any) -> Order:
     return OrderIn.model_validate(an_order_document(**overrides)).to_domain()
-
-
-@pytest.fixture(scope="module")
-def dynamodb_client(aws_endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )
-
-
-@pytest.fixture
-def fresh_table(dynamodb_client: Any) -> Iterator[str]:
-    name = f"orders-{uuid.uuid4().hex[:8]}"
-    ensure_table(dynamodb_client, name)
-    yield name
-    dynamodb_client.delete_table(TableName=name)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_policy import DynamoDBPolicyRepository
@@ -18,7 +15,6 @@ from chalicelib.domain.errors import StaleWriteError
 from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY, Fees, Policy, Rule, RuleMatch
 from chalicelib.services.manage_policy import replace_policy
-from devstack.tables import ensure_table
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -36,22 +32,6 @@ class Deps:
 
 def a_policy(window_days: int = 30, **changes: Any) -> Policy:
     return Policy(window_days=window_days, **changes)
-
-
-@pytest.fixture(scope="module")
-def dynamodb_client(aws_endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )
-
-
-@pytest.fixture
-def fresh_table(dynamodb_client: Any) -> Iterator[str]:
-    name = f"policy-{uuid.uuid4().hex[:8]}"
-    ensure_table(dynamodb_client, name)
-    yield name
-    dynamodb_client.delete_table(TableName=name)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])

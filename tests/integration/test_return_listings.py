@@ -3,12 +3,9 @@ alike: an order's and a shopper's returns, newest first, page by page."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_approvals import DynamoDBReturnListings
@@ -19,7 +16,6 @@ from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
-from devstack.tables import ensure_table
 from tests.builders import an_order
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -32,20 +28,6 @@ def a_return(bits: int, *, number: str, email: str, at: datetime) -> ReturnReque
         rma=rma_from_bits(bits), order=order, selections=selections,
         quote=quote(order, selections, DEFAULT_POLICY, resolution="refund"), needs_approval=False, at=at,
     )
-
-
-@pytest.fixture(scope="module")
-def dynamodb_client(aws_endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
-
-
-@pytest.fixture
-def fresh_table(dynamodb_client: Any) -> Iterator[str]:
-    name = f"listings-{uuid.uuid4().hex[:8]}"
-    ensure_table(dynamodb_client, name)
-    yield name
-    dynamodb_client.delete_table(TableName=name)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])

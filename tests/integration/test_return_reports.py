@@ -3,12 +3,9 @@ alike: the returns that moved to a status within [since, until), and how many wa
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_return_reports import DynamoDBReturnReports
@@ -18,7 +15,6 @@ from chalicelib.adapters.in_memory_returns import InMemoryReturnRepository
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
-from devstack.tables import ensure_table
 from tests.builders import an_order
 
 SINCE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -33,20 +29,6 @@ def an_approved_return(bits: int) -> ReturnRequest:
         quote=quote(order, selections, DEFAULT_POLICY, resolution="refund"), needs_approval=False,
         at=SINCE - timedelta(days=20),
     )
-
-
-@pytest.fixture(scope="module")
-def dynamodb_client(aws_endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
-
-
-@pytest.fixture
-def fresh_table(dynamodb_client: Any) -> Iterator[str]:
-    name = f"reports-{uuid.uuid4().hex[:8]}"
-    ensure_table(dynamodb_client, name)
-    yield name
-    dynamodb_client.delete_table(TableName=name)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])

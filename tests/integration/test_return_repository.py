@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_rate_counter import DynamoDBRateCounter, InMemoryRateCounter
@@ -18,7 +15,6 @@ from chalicelib.domain.errors import ConflictError, StaleWriteError
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, RmaTakenError, rma_from_bits
-from devstack.tables import ensure_table
 from tests.builders import an_order
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -33,22 +29,6 @@ def a_return(bits: int, quantity: int = 1, *, at: datetime = NOW, email: str = "
         rma=rma_from_bits(bits), order=order, selections=selections, quote=priced,
         needs_approval=False, at=at,
     )
-
-
-@pytest.fixture(scope="module")
-def dynamodb_client(aws_endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )
-
-
-@pytest.fixture
-def fresh_table(dynamodb_client: Any) -> Iterator[str]:
-    name = f"returns-{uuid.uuid4().hex[:8]}"
-    ensure_table(dynamodb_client, name)
-    yield name
-    dynamodb_client.delete_table(TableName=name)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])
