@@ -3,6 +3,10 @@
 A token is `v1.<payload>.<signature>`, both parts unpadded base64url; the payload is JSON with
 the subject (`sub`), the purpose (`purpose`) and the expiry in epoch seconds (`exp`). The
 signature covers `v1.<payload>`, so the version, subject, purpose and expiry are all signed.
+
+Decoding is strict: a token is exactly what `issue` wrote, or nothing. Padding, whitespace,
+characters outside the alphabet and non-canonical last characters are refused, so one token
+has one spelling (and a link with a stray `=` or a trailing character is no link).
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..domain.errors import AuthenticationError
 
 _VERSION = "v1"
+# Unpadded base64url: the alphabet only; a length of 4n+1 encodes no whole byte.
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class SignedTokens:
@@ -36,7 +43,7 @@ class SignedTokens:
         return f"{signed}.{_b64(self._sign(signed))}"
 
     def verify(self, token: str, *, purpose: str, now: datetime) -> str:
-        version, _, rest = token.strip().partition(".")
+        version, _, rest = token.partition(".")
         encoded_payload, _, encoded_signature = rest.partition(".")
         if version != _VERSION or not encoded_payload or not encoded_signature:
             raise AuthenticationError("the token is not valid", code="invalid_token")
@@ -69,4 +76,15 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of the one canonical unpadded base64url spelling `_b64` makes; ValueError else.
+
+    The standard decoder forgives too much: it drops characters outside the alphabet, takes
+    padding, and ignores the spare low bits of the last character (so several spellings decode
+    to the same bytes). Encoding the result again must give back exactly `text`.
+    """
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical spelling")
+    return data

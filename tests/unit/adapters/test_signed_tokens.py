@@ -88,3 +88,42 @@ def test_the_key_is_fetched_only_when_a_token_is_made() -> None:
     assert fetched == []
     tokens.issue("1001", purpose="shopper", now=ISSUED, ttl=TTL)
     assert fetched == ["key"]
+
+
+def _non_canonical_last_character(part: str) -> str:
+    """The same bytes spelled another way: a last character whose unused low bits are set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    spare_bits = {2: 4, 3: 2}[len(part) % 4]  # 2 or 3 characters in the last group
+    value = alphabet.index(part[-1])
+    assert value % (1 << spare_bits) == 0, "issue() writes the canonical spelling"
+    return part[:-1] + alphabet[value + 1]
+
+
+@pytest.mark.parametrize("spelling", [
+    "an extra '=' on the signature", "padding on the payload", "a trailing character",
+    "a trailing dot", "a space at either end", "a newline at the end",
+    "a non-canonical last signature character", "a non-canonical last payload character",
+])
+def test_only_the_exact_spelling_of_a_token_is_accepted(spelling: str) -> None:
+    token = a_token()
+    version, payload, signature = token.split(".")
+    # A 32-byte signature is 43 characters and a short payload is chosen to end mid-group too.
+    assert len(signature) % 4 == 3
+    if len(payload) % 4 == 0:
+        token = a_token(subject="10011")
+        version, payload, signature = token.split(".")
+    assert len(payload) % 4 in (2, 3)
+    altered = {
+        "an extra '=' on the signature": token + "=",
+        "padding on the payload": f"{version}.{payload}{'=' * (-len(payload) % 4)}.{signature}",
+        "a trailing character": token + "A",
+        "a trailing dot": token + ".",
+        "a space at either end": f" {token} ",
+        "a newline at the end": token + "\n",
+        "a non-canonical last signature character": f"{version}.{payload}.{_non_canonical_last_character(signature)}",
+        "a non-canonical last payload character": f"{version}.{_non_canonical_last_character(payload)}.{signature}",
+    }[spelling]
+    # The lenient decoder reads most of these as the very same bytes: only strictness refuses them.
+    with pytest.raises(AuthenticationError) as refused:
+        signer().verify(altered, purpose="shopper", now=ISSUED)
+    assert refused.value.code == "invalid_token"
