@@ -160,8 +160,9 @@ def run(environ: Mapping[str, str]) -> int:
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "
               f"{sum(not o.created for o in orders)} already there", flush=True)
+        # `chalice local` whose access log writes routes, never tokens or emails (chalice_local.py).
         command = [
-            str(Path(sys.executable).parent / "chalice"), "local", "--stage", STAGE,
+            sys.executable, "-m", "devstack.chalice_local", "--stage", STAGE,
             "--host", HOST, "--port", str(chosen["RETOUR_APP_PORT"]),
         ]
         if env.get("RETOUR_AUTORELOAD", "1") == "0":
