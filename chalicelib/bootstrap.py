@@ -428,7 +428,7 @@ def _lazy_adapters(settings: Settings, *, status_link: Callable[[ReturnRequest],
 
         return SESMerchantMailer(
             lambda: aws_client(settings, "ses"), sender=settings.mail_from, store_name=settings.store_name,
-            admin_base_url=settings.public_base_url,
+            admin_base_url=settings.public_base_url, merchant_locale=settings.merchant_locale,
         )
 
     def approval_mailer() -> object:

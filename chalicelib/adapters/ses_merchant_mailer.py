@@ -1,4 +1,9 @@
-"""MerchantNotifier through SES: short plain-text emails about what needs the merchant."""
+"""MerchantNotifier through SES: refunds that failed or are held, in the merchant's language.
+
+Rendered by Jinja from templates/emails/merchant_refund.{txt,html} with the approval emails'
+environment (adapters/ses_approvals.py: the `approvals` catalog, HTML autoescaped): the reason
+comes from Stripe or a dispute and reaches the HTML part escaped, like every other value.
+"""
 
 from __future__ import annotations
 
@@ -9,46 +14,61 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.return_request import ReturnRequest
+from .babel_formatting import format_money
+from .ses_approvals import environment, locale_of, translations
 from .ses_mailer import mime_message
 
 log = logging.getLogger("retour.email")
 
 
-class SESMerchantMailer:
-    """Emails to the merchant (refunds that failed or are held), in English: staff read the admin side in it."""
+def _(message: str) -> str:
+    """Marks a Python-side message for extraction; translated at render time."""
+    return message
 
-    def __init__(self, client: Callable[[], Any], *, sender: str, store_name: str, admin_base_url: str) -> None:
+
+SUBJECT_FAILED = _("Refund failed for return %(rma)s")
+SUBJECT_HELD = _("Refund held for return %(rma)s: the charge is disputed")
+
+
+def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, locale: str,
+                          store_name: str) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's email about a failed (or held) refund, in `locale`."""
+    locale = locale_of(locale)
+    subject = translations(locale).gettext(SUBJECT_HELD if held else SUBJECT_FAILED) % {"rma": request.rma}
+    amount = request.refund.amount if request.refund is not None else request.quote.refund_value
+    context: dict[str, Any] = {
+        "lang": locale, "subject": subject, "store_name": store_name, "held": held,
+        "rma": request.rma, "order_number": request.order_number, "amount": format_money(amount, locale),
+        "reason": reason,
+    }
+    env = environment(locale)
+    text = env.get_template("emails/merchant_refund.txt").render(context)
+    html = env.get_template("emails/merchant_refund.html").render(context)
+    return subject, text, html
+
+
+class SESMerchantMailer:
+    """Emails to the merchant about refunds that failed or are held."""
+
+    def __init__(self, client: Callable[[], Any], *, sender: str, store_name: str, admin_base_url: str,
+                 merchant_locale: str = "en") -> None:
         self._client_factory = client
         self._client: Any = None
         self._sender = sender
         self._store_name = store_name
         self._admin_base_url = admin_base_url
+        self._merchant_locale = merchant_locale
 
     def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
-        amount = request.refund.amount if request.refund is not None else request.quote.refund_value
-        subject = f"Refund failed for return {request.rma}"
-        text = (
-            f"The refund of return {request.rma} (order {request.order_number}, "
-            f"{amount.minor} {amount.currency} in minor units) failed: {reason}.\n\n"
-            "Nothing was paid. Retry it with POST /api/v1/admin/returns/"
-            f"{request.rma}/retry-refund, or pay it as store credit with "
-            f"POST /api/v1/admin/returns/{request.rma}/credit.\n"
-        )
-        self._send(request, to=to, subject=subject, text=text)
+        self._send(request, to=to, held=False, reason=reason)
 
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
-        amount = request.refund.amount if request.refund is not None else request.quote.refund_value
-        subject = f"Refund held for return {request.rma}: the charge is disputed"
-        text = (
-            f"The refund of return {request.rma} (order {request.order_number}, "
-            f"{amount.minor} {amount.currency} in minor units) is held: {reason}.\n\n"
-            "Nothing was paid and the return stays as it is. Answer the dispute in the Stripe "
-            "dashboard; when it closes, the held refund is tried again on its own.\n"
-        )
-        self._send(request, to=to, subject=subject, text=text)
+        self._send(request, to=to, held=True, reason=reason)
 
-    def _send(self, request: ReturnRequest, *, to: str, subject: str, text: str) -> None:
-        html = f"<p>{text.replace(chr(10), '<br>')}</p>"
+    def _send(self, request: ReturnRequest, *, to: str, held: bool, reason: str) -> None:
+        subject, text, html = render_refund_problem(
+            request, held=held, reason=reason, locale=self._merchant_locale, store_name=self._store_name,
+        )
         raw = mime_message(
             sender=self._sender, sender_name=self._store_name, to=to, subject=subject, text=text, html=html,
         )
