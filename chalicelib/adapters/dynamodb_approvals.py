@@ -153,7 +153,8 @@ def _decode_cursor(cursor: str, shape: re.Pattern[str] = _CURSOR_SK) -> str:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_key = json.loads(raw)["after"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        # RecursionError: a made-up cursor of a thousand nested `[`.
         raise ValidationError("cursor is not one this API gave out", fields=("cursor",)) from error
     if not isinstance(sort_key, str) or not shape.match(sort_key):
         raise ValidationError("cursor is not one this API gave out", fields=("cursor",))

@@ -23,8 +23,16 @@ from ..domain.errors import (
 
 log = logging.getLogger("retour.http")
 
+
+class RequestTooLargeError(ValidationError):
+    """A body past what any of our forms or documents sends: refused before it is read."""
+
+    code = "request_too_large"
+
+
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[RetourError], int], ...] = (
+    (RequestTooLargeError, 413),
     (ValidationError, 400),
     (AuthenticationError, 401),
     (ForbiddenError, 403),

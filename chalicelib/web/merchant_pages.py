@@ -8,16 +8,19 @@ CSRF token signed for this very link. The token in the path is the credential: p
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Request, Response
 
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, RetourError, ValidationError
+from ..domain.errors import AuthenticationError, ForbiddenError, RetourError, ValidationError
+from .errors import status_for
+from .forms import read_form, whole_number
 
 if TYPE_CHECKING:
     from ..services.decide_return import AlreadyDecidedError
@@ -158,12 +161,41 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
     )
 
 
+def _problem(deps: Deps, status: int) -> Response:
+    """The page for what no view answered itself: a bad form (4xx) or a fault of ours (500)."""
+    from ..adapters.ses_approvals import locale_of
+
+    locale = locale_of(deps.settings.merchant_locale)
+    if status >= 500:
+        return _message(deps, status, _t(locale, "Something went wrong on our side"),
+                        _t(locale, "Please open the link again in a moment: it shows whether the return was decided."))
+    return _message(deps, status, _t(locale, "This form can't be sent"),
+                    _t(locale, "Nothing was decided. Open the link in the email again and confirm once more."))
+
+
+def merchant_view(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Wrap a merchant page so every error is a page in the merchant's language, never Chalice's JSON 500."""
+
+    @functools.wraps(view)
+    def handler(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except RetourError as error:
+            return _problem(get_deps(), status_for(error))
+        except Exception:
+            log.exception("unhandled error on a merchant page")
+            return _problem(get_deps(), 500)
+
+    return handler
+
+
 def _origin(request: Request) -> tuple[str, str]:
     identity = (request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or ""), (request.headers.get("user-agent") or "")[:512]
 
 
 @merchant_pages.route("/merchant/approvals/{token}", methods=["GET", "HEAD"])
+@merchant_view
 def show_approval(token: str) -> Response:
     """The request and a confirm form; opening it (any number of times) changes nothing."""
     from ..services.approval_links import (
@@ -189,6 +221,7 @@ def show_approval(token: str) -> Response:
 
 
 @merchant_pages.route("/merchant/approvals/{token}", methods=["POST"], content_types=FORM)
+@merchant_view
 def decide_approval(token: str) -> Response:
     """The confirm form: decides once, with the CSRF token of a page of this very link."""
     from ..adapters.babel_formatting import format_money
@@ -204,10 +237,7 @@ def decide_approval(token: str) -> Response:
     deps = get_deps()
     request = merchant_pages.current_request
     locale = locale_of(deps.settings.merchant_locale)
-    raw = request.raw_body or b""
-    parsed = parse_qs(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw,
-                      keep_blank_values=True)
-    form = {name: values[-1] for name, values in parsed.items()}
+    form = read_form(request.raw_body)
     now = deps.clock.now()
     action = form.get("decision", "")
     note, fee_text = form.get("note", ""), form.get("fee_percent", "").strip()
@@ -219,7 +249,9 @@ def decide_approval(token: str) -> Response:
                             error=_t(locale, "This form has expired. Please confirm again."))
         fee: int | None = None
         if action == APPROVE_FEE:
-            fee = int(fee_text) if fee_text.isdigit() else -1
+            # Not a number (or "²"): -1, which the use case refuses as any fee out of range.
+            fee = whole_number(fee_text, max_digits=3)
+            fee = -1 if fee is None else fee
         source_ip, user_agent = _origin(request)
         try:
             decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
@@ -227,6 +259,12 @@ def decide_approval(token: str) -> Response:
         except ValidationError as error:
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
                             fee_percent=fee_text, error=error.message)
+        except ForbiddenError as error:
+            if error.code != "action_not_allowed":
+                raise
+            # A decision this link does not offer (a hand-made post): the same form again.
+            return _confirm(deps, token, chosen=APPROVE, now=now, status=400, note=note, fee_percent=fee_text,
+                            error=_t(locale, "Choose one of the decisions offered on this page."))
     except AlreadyDecidedError as error:
         return _already_decided(deps, error)
     except (ApprovalLinkInvalidError, ApprovalLinkExpiredError, ApprovalLinkOutdatedError) as error:

@@ -57,12 +57,26 @@ _CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type", "MethodNotAl
                   "BadRequest": "bad_request", "BadRequestError": "bad_request"}
 
 
-def in_our_error_shape(response: Response) -> Response:
+# Routes whose clients read JSON; every other route is a page a browser shows.
+_JSON_PREFIXES = ("/api/", "/webhooks/", "/assets/", "/_")
+
+
+def in_our_error_shape(response: Response, event: Any = None) -> Response:
     """Chalice's own refusals (415 for a content type a route does not take, 405, ...) answer
-    `{"Code", "Message"}`; clients of our API get every error as `{"error": {"code", "message"}}`."""
+    `{"Code", "Message"}`; clients of our API get every error as `{"error": {"code", "message"}}`,
+    and a browser on a page gets the error page in its language."""
     body = response.body
     if not (400 <= response.status_code < 500 and isinstance(body, dict) and set(body) == {"Code", "Message"}):
         return response
+    route = str((getattr(event, "context", None) or {}).get("resourcePath") or "")
+    if event is not None and route.startswith("/") and not route.startswith(_JSON_PREFIXES):
+        from .shopper_pages import refusal_page  # pages load Jinja2 and the catalogs: only here
+
+        page = refusal_page(event, response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                page.headers.setdefault(name, value)
+        return page
     chalice_code = str(body["Code"])
     code = _CHALICE_CODES.get(chalice_code) or "".join(
         f"_{c.lower()}" if c.isupper() else c for c in chalice_code).lstrip("_")
@@ -82,7 +96,7 @@ def install_middleware(app: Chalice) -> None:
         token = request_id.set(_request_id_of(event))
         started = time.perf_counter()
         try:
-            response = in_our_error_shape(get_response(event))
+            response = in_our_error_shape(get_response(event), event)
             response.headers["X-Request-Id"] = request_id.get()
             settings = get_deps().settings
             add_security_headers(response, logo_url=settings.store_logo_url, local=settings.is_local)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
@@ -27,6 +27,7 @@ from ..domain.return_request import normalize_rma
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
 from .errors import status_for
+from .forms import read_form, whole_number
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
 from .page_i18n import N_, environment, translations
@@ -137,11 +138,8 @@ class Page:
         return text % values if values else text
 
     def form(self) -> dict[str, str]:
-        """The posted form, one value per name (the last wins)."""
-        raw = self.request.raw_body or b""
-        decoded = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        parsed = parse_qs(decoded, keep_blank_values=True)
-        return {name: values[-1] for name, values in parsed.items()}
+        """The posted form, one value per name (the last wins); web/forms.py sets the limits."""
+        return read_form(self.request.raw_body)
 
     def save(self, session: Session) -> None:
         self.session = session
@@ -170,7 +168,11 @@ class Page:
 
 def open_page(blueprint: Blueprint) -> Page:
     """The Page of the current request: its session (a new one when none), its language."""
-    request = blueprint.current_request
+    return page_of(blueprint.current_request)
+
+
+def page_of(request: Request) -> Page:
+    """The Page of `request`: its session (a new one when none), its language."""
     deps = get_deps()
     now = deps.clock.now()
     cookie_header = request.headers.get("cookie")
@@ -280,6 +282,11 @@ def error_page(page: Page, status: int, message: str | None = None) -> Response:
     }.get(status, page._("Please check what you entered and try again."))
     return page.html("pages/problem.html", status=status, title=title, message=message or default,
                      switch_path="/")
+
+
+def refusal_page(request: Request, status: int) -> Response:
+    """Chalice's own refusal of a page request (a 415 for a body that is no form, a 405) as a page."""
+    return error_page(page_of(request), status)
 
 
 def _ended(page: Page) -> Response:
@@ -433,8 +440,8 @@ def post_items(page: Page) -> Response:
     for index, line in enumerate(judged.order.lines):
         if form.get(f"return-{index}") != "1":
             continue
-        raw_quantity = form.get(f"quantity-{index}", "")
-        quantity = int(raw_quantity) if raw_quantity.isdigit() and len(raw_quantity) < 6 else 0
+        # Not a number (or "²"): 0, which the use case refuses beside the field like any wrong count.
+        quantity = whole_number(form.get(f"quantity-{index}", ""), max_digits=5) or 0
         reason = form.get(f"reason-{index}", "")[:64]
         note = form.get(f"note-{index}", "").strip()
         selection = Selection(line.id, quantity, reason, note[:MAX_NOTE])

@@ -7,21 +7,27 @@ CSRF token signed for the session's nonce (the sign-in form for a pre-session no
 
 from __future__ import annotations
 
+import functools
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError
+from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError, RetourError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from .errors import route
+from .errors import status_for
+from .forms import read_form
 from .rendering import render
 from .sessions import cookie_value
 from .shopper_api import client_address
+
+log = logging.getLogger("retour.pages")
 
 warehouse_pages = Blueprint(__name__)
 
@@ -32,6 +38,8 @@ SESSION_TTL = timedelta(hours=8)
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
 _STAFF = "staff:"
 _GUEST = "guest:"
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY"}
 
 
 class _Visit:
@@ -75,9 +83,7 @@ class _Visit:
         return self.deps.tokens.issue(self.nonce, purpose=CSRF_PURPOSE, now=self.now, ttl=SESSION_TTL)
 
     def form(self) -> dict[str, str]:
-        raw = self.request.raw_body or b""
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        return read_form(self.request.raw_body)
 
     def check_csrf(self, form: dict[str, str]) -> bool:
         try:
@@ -97,13 +103,37 @@ class _Visit:
         return self._respond(303, "", {"Location": location})
 
     def _respond(self, status: int, body: str, headers: dict[str, str | list[str]]) -> Response:
-        headers.update({
-            "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-        })
+        headers.update(_HEADERS)
         if self.new_cookie:
             headers["Set-Cookie"] = self.new_cookie
         return Response(body=body, status_code=status, headers=headers)
+
+
+def _problem(status: int) -> Response:
+    """The page for an error no view answered itself (a form past the limits, a fault of ours)."""
+    body = render("warehouse/problem.html", store_name=get_deps().settings.store_name, signed_in=False, csrf="",
+                  status=status)
+    return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **_HEADERS})
+
+
+def warehouse_view(path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a warehouse page: any error becomes a warehouse page, never JSON."""
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except RetourError as error:
+                return _problem(status_for(error))
+            except Exception:
+                log.exception("unhandled error on a warehouse page")
+                return _problem(500)
+
+        warehouse_pages.route(path, **options)(handler)
+        return handler
+
+    return register
 
 
 def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
@@ -119,7 +149,7 @@ def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
     return rows
 
 
-@route(warehouse_pages, "/warehouse", methods=["GET"])
+@warehouse_view("/warehouse", methods=["GET"])
 def get_warehouse() -> Response:
     """Sign-in form, or the scan form (with the return scanned, when `?rma=` is given)."""
     from ..services.read_return import read_return  # on use (see admin_api.py)
@@ -139,7 +169,7 @@ def get_warehouse() -> Response:
                       done=None)
 
 
-@route(warehouse_pages, "/warehouse/sign-in", methods=["POST"], content_types=FORM)
+@warehouse_view("/warehouse/sign-in", methods=["POST"], content_types=FORM)
 def post_sign_in() -> Response:
     """Check the admin key posted in the form; on success a staff session cookie.
 
@@ -165,7 +195,7 @@ def post_sign_in() -> Response:
     return visit.redirect("/warehouse")
 
 
-@route(warehouse_pages, "/warehouse/sign-out", methods=["POST"], content_types=FORM)
+@warehouse_view("/warehouse/sign-out", methods=["POST"], content_types=FORM)
 def post_sign_out() -> Response:
     visit = _Visit()
     if visit.check_csrf(visit.form()):
@@ -173,7 +203,7 @@ def post_sign_out() -> Response:
     return visit.redirect("/warehouse")
 
 
-@route(warehouse_pages, "/warehouse/receive", methods=["POST"], content_types=FORM)
+@warehouse_view("/warehouse/receive", methods=["POST"], content_types=FORM)
 def post_receive() -> Response:
     """Mark the scanned return received; the page then waits for the next parcel."""
     from ..services.read_return import read_return

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 # A string bound: pydantic loads with the first schema a request uses, not with this module.
 Model = TypeVar("Model", bound="pydantic.BaseModel")
+# Our deepest document (a policy, an order's line tags) nests five levels; thousands of `[`
+# make json.loads raise RecursionError, and hundreds would make every later walk deep too.
+MAX_DEPTH = 32
 
 
 def field_path(location: tuple[int | str, ...]) -> str:
@@ -31,9 +34,33 @@ def parse_json(raw_body: bytes | str | None) -> object:
     if not raw_body:
         raise ValidationError("the request body must be a JSON document", fields=("body",))
     try:
-        return json.loads(raw_body)
+        document = json.loads(raw_body)
+    except RecursionError as error:
+        raise ValidationError("the request body is nested too deeply", fields=("body",)) from error
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationError("the request body is not valid JSON", fields=("body",)) from error
+    if depth(document) > MAX_DEPTH:
+        raise ValidationError("the request body is nested too deeply", fields=("body",))
+    return document
+
+
+def depth(document: object) -> int:
+    """How deeply arrays and objects nest in `document` (a scalar is 0), without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(document, 0)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, dict):
+            children: list[object] = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            deepest = max(deepest, level)
+            continue
+        deepest = max(deepest, level + 1)
+        if level + 1 <= MAX_DEPTH:
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def parse(model: type[Model], document: object) -> Model:
