@@ -14,6 +14,11 @@ from typing import Any
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# Our tokens, wherever a message or a value quotes them (an address, an error): signed ones
+# (v1.<payload>.<signature>: bearer tokens, status links) and approval links' 43 random characters.
+_TOKEN = re.compile(
+    r"\bv1\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"
+)
 # Extra fields that may carry personal data or secrets are never written, whatever their value.
 _WITHHELD = frozenset({
     "email", "customer_name", "name", "shipping_address", "address", "token",
@@ -24,7 +29,8 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 
 
 def redact(text: str) -> str:
-    """`text` with every email address replaced by a short stable hash of it."""
+    """`text` with every email address replaced by a short stable hash of it, and every token by `[token]`."""
+    text = _TOKEN.sub("[token]", text)
     return _EMAIL.sub(
         lambda m: "email:" + hashlib.sha256(m.group(0).lower().encode()).hexdigest()[:10], text
     )

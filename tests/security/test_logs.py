@@ -123,6 +123,28 @@ def test_following_a_status_link_from_an_email_logs_no_token(
         assert secret not in logged, "a status link's token appears in the logs"
 
 
+def test_a_token_quoted_in_a_message_a_value_or_an_error_is_withheld(captured: io.StringIO) -> None:
+    import secrets
+
+    from chalicelib.adapters.signed_tokens import SignedTokens
+
+    status_token = SignedTokens(lambda: "log-test-key").issue(
+        '{"r":"R-7Q4K-9M2P","o":"1001"}', purpose="status_link", now=datetime.now(UTC), ttl=timedelta(days=60))
+    approval_token = secrets.token_urlsafe(32)
+    log = logging.getLogger("retour.test")
+    log.warning("opened /merchant/approvals/%s?action=approve", approval_token,
+                extra={"url": f"https://r.example/returns/R-7Q4K-9M2P?link={status_token}"})
+    try:
+        raise ValueError(f"could not read {status_token}")
+    except ValueError:
+        log.exception("a status link failed")
+
+    logged = captured.getvalue()
+    assert "/merchant/approvals/[token]?action=approve" in logged  # the rest of the line stays useful
+    for secret in (status_token, status_token.split(".")[1], status_token.split(".")[2], approval_token):
+        assert secret not in logged, "a token appears in the logs"
+
+
 # --- the local server's access log (`make run`) ----------------------------------------------
 
 
