@@ -19,7 +19,9 @@ ORDER = {
     "currency": "USD", "placed_at": "2026-11-01T10:00:00Z", "delivered_at": "2026-11-03T09:00:00Z",
     "shipping_address": {"name": "Bench Mark", "line1": "1 Main St", "city": "Springfield",
                          "postal_code": "12345", "country": "US"},
-    "payment": {"provider": "stripe", "payment_intent": "pi_bench"},
+    # Paid outside Stripe: an import asks Stripe about a PaymentIntent (it must pay for the
+    # order), and these figures are about DynamoDB (bench/return_life.py pays on localstripe).
+    "payment": {"provider": "other", "payment_intent": None},
     "shipping_total": 500,
     "lines": [{"id": f"L{i}", "sku": f"SKU-{i}", "title": f"Item {i}", "quantity": 1,
                "unit_price": 2500, "tax": 200} for i in range(5)],

@@ -56,9 +56,9 @@ class Life:
         document = an_order(number)
         if late:  # delivered 45 days ago: past the 30-day window, inside the grace period
             document["placed_at"], document["delivered_at"] = days_ago(47), days_ago(45)
-        document["payment"]["payment_intent"] = pay(
+        document["payment"] = {"provider": "stripe", "payment_intent": pay(
             self.stripe_url, STRIPE_KEY, amount=_total(document), currency=document["currency"],
-            description=f"order {number}", metadata={"order_number": number})
+            description=f"order {number}", metadata={"order_number": number})}
         response = self.client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))
         assert response.status_code == 201, response.body
 

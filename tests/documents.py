@@ -17,7 +17,10 @@ _ORDER: dict[str, Any] = {
         "name": "山田 愛子", "line1": "1-2-3 Jingumae", "line2": "", "city": "Shibuya-ku",
         "region": "Tokyo", "postal_code": "150-0001", "country": "JP",
     },
-    "payment": {"provider": "stripe", "payment_intent": "pi_3Test1001"},
+    # Paid outside Stripe: importing it asks Stripe nothing. A test about money pays on the local
+    # Stripe and sends that PaymentIntent (tests/functional/test_refunds.py, `paid_order`): an
+    # import is refused unless its PaymentIntent captured the order's total in its currency.
+    "payment": {"provider": "other", "payment_intent": None},
     "shipping_total": 600,
     "lines": [
         {"id": "L1", "sku": "TEE-NAVY-M", "title": "Organic tee — navy, M", "quantity": 2,

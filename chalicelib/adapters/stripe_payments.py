@@ -1,4 +1,4 @@
-"""PaymentGateway on Stripe: keyed refunds and the refunds of a PaymentIntent.
+"""PaymentGateway on Stripe: keyed refunds, the refunds of a PaymentIntent and what it captured.
 
 stripe is imported only here, and only when money moves (`app.py` must not load it). The
 client never retries by itself (max_network_retries=0): our saga retries with the same
@@ -124,6 +124,31 @@ class StripePayments:
             raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
         number = (intent.to_dict().get("metadata") or {}).get("order_number")
         return str(number) if number else None
+
+    def captured(self, payment_intent: str) -> Money | None:
+        import stripe
+
+        client = self._stripe()
+        self._pace()
+        try:
+            intent = client.v1.payment_intents.retrieve(payment_intent)
+        except stripe.InvalidRequestError:
+            # A definite answer (404: no such PaymentIntent on this account).
+            return None
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
+        return _captured(intent.to_dict())
+
+
+def _captured(intent: dict[str, Any]) -> Money:
+    """`amount_received`, or (localstripe, which lacks it) the latest charge's captured amount."""
+    received = intent.get("amount_received")
+    if received is None:
+        charge = intent.get("latest_charge")
+        received = 0
+        if isinstance(charge, dict) and charge.get("captured") and charge.get("status") == "succeeded":
+            received = charge.get("amount_captured") or charge.get("amount") or 0
+    return Money(int(received), str(intent["currency"]).upper())
 
 
 def _gateway_refund(refund: Any, currency: str | None) -> GatewayRefund:

@@ -149,3 +149,38 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
                 and line.quantity >= 1 and line.discount > line.gross):
             problems.append((f"{where}.discount", "discount must not exceed the line's price"))
     return problems
+
+
+class PaymentMismatchError(ValidationError):
+    """The order's PaymentIntent does not pay for it; `code` says how (see `payment_mismatch`)."""
+
+    code = "payment_mismatch"
+
+
+def payment_mismatch(order: Order, captured: Money | None) -> PaymentMismatchError | None:
+    """Why what the order's PaymentIntent captured cannot pay for the order (None: it can).
+
+    `captured` is the provider's answer, refunds not subtracted; None means the provider knows
+    no such PaymentIntent. Each refusal protects the refunds: they go back to that PaymentIntent,
+    in its currency, and never above what it captured.
+    """
+    intent = order.payment.payment_intent
+    fields = ("payment.payment_intent",)
+    if captured is None:
+        return PaymentMismatchError(
+            f"order {order.number}: Stripe knows no PaymentIntent {intent}; refunds could not reach it",
+            code="payment_intent_unknown", fields=fields,
+        )
+    if captured.currency != order.currency:
+        return PaymentMismatchError(
+            f"order {order.number} is in {order.currency} but its PaymentIntent {intent} "
+            f"was paid in {captured.currency}",
+            code="payment_currency_mismatch", fields=("currency", *fields),
+        )
+    if captured < order.total:
+        return PaymentMismatchError(
+            f"order {order.number} totals {order.total} but its PaymentIntent {intent} "
+            f"captured {captured}",
+            code="payment_below_total", fields=fields,
+        )
+    return None

@@ -1,4 +1,10 @@
-"""Use case: create or replace an order sent by the store (admin API, seed, webhooks)."""
+"""Use case: create or replace an order sent by the store (admin API, seed, webhooks).
+
+An order paid through Stripe is stored only when its PaymentIntent pays for it: Stripe knows
+it, in the order's currency, and it captured at least the order's total. Refunds go back to
+that PaymentIntent, so an order it cannot pay for would promise refunds Stripe refuses (or
+pays in another currency).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..domain.errors import ConflictError, StaleWriteError
-from ..domain.order import Order
-from .ports import Clock, OrderRepository
+from ..domain.order import Order, payment_mismatch
+from .ports import Clock, OrderRepository, PaymentGateway
 
 # A writer that keeps losing the race to other writers of the same order gives up after this.
 _ATTEMPTS = 3
@@ -22,6 +28,9 @@ class ImportOrderDeps(Protocol):
     @property
     def clock(self) -> Clock: ...
 
+    @property
+    def payments(self) -> PaymentGateway: ...
+
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
@@ -32,17 +41,25 @@ class ImportResult:
 
 
 def import_order(deps: ImportOrderDeps, incoming: Order) -> ImportResult:
-    """Store `incoming`: created when new, replaced when different, untouched when the same."""
+    """Store `incoming`: created when new, replaced when different, untouched when the same.
+
+    PaymentMismatchError (nothing stored) when its PaymentIntent does not pay for it;
+    PaymentGatewayUnavailableError (nothing stored) when Stripe cannot say.
+    """
+    checked = False
     for _ in range(_ATTEMPTS):
         current = deps.orders.get(incoming.number, consistent=True)
+        if current is not None and current == incoming:
+            # Same body, same stored result: no write (and no Stripe call), so importing is idempotent.
+            return ImportResult(False, current)
+        if not checked:
+            check_payment(deps.payments, incoming)
+            checked = True
         if current is None:
             try:
                 return ImportResult(True, deps.orders.save(incoming.with_version(0), now=deps.clock.now()))
             except StaleWriteError:
                 continue  # created by a concurrent import: compare against that one
-        # Same body, same stored result: no write, so importing is idempotent.
-        if current == incoming:
-            return ImportResult(False, current)
         try:
             replaced = deps.orders.save(incoming.with_version(current.version), now=deps.clock.now())
             return ImportResult(False, replaced)
@@ -52,3 +69,13 @@ def import_order(deps: ImportOrderDeps, incoming: Order) -> ImportResult:
         f"order {incoming.number} is being changed by another request; try again",
         code="order_busy",
     )
+
+
+def check_payment(payments: PaymentGateway, order: Order) -> None:
+    """Refuse `order` unless its PaymentIntent (if it names one) pays for it; asks Stripe once."""
+    intent = order.payment.payment_intent
+    if intent is None:
+        return  # not paid through Stripe (or not by a PaymentIntent we hold): nothing to refund there
+    problem = payment_mismatch(order, payments.captured(intent))
+    if problem is not None:
+        raise problem

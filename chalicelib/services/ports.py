@@ -261,6 +261,11 @@ class PaymentGateway(Protocol):
         """The `order_number` in the PaymentIntent's metadata (disputes carry no order of ours)."""
         ...
 
+    def captured(self, payment_intent: str) -> Money | None:
+        """What the PaymentIntent captured, in its currency, refunds not subtracted; None when
+        the provider knows no such PaymentIntent. PaymentGatewayUnavailableError: no answer."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentLedgerState:

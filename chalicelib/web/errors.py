@@ -20,6 +20,7 @@ from ..domain.errors import (
     RetourError,
     ValidationError,
 )
+from ..domain.refunds import PaymentGatewayUnavailableError
 
 log = logging.getLogger("retour.http")
 
@@ -39,6 +40,8 @@ STATUS_BY_ERROR: tuple[tuple[type[RetourError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (RateLimitedError, 429),
+    # Stripe gave no answer: nothing was stored, and the same request can simply be sent again.
+    (PaymentGatewayUnavailableError, 503),
     (RetourError, 400),
 )
 
@@ -63,6 +66,8 @@ def error_response(error: RetourError) -> Response:
     if isinstance(error, RateLimitedError):
         # Well-behaved clients (and our own pages) wait this long before the next try.
         response.headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, PaymentGatewayUnavailableError):
+        response.headers["Retry-After"] = "5"
     return response
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from chalicelib.settings import Settings
 from devstack.demo_orders import demo_orders, order_total
-from devstack.payments import stripe_client
+from devstack.payments import pay, stripe_client
 from devstack.processes import REPO_ROOT, free_port, port_is_free
 from devstack.seed import seed_demo_store
 from devstack.tables import ensure_table
@@ -151,9 +151,13 @@ def stop_and_check_nothing_is_left(stack: Stack) -> None:
     assert all(port_is_free(port) for port in stack.ports.values())
 
 
-def a_new_order(number: str) -> dict[str, Any]:
+def a_new_order(stack: Stack, number: str) -> dict[str, Any]:
+    """A demo order under a new number, paid for its total on the stack's Stripe (imports check it)."""
     body = dict(demo_orders(datetime.now(UTC).date())[4])
-    body.update(number=number, payment={"provider": "stripe", "payment_intent": "pi_SmokeTest"})
+    intent = pay(f"http://127.0.0.1:{stack.ports['RETOUR_STRIPE_PORT']}", "sk_test_local_fake_key_not_a_secret",
+                 amount=order_total(body), currency=body["currency"], description=f"order {number}",
+                 metadata={"order_number": number})
+    body.update(number=number, payment={"provider": "stripe", "payment_intent": intent})
     return body
 
 
@@ -188,7 +192,7 @@ def test_make_run_serves_the_demo_store_stops_everything_and_runs_again(tmp_path
             assert (order["number"], order["currency"], order["locale"]) == ("1001", "JPY", "ja")
             assert order["payment"]["payment_intent"].startswith("pi_")
 
-            new = a_new_order("9001")
+            new = a_new_order(stack, "9001")
             assert http("PUT", stack.app_url + "/api/v1/admin/orders/9001", new, admin=True).status == 201
             assert http("PUT", stack.app_url + "/api/v1/admin/orders/9001", new, admin=True).status == 200
             stored = http("GET", stack.app_url + "/api/v1/admin/orders/9001", admin=True).json()

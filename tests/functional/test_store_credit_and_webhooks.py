@@ -13,10 +13,12 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
+from devstack.payments import pay
 from devstack.refund_worker import drain
 from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
+    API_KEY,
     ONE_TEE,
     WEBHOOK_SECRET,
     Stripe,
@@ -263,13 +265,16 @@ def test_a_refund_stripe_later_reports_failed_moves_the_return_to_refund_failed(
     assert ledger is not None and ledger.remaining_refundable.minor == order["total"]
 
 
-def test_a_completed_checkout_session_imports_the_order(api: Client) -> None:
+def test_a_completed_checkout_session_imports_the_order(api: Client, stripe_endpoint: str) -> None:
     number = f"CS{uuid.uuid4().hex[:8]}"
+    # Two mugs (2 x 1200 + 160 tax) and 500 shipping, paid in full on the local Stripe.
+    intent = pay(stripe_endpoint, API_KEY, amount=3060, currency="USD", description=f"order {number}",
+                 metadata={"order_number": number})
     event = {
         "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "checkout.session.completed",
         "data": {"object": {
             "id": "cs_test_1", "object": "checkout.session", "currency": "usd", "created": int(time.time()),
-            "payment_intent": "pi_checkout_1", "metadata": {"order_number": number, "locale": "en"},
+            "payment_intent": intent, "metadata": {"order_number": number, "locale": "en"},
             "customer_details": {"email": "kim@example.com", "name": "Kim Lee",
                                  "address": {"line1": "1 Main St", "city": "Reno", "state": "NV",
                                              "postal_code": "89501", "country": "US"}},
@@ -281,5 +286,5 @@ def test_a_completed_checkout_session_imports_the_order(api: Client) -> None:
     assert signed(api, event).status_code == 200
     stored = api.http.get(f"/api/v1/admin/orders/{number}", headers=ADMIN)
     assert stored.status_code == 200, stored.json_body
-    assert stored.json_body["payment"]["payment_intent"] == "pi_checkout_1"
+    assert stored.json_body["payment"]["payment_intent"] == intent
     assert stored.json_body["email"] == "kim@example.com" and stored.json_body["lines"][0]["quantity"] == 2
