@@ -6,7 +6,9 @@
   e.g. from the Stripe dashboard) lower the order's remaining refundable amount, once each.
 - Money events find the order through the PaymentIntent they are about (our index of the
   orders we hold), and only then through metadata: see `_orders_paid_by`.
-- `checkout.session.completed`: the order is imported (see `order_from_checkout`).
+- `checkout.session.completed` / `.async_payment_succeeded`: the order is imported (see
+  `order_from_checkout`), held to the admin import's schema and payment check; a session that
+  fails them is logged and acknowledged (`order_refused:<code>`), never retried.
 - `charge.dispute.created`: the order's payment is marked disputed; refunds on it are held.
   `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again.
 """
@@ -17,6 +19,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import REFUNDED, REFUNDING
@@ -27,6 +30,9 @@ from .ports import StoredEvents
 log = logging.getLogger("retour.webhooks")
 
 _FAILED = ("failed", "canceled")
+# A session paid at once completes paid; one paid later (bank transfer) completes unpaid and
+# sends the second event when the money arrives.
+_CHECKOUT_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
 class StripeEventDeps(RefundDeps, Protocol):
@@ -67,13 +73,32 @@ def _apply(
         return _charge_refunded(deps, obj)
     if kind in ("charge.dispute.created", "charge.dispute.closed"):
         return _dispute(deps, obj, opened=kind == "charge.dispute.created")
-    if kind == "checkout.session.completed" and order_from_checkout is not None:
-        order = order_from_checkout(obj)
+    if kind in _CHECKOUT_PAID and order_from_checkout is not None:
+        return _checkout_paid(deps, obj, order_from_checkout)
+    return "ignored"
+
+
+def _checkout_paid(
+    deps: StripeEventDeps, session: Mapping[str, Any], order_from_checkout: Callable[[Mapping[str, Any]], Order | None]
+) -> str:
+    """Import the order a paid Checkout Session describes, or refuse it for good.
+
+    Stripe delivers an event again until it is answered 2xx, for days. A session that fails
+    the order schema, or whose PaymentIntent does not pay for the order, fails the same way
+    on every delivery: it is logged for the merchant and acknowledged, with nothing stored.
+    Stripe not answering (or a busy order) raises instead, so the delivery is tried again.
+    """
+    try:
+        order = order_from_checkout(session)
         if order is None:
             return "ignored"
         import_order(deps, order)
-        return "order_imported"
-    return "ignored"
+    except ValidationError as error:
+        log.error("checkout session refused; no order imported",
+                  extra={"session": session.get("id"), "code": error.code, "fields": ",".join(error.fields),
+                         "reason": error.message})
+        return f"order_refused:{error.code}"
+    return "order_imported"
 
 
 def _refund_updated(deps: StripeEventDeps, refund: Mapping[str, Any]) -> str:

@@ -13,8 +13,7 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
-from ..domain.order import Address, Order, OrderLine, Payment
-from ..domain.money import Money
+from ..domain.order import Order
 from .errors import route
 
 log = logging.getLogger("retour.webhooks")
@@ -25,6 +24,8 @@ stripe_webhooks = Blueprint(__name__)
 FUTURE_SKEW_SECONDS = 60
 # Stripe's default tolerance for a delivery's age.
 TOLERANCE_SECONDS = 300
+# A Unix time past this is no date (datetime stops at year 9999); the schema refuses it as it came.
+_YEAR_10000 = 253402300800
 
 
 def verified_event(raw_body: bytes | str, signature: str | None, secret: str, *, now: float) -> dict[str, Any]:
@@ -57,44 +58,70 @@ def _timestamp(header: str) -> int | None:
 
 
 def order_from_checkout(session: Mapping[str, Any]) -> Order | None:
-    """The order a completed Checkout Session describes (line items expanded in the event).
+    """The order a paid Checkout Session describes, held to the admin import's schema.
 
-    The storefront puts `order_number` in the session's metadata and the event's session is
-    sent with `line_items` expanded; without them the order cannot be judged, so it is skipped.
+    None when the session is no order of ours to hold (no PaymentIntent: a subscription or
+    setup session) or is not paid yet (`checkout.session.async_payment_succeeded` follows);
+    ValidationError, naming every field, when it does not make a valid order document.
     """
-    metadata = session.get("metadata") or {}
-    items = ((session.get("line_items") or {}).get("data")) or []
-    details = session.get("customer_details") or {}
-    number = metadata.get("order_number") or session.get("id")
-    if not items or not details.get("email") or not session.get("payment_intent"):
-        log.warning("checkout session without line items, email or PaymentIntent", extra={"session": session.get("id")})
+    from .schemas.base import parse
+    from .schemas.orders import OrderIn
+
+    if not session.get("payment_intent") or session.get("payment_status") == "unpaid":
+        log.warning("checkout session without a paid PaymentIntent", extra={"session": session.get("id")})
         return None
-    currency = str(session.get("currency", "")).upper()
-    address = (details.get("address") or {})
-    created = datetime.fromtimestamp(int(session.get("created") or time.time()), tz=UTC)
-    lines = []
-    for k, item in enumerate(items, start=1):
-        quantity = int(item.get("quantity") or 1)
-        lines.append(OrderLine(
-            id=f"L{k}", sku=str((item.get("price") or {}).get("id") or item.get("id")),
-            title=str(item.get("description") or ""), quantity=quantity,
-            unit_price=Money(int((item.get("price") or {}).get("unit_amount") or 0), currency),
-            tax=Money(int(item.get("amount_tax") or 0), currency),
-            discount=Money(int(item.get("amount_discount") or 0), currency),
-        ))
-    return Order(
-        number=str(number), email=str(details["email"]), customer_name=str(details.get("name") or ""),
-        locale=str(metadata.get("locale") or "en"), currency=currency, placed_at=created,
-        shipping_address=Address(
-            name=str(details.get("name") or ""), line1=str(address.get("line1") or ""),
-            line2=str(address.get("line2") or ""), city=str(address.get("city") or ""),
-            region=str(address.get("state") or ""), postal_code=str(address.get("postal_code") or ""),
-            country=str(address.get("country") or ""),
-        ),
-        payment=Payment(provider="stripe", payment_intent=str(session["payment_intent"])),
-        shipping_total=Money(int((session.get("shipping_cost") or {}).get("amount_total") or 0), currency),
-        lines=tuple(lines),
+    return parse(OrderIn, checkout_order_document(session)).to_domain()
+
+
+def checkout_order_document(session: Mapping[str, Any]) -> dict[str, Any]:
+    """The admin API's order document for a Checkout Session (its `line_items` expanded).
+
+    The storefront puts `order_number` (and `locale`) in the session's metadata. Values are
+    passed on as Stripe sent them, so the schema judges them exactly as it judges the admin API's.
+    """
+    metadata = _mapping(session.get("metadata"))
+    details = _mapping(session.get("customer_details"))
+    # Where the goods went (returns start from there); older API versions put it at the top.
+    shipping = _mapping(_mapping(session.get("collected_information")).get("shipping_details")) or _mapping(
+        session.get("shipping_details")
     )
+    address = _mapping(shipping.get("address")) or _mapping(details.get("address"))
+    name = shipping.get("name") or details.get("name")
+    currency = session.get("currency")
+    created = session.get("created")
+    items = _mapping(session.get("line_items")).get("data")
+    lines = []
+    for k, each in enumerate(items if isinstance(items, list) else [], start=1):
+        item = _mapping(each)
+        price = _mapping(item.get("price"))
+        lines.append({
+            "id": f"L{k}", "sku": price.get("id") or item.get("id"), "title": item.get("description"),
+            "quantity": item.get("quantity"), "unit_price": price.get("unit_amount"),
+            "tax": item.get("amount_tax") or 0, "discount": item.get("amount_discount") or 0,
+        })
+    return {
+        "number": metadata.get("order_number") or session.get("id"),
+        "email": details.get("email"),
+        "customer_name": name,
+        "locale": metadata.get("locale") or "en",
+        "currency": currency.upper() if isinstance(currency, str) else currency,
+        "placed_at": (
+            datetime.fromtimestamp(created, tz=UTC).isoformat()
+            if type(created) is int and 0 <= created < _YEAR_10000 else created
+        ),
+        "shipping_address": {
+            "name": name, "line1": address.get("line1"), "line2": address.get("line2") or "",
+            "city": address.get("city"), "region": address.get("state") or "",
+            "postal_code": address.get("postal_code") or "", "country": address.get("country"),
+        },
+        "payment": {"provider": "stripe", "payment_intent": session.get("payment_intent")},
+        "shipping_total": _mapping(session.get("shipping_cost")).get("amount_total") or 0,
+        "lines": lines,
+    }
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 @route(stripe_webhooks, "/webhooks/stripe", methods=["POST"], content_types=["application/json"])

@@ -1,10 +1,12 @@
-"""An order is stored only when its Stripe PaymentIntent pays for it; checked against the local Stripe."""
+"""An order is stored only when its Stripe PaymentIntent pays for it (admin import and Checkout),
+and a Checkout order passes the admin import's schema; checked against the local Stripe."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +29,7 @@ from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     policy,
     stripe_state,
 )
+from tests.functional.test_store_credit_and_webhooks import signed
 
 # an_order_document's total: 2 x 3300 + 600 tax, 1500 - 300 + 150, 600 shipping.
 TOTAL_YEN = 9150
@@ -145,3 +148,124 @@ def test_when_stripe_does_not_answer_the_import_is_a_503_and_nothing_is_stored(
     assert get(api, document["number"]).status_code == 404
     # The same request, once Stripe answers, goes through.
     assert put(api, document).status_code == 201
+
+
+# --- Stripe Checkout ------------------------------------------------------------------------------
+
+
+def checkout_event(number: str, payment_intent: str, *, kind: str = "checkout.session.completed",
+                   **session: Any) -> dict[str, Any]:
+    """A paid Checkout Session for two mugs (2 x 1200 + 160 tax) and 500 shipping: 3,060 cents."""
+    obj: dict[str, Any] = {
+        "id": f"cs_test_{uuid.uuid4().hex[:12]}", "object": "checkout.session", "currency": "usd",
+        "created": int(time.time()), "mode": "payment", "payment_status": "paid",
+        "payment_intent": payment_intent, "metadata": {"order_number": number, "locale": "en"},
+        "customer_details": {"email": "kim@example.com", "name": "Kim Lee",
+                             "address": {"line1": "1 Main St", "city": "Reno", "state": "NV",
+                                         "postal_code": "89501", "country": "US"}},
+        "shipping_cost": {"amount_total": 500},
+        "line_items": {"data": [{"id": "li_1", "description": "Mug", "quantity": 2, "amount_tax": 160,
+                                 "amount_discount": 0, "price": {"id": "price_mug", "unit_amount": 1200}}]},
+    }
+    obj.update(session)
+    return {"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": kind, "data": {"object": obj}}
+
+
+CHECKOUT_TOTAL_CENTS = 2 * 1200 + 160 + 500
+
+
+def test_a_checkout_session_paid_in_full_imports_its_order(api: Client, stripe_endpoint: str) -> None:
+    number = a_number()
+    intent = pay(stripe_endpoint, API_KEY, amount=CHECKOUT_TOTAL_CENTS, currency="USD", description="checkout",
+                 metadata={"order_number": number})
+    response = signed(api, checkout_event(number, intent))
+    assert response.status_code == 200 and response.json_body["outcome"] == "order_imported"
+    stored = get(api, number).json_body
+    assert (stored["currency"], stored["total"], stored["payment"]["payment_intent"]) == ("USD", 3060, intent)
+
+
+@pytest.mark.parametrize(
+    ("paid", "currency", "code"),
+    [(3060, "EUR", "payment_currency_mismatch"), (3059, "USD", "payment_below_total")],
+    ids=["other currency", "less captured"],
+)
+def test_a_checkout_session_its_payment_does_not_pay_for_is_acknowledged_and_stores_nothing(
+    api: Client, stripe_endpoint: str, paid: int, currency: str, code: str
+) -> None:
+    number = a_number()
+    intent = pay(stripe_endpoint, API_KEY, amount=paid, currency=currency, description="checkout",
+                 metadata={"order_number": number})
+    event = checkout_event(number, intent)
+    response = signed(api, event)
+    # 2xx: the same session fails the same way on every delivery, so Stripe must not retry it.
+    assert response.status_code == 200 and response.json_body["outcome"] == f"order_refused:{code}"
+    assert get(api, number).status_code == 404
+    assert signed(api, event).json_body["outcome"] == "duplicate"
+
+
+def _mug(**changes: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {"id": "li_1", "description": "Mug", "quantity": 2, "amount_tax": 160,
+                            "amount_discount": 0, "price": {"id": "price_mug", "unit_amount": 1200}}
+    line.update(changes)
+    return {"data": [line]}
+
+
+BAD_SESSIONS: list[tuple[str, dict[str, Any]]] = [
+    ("order number with a slash", {"metadata": {"order_number": "6/../1", "locale": "en"}}),
+    ("order number too long", {"metadata": {"order_number": "6" * 65, "locale": "en"}}),
+    ("title too long", {"line_items": _mug(description="M" * 201)}),
+    ("quantity as text", {"line_items": _mug(quantity="2")}),
+    ("more than 500 lines", {"line_items": {"data": _mug()["data"] * 501}}),
+    ("no lines", {"line_items": {"data": []}}),
+    ("bad email", {"customer_details": {"email": "kim-at-example.com", "name": "Kim Lee",
+                                        "address": {"line1": "1 Main St", "city": "Reno", "country": "US"}}}),
+    ("country not ISO", {"customer_details": {"email": "kim@example.com", "name": "Kim Lee",
+                                              "address": {"line1": "1 Main St", "city": "Reno", "country": "USA"}}}),
+    ("unknown currency", {"currency": "xyz"}),
+    ("unsupported locale", {"metadata": {"locale": "fr"}}),
+    ("negative shipping", {"shipping_cost": {"amount_total": -500}}),
+    ("no timestamp", {"created": None}),
+]
+
+
+@pytest.mark.parametrize("changes", [c for _, c in BAD_SESSIONS], ids=[n for n, _ in BAD_SESSIONS])
+def test_a_checkout_session_that_breaks_the_order_schema_is_acknowledged_and_stores_nothing(
+    api: Client, changes: dict[str, Any]
+) -> None:
+    number = a_number()
+    changes = dict(changes)
+    metadata = {"order_number": number, "locale": "en", **changes.pop("metadata", {})}
+    # Refused before Stripe is asked: the made-up PaymentIntent is never looked up.
+    event = checkout_event(number, "pi_never_asked", metadata=metadata, **changes)
+    response = signed(api, event)
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["outcome"] == "order_refused:invalid_request"
+    assert get(api, number).status_code == 404
+    assert signed(api, event).json_body["outcome"] == "duplicate"
+
+
+def test_a_checkout_paid_later_is_imported_when_the_payment_arrives(api: Client, stripe_endpoint: str) -> None:
+    number = a_number()
+    intent = pay(stripe_endpoint, API_KEY, amount=CHECKOUT_TOTAL_CENTS, currency="USD", description="checkout",
+                 metadata={"order_number": number})
+    unpaid = checkout_event(number, intent, payment_status="unpaid")
+    assert signed(api, unpaid).json_body["outcome"] == "ignored"
+    assert get(api, number).status_code == 404
+    paid = checkout_event(number, intent, kind="checkout.session.async_payment_succeeded")
+    assert signed(api, paid).json_body["outcome"] == "order_imported"
+    assert get(api, number).status_code == 200
+
+
+def test_when_stripe_does_not_answer_a_checkout_event_is_refused_and_its_redelivery_imports(
+    api: Client, stripe_endpoint: str
+) -> None:
+    number = a_number()
+    intent = pay(stripe_endpoint, API_KEY, amount=CHECKOUT_TOTAL_CENTS, currency="USD", description="checkout",
+                 metadata={"order_number": number})
+    event = checkout_event(number, intent)
+    with stripe_down():
+        response = signed(api, event)
+    # Not 2xx, and not recorded as seen: Stripe delivers it again.
+    assert response.status_code == 503
+    assert get(api, number).status_code == 404
+    assert signed(api, event).json_body["outcome"] == "order_imported"
