@@ -341,6 +341,58 @@ def test_a_refund_is_never_visible_to_two_workers(build: Build) -> None:
     assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
 
 
+# --- the API's access log -----------------------------------------------------------------
+
+# What API Gateway may write per request: none of these names the path as requested, its query
+# string, a header or the caller (tokens and emails travel in paths and queries).
+ACCESS_LOG_VARIABLES = {
+    "$context.requestId", "$context.requestTimeEpoch", "$context.httpMethod", "$context.resourcePath",
+    "$context.status", "$context.responseLatency", "$context.integrationLatency",
+    "$context.responseLength", "$context.error.responseType",
+}
+# Variables that would write a token or an email: the path, overrides, the request's own values.
+LEAKING_VARIABLES = ("$context.path", "$context.requestOverride", "$context.identity", "$input", "$method",
+                     "$context.authorizer", "$context.domainPrefix")
+
+
+def _access_log_setting(template: dict[str, Any]) -> dict[str, Any]:
+    properties = template["Resources"]["RestAPI"]["Properties"]
+    assert "AccessLogSetting" in properties, "the API's stage writes no access log"
+    setting: dict[str, Any] = properties["AccessLogSetting"]
+    return setting
+
+
+def test_the_api_access_log_writes_the_route_never_the_path_or_its_query(build: Build) -> None:
+    format_ = _access_log_setting(build.template())["Format"]
+    variables = set(re.findall(r"\$[A-Za-z][A-Za-z0-9_.]*", format_))
+    leaking = sorted(v for v in variables if v.startswith(LEAKING_VARIABLES) or "query" in v.lower()
+                     or "token" in v.lower())
+    assert not leaking, f"the access log would write {leaking}"
+    assert variables <= ACCESS_LOG_VARIABLES, f"new variables to review: {sorted(variables - ACCESS_LOG_VARIABLES)}"
+    line = json.loads(format_)  # one JSON object per request, as our own logs
+    assert line["route"] == "$context.resourcePath"
+    assert {"method", "status", "requestId"} <= set(line)
+
+
+def test_the_api_access_log_goes_to_a_log_group_that_forgets(build: Build) -> None:
+    template = build.template()
+    destination = _access_log_setting(template)["DestinationArn"]
+    assert set(destination) == {"Fn::GetAtt"}, destination
+    group = template["Resources"][destination["Fn::GetAtt"][0]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    retention = group["Properties"]["RetentionInDays"]
+    days = retention["Fn::If"][1:] if isinstance(retention, dict) else [retention]
+    assert days and all(isinstance(d, int) and 1 <= d <= 400 for d in days), retention
+
+
+def test_the_access_log_check_catches_what_it_must() -> None:
+    for leaking in ("$context.path", "$context.requestOverride.querystring.token", "$input.params('email')",
+                    "$context.identity.sourceIp", "$method.request.querystring.link"):
+        assert leaking.startswith(LEAKING_VARIABLES) or "query" in leaking.lower()
+    assert "$context.resourcePath" in ACCESS_LOG_VARIABLES
+    assert not "$context.resourcePath".startswith(LEAKING_VARIABLES)
+
+
 # --- what the local stack reads -----------------------------------------------------------
 
 
