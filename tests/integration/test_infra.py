@@ -372,6 +372,9 @@ def test_the_api_access_log_writes_the_route_never_the_path_or_its_query(build: 
     line = json.loads(format_)  # one JSON object per request, as our own logs
     assert line["route"] == "$context.resourcePath"
     assert {"method", "status", "requestId"} <= set(line)
+    # Execution logs write each request's path parameters, query string and (with data trace) body.
+    for settings in build.template()["Resources"]["RestAPI"]["Properties"].get("MethodSettings", []):
+        assert settings.get("LoggingLevel", "OFF") == "OFF" and not settings.get("DataTraceEnabled"), settings
 
 
 def test_the_api_access_log_goes_to_a_log_group_that_forgets(build: Build) -> None:
