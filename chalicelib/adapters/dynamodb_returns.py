@@ -6,8 +6,10 @@ Keys and indexes: docs/data-model.md (return, return event, line reservation).
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +18,7 @@ from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
 from ..domain.return_request import (
+    APPROVED,
     RELEASED_STATUSES,
     UNITS_TAKEN_MESSAGE,
     RefundAttempt,
@@ -24,7 +27,7 @@ from ..domain.return_request import (
     ReturnRequest,
     RmaTakenError,
 )
-from ..services.ports import ReturnedUnits
+from ..services.ports import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError, ReturnedUnits
 from .dynamodb_items import (
     count_all,
     query_all,
@@ -40,6 +43,13 @@ log = logging.getLogger("retour.returns")
 
 # The two items written before the reservations in a create transaction (return, first event).
 _RETURN_ITEMS = 2
+# The 90-day window of `max_returns_per_customer_90d`.
+CUSTOMER_WINDOW = timedelta(days=90)
+# A crowd of one shopper's creations takes turns on their count: each lost turn reads it again.
+_COUNTER_ATTEMPTS = 12
+_COUNTER_BACKOFF = 0.01
+# A day's counter is only read that day; TTL removes it after.
+_ORDER_DAY_KEPT = timedelta(days=2)
 
 
 def return_key(rma: str) -> dict[str, Any]:
@@ -50,6 +60,16 @@ def line_key(order_number: str, line_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": f"LINE#{line_id}"}}
 
 
+def order_day_key(order_number: str, day: date) -> dict[str, Any]:
+    """The counter of the returns an order started on one day (the store's local date)."""
+    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": f"DAY#{day.isoformat()}"}}
+
+
+def customer_returns_key(email: str) -> dict[str, Any]:
+    """The shopper's latest return starts (the 90-day cap)."""
+    return {"pk": {"S": f"CUSTOMER#{email_key(email)}"}, "sk": {"S": "RETURNS_STARTED"}}
+
+
 class DynamoDBReturnRepository:
     """ReturnRepository on DynamoDB: a return, its events and its reservations in one transaction."""
 
@@ -57,24 +77,57 @@ class DynamoDBReturnRepository:
         self._client = client
         self._table = table_name
 
-    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime) -> ReturnRequest:
+    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime,
+               limits: CreationLimits | None = None) -> ReturnRequest:
         stored = request.with_version(1)
         for line in request.lines:
             # The condition below cannot see a line's size when its item is new; refuse here.
             if line.quantity > line_quantities.get(line.line_id, 0):
                 raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
-        actions: list[dict[str, Any]] = [
-            {"Put": {
-                "TableName": self._table,
-                "Item": to_item(return_record(stored, event_count=len(stored.events))),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
-            *({"Put": {
-                "TableName": self._table,
-                "Item": to_item(event_record(stored.rma, event, seq)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }} for seq, event in enumerate(stored.events[:1])),
-        ]
+        for attempt in range(_COUNTER_ATTEMPTS):
+            actions: list[dict[str, Any]] = [
+                {"Put": {
+                    "TableName": self._table,
+                    "Item": to_item(return_record(stored, event_count=len(stored.events))),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }},
+                *({"Put": {
+                    "TableName": self._table,
+                    "Item": to_item(event_record(stored.rma, event, seq)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }} for seq, event in enumerate(stored.events[:1])),
+            ]
+            day_index = customer_index = -1
+            if limits is not None:
+                day_index = len(actions)
+                actions.append(self._order_day_action(request, limits, now=now))
+                if limits.customer_cap:
+                    customer_index = len(actions)
+                    actions.append(self._customer_action(stored, limits.customer_cap, now=now))
+            actions.extend(self._reservation_actions(request, line_quantities, now=now))
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+                return stored
+            except ClientError as error:
+                if not is_conditional_check_failure(error):
+                    raise
+                failed = _failed_items(error)
+                if failed and max(failed) < _RETURN_ITEMS:
+                    raise RmaTakenError(f"RMA {request.rma} is taken") from error
+                if day_index in failed:
+                    raise OrderDayLimitReachedError(
+                        f"order {request.order_number} started its returns for today") from error
+                if failed != [customer_index]:
+                    raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
+            # Another return of the same shopper counted first: read the count again, after a
+            # random pause so that a crowd of them does not collide again in step.
+            time.sleep(random.uniform(0, min(_COUNTER_BACKOFF * 2 ** attempt, 0.5)))
+        raise StaleWriteError("the shopper's returns are being counted by another request; try again")
+
+    def _reservation_actions(self, request: ReturnRequest, line_quantities: Mapping[str, int], *,
+                             now: datetime) -> list[dict[str, Any]]:
+        """One reservation update per chosen line: never more units than the line holds."""
+        actions: list[dict[str, Any]] = []
         for line in request.lines:
             quantity = line_quantities[line.line_id]
             actions.append({"Update": {
@@ -99,16 +152,48 @@ class DynamoDBReturnRepository:
                     ":now": {"S": iso(now) or ""},
                 },
             }})
-        try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if not is_conditional_check_failure(error):
-                raise
-            failed = _failed_items(error)
-            if failed and max(failed) < _RETURN_ITEMS:
-                raise RmaTakenError(f"RMA {request.rma} is taken") from error
-            raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
-        return stored
+        return actions
+
+    def _order_day_action(self, request: ReturnRequest, limits: CreationLimits, *, now: datetime) -> dict[str, Any]:
+        """Count the return in its order's day: refused once the day holds `per_order_per_day`."""
+        return {"Update": {
+            "TableName": self._table,
+            "Key": order_day_key(request.order_number, limits.order_day),
+            "UpdateExpression": "ADD started :one SET entity = :entity, expires_at = :expires",
+            # started + 1 <= limit, as started <= limit - 1 (no arithmetic in conditions).
+            "ConditionExpression": "attribute_not_exists(pk) OR started <= :most",
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"}, ":most": {"N": str(limits.per_order_per_day - 1)},
+                ":entity": {"S": "order_day_counter"},
+                ":expires": {"N": str(int((now + _ORDER_DAY_KEPT).timestamp()))},
+            },
+        }}
+
+    def _customer_action(self, request: ReturnRequest, cap: int, *, now: datetime) -> dict[str, Any]:
+        """Count the return in its shopper's last 90 days, on the version read: an approved one
+        must find fewer than `cap` there (CustomerCapReachedError, nothing written)."""
+        key = customer_returns_key(request.customer_email)
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        version = int(item["version"]["N"]) if item else 0
+        since = iso(now - CUSTOMER_WINDOW) or ""
+        started = sorted(v["S"] for v in (item or {}).get("started", {}).get("L", []))
+        recent = [at for at in started if at >= since]
+        if request.status == APPROVED and len(recent) >= cap:
+            raise CustomerCapReachedError(f"the shopper started {len(recent)} returns in 90 days")
+        # The `cap` latest starts decide every later verdict: older ones can only age out first.
+        kept = sorted([*recent, iso(request.created_at) or ""])[-cap:]
+        record = {
+            **key, "entity": {"S": "customer_returns"},
+            "started": {"L": [{"S": at} for at in kept]}, "version": {"N": str(version + 1)},
+            "expires_at": {"N": str(int((parse_iso(kept[-1]) or now).timestamp() + CUSTOMER_WINDOW.total_seconds() + 86400))},
+        }
+        put: dict[str, Any] = {"TableName": self._table, "Item": record}
+        if item is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = {":read": {"N": str(version)}}
+        return {"Put": put}
 
     def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
         records = self._query({

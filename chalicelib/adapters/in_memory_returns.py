@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.return_request import (
+    APPROVED,
     RELEASED_STATUSES,
     UNITS_TAKEN_MESSAGE,
     ReturnRequest,
     RmaTakenError,
 )
-from ..services.ports import ReturnedUnits
+from ..services.ports import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError, ReturnedUnits
 
 
 class InMemoryReturnRepository:
@@ -24,16 +25,34 @@ class InMemoryReturnRepository:
         self._returns: dict[str, ReturnRequest] = {}
         # (order number, line id) -> [reserved, returned, quantity]
         self._lines: dict[tuple[str, str], list[int]] = {}
+        # The counts a creation reserves (ports.CreationLimits): shopper -> latest starts, and
+        # (order number, day) -> returns started.
+        self._started: dict[str, list[datetime]] = {}
+        self._days: dict[tuple[str, date], int] = {}
         self._lock = threading.Lock()
 
-    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime) -> ReturnRequest:
+    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime,
+               limits: CreationLimits | None = None) -> ReturnRequest:
         with self._lock:
             if request.rma in self._returns:
                 raise RmaTakenError(f"RMA {request.rma} is taken")
+            day = (request.order_number, limits.order_day) if limits is not None else None
+            if limits is not None and day is not None and self._days.get(day, 0) >= limits.per_order_per_day:
+                raise OrderDayLimitReachedError(f"order {request.order_number} started its returns for today")
             for line in request.lines:
                 reserved = self._lines.get((request.order_number, line.line_id), [0, 0, 0])[0]
                 if reserved + line.quantity > line_quantities.get(line.line_id, 0):
                     raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
+            cap = limits.customer_cap if limits is not None else None
+            shopper = request.customer_email.strip().lower()
+            if cap:
+                # The same count as DynamoDB's item: the shopper's `cap` latest starts.
+                recent = sorted(at for at in self._started.get(shopper, []) if at >= now - timedelta(days=90))
+                if request.status == APPROVED and len(recent) >= cap:
+                    raise CustomerCapReachedError(f"the shopper started {len(recent)} returns in 90 days")
+                self._started[shopper] = sorted([*recent, request.created_at])[-cap:]
+            if day is not None:
+                self._days[day] = self._days.get(day, 0) + 1
             for line in request.lines:
                 entry = self._lines.setdefault((request.order_number, line.line_id), [0, 0, 0])
                 entry[0] += line.quantity
@@ -44,6 +63,10 @@ class InMemoryReturnRepository:
 
     def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
         return self._returns.get(rma)
+
+    def all(self) -> list[ReturnRequest]:
+        """Every stored return (the in-memory stand-in for an index query)."""
+        return list(self._returns.values())
 
     def of_order(self, order_number: str) -> list[ReturnRequest]:
         found = [r for r in self._returns.values() if r.order_number == order_number]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from ..domain.errors import ConflictError
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.policy import Policy
@@ -135,15 +136,46 @@ class TokenSigner(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CreationLimits:
+    """The counts a new return reserves in its own transaction (docs/data-model.md).
+
+    `customer_cap`: the policy's `max_returns_per_customer_90d` (None: the shopper's returns are
+    not counted). Every return counts as started; an approved one also needs room under the cap.
+    `order_day` (the store's local date) and `per_order_per_day`: the returns one order may start
+    in that day.
+    """
+
+    customer_cap: int | None
+    order_day: date
+    per_order_per_day: int
+
+
+class CustomerCapReachedError(ConflictError):
+    """An approved return found the shopper at `max_returns_per_customer_90d` (nothing written)."""
+
+    code = "customer_cap_reached"
+
+
+class OrderDayLimitReachedError(ConflictError):
+    """The order started its returns for the day already (nothing written)."""
+
+    code = "order_day_limit_reached"
+
+
 class ReturnRepository(Protocol):
     """Stored returns with their timelines; every write is conditional."""
 
-    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime) -> ReturnRequest:
+    def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime,
+               limits: CreationLimits | None = None) -> ReturnRequest:
         """Store a new return, its first event and a reservation of its units, all or nothing.
 
         `line_quantities` are the order's units per line id: no line may ever hold more
         reserved units than that. Raises ConflictError (nothing written) when another return
-        reserved some of the units first, or when the RMA is taken.
+        reserved some of the units first, or when the RMA is taken. With `limits`, the same
+        transaction counts the return for its shopper and its order's day: CustomerCapReachedError
+        for an approved return over the shopper's cap, OrderDayLimitReachedError past the order's
+        daily limit (nothing written either way).
         """
         ...
 

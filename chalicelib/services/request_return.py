@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from ..domain.eligibility import Verdict
-from ..domain.errors import ConflictError, NotFoundError, ValidationError
+from ..domain.errors import ConflictError, NotFoundError, RateLimitedError, ValidationError
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
@@ -19,6 +21,9 @@ from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
 from .ports import (
     Clock,
+    CreationLimits,
+    CustomerCapReachedError,
+    OrderDayLimitReachedError,
     OrderRepository,
     PolicyRepository,
     RandomBits,
@@ -32,6 +37,13 @@ log = logging.getLogger("retour.returns")
 
 # A taken RMA means 40 random bits collided; a second draw colliding too means a broken source.
 _RMA_DRAWS = 3
+# Returns one order may start in a day (the store's local day), whatever became of them: a
+# create / cancel loop or a stream of exception requests stops here (docs/policy.md).
+RETURNS_PER_ORDER_PER_DAY = 5
+TOO_MANY_RETURNS = "too_many_returns"
+TOO_MANY_RETURNS_MESSAGE = (
+    "This order has had several return requests today. Please try again tomorrow."
+)
 
 
 class QuoteReturnDeps(Protocol):
@@ -102,9 +114,9 @@ def request_return(
             return replayed
         try:
             return _create(deps, order, chosen, resolution, rmas=[rma], units=units)
-        except (ConflictError, ValidationError):
-            # A concurrent twin may have won the race (its units are now taken): it answers
-            # for both of us.
+        except (ConflictError, ValidationError, RateLimitedError):
+            # A concurrent twin may have won the race (its units, or the order's last return of
+            # the day, are now taken): it answers for both of us.
             replayed = _replay(deps, rma, order.number, chosen, resolution)
             if replayed is None:
                 raise
@@ -149,21 +161,40 @@ def _create(
     units: ReturnedUnits | None,
 ) -> ReturnRequest:
     verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution, units=units)
-    needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
     quantities = {line.id: line.quantity for line in order.lines}
     now = deps.clock.now()
+    limits = CreationLimits(
+        customer_cap=policy.max_returns_per_customer_90d,
+        order_day=now.astimezone(policy.zone).date(),
+        per_order_per_day=RETURNS_PER_ORDER_PER_DAY,
+    )
     candidates = rmas or [rma_from_bits(deps.random.bits(RMA_BITS)) for _ in range(_RMA_DRAWS)]
-    for draw, rma in enumerate(candidates):
+    draw = 0
+    while True:
+        needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
         request = ReturnRequest.request(
-            rma=rma, order=order, selections=chosen,
+            rma=candidates[draw], order=order, selections=chosen,
             quote=priced, needs_approval=needs_approval, at=now,
         )
         try:
-            stored = deps.returns.create(request, line_quantities=quantities, now=now)
+            stored = deps.returns.create(request, line_quantities=quantities, now=now, limits=limits)
             break
         except RmaTakenError:
-            if draw == len(candidates) - 1:
+            draw += 1
+            if draw == len(candidates):
                 raise
+        except CustomerCapReachedError:
+            # Other returns of the shopper were counted after our read: judged with them, the
+            # lines the cap decides need the merchant now.
+            verdicts, priced, policy = _judged_quote(
+                deps, order, chosen, resolution, units=units,
+                customer_returns=policy.max_returns_per_customer_90d,
+            )
+        except OrderDayLimitReachedError as error:
+            raise RateLimitedError(
+                TOO_MANY_RETURNS_MESSAGE, code=TOO_MANY_RETURNS,
+                retry_after=_seconds_to_midnight(now, policy),
+            ) from error
     deps.notifier.return_requested(stored, order)
     # The merchant's email explains the verdicts just reached: nothing is read or judged again.
     notify_merchant(deps, stored, order, judged=Judgement(policy, verdicts))
@@ -171,6 +202,13 @@ def _create(
         # Approved from the start: under refund_trigger on_approval the money leaves now.
         stored = on_return_approved(deps, stored, policy=policy)
     return stored
+
+
+def _seconds_to_midnight(now: datetime, policy: Policy) -> int:
+    """Whole seconds until the store's next local midnight (a 429's Retry-After)."""
+    local = now.astimezone(policy.zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=policy.zone)
+    return max(1, math.ceil((midnight - local).total_seconds()))
 
 
 def _order(deps: QuoteReturnDeps, order_number: str) -> tuple[Order, ReturnedUnits | None]:
@@ -183,18 +221,20 @@ def _order(deps: QuoteReturnDeps, order_number: str) -> tuple[Order, ReturnedUni
 
 def _judged_quote(
     deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], resolution: str, *,
-    units: ReturnedUnits | None = None,
+    units: ReturnedUnits | None = None, customer_returns: int | None = None,
 ) -> tuple[dict[str, Verdict], Quote, Policy]:
     """Every line judged now with the current policy and earlier returns, the quote, and that policy.
 
     Problems found by judging and by pricing are reported together, one per field. `units`: the
-    order's returned units when the caller read them with the order (else read here).
+    order's returned units when the caller read them with the order (else read here);
+    `customer_returns`: the shopper's returns in 90 days when known better than the index.
     """
     now = deps.clock.now()
     policy: Policy = deps.policies.current()
     if units is None:
         units = deps.return_history.units_of_order(order.number)
-    verdicts = {v.line_id: v for v in judge_stored_order(deps.return_history, order, policy, now=now, units=units)}
+    verdicts = {v.line_id: v for v in judge_stored_order(deps.return_history, order, policy, now=now, units=units,
+                                                         customer_returns=customer_returns)}
     problems: dict[str, str] = {}
     for i, selection in enumerate(selections):
         verdict = verdicts.get(selection.line_id)

@@ -611,6 +611,13 @@ def post_confirm(page: Page) -> Response:
     except ValidationError:
         # Something changed since the review (another return, a new policy): choose again.
         return page.redirect("/return/items")
+    except RateLimitedError as error:
+        # The order's returns for the day are used up (a create / cancel loop): come back tomorrow.
+        limited = error_page(page, 429, page._(
+            "This order has had several return requests today, so we can't take another "
+            "one until tomorrow. Your earlier requests are unchanged."))
+        limited.headers["Retry-After"] = str(error.retry_after)
+        return limited
     page.save(page.session.with_draft(Draft()))
     return page.redirect(f"/returns/{created.rma}/confirmation")
 
