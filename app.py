@@ -6,6 +6,7 @@ from chalicelib.jobs.refunds import refund_jobs
 from chalicelib.jobs.approval_reminders import approval_jobs
 from chalicelib.jobs.store_credit_expiry import store_credit_jobs
 from chalicelib.jobs.return_expiry import return_expiry_jobs
+from chalicelib.jobs.exception_digests import exception_digest_jobs
 from chalicelib.web import register
 
 # configure_logs=False: our JSON formatter on the root logger writes every line.
@@ -15,3 +16,4 @@ app.register_blueprint(refund_jobs)
 app.register_blueprint(approval_jobs)
 app.register_blueprint(store_credit_jobs)
 app.register_blueprint(return_expiry_jobs)
+app.register_blueprint(exception_digest_jobs)

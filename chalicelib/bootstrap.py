@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         ApprovalNotifier,
         Clock,
         DecisionNotifier,
+        ExceptionDigests,
         LabelRenderer,
         LabelStore,
         MerchantNotifier,
@@ -83,6 +84,8 @@ class Deps:
     _approval_mailer: SESApprovalMailer | None = field(default=None, repr=False)
     # Reporting: returns by the outcome they reached, and the backlog.
     _return_reports: ReturnReports | None = field(default=None, repr=False)
+    # The merchant's exception emails per order and day (the first at once, later ones digested).
+    _exception_digests: ExceptionDigests | None = field(default=None, repr=False)
 
     @property
     def approval_links(self) -> ApprovalLinkStore:
@@ -98,6 +101,11 @@ class Deps:
     def return_reports(self) -> ReturnReports:
         """What the returns report reads (the status index, never a Scan)."""
         return cast("ReturnReports", self._built("_return_reports", "return report reader"))
+
+    @property
+    def exception_digests(self) -> ExceptionDigests:
+        """Which exception of an order's day is emailed at once, and the digests still due."""
+        return cast("ExceptionDigests", self._built("_exception_digests", "exception digest store"))
 
     @property
     def approval_notifier(self) -> ApprovalNotifier:
@@ -396,8 +404,14 @@ def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -
 
         return DynamoDBReturnReports(dynamodb, table)
 
+    def exception_digests() -> object:
+        from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
+
+        return DynamoDBExceptionDigests(dynamodb, table)
+
     return {"_payment_ledger": payment_ledger, "_store_credit": store_credit, "_stripe_events": stripe_events,
-            "_approval_links": approval_links, "_listings": listings, "_return_reports": return_reports}
+            "_approval_links": approval_links, "_listings": listings, "_return_reports": return_reports,
+            "_exception_digests": exception_digests}
 
 
 def _lazy_adapters(settings: Settings, *, status_link: Callable[[ReturnRequest], str]) -> dict[str, Callable[[], object]]:

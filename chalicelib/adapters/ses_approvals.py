@@ -68,6 +68,7 @@ WITHIN_POLICY = _("Within the policy.")
 OTHER_EXCEPTION = _("Outside the policy (%(code)s).")
 SUBJECT_REQUEST = _("Return %(rma)s needs your decision")
 SUBJECT_REMINDER = _("Reminder: return %(rma)s is waiting for your decision")
+SUBJECT_DIGEST = _("Order %(order)s: %(count)s more return requests need your decision")
 SUBJECT_APPROVED = _("Your return %(rma)s is approved")
 SUBJECT_COUNTER = _("Your return %(rma)s is approved with changed terms")
 SUBJECT_REJECTED = _("Your return request %(rma)s was declined")
@@ -132,12 +133,42 @@ def quote_context(request: ReturnRequest, locale: str) -> dict[str, Any]:
 def render_approval_request(approval: ApprovalRequest, *, locale: str, store_name: str) -> tuple[str, str, str]:
     """(subject, text, HTML) of the merchant's email, in the merchant's `locale`."""
     locale = locale_of(locale)
-    request, order = approval.request, approval.order
+    request = approval.request
     gettext_ = translations(locale).gettext
     subject = gettext_(SUBJECT_REMINDER if approval.reminder else SUBJECT_REQUEST) % {"rma": request.rma}
-    waited = approval.sent_at - request.created_at
+    context: dict[str, Any] = {
+        "lang": locale, "subject": subject, "store_name": store_name, **_approval_context(approval, locale),
+    }
+    env = environment(locale)
+    text = env.get_template("emails/merchant_approval.txt").render(context)
+    html = env.get_template("emails/merchant_approval.html").render(context)
+    return subject, text, html
+
+
+def render_approval_digest(approvals: tuple[ApprovalRequest, ...], *, locale: str,
+                           store_name: str) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's daily digest of one order's later exception requests."""
+    locale = locale_of(locale)
+    gettext_ = translations(locale).gettext
+    order = approvals[0].order
+    subject = gettext_(SUBJECT_DIGEST) % {"order": order.number, "count": len(approvals)}
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name,
+        "customer_name": order.customer_name, "order_number": order.number, "count": len(approvals),
+        "requests": [_approval_context(approval, locale) for approval in approvals],
+    }
+    env = environment(locale)
+    text = env.get_template("emails/merchant_approval_digest.txt").render(context)
+    html = env.get_template("emails/merchant_approval_digest.html").render(context)
+    return subject, text, html
+
+
+def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
+    """What the merchant's email shows of one request, formatted for `locale`."""
+    request, order = approval.request, approval.order
+    gettext_ = translations(locale).gettext
+    waited = approval.sent_at - request.created_at
+    return {
         "reminder": approval.reminder, "waited_hours": max(int(waited.total_seconds() // 3600), 0),
         "customer_name": order.customer_name, "customer_email": order.customer_email,
         "order_number": order.number, "rma": request.rma,
@@ -158,10 +189,6 @@ def render_approval_request(approval: ApprovalRequest, *, locale: str, store_nam
         "expires_on": format_date(approval.expires_at.date(), locale),
         **quote_context(request, locale),
     }
-    env = environment(locale)
-    text = env.get_template("emails/merchant_approval.txt").render(context)
-    html = env.get_template("emails/merchant_approval.html").render(context)
-    return subject, text, html
 
 
 def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_terms: str,
@@ -213,6 +240,12 @@ class SESApprovalMailer:
             approval, locale=self._merchant_locale, store_name=self._store_name,
         )
         self._send(to, subject, text, html, rma=approval.request.rma)
+
+    def approval_digest(self, approvals: tuple[ApprovalRequest, ...], *, to: str) -> None:
+        subject, text, html = render_approval_digest(
+            approvals, locale=self._merchant_locale, store_name=self._store_name,
+        )
+        self._send(to, subject, text, html, rma=", ".join(a.request.rma for a in approvals))
 
     def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
         subject, text, html = render_decision(

@@ -33,6 +33,7 @@ from .ports import (
     ApprovalNotifier,
     ApprovalRequest,
     Clock,
+    ExceptionDigests,
     LineException,
     OrderRepository,
     PolicyRepository,
@@ -91,6 +92,13 @@ class ApprovalLinkDeps(Protocol):
     def approval_notifier(self) -> ApprovalNotifier: ...
     @property
     def public_base_url(self) -> str: ...
+
+
+class NotifyMerchantDeps(ApprovalLinkDeps, Protocol):
+    """What emailing the merchant about a new exception needs: the day's digests too."""
+
+    @property
+    def exception_digests(self) -> ExceptionDigests: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +174,16 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
     them (a new return): nothing is read twice. Raises ConflictError when the return is no
     longer pending, NotFoundError without its order.
     """
+    policy = judged.policy if judged is not None else deps.policies.current()
+    approval, link = approval_of(deps, request, order, policy=policy, reminder=reminder, judged=judged)
+    deps.approval_notifier.approval_requested(approval, to=policy.merchant_email)
+    return link
+
+
+def approval_of(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order | None = None, *,
+                policy: Policy, reminder: bool = False,
+                judged: Judgement | None = None) -> tuple[ApprovalRequest, ApprovalLink]:
+    """What the merchant's email shows of a pending return, with a fresh link issued for it."""
     if request.status != PENDING_APPROVAL:
         raise ConflictError(f"return {request.rma} is {request.status}, not awaiting a decision",
                             code="not_pending_approval")
@@ -173,7 +191,6 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
         order = deps.orders.get(request.order_number)
         if order is None:
             raise NotFoundError("We couldn't find that return's order.", code="order_not_found")
-    policy = judged.policy if judged is not None else deps.policies.current()
     now = deps.clock.now()
     token, link = issue_approval_link(deps, request, approver=policy.merchant_email, policy=policy, now=now)
     earlier = tuple(
@@ -187,20 +204,26 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
         links=tuple((action, link_url(deps.public_base_url, token, action)) for action in link.actions),
         expires_at=link.expires_at, sent_at=now, reminder=reminder,
     )
-    deps.approval_notifier.approval_requested(approval, to=policy.merchant_email)
-    return link
+    return approval, link
 
 
-def notify_merchant(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order, *,
+def notify_merchant(deps: NotifyMerchantDeps, request: ReturnRequest, order: Order, *,
                     judged: Judgement | None = None) -> None:
     """After a new return is stored: email the merchant when it awaits a decision.
 
+    The order's first exception of the day is emailed at once; later ones that day wait for the
+    day's digest (services/exception_digests.py), so a shopper cannot flood the merchant's inbox.
     Never raises: the return is stored and the shopper told; a lost merchant email is logged
     and made good by the reminder job or a fresh link from the admin API.
     """
     if request.status != PENDING_APPROVAL:
         return
     try:
+        policy = judged.policy if judged is not None else deps.policies.current()
+        day = request.created_at.astimezone(policy.zone).date()
+        if not deps.exception_digests.record(order.number, day, request.rma, now=deps.clock.now()):
+            log.info("return %s waits for the merchant's digest of order %s on %s", request.rma, order.number, day)
+            return
         request_approval(deps, request, order, judged=judged)
     except Exception:  # noqa: BLE001 - the boundary of a stored return, see the docstring
         log.exception("could not email the merchant about return %s", request.rma)

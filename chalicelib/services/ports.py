@@ -551,6 +551,40 @@ class ApprovalNotifier(Protocol):
         """The request, why it is an exception, the quote, and the Approve / Deny links."""
         ...
 
+    def approval_digest(self, approvals: tuple[ApprovalRequest, ...], *, to: str) -> None:
+        """One email for several requests of one order: each as in `approval_requested`, with
+        its own links."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionDigest:
+    """The exception requests of one order on one day that wait for the merchant's digest."""
+
+    order_number: str
+    day: date
+    rmas: tuple[str, ...]
+
+
+class ExceptionDigests(Protocol):
+    """The merchant's exception emails per order and day: the first at once, later ones in a
+    digest sent once the day is over (jobs/exception_digests.py)."""
+
+    def record(self, order_number: str, day: date, rma: str, *, now: datetime) -> bool:
+        """Count exception `rma` of the order on `day` (the store's date); True when it is the
+        day's first (or its digest is already sent): email the merchant now. Atomic: of two
+        requests at once exactly one is first."""
+        ...
+
+    def due(self, day: date) -> list[ExceptionDigest]:
+        """The digests of `day` not sent yet, each with the requests after the day's first
+        (by key: one Query, never a Scan)."""
+        ...
+
+    def claim(self, order_number: str, day: date, *, now: datetime) -> bool:
+        """Mark the digest sent; False when another run claimed it first (then do not send)."""
+        ...
+
 
 class DecisionNotifier(Protocol):
     """Tells the shopper what the merchant decided, in the order's language."""

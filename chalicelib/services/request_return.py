@@ -15,7 +15,7 @@ from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
-from .approval_links import ApprovalLinkDeps, Judgement, notify_merchant
+from .approval_links import Judgement, NotifyMerchantDeps, notify_merchant
 from .judging import judge_stored_order
 from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
@@ -62,7 +62,7 @@ class QuoteReturnDeps(Protocol):
     def clock(self) -> Clock: ...
 
 
-class RequestReturnDeps(QuoteReturnDeps, ApprovalLinkDeps, ReleaseDeps, Protocol):
+class RequestReturnDeps(QuoteReturnDeps, NotifyMerchantDeps, ReleaseDeps, Protocol):
     """What requesting a return needs (a pending one is emailed to the merchant)."""
 
     @property

@@ -22,7 +22,7 @@ from tests.builders import a_line, an_order
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 PLACEHOLDERS = ("%(rma)s", "%(name)s", "%(order)s", "%(url)s", "%(date)s", "%(days)s", "%(limit)s",
                 "%(status)s", "%(who)s", "%(when)s", "%(hours)s", "%(percent)s", "%(code)s", "%(amount)s",
-                "%(reason)s")
+                "%(reason)s", "%(count)s", "%(index)s")
 
 
 def _po(locale: str) -> str:
