@@ -34,3 +34,24 @@ def test_pay_makes_a_succeeded_payment_intent_for_the_exact_amount(
     assert intent.amount == amount
     assert intent.currency == currency.lower()
     assert intent.metadata["order_number"] == "1001"
+
+
+def test_the_gateway_reads_what_a_payment_intent_captured_and_knows_when_there_is_none(stripe_endpoint: str) -> None:
+    from chalicelib.adapters.stripe_payments import StripePayments
+    from chalicelib.domain.money import Money
+
+    gateway = StripePayments(lambda: API_KEY, api_base=stripe_endpoint, min_interval_seconds=0)
+    paid = pay(stripe_endpoint, API_KEY, amount=9150, currency="JPY", description="order 1001",
+               metadata={"order_number": "1001"})
+    assert gateway.captured(paid) == Money(9150, "JPY")
+    # Authorised, not captured yet: nothing to refund from.
+    client = stripe_client(stripe_endpoint, API_KEY)
+    card = client.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+    })
+    held = client.v1.payment_intents.create(params={
+        "amount": 5000, "currency": "usd", "payment_method": card.id, "confirm": True, "capture_method": "manual",
+    })
+    assert held.status == "requires_capture"
+    assert gateway.captured(held.id) == Money(0, "USD")
+    assert gateway.captured("pi_3NoSuchIntentAnywhere") is None
