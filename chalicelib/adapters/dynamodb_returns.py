@@ -117,10 +117,12 @@ class DynamoDBReturnRepository:
                 if day_index in failed:
                     raise OrderDayLimitReachedError(
                         f"order {request.order_number} started its returns for today") from error
-                if failed != [customer_index]:
+                # DynamoDB cancels a transaction that meets another one on the same item
+                # (TransactionConflict) without testing its conditions: nothing was written.
+                if failed != [customer_index] and (failed or not _conflicted(error)):
                     raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
-            # Another return of the same shopper counted first: read the count again, after a
-            # random pause so that a crowd of them does not collide again in step.
+            # Another return of the same shopper counted first (or was being written): read the
+            # count again, after a random pause so that a crowd of them does not collide in step.
             time.sleep(random.uniform(0, min(_COUNTER_BACKOFF * 2 ** attempt, 0.5)))
         raise StaleWriteError("the shopper's returns are being counted by another request; try again")
 
@@ -349,6 +351,12 @@ def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:
         returned[record["line_id"]] = done
         in_open[record["line_id"]] = max(int(record.get("reserved", 0)) - done, 0)
     return ReturnedUnits(returned=returned, in_open_returns=in_open)
+
+
+def _conflicted(error: ClientError) -> bool:
+    """True when a cancelled transaction met a concurrent one on one of its items."""
+    reasons = error.response.get("CancellationReasons") or []
+    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
 
 
 def _failed_items(error: ClientError) -> list[int]:
