@@ -7,8 +7,10 @@ A link is the status page's address with a token of the shared TokenSigner:
 The token has its own purpose (`status_link`), so neither a bearer token of the API nor a page
 session can pass for one, nor the other way round; its subject names the return and its order,
 `{"r": rma, "o": order number}`, and the page checks both against the RMA in the path and the
-stored return. Opening it starts the session a lookup would start (bound to that order only) and
-redirects to the page without the token (web/shopper_pages.py).
+stored return. Opening it grants that one return (its status page, label and cancel), in a
+cookie of its own beside whatever session the browser holds, and redirects to the page without
+the token (web/shopper_pages.py, web/sessions.py ReturnGrant): it starts no session of the order,
+so it opens neither the order's other returns nor a new return.
 
 It lasts 60 days: a return lives for weeks (a 30-day window, a merchant's decision of up to a
 week, the parcel's trip, a refund that banks show days later), and the shopper comes back from
@@ -41,7 +43,7 @@ def plain_status_url(base_url: str, rma: str) -> str:
 
 
 def status_link_token(tokens: TokenSigner, request: ReturnRequest, *, now: datetime) -> str:
-    """A token that opens the status page of `request` (and a session of its order) for 60 days."""
+    """A token that opens `request`'s status page (that return only) for 60 days."""
     subject = json.dumps({"r": request.rma, "o": request.order_number}, separators=(",", ":"),
                          ensure_ascii=False, sort_keys=True)
     return tokens.issue(subject, purpose=STATUS_LINK_PURPOSE, now=now, ttl=STATUS_LINK_TTL)

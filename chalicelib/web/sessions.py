@@ -9,6 +9,12 @@ A session with no order exists from the first visit, so the lookup form itself c
 token. A successful lookup starts a new session (a new nonce), so a session id planted before
 the lookup is worth nothing after it. The draft (chosen lines and resolution) rides in the signed
 cookie between the steps and is validated again by the use case on every step.
+
+An email's status link (services/status_links.py) starts no session: it grants one return, in a
+cookie of its own scoped to that return's pages (`Path=/returns/<rma>`), signed for its own
+purpose, `{"r": rma, "o": order number, "l": order locale}`. It opens that return's status page,
+label and cancel, never the order's other returns or a new return, and the session the browser
+already holds (perhaps for another order, with a draft) stays as it was.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from ..services.ports import TokenSigner
 
 SESSION_COOKIE = "retour_session"
 LANG_COOKIE = "retour_lang"
+GRANT_COOKIE = "retour_return"
 SESSION_PURPOSE = "page_session"
 CSRF_PURPOSE = "page_csrf"
+GRANT_PURPOSE = "return_grant"
 SESSION_TTL = timedelta(minutes=30)
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 # Browsers drop cookies above ~4 KB; a draft whose notes would overflow one is refused.
@@ -109,6 +117,43 @@ def session_token(tokens: TokenSigner, session: Session, *, now: datetime) -> st
         claims["d"] = session.draft.to_json()
     subject = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
     return tokens.issue(subject, purpose=SESSION_PURPOSE, now=now, ttl=SESSION_TTL)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnGrant:
+    """What a status link opened: one return of one order (its status page, label and cancel)."""
+
+    rma: str
+    order_number: str
+    order_locale: str = ""
+
+
+def grant_token(tokens: TokenSigner, grant: ReturnGrant, *, now: datetime) -> str:
+    """The signed cookie value for `grant`, valid as long as a session."""
+    subject = json.dumps({"r": grant.rma, "o": grant.order_number, "l": grant.order_locale},
+                         separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return tokens.issue(subject, purpose=GRANT_PURPOSE, now=now, ttl=SESSION_TTL)
+
+
+def read_grant(tokens: TokenSigner, cookie_header: str | None, *, now: datetime) -> ReturnGrant | None:
+    """The return grant in the request's cookie; None when there is none, or it is forged or old."""
+    value = cookie_value(cookie_header, GRANT_COOKIE)
+    if not value:
+        return None
+    try:
+        claims = json.loads(tokens.verify(value, purpose=GRANT_PURPOSE, now=now))
+        rma, order, locale = claims["r"], claims["o"], claims["l"]
+    except (AuthenticationError, ValueError, KeyError, TypeError):
+        return None
+    if not (isinstance(rma, str) and isinstance(order, str) and isinstance(locale, str) and rma and order):
+        return None
+    return ReturnGrant(rma, order, locale)
+
+
+def grant_cookie(value: str, rma: str, *, secure: bool) -> str:
+    """Set-Cookie for a return grant: sent only to that return's pages (its status, label, cancel)."""
+    flags = f"; Path=/returns/{rma}; Max-Age={int(SESSION_TTL.total_seconds())}; HttpOnly; SameSite=Lax"
+    return f"{GRANT_COOKIE}={value}{flags}{'; Secure' if secure else ''}"
 
 
 def session_cookie(value: str, *, secure: bool) -> str:

@@ -8,6 +8,7 @@ in the signed session cookie and are judged and priced again by the use case on 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 import logging
@@ -34,14 +35,18 @@ from .page_i18n import N_, environment, translations
 from .sessions import (
     LANG_COOKIE,
     Draft,
+    ReturnGrant,
     Session,
     cleared_session_cookie,
     cookie_value,
     csrf_is_valid,
     csrf_token,
     fits_in_a_cookie,
+    grant_cookie,
+    grant_token,
     lang_cookie,
     new_session,
+    read_grant,
     read_session,
     session_cookie,
     session_token,
@@ -127,6 +132,8 @@ class Page:
     session: Session
     lang: str
     session_lost: bool = False
+    # The one return an email's status link opened in this browser (web/sessions.py), if any.
+    grant: ReturnGrant | None = None
     cookies: list[str] = field(default_factory=list)
 
     @property
@@ -182,13 +189,15 @@ def page_of(request: Request) -> Page:
     except AuthenticationError:
         # Forged or expired: start afresh, and say so where it matters.
         session, lost = new_session(), True
+    grant = read_grant(deps.tokens, cookie_header, now=now)
     query: Mapping[str, str] = request.query_params or {}
     asked = query.get("lang")
+    order_locale = session.order_locale if session.has_order else (grant.order_locale if grant else "")
     lang = negotiate(
         query=asked, cookie=cookie_value(cookie_header, LANG_COOKIE),
-        accept_language=request.headers.get("accept-language"), order_locale=session.order_locale,
+        accept_language=request.headers.get("accept-language"), order_locale=order_locale,
     )
-    page = Page(request, deps, now, session, lang, session_lost=lost)
+    page = Page(request, deps, now, session, lang, session_lost=lost, grant=grant)
     if supported(asked) is not None:
         page.cookies.append(lang_cookie(lang, secure=page.secure))
     if lost:
@@ -631,13 +640,29 @@ def _confirm_key(page: Page, draft: Draft) -> str:
 
 # --- confirmation and status ------------------------------------------------------------------
 
-def _return_of_session(page: Page, rma: str) -> tuple[JudgedOrder, Any] | None:
+def _return_of_session(page: Page, rma: str, *, by_link: bool = False) -> tuple[JudgedOrder, Any] | None:
+    """The order and return `rma` this browser may see: through its session's order, or (`by_link`,
+    the status page, label and cancel only) through the grant of a status link for this return."""
     from ..services.read_return import read_return
+    from ..services.shopper_order import shopper_order
 
+    grant = _grant_for(page, rma) if by_link else None
+    if grant is not None:
+        return (shopper_order(page.deps, grant.order_number),
+                read_return(page.deps, grant.rma, order_number=grant.order_number))
     judged = _bound_order(page)
     if judged is None:
         return None
     return judged, read_return(page.deps, rma, order_number=judged.order.number)
+
+
+def _grant_for(page: Page, rma: str) -> ReturnGrant | None:
+    """The browser's status-link grant when it is for return `rma` (the browser sends it only
+    to that return's pages; the check holds whatever the client sends)."""
+    grant = page.grant
+    if grant is None or not hmac.compare_digest(grant.rma, normalize_rma(rma) or ""):
+        return None
+    return grant
 
 
 @shopper_view(shopper_pages, "/returns/{rma}/confirmation", methods=["GET"])
@@ -655,15 +680,15 @@ def confirmation(page: Page, rma: str) -> Response:
 def status(page: Page, rma: str) -> Response:
     """A return's status and timeline, for the shopper whose session holds its order.
 
-    `?link=`: the signed link of an email (services/status_links.py) opens a session of the
-    return's order, as a lookup would, and comes back here without the token.
+    `?link=`: the signed link of an email (services/status_links.py) grants this one return
+    (its status, label and cancel) and comes back here without the token.
     """
     from ..services.status_links import LINK_PARAMETER
 
     query: Mapping[str, str] = page.request.query_params or {}
     if LINK_PARAMETER in query:
         return _follow_link(page, rma, query[LINK_PARAMETER])
-    found = _return_of_session(page, rma)
+    found = _return_of_session(page, rma, by_link=True)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
@@ -671,7 +696,7 @@ def status(page: Page, rma: str) -> Response:
 
 
 def _follow_link(page: Page, rma: str, token: str) -> Response:
-    """Open the session a link names and redirect to its return; a bad link gets the lookup form.
+    """Grant the return a link names and redirect to it; a bad link gets the lookup form.
 
     The token never reaches a log line, and after the redirect it is no longer in the address
     bar (nor in a Referer: every page says no-referrer).
@@ -688,8 +713,11 @@ def _follow_link(page: Page, rma: str, token: str) -> Response:
     except (AuthenticationError, NotFoundError) as error:
         log.info("a status link was refused", extra={"reason": error.code})
         return _link_refused(page, rma, expired=error.code == "token_expired")
-    # A new session (a new nonce) bound to this order only, exactly as a matching lookup makes.
-    page.save(new_session(order.number, order.locale))
+    # A grant of this return only, beside whatever session the browser holds (kept as it is: it
+    # may be another order's, with a draft); it opens no other return and starts none.
+    grant = ReturnGrant(request.rma, order.number, order.locale)
+    page.cookies.append(grant_cookie(grant_token(page.deps.tokens, grant, now=page.now), request.rma,
+                                     secure=page.secure))
     return page.redirect(f"/returns/{request.rma}")
 
 
@@ -697,6 +725,9 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
     """The lookup form, saying why the link did not open the return; it leads back to it."""
     from ..services.read_return import read_return
 
+    if _grant_for(page, rma) is not None:
+        # An earlier link already opened this return here: the page itself.
+        return page.redirect(f"/returns/{normalize_rma(rma)}")
     if page.session.has_order and not page.session_lost:
         # This browser holds the order already (an old email opened again): the page itself.
         try:
@@ -724,8 +755,11 @@ def _status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int =
     credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
                                 now=page.deps.clock.now())
                       if request.status == "credited" else None)
+    # A status link opens this return only: a new return starts from the lookup.
+    holds_order = page.session.has_order and page.session.order_number == judged.order.number
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
                      credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
+                     new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=_review_rows(judged, request.quote),
                      events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
@@ -738,13 +772,18 @@ def label(page: Page, rma: str) -> Response:
     from ..domain.errors import ConflictError
     from ..services.issue_label import label_url, parse_label_size
 
-    judged = _bound_order(page)
-    if judged is None:
-        return page.redirect("/?" + urlencode({"rma": rma}))
+    grant = _grant_for(page, rma)
+    if grant is not None:
+        order_number = grant.order_number
+    else:
+        judged = _bound_order(page)
+        if judged is None:
+            return page.redirect("/?" + urlencode({"rma": rma}))
+        order_number = judged.order.number
     query: Mapping[str, str] = page.request.query_params or {}
     size = parse_label_size(query.get("size"))
     try:
-        url = label_url(page.deps, rma, order_number=judged.order.number, size=size)
+        url = label_url(page.deps, rma, order_number=order_number, size=size)
     except ConflictError as error:
         why = _NO_LABEL.get(error.code)
         if why is None:
@@ -766,7 +805,7 @@ _NO_LABEL: dict[str, str] = {
 @shopper_view(shopper_pages, "/returns/{rma}/cancel", methods=["GET"])
 def cancel(page: Page, rma: str) -> Response:
     """Are you sure? What cancelling means, and the button that does it (opening it changes nothing)."""
-    found = _return_of_session(page, rma)
+    found = _return_of_session(page, rma, by_link=True)
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
@@ -784,12 +823,16 @@ def post_cancel(page: Page, rma: str) -> Response:
     from ..services.cancel_return import cancel_return
     from ..services.read_return import read_return
 
-    bound = _bound_post(page)
-    if isinstance(bound, Response):
-        return bound
-    judged, form = bound
+    if _grant_for(page, rma) is None and not page.session.has_order:
+        return _ended(page)
+    form = page.form()
+    if page.session_lost or not _csrf_ok(page, form):
+        return _ended(page) if page.session_lost else error_page(page, 403)
     # Another order's RMA is the same 404 page as a missing one; the canonical RMA from here on.
-    request = read_return(page.deps, rma, order_number=judged.order.number)
+    found = _return_of_session(page, rma, by_link=True)
+    if found is None:
+        return _ended(page)
+    judged, request = found
     if form.get("confirm") != "yes":
         return page.redirect(f"/returns/{request.rma}/cancel")
     try:

@@ -1,11 +1,14 @@
-"""The emails' "Follow your return" link opens the status page without a lookup, for that return's
-order only; a tampered or expired link gets the lookup form in the shopper's language."""
+"""The emails' "Follow your return" link opens that one return without a lookup (its status page,
+label and cancel), never the order's other returns nor a new return, and never replaces the
+session the browser holds; a tampered or expired link gets the lookup form in the shopper's
+language."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +17,7 @@ from chalice.test import Client
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
 from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.services.status_links import STATUS_LINK_PURPOSE
-from chalicelib.web.sessions import SESSION_COOKIE
+from chalicelib.web.sessions import GRANT_COOKIE, SESSION_COOKIE
 from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN
 from tests.functional.test_shopper_pages import Browser, signed_in, text
@@ -85,7 +88,7 @@ def forged(subject: dict[str, str], *, issued: datetime | None = None, ttl: time
         now=issued or datetime.now(UTC), ttl=ttl)
 
 
-def test_the_link_of_a_real_email_opens_the_status_page_with_a_session_for_that_order(
+def test_the_link_of_a_real_email_opens_that_returns_status_page_and_nothing_else(
     client: Client, aws_endpoint: str,
 ) -> None:
     rma = a_return(client, "7301")
@@ -99,15 +102,16 @@ def test_the_link_of_a_real_email_opens_the_status_page_with_a_session_for_that_
     assert opened.headers["Location"] == f"/returns/{rma}"  # the token leaves the address bar
     assert opened.headers["Referrer-Policy"] == "no-referrer"
     assert opened.headers["Cache-Control"] == "no-store"
-    assert SESSION_COOKIE in shopper.cookies
+    grant = next(c for c in shopper.set_cookie_headers if c.startswith(f"{GRANT_COOKIE}="))
+    assert f"Path=/returns/{rma};" in grant and "HttpOnly" in grant  # sent to this return's pages only
     page = shopper.get(opened.headers["Location"])
     assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer"
     body = text(page)
     assert f"Return {rma}" in body and "Return requested" in body and "Order 7301" in body
     assert token_of(path) not in page.body.decode()
-    # The same session a lookup starts: the order's other pages open too.
-    assert shopper.get("/return/items").status_code == 200
+    # No session of the order: a new return on it still takes the lookup.
+    assert shopper.get("/return/items").headers["Location"] == "/?ended=1"
 
 
 def test_the_link_works_again_and_in_the_later_emails_too(client: Client, aws_endpoint: str) -> None:
@@ -191,10 +195,9 @@ def test_a_link_for_return_a_never_shows_order_b(client: Client, aws_endpoint: s
     assert "7307" not in moved.body.decode()
     assert shopper.get(f"/returns/{rma_b}").headers["Location"] == f"/?rma={rma_b}"
 
-    # A's link opens A's order only: B is the same 404 as a return that does not exist.
+    # A's link opens A only: B's page asks for the lookup, as if no link had been opened.
     assert shopper.get(link_a).headers["Location"] == f"/returns/{rma_a}"
-    other = shopper.get(f"/returns/{rma_b}")
-    assert other.status_code == 404 and rma_b not in other.body.decode()
+    assert shopper.get(f"/returns/{rma_b}").headers["Location"] == f"/?rma={rma_b}"
 
     # Even a genuine signature naming B's return with A's order opens nothing: the return is
     # checked against the order.
@@ -253,3 +256,89 @@ def test_the_decision_emails_links_open_the_approved_return_with_its_label(clien
     assert shopper.get(path).headers["Location"] == f"/returns/{rma}"
     page = shopper.get(f"/returns/{rma}").body.decode()
     assert f'href="/returns/{rma}/label?size=a4"' in page
+
+
+def a_second_return(client: Client, number: str) -> str:
+    """Another return on the same order (the second tee), through the API."""
+    created = client.http.post(
+        "/api/v1/returns", headers={"Content-Type": "application/json",
+                                    "Authorization": f"Bearer {token_for(client, number)}"},
+        body=json.dumps({"order_number": number, "resolution": "refund",
+                         "lines": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]}))
+    assert created.status_code == 201, created.json_body
+    return str(created.json_body["rma"])
+
+
+def csrf_on(page: Any) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.body.decode())
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def test_the_link_cancels_its_return_after_asking_first(client: Client, aws_endpoint: str) -> None:
+    rma = a_return(client, "7311")
+    shopper = Browser(client)
+    assert shopper.get(link_in(mail_about(aws_endpoint, "7311", rma))).headers["Location"] == f"/returns/{rma}"
+    status = shopper.get(f"/returns/{rma}")
+    asked = shopper.post(f"/returns/{rma}/cancel", {"csrf": csrf_on(status)})
+    assert asked.headers["Location"] == f"/returns/{rma}/cancel"  # one tap cancels nothing
+    confirm = shopper.get(f"/returns/{rma}/cancel")
+    assert confirm.status_code == 200 and "Yes, cancel this return" in text(confirm)
+    assert shopper.post(f"/returns/{rma}/cancel", {"csrf": csrf_on(confirm), "confirm": "yes"}).headers[
+        "Location"] == f"/returns/{rma}"
+    page = shopper.get(f"/returns/{rma}")
+    assert "You cancelled this return" in text(page)
+    # A new return for these items starts from the lookup, not from the link.
+    assert 'href="/return/items"' not in page.body.decode() and "Start a new return" in text(page)
+
+
+def test_the_link_opens_no_other_return_of_the_order_and_starts_none(client: Client, aws_endpoint: str) -> None:
+    rma = a_return(client, "7312")
+    other = a_second_return(client, "7312")
+    shopper = Browser(client)
+    assert shopper.get(link_in(mail_about(aws_endpoint, "7312", rma))).headers["Location"] == f"/returns/{rma}"
+    csrf = csrf_on(shopper.get(f"/returns/{rma}"))
+
+    # The order's other return: every page of it asks for the lookup, and its cancel does nothing.
+    assert shopper.get(f"/returns/{other}").headers["Location"] == f"/?rma={other}"
+    assert shopper.get(f"/returns/{other}/label?size=a4").headers["Location"] == f"/?rma={other}"
+    assert shopper.get(f"/returns/{other}/cancel").headers["Location"] == f"/?rma={other}"
+    refused = shopper.post(f"/returns/{other}/cancel", {"csrf": csrf, "confirm": "yes"})
+    assert refused.headers["Location"] == "/?ended=1"
+    from chalicelib.bootstrap import get_deps
+
+    kept = get_deps().returns.get(other)
+    assert kept is not None and kept.status != "cancelled"
+
+    # No new return on the order: each step of one sends the shopper to the lookup.
+    shopper = Browser(client)
+    shopper.get(link_in(mail_about(aws_endpoint, "7312", rma)))
+    csrf = csrf_on(shopper.get(f"/returns/{rma}"))
+    assert shopper.get("/return/items").headers["Location"] == "/?ended=1"
+    for step, form in (("/return/items", {"return-0": "1", "quantity-0": "1", "reason-0": "too_small"}),
+                       ("/return/resolution", {"resolution": "refund"}), ("/return/confirm", {})):
+        shopper.get(f"/returns/{rma}")  # keep the grant in the jar (the client ignores cookie paths)
+        assert shopper.post(step, {"csrf": csrf, **form}).headers["Location"] == "/?ended=1", step
+    assert shopper.get(f"/returns/{rma}/confirmation").headers["Location"] == f"/?rma={rma}"
+
+
+def test_opening_a_link_keeps_the_session_the_browser_holds_for_another_order(
+    client: Client, aws_endpoint: str,
+) -> None:
+    rma = a_return(client, "7314")
+    an_order(client, "7315")
+    shopper = signed_in(client, "7315", email_of("7315"))
+    chosen = shopper.post("/return/items", {"csrf": shopper.csrf_of("/return/items"), "return-0": "1",
+                                            "quantity-0": "1", "reason-0": "too_small"})
+    assert chosen.headers["Location"] == "/return/resolution"
+    session = shopper.cookies[SESSION_COOKIE]
+
+    opened = shopper.get(link_in(mail_about(aws_endpoint, "7314", rma)))
+
+    assert opened.headers["Location"] == f"/returns/{rma}"
+    assert shopper.cookies[SESSION_COOKIE] == session  # not replaced, not even re-issued
+    assert "Order 7314" in text(shopper.get(f"/returns/{rma}"))
+    # The other order and its half-made return are where the shopper left them.
+    resolution = shopper.get("/return/resolution")
+    assert resolution.status_code == 200 and "Order 7315" in text(shopper.get("/return/items"))
+    assert shopper.get("/return/review").status_code in (200, 303)
