@@ -6,6 +6,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
@@ -190,6 +191,8 @@ def _create(
                 deps, order, chosen, resolution, units=units,
                 customer_returns=policy.max_returns_per_customer_90d,
             )
+            # Counted under the policy judged now (a policy saved meanwhile may have no cap).
+            limits = replace(limits, customer_cap=policy.max_returns_per_customer_90d)
         except OrderDayLimitReachedError as error:
             raise RateLimitedError(
                 TOO_MANY_RETURNS_MESSAGE, code=TOO_MANY_RETURNS,

@@ -74,3 +74,24 @@ def test_an_order_starts_a_few_returns_a_day_then_is_told_to_come_back_tomorrow(
     assert len(deps.returns.of_order("1001")) == RETURNS_PER_ORDER_PER_DAY
     deps.clock.at = datetime(2026, 11, 24, 0, 0, 1, tzinfo=UTC)
     assert request_return(deps, order_number="1001", selections=one(), resolution="refund").status == "approved"
+
+
+def test_a_policy_that_drops_the_cap_between_judging_and_writing_approves_without_looping() -> None:
+    deps = a_store(cap=2, orders=3, returns=BlindHistory())
+    for number in ("1001", "1002"):
+        request_return(deps, order_number=number, selections=one(), resolution="refund")
+
+    class CapDroppedMeanwhile:
+        """The cap of 2 for the first judging; saved without a cap right after it."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def current(self, *, consistent: bool = True) -> Any:
+            self.reads += 1
+            assert self.reads < 10, "the creation keeps judging again"
+            cap = 2 if self.reads == 1 else None
+            return replace(DEFAULT_POLICY, max_returns_per_customer_90d=cap)
+
+    deps.policies = CapDroppedMeanwhile()
+    assert request_return(deps, order_number="1003", selections=one(), resolution="refund").status == "approved"
