@@ -231,7 +231,8 @@ def notify_merchant(deps: NotifyMerchantDeps, request: ReturnRequest, order: Ord
 
 def open_link(deps: ApprovalLinkDeps, token: str) -> OpenedLink:
     """The link and its return, for a token as presented; ApprovalLinkInvalidError if not ours."""
-    if not _TOKEN_SHAPE.match(token):
+    # fullmatch: `$` of match() also matches before a trailing newline.
+    if not _TOKEN_SHAPE.fullmatch(token):
         raise ApprovalLinkInvalidError("This link is not valid.")
     link = deps.approval_links.get(token_hash(token))
     if link is None:

@@ -192,3 +192,28 @@ def test_warehouse_forms_past_the_limits_are_warehouse_pages(client: Client) -> 
         assert_a_page_in(huge, 413, "en")
         as_json = client.http.post(path, headers=staff._headers(JSON), body="[" * 10_000)
         assert_a_page_in(as_json, 415, "en")
+
+
+def another_spelling(token: str) -> str:
+    """The same 32 bytes with the spare low bits of the last base64url character set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    value = alphabet.index(token[-1])
+    assert value % 4 == 0, "token_urlsafe writes the canonical spelling"  # 43 characters: 2 spare bits
+    return token[:-1] + alphabet[value + 1]
+
+
+@pytest.mark.parametrize("spelling", ["an extra '='", "a trailing character", "a trailing newline",
+                                      "a space", "another spelling of the last character"])
+def test_an_approval_link_opens_only_in_its_exact_spelling(client: Client, aws_endpoint: str, spelling: str) -> None:
+    rma, path, _ = a_confirm_form(client, aws_endpoint, f"H62{len(spelling):02d}")
+    token = path.rsplit("/", 1)[1]
+    altered = {"an extra '='": token + "=", "a trailing character": token + "A",
+               "a trailing newline": token + "%0A", "a space": token + "%20",
+               "another spelling of the last character": another_spelling(token)}[spelling]
+    page = client.http.get(f"/merchant/approvals/{altered}")
+    body = assert_a_page_in(page, 403, merchant_lang())
+    assert 'name="decision"' not in body and rma not in body
+    posted = client.http.post(f"/merchant/approvals/{altered}", headers=FORM, body=urlencode({"decision": "approve"}))
+    assert_a_page_in(posted, 403, merchant_lang())
+    request = get_deps().returns.get(rma)
+    assert request is not None and request.status == "pending_approval"
