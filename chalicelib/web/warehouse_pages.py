@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
 
+from ..adapters.dynamodb_items import is_throttling
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError, RetourError
 from ..domain.return_request import ReturnRequest, normalize_rma
@@ -126,7 +127,12 @@ def warehouse_view(path: str, **options: Any) -> Callable[[Callable[..., Respons
                 return view(*args, **kwargs)
             except RetourError as error:
                 return _problem(status_for(error))
-            except Exception:
+            except Exception as error:
+                if is_throttling(error):
+                    # Nothing was written (one conditional request per change): scanning again is safe.
+                    busy = _problem(503)
+                    busy.headers["Retry-After"] = "2"
+                    return busy
                 log.exception("unhandled error on a warehouse page")
                 return _problem(500)
 

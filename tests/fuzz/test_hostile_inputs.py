@@ -217,3 +217,26 @@ def test_an_approval_link_opens_only_in_its_exact_spelling(client: Client, aws_e
     assert_a_page_in(posted, 403, merchant_lang())
     request = get_deps().returns.get(rma)
     assert request is not None and request.status == "pending_approval"
+
+
+def test_a_warehouse_scan_throttled_past_the_retries_is_a_503_page(client: Client) -> None:
+    import botocore.endpoint
+
+    from tests.dynamodb_faults import Throttle
+
+    staff = Browser(client)
+    found = re.search(r'name="csrf" value="([^"]+)"', staff.get("/warehouse").body.decode())
+    assert found
+    assert staff.post("/warehouse/sign-in", {"csrf": found.group(1), "admin_key": "local-admin-key"}).status_code == 303
+    dynamodb = get_deps().returns._client  # type: ignore[attr-defined]
+    hook = Throttle()
+    dynamodb.meta.events.register_first("before-send.dynamodb", hook)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+            busy = staff.get("/warehouse?rma=R-0000-0000")
+    finally:
+        dynamodb.meta.events.unregister("before-send.dynamodb", hook)
+    assert hook.throttled > 1
+    assert_a_page_in(busy, 503, "en")
+    assert busy.headers["Retry-After"] == "2"
