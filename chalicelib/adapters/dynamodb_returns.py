@@ -103,7 +103,8 @@ class DynamoDBReturnRepository:
                 actions.append(self._order_day_action(request, limits, now=now))
                 if limits.customer_cap:
                     customer_index = len(actions)
-                    actions.append(self._customer_action(stored, limits.customer_cap, now=now))
+                    actions.append(self._customer_action(stored, limits.customer_cap, now=now,
+                                                         consistent=attempt > 0))
             actions.extend(self._reservation_actions(request, line_quantities, now=now))
             try:
                 self._client.transact_write_items(TransactItems=actions)
@@ -171,16 +172,24 @@ class DynamoDBReturnRepository:
             },
         }}
 
-    def _customer_action(self, request: ReturnRequest, cap: int, *, now: datetime) -> dict[str, Any]:
+    def _customer_action(self, request: ReturnRequest, cap: int, *, now: datetime,
+                         consistent: bool) -> dict[str, Any]:
         """Count the return in its shopper's last 90 days, on the version read: an approved one
-        must find fewer than `cap` there (CustomerCapReachedError, nothing written)."""
+        must find fewer than `cap` there (CustomerCapReachedError, nothing written).
+
+        The first read may be eventually consistent (half the cost): a copy behind the table has
+        an older version, so the Put's condition fails and the retry reads consistently. A
+        refusal is only ever given on a consistent read.
+        """
         key = customer_returns_key(request.customer_email)
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=consistent).get("Item")
         version = int(item["version"]["N"]) if item else 0
         since = iso(now - CUSTOMER_WINDOW) or ""
         started = sorted(v["S"] for v in (item or {}).get("started", {}).get("L", []))
         recent = [at for at in started if at >= since]
         if request.status == APPROVED and len(recent) >= cap:
+            if not consistent:
+                return self._customer_action(request, cap, now=now, consistent=True)
             raise CustomerCapReachedError(f"the shopper started {len(recent)} returns in 90 days")
         # The `cap` latest starts decide every later verdict: older ones can only age out first.
         kept = sorted([*recent, iso(request.created_at) or ""])[-cap:]

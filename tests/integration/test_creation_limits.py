@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib.adapters.dynamodb_returns import DynamoDBReturnRepository
+from chalicelib.adapters.dynamodb_returns import DynamoDBReturnRepository, customer_returns_key
 from chalicelib.adapters.in_memory_returns import InMemoryReturnRepository
 from chalicelib.domain.return_request import PENDING_APPROVAL, ReturnRequest
 from chalicelib.services.ports import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
@@ -98,3 +98,39 @@ def test_a_transaction_conflict_on_the_shoppers_count_is_tried_again(dynamodb_cl
         dynamodb_client.meta.events.unregister("before-send.dynamodb.TransactWriteItems", conflict)
     assert conflict.answered == 1
     assert returns.get(created.rma) == created
+
+
+class OldCopyOnce:
+    """The first eventually consistent GetItem answered with an older copy of the item, as a
+    DynamoDB replica that has not seen the latest write may answer."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.body = json.dumps({"Item": item}).encode()
+        self.served = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.served or json.loads(request.body).get("ConsistentRead"):
+            return None
+        self.served += 1
+        body = self.body
+        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body])})()
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "old-copy"}, raw)
+
+
+def test_a_count_read_from_a_replica_behind_the_table_never_lets_a_return_past_the_cap(
+    dynamodb_client: Any, fresh_table: str
+) -> None:
+    returns = DynamoDBReturnRepository(dynamodb_client, fresh_table)
+    key = customer_returns_key("aiko@example.jp")
+    returns.create(a_return(1), line_quantities=QUANTITIES, now=NOW, limits=limits())
+    one_start = dynamodb_client.get_item(TableName=fresh_table, Key=key, ConsistentRead=True)["Item"]
+    returns.create(a_return(2), line_quantities=QUANTITIES, now=NOW, limits=limits())
+    old_copy = OldCopyOnce(one_start)
+    dynamodb_client.meta.events.register_first("before-send.dynamodb.GetItem", old_copy)
+    try:
+        with pytest.raises(CustomerCapReachedError):
+            returns.create(a_return(3), line_quantities=QUANTITIES, now=NOW, limits=limits())
+    finally:
+        dynamodb_client.meta.events.unregister("before-send.dynamodb.GetItem", old_copy)
+    assert old_copy.served == 1
+    assert returns.get(a_return(3).rma) is None
