@@ -334,6 +334,19 @@ class ReturnRequest:
         """True while the latest event is a hold: a job should take it up again when it lifts."""
         return bool(self.events) and self.events[-1].kind == "refund_held"
 
+    def owns_refund(self, refund_id: str, *, attempt: int | None) -> bool:
+        """Whether the provider's refund `refund_id`, made for `attempt`, is the current attempt's.
+
+        Once the provider named the attempt's refund, only that id is; before (no answer yet),
+        only a refund whose metadata names this attempt. A refund of an earlier attempt, late,
+        repeated or out of order, is never the current one's.
+        """
+        if self.refund is None:
+            return False
+        if self.refund.refund_id is not None:
+            return refund_id == self.refund.refund_id
+        return attempt == self.refund.attempt
+
     def resume_refund(self, *, at: datetime, actor: str) -> ReturnRequest:
         """A job takes over a refund left in refunding (same attempt, same key)."""
         return self._move((REFUNDING,), REFUNDING, at=at, actor=actor, kind="refund_resumed")

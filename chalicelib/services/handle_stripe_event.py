@@ -1,7 +1,9 @@
 """Use case: apply a verified Stripe event once (deliveries repeat and arrive out of order).
 
-- `refund.updated` / `charge.refund.updated` / `refund.failed` with a failed or canceled
-  refund carrying our RMA: the return moves to refund_failed (ceiling restored, merchant told).
+- `refund.updated` / `charge.refund.updated` / `refund.failed` about a refund carrying our RMA:
+  applied only when it is the return's current attempt's refund (`refund_changed`): failed or
+  canceled moves the return to refund_failed (ceiling restored, merchant told); accepted settles
+  a refund whose answer was lost. An earlier attempt's refund, late or repeated, changes nothing.
 - `charge.refunded`: refunds on the charge that we did not make (no RMA in their metadata,
   e.g. from the Stripe dashboard) lower the order's remaining refundable amount, once each.
 - Money events find the order through the PaymentIntent they are about (our index of the
@@ -22,9 +24,8 @@ from typing import Any, Protocol
 from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.return_request import REFUNDED, REFUNDING
 from .import_order import import_order
-from .refund_return import RefundDeps, mark_refund_failed, release_held_refunds
+from .refund_return import RefundDeps, refund_changed, release_held_refunds
 from .ports import StoredEvents
 
 log = logging.getLogger("retour.webhooks")
@@ -102,16 +103,15 @@ def _checkout_paid(
 
 
 def _refund_updated(deps: StripeEventDeps, refund: Mapping[str, Any]) -> str:
-    rma = (refund.get("metadata") or {}).get("rma")
-    if refund.get("status") not in _FAILED or not rma:
+    metadata = refund.get("metadata") or {}
+    rma, refund_id = metadata.get("rma"), str(refund.get("id") or "")
+    if not rma or not refund_id:
         return "ignored"
-    request = deps.returns.get(str(rma))
-    if request is None or request.refund is None or request.status not in (REFUNDING, REFUNDED):
-        return "ignored"
-    if request.refund.refund_id not in (None, refund.get("id")):
-        return "ignored"  # an older attempt's refund
-    mark_refund_failed(deps, request, str(refund.get("failure_reason") or refund.get("status")))
-    return "refund_failed"
+    attempt = str(metadata.get("attempt") or "")
+    return refund_changed(
+        deps, str(rma), refund_id=refund_id, attempt=int(attempt) if attempt.isascii() and attempt.isdigit() else None,
+        status=str(refund.get("status") or ""), failure_reason=str(refund.get("failure_reason") or "") or None,
+    )
 
 
 def _charge_refunded(deps: StripeEventDeps, charge: Mapping[str, Any]) -> str:

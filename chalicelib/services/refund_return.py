@@ -5,8 +5,13 @@
 2. Create the Stripe refund with the key `refund-{rma}-{attempt}` and the RMA in its metadata.
 3. Move to `refunded` with Stripe's refund id. A definite refusal moves to `refund_failed`
    (the amount is given back to the ceiling in the same transaction) and tells the merchant.
-   No answer (timeout, 5xx) leaves `refunding`: `resume_stuck_refunds` takes it from there,
-   first looking on the PaymentIntent for a refund carrying this RMA, creating one only if none.
+   No answer (timeout, 5xx) leaves `refunding`: `resume_stuck_refunds` (or a redelivered job)
+   takes it from there, first looking on the PaymentIntent for a refund carrying this RMA,
+   creating one only if none.
+
+Every attempt after the first looks on Stripe before it pays (`_reconcile`): a refund Stripe made
+for an earlier attempt and still holds is adopted, never made again. Stripe's refund events are
+applied to the current attempt only (`refund_changed`). docs/refunds.md tells the whole story.
 
 Store credit needs no provider: the entry, the balance and the move to `credited` are one
 transaction. Every step checks the status it starts from, so a message handled twice, or a job
@@ -64,6 +69,7 @@ TRIGGER_DISPUTE_CLOSED: Final = "dispute_closed"
 CHARGE_DISPUTED: Final = "charge_disputed"
 # Stripe statuses that mean the money is (or will be) on its way back.
 _ACCEPTED = ("succeeded", "pending", "requires_action")
+_FAILED = ("failed", "canceled")
 
 
 class ReleaseDeps(Protocol):
@@ -171,8 +177,11 @@ def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnReq
         log.warning("refund job for an unknown return", extra={"rma": message.rma})
         return None
     if not _due(request, message.trigger):
+        if request.status == REFUNDING and request.status_changed_at < deps.clock.now() - STUCK_AFTER:
+            # A redelivery of a job whose worker died or got no answer: take it over now,
+            # looking on Stripe first, as the resume job would.
+            return resume_refund(deps, request.rma)
         # Already taken by another delivery of this message (or decided otherwise): nothing to do.
-        # A return left in refunding is the resume job's, which looks on Stripe first.
         return request
     if request.resolution == "store_credit":
         return credit_return(deps, request, fresh=fresh)
@@ -224,11 +233,16 @@ def refund_return(deps: RefundDeps, request: ReturnRequest, *, fresh: bool = Tru
             return refund_return(deps, current)
         log.info("refund already taken by another worker", extra={"rma": request.rma})
         return current
+    assert started.refund is not None
+    if started.refund.attempt > 1:
+        # A retry: an earlier attempt may have been paid after all (its answer lost, a failure
+        # reported for another refund). Stripe is asked before anything is paid again.
+        return _reconcile_then_pay(deps, started, payment_intent)
     return _pay(deps, started, payment_intent)
 
 
 def resume_stuck_refunds(deps: RefundDeps) -> list[ReturnRequest]:
-    """The scheduled job: finish every refund left in refunding for over STUCK_AFTER."""
+    """The scheduled job: finish every refund left in refunding for over STUCK_AFTER; the ones it finished."""
     now = deps.clock.now()
     finished: list[ReturnRequest] = []
     for rma in deps.payment_ledger.stuck_refunding(older_than=now - STUCK_AFTER):
@@ -237,7 +251,7 @@ def resume_stuck_refunds(deps: RefundDeps) -> list[ReturnRequest]:
         except PaymentGatewayUnavailableError:
             log.warning("refund still without an answer; next run retries", extra={"rma": rma})
             continue
-        if resumed is not None:
+        if resumed is not None and resumed.status != REFUNDING:
             finished.append(resumed)
     return finished
 
@@ -257,16 +271,63 @@ def resume_refund(deps: RefundDeps, rma: str) -> ReturnRequest | None:
                                     now=deps.clock.now())
     except StaleWriteError:
         return None
-    attempt = claimed.refund
-    assert attempt is not None
     # Stripe keeps idempotency keys 24 hours only: look for the refund before making one.
-    existing = [
-        r for r in deps.payments.refunds_of(payment_intent)
-        if r.rma == claimed.rma and r.attempt in (attempt.attempt, None)
-    ]
-    if existing:
-        return _settle(deps, claimed, existing[0])
-    return _pay(deps, claimed, payment_intent)
+    return _reconcile_then_pay(deps, claimed, payment_intent)
+
+
+def _reconcile_then_pay(deps: RefundDeps, started: ReturnRequest, payment_intent: str) -> ReturnRequest:
+    """Adopt what Stripe holds for this return, else pay; no answer from Stripe leaves refunding."""
+    try:
+        existing = _reconcile(deps.payments.refunds_of(payment_intent), started)
+    except PaymentGatewayUnavailableError:
+        log.warning("Stripe did not list the refunds; the refund stays in refunding", extra={"rma": started.rma})
+        return started
+    if existing is not None:
+        return _settle(deps, started, existing)
+    return _pay(deps, started, payment_intent)
+
+
+def _reconcile(refunds: list[GatewayRefund], started: ReturnRequest) -> GatewayRefund | None:
+    """The refund Stripe holds for `started`'s money, if any: one of any attempt that is paid
+    or on its way (adopted: paying again would pay twice), else this attempt's own failed one.
+    """
+    attempt = started.refund
+    assert attempt is not None
+    ours = [r for r in refunds if r.rma == started.rma]
+    live = [r for r in ours if r.status in _ACCEPTED]
+    if len(live) > 1:
+        log.error("Stripe holds several live refunds for one return",
+                  extra={"rma": started.rma, "refunds": ",".join(r.id for r in live)})
+    if live:
+        # This attempt's own first; else the earliest attempt's, which an event wrongly failed.
+        return min(live, key=lambda r: (r.attempt != attempt.attempt, r.attempt or 0))
+    return next((r for r in ours if r.attempt == attempt.attempt), None)
+
+
+def refund_changed(
+    deps: RefundDeps, rma: str, *, refund_id: str, attempt: int | None, status: str, failure_reason: str | None
+) -> str:
+    """Stripe says refund `refund_id` of return `rma` changed (a webhook event); what it did, in a word.
+
+    Only the return's current attempt's refund moves it (`ReturnRequest.owns_refund`): a failed
+    one moves it to refund_failed (ceiling restored, merchant told); an accepted one settles a
+    refund still waiting for its answer. Anything about an earlier attempt's refund is late or
+    repeated news and changes nothing.
+    """
+    request = deps.returns.get(rma)
+    if request is None or request.refund is None or request.status not in (REFUNDING, REFUNDED):
+        return "ignored"
+    if not request.owns_refund(refund_id, attempt=attempt):
+        log.info("refund event about another attempt's refund", extra={"rma": rma, "refund": refund_id})
+        return "ignored"
+    if status in _FAILED:
+        mark_refund_failed(deps, request, failure_reason or status)
+        return "refund_failed"
+    if status in _ACCEPTED and request.status == REFUNDING:
+        _settle(deps, request, GatewayRefund(id=refund_id, amount=request.refund.amount, status=status, rma=rma,
+                                             attempt=attempt))
+        return "refund_settled"
+    return "ignored"
 
 
 def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = True) -> ReturnRequest:

@@ -36,6 +36,7 @@ from devstack.refund_worker import drain
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, Throttle, replica_behind, return_partition
 from tests.functional.conftest import ADMIN
 from tests.functional.test_merchant_approvals import late_order, s3  # noqa: F401  (fixture)
+from tests.functional.test_store_credit_and_webhooks import signed
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     API_KEY,
     ONE_TEE,
@@ -394,3 +395,94 @@ def test_a_receipt_whose_first_read_is_behind_the_table_still_receives_once(
     assert answer.status_code == 202, answer.json_body
     received = status_of(rma)
     assert received.status == "received" and [e.kind for e in received.events].count("received") == 1
+
+
+# --- attempts, late events and reconciliation (issue 15) ------------------------------------------
+
+
+def refund_event(kind: str, refund_id: str, rma: str, attempt: int, status: str) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": kind,
+        "data": {"object": {"id": refund_id, "object": "refund", "status": status, "amount": 3600,
+                            "currency": "jpy", "failure_reason": "lost_or_stolen_card" if status == "failed" else None,
+                            "metadata": {"rma": rma, "attempt": str(attempt)}}},
+    }
+
+
+def lost_after_stripe_acted(stripe_endpoint: str) -> Deps:
+    return dataclasses.replace(get_deps(), _payments=StripePayments(
+        lambda: API_KEY, api_base=stripe_endpoint, http_client=StripeFaults("post", "/v1/refunds", "timeout-after"),
+        min_interval_seconds=0))
+
+
+def test_a_late_failure_of_an_earlier_attempt_never_fails_the_retry_nor_raises_the_ceiling(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    assert deliver(get_deps(), queued_refund_job(sqs, money_env, rma)) == "ok"
+    first = status_of(rma).refund
+    # Stripe reports the first refund failed (refund.failed; the other two events of that news wait).
+    assert signed(api, refund_event("refund.failed", first.refund_id, rma, 1, "failed")).status_code == 200
+    assert status_of(rma).status == "refund_failed"
+    # Staff retry; attempt 2 takes the ceiling, then cannot ask Stripe what exists: it waits in
+    # refunding, its money counted out.
+    assert api.http.post(f"/api/v1/admin/returns/{rma}/retry-refund", headers=ADMIN).status_code == 202
+    unlisted = dataclasses.replace(get_deps(), _payments=StripePayments(
+        lambda: API_KEY, api_base=stripe_endpoint, http_client=StripeFaults("get", "/v1/refunds", "timeout-before"),
+        min_interval_seconds=0))
+    assert deliver(unlisted, queued_refund_job(sqs, money_env, rma)) == "ok"
+    assert status_of(rma).status == "refunding" and status_of(rma).refund.attempt == 2
+    # The same failure of attempt 1 arrives again, under other event ids: it is old news.
+    for kind in ("refund.updated", "charge.refund.updated"):
+        late = signed(api, refund_event(kind, first.refund_id, rma, 1, "failed"))
+        assert late.status_code == 200 and late.json_body["outcome"] == "ignored"
+    assert status_of(rma).status == "refunding"
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 3600
+    # The resume job asks Stripe, which (localstripe) still holds attempt 1's refund as paid:
+    # it is adopted, and nothing is paid twice.
+    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3))))
+    done = status_of(rma)
+    assert done.status == "refunded" and done.refund.attempt == 2 and done.refund.refund_id == first.refund_id
+    assert [r.id for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [first.refund_id]
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 3600
+
+
+def test_a_job_delivered_again_after_stripe_refunded_unanswered_adopts_that_refund(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    body = queued_refund_job(sqs, money_env, rma)
+    assert deliver(lost_after_stripe_acted(stripe_endpoint), body) == "ok"
+    assert status_of(rma).status == "refunding"
+    # SQS hands the job out again once the worker's time is up: it looks on Stripe and adopts.
+    assert deliver(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3))), body) == "ok"
+    assert_paid_exactly_once(stripe_state, order, rma)
+
+
+def test_a_staff_retry_adopts_a_refund_stripe_made_for_an_earlier_attempt(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    assert deliver(lost_after_stripe_acted(stripe_endpoint), queued_refund_job(sqs, money_env, rma)) == "ok"
+    made = stripe_state.refunds(order["payment"]["payment_intent"])
+    assert [r.metadata["attempt"] for r in made] == ["1"]
+    # A failure report for this attempt before its answer came (Stripe's word; the refund we
+    # hold is in fact paid): the return fails, and staff retry it.
+    assert signed(api, refund_event("refund.failed", "re_unknown_to_us", rma, 1, "failed")).status_code == 200
+    assert status_of(rma).status == "refund_failed"
+    assert api.http.post(f"/api/v1/admin/returns/{rma}/retry-refund", headers=ADMIN).status_code == 202
+    assert deliver(get_deps(), queued_refund_job(sqs, money_env, rma)) == "ok"
+    # Stripe was asked first: attempt 1's refund is adopted, no second one is made.
+    done = status_of(rma)
+    assert done.status == "refunded" and done.refund.attempt == 2 and done.refund.refund_id == made[0].id
+    assert [r.id for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [made[0].id]
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 3600
