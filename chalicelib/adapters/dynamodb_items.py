@@ -57,6 +57,8 @@ def from_attribute(attribute: Mapping[str, Any]) -> Any:
         return [from_attribute(v) for v in value]
     if kind == "M":
         return {k: from_attribute(v) for k, v in value.items()}
+    if kind == "SS":
+        return set(value)
     raise TypeError(f"unexpected DynamoDB attribute type {kind}")
 
 

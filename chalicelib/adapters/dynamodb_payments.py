@@ -130,17 +130,25 @@ class DynamoDBPaymentLedger:
         return self._update_if(
             order.number,
             "SET dispute_id = :dispute, disputed_at = :now, updated_at = :now",
-            "attribute_exists(pk) AND (attribute_not_exists(dispute_id) OR dispute_id <> :dispute)",
+            # Never a dispute already closed: Stripe may deliver `created` after `closed`.
+            "attribute_exists(pk) AND (attribute_not_exists(dispute_id) OR dispute_id <> :dispute)"
+            " AND NOT contains(closed_disputes, :dispute)",
             {":dispute": {"S": dispute_id}, ":now": {"S": iso(now) or ""}},
         )
 
     def close_dispute(self, order_number: str, dispute_id: str, *, now: datetime) -> bool:
-        return self._update_if(
+        values = {":dispute": {"S": dispute_id}, ":closed": {"SS": [dispute_id]}, ":now": {"S": iso(now) or ""}}
+        if self._update_if(
             order_number,
-            "REMOVE dispute_id, disputed_at SET updated_at = :now",
+            "REMOVE dispute_id, disputed_at SET updated_at = :now ADD closed_disputes :closed",
             "dispute_id = :dispute",
-            {":dispute": {"S": dispute_id}, ":now": {"S": iso(now) or ""}},
-        )
+            values,
+        ):
+            return True
+        # Not the open one (closed twice, or before its `created` arrived): remember it as closed.
+        self._update_if(order_number, "SET updated_at = :now ADD closed_disputes :closed", "attribute_exists(pk)",
+                        {k: v for k, v in values.items() if k != ":dispute"})
+        return False
 
     def _update_if(self, order_number: str, update: str, condition: str, values: dict[str, Any]) -> bool:
         try:

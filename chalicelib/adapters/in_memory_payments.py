@@ -21,6 +21,7 @@ class InMemoryPaymentLedger:
         self._returns = returns
         self._payments: dict[str, PaymentLedgerState] = {}
         self._outside: dict[str, set[str]] = {}
+        self._closed_disputes: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def ensure(self, order: Order, *, now: datetime) -> None:
@@ -66,7 +67,7 @@ class InMemoryPaymentLedger:
         self.ensure(order, now=now)
         with self._lock:
             payment = self._payments[order.number]
-            if payment.dispute_id == dispute_id:
+            if payment.dispute_id == dispute_id or dispute_id in self._closed_disputes.get(order.number, set()):
                 return False
             self._payments[order.number] = replace(payment, dispute_id=dispute_id)
             return True
@@ -74,6 +75,8 @@ class InMemoryPaymentLedger:
     def close_dispute(self, order_number: str, dispute_id: str, *, now: datetime) -> bool:
         with self._lock:
             payment = self._payments.get(order_number)
+            if payment is not None:
+                self._closed_disputes.setdefault(order_number, set()).add(dispute_id)
             if payment is None or payment.dispute_id != dispute_id:
                 return False
             self._payments[order_number] = replace(payment, dispute_id=None)

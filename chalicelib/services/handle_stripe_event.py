@@ -12,7 +12,9 @@
   `order_from_checkout`), held to the admin import's schema and payment check; a session that
   fails them is logged and acknowledged (`order_refused:<code>`), never retried.
 - `charge.dispute.created`: the order's payment is marked disputed; refunds on it are held.
-  `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again.
+  `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again; a lost
+  dispute first lowers the ceiling by its amount (the bank paid it back). A closed dispute is
+  remembered, so its created event delivered late holds nothing.
 """
 
 from __future__ import annotations
@@ -153,8 +155,17 @@ def _dispute(deps: StripeEventDeps, dispute: Mapping[str, Any], *, opened: bool)
         return "ignored"
     now = deps.clock.now()
     if opened:
+        # A created event delivered after its closed one finds the dispute closed and holds nothing.
         marked = [deps.payment_ledger.open_dispute(order, dispute_id, now=now) for order in orders]
         return "dispute_opened" if any(marked) else "duplicate"
+    lost = dispute.get("status") == "lost"
+    for order in orders:
+        deps.payment_ledger.ensure(order, now=now)
+        if lost:
+            # The cardholder kept the disputed amount: it was paid back once, through the bank,
+            # and no refund may pay it again. Once per dispute, like a dashboard refund.
+            amount = Money(int(dispute.get("amount") or 0), order.currency)
+            deps.payment_ledger.record_outside_refund(order.number, f"dispute:{dispute_id}", amount, now=now)
     closed = [order for order in orders if deps.payment_ledger.close_dispute(order.number, dispute_id, now=now)]
     if not closed:
         return "ignored"

@@ -339,11 +339,11 @@ class PaymentLedger(Protocol):
         ...
 
     def open_dispute(self, order: Order, dispute_id: str, *, now: datetime) -> bool:
-        """Mark the order's payment disputed (refunds are held); False if this dispute is known."""
+        """Mark the order's payment disputed (refunds are held); False if this dispute is open or closed already."""
         ...
 
     def close_dispute(self, order_number: str, dispute_id: str, *, now: datetime) -> bool:
-        """Clear the dispute (refunds may go); False when this dispute was not the open one."""
+        """Clear the dispute (refunds may go) and remember it closed; False when it was not the open one."""
         ...
 
     def stuck_refunding(self, *, older_than: datetime) -> list[str]:

@@ -118,3 +118,45 @@ def test_an_order_stored_before_the_payment_intent_index_is_found_through_stripe
     assert opened.status_code == 200 and opened.json_body["outcome"] == "dispute_opened"
     ledger = get_deps().payment_ledger.get(order["number"])
     assert ledger is not None and ledger.dispute_id == dispute
+
+
+def test_a_lost_dispute_lowers_the_ceiling_so_the_held_refund_never_pays_again(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    payment_intent = order["payment"]["payment_intent"]
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    assert signed(api, dispute_event("charge.dispute.created", dispute, payment_intent)).status_code == 200
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    drain(get_deps(), sqs, money_env)
+    assert status_of(rma).events[-1].kind == "refund_held"
+    # The bank sided with the cardholder on the whole charge: the money went back that way.
+    lost = dispute_event("charge.dispute.closed", dispute, payment_intent)
+    lost["data"]["object"].update(status="lost", amount=order["total"])
+    assert signed(api, lost).status_code == 200
+    again = dict(lost, id=f"evt_{uuid.uuid4().hex[:16]}")  # the same news under another event id
+    assert signed(api, again).status_code == 200
+    drain(get_deps(), sqs, money_env)
+    failed = status_of(rma)
+    assert failed.status == "refund_failed" and failed.refund.failure_reason == "exceeds_refundable"
+    assert stripe_state.refunds(payment_intent) == []
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == 0 and ledger.dispute_id is None
+
+
+def test_a_dispute_created_event_delivered_after_its_closing_holds_nothing(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    payment_intent = order["payment"]["payment_intent"]
+    dispute = f"dp_{uuid.uuid4().hex[:12]}"
+    assert signed(api, dispute_event("charge.dispute.closed", dispute, payment_intent)).status_code == 200
+    late = signed(api, dispute_event("charge.dispute.created", dispute, payment_intent))
+    assert late.status_code == 200 and late.json_body["outcome"] == "duplicate"
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    drain(get_deps(), sqs, money_env)
+    done = status_of(rma)
+    assert done.status == "refunded"
+    assert [r.id for r in stripe_state.refunds(payment_intent)] == [done.refund.refund_id]
