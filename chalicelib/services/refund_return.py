@@ -353,6 +353,28 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     return stored
 
 
+def credit_instead(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+    """Staff pay a return as store credit instead of a refund.
+
+    A failed refund is checked on Stripe first: if Stripe holds a refund of this return as paid
+    or on its way (its failure was misreported, or an answer was lost), crediting as well would
+    pay twice, so it is refused (409 `refund_exists`); retrying the refund adopts Stripe's.
+    """
+    if request.status == REFUND_FAILED:
+        order = deps.orders.get(request.order_number)
+        payment_intent = order.payment.payment_intent if order is not None else None
+        paid = [
+            r for r in (deps.payments.refunds_of(payment_intent) if payment_intent else [])
+            if r.rma == request.rma and r.status in _ACCEPTED
+        ]
+        if paid:
+            raise ConflictError(
+                f"Stripe already holds refund {paid[0].id} for return {request.rma}; retry the refund to record it "
+                "instead of paying store credit as well", code="refund_exists",
+            )
+    return credit_return(deps, request)
+
+
 def mark_refund_failed(deps: RefundDeps, request: ReturnRequest, reason: str) -> ReturnRequest:
     """Stripe says the refund failed (now or later): refund_failed, ceiling restored, merchant told."""
     failed = request.mark_refund_failed(reason, at=deps.clock.now(), actor=SYSTEM)

@@ -70,11 +70,11 @@ def post_retry_refund(rma: str) -> Response:
 def post_credit(rma: str) -> Response:
     """Pay a received, approved or failed-refund return as store credit instead: 200."""
     from ..services.read_return import read_return
-    from ..services.refund_return import credit_return
+    from ..services.refund_return import credit_instead
 
     _authorized()
     found = read_return(get_deps(), rma, order_number=None)
-    credited = credit_return(get_deps(), found)
+    credited = credit_instead(get_deps(), found)
     return Response(body=money_leg_to_json(credited), headers=_json())
 
 

@@ -486,3 +486,20 @@ def test_a_staff_retry_adopts_a_refund_stripe_made_for_an_earlier_attempt(
     assert [r.id for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [made[0].id]
     ledger = get_deps().payment_ledger.get(order["number"])
     assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 3600
+
+
+def test_store_credit_instead_of_a_failed_refund_stripe_in_fact_paid_is_refused(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
+) -> None:
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    assert deliver(lost_after_stripe_acted(stripe_endpoint), queued_refund_job(sqs, money_env, rma)) == "ok"
+    assert signed(api, refund_event("refund.failed", "re_unknown_to_us", rma, 1, "failed")).status_code == 200
+    assert status_of(rma).status == "refund_failed"
+    # Stripe holds attempt 1's refund as paid: store credit on top would pay the shopper twice.
+    refused = api.http.post(f"/api/v1/admin/returns/{rma}/credit", headers=ADMIN)
+    assert refused.status_code == 409 and refused.json_body["error"]["code"] == "refund_exists"
+    email = order["email"]
+    account = api.http.get(f"/api/v1/admin/store-credit/{email}?currency=JPY", headers=ADMIN).json_body
+    assert account["balance"] == 0 and status_of(rma).status == "refund_failed"
