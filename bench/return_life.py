@@ -110,7 +110,9 @@ def _life_rows(title: str, steps: dict[str, list[Sample]]) -> tuple[list[tuple[s
     seconds = sum(s[3] for s in per_step)
     rows.insert(0, (f"{title}: steps", " + ".join(name for name, *_ in per_step), "lookup ... refund"))
     rows.append((f"{title}: read units", f"{total_r:.1f}", "< 10"))
-    rows.append((f"{title}: write units", f"{total_w:.1f}", "< 10"))
+    # The < 10 goal is retired (issue 15): the contracts it would break are worth more; the
+    # cost per 1,000 returns below is the figure to watch.
+    rows.append((f"{title}: write units", f"{total_w:.1f}", "report only"))
     return rows, total_r, total_w, seconds
 
 
@@ -145,15 +147,20 @@ def measure() -> list[tuple[str, str, str]]:
             os.environ["RETOUR_STRIPE_API_BASE"] = saved
 
     rows, total_r, total_w, seconds = _life_rows("a return's life, approved by the policy", in_policy.steps)
-    more, *_ = _life_rows("a return's life, approved by the merchant", exception.steps)
+    more, merchant_r, merchant_w, merchant_seconds = _life_rows("a return's life, approved by the merchant",
+                                                                 exception.steps)
     rows += more
-    n_steps = len(in_policy.steps)
-    dynamodb = 1000 * (total_r * RRU_USD + total_w * WRU_USD)
-    lambda_usd = 1000 * n_steps * LAMBDA_REQUEST_USD + 1000 * seconds * MEMORY_GB * LAMBDA_GB_SECOND_USD
-    rows.append(("cost per 1,000 returns (approved by the policy): DynamoDB on-demand", f"${dynamodb:.4f}", "-"))
-    rows.append(("cost per 1,000 returns: Lambda (512 MB, local time as duration)", f"${lambda_usd:.4f}", "-"))
-    rows.append(("cost per 1,000 returns: API Gateway REST (the four HTTP steps)",
-                 f"${1000 * (n_steps - 1) * API_GATEWAY_USD:.4f}", "-"))
+    for title, life, r, w, s in (("approved by the policy", in_policy, total_r, total_w, seconds),
+                                 ("approved by the merchant", exception, merchant_r, merchant_w, merchant_seconds)):
+        n_steps = len(life.steps)
+        dynamodb = 1000 * (r * RRU_USD + w * WRU_USD)
+        lambda_usd = 1000 * n_steps * LAMBDA_REQUEST_USD + 1000 * s * MEMORY_GB * LAMBDA_GB_SECOND_USD
+        gateway = 1000 * (n_steps - 1) * API_GATEWAY_USD  # every step but the refund job is an HTTP call
+        rows.append((f"cost per 1,000 returns ({title}): DynamoDB on-demand", f"${dynamodb:.4f}", "-"))
+        rows.append((f"cost per 1,000 returns ({title}): Lambda (512 MB, local time as duration)",
+                     f"${lambda_usd:.4f}", "-"))
+        rows.append((f"cost per 1,000 returns ({title}): API Gateway REST", f"${gateway:.4f}", "-"))
+        rows.append((f"cost per 1,000 returns ({title}): all three", f"${dynamodb + lambda_usd + gateway:.4f}", "-"))
     return rows
 
 
