@@ -415,6 +415,20 @@ def lost_after_stripe_acted(stripe_endpoint: str) -> Deps:
         min_interval_seconds=0))
 
 
+def a_refund_failed_that_stripe_in_fact_paid(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,
+) -> tuple[dict[str, Any], str]:
+    """Attempt 1's answer is lost after Stripe paid, then a failure is reported for that attempt
+    (Stripe's word; the refund it holds is paid): the return is refund_failed, Stripe has paid."""
+    order = a_paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    assert deliver(lost_after_stripe_acted(stripe_endpoint), queued_refund_job(sqs, money_env, rma)) == "ok"
+    assert signed(api, refund_event("refund.failed", "re_unknown_to_us", rma, 1, "failed")).status_code == 200
+    assert status_of(rma).status == "refund_failed"
+    return order, rma
+
+
 def test_a_late_failure_of_an_earlier_attempt_never_fails_the_retry_nor_raises_the_ceiling(
     api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
 ) -> None:
@@ -468,16 +482,9 @@ def test_a_job_delivered_again_after_stripe_refunded_unanswered_adopts_that_refu
 def test_a_staff_retry_adopts_a_refund_stripe_made_for_an_earlier_attempt(
     api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
 ) -> None:
-    order = a_paid_order(api, stripe_endpoint, stripe_state)
-    rma = request_return(api, order, ONE_TEE)
-    assert receive(api, rma).status_code == 202
-    assert deliver(lost_after_stripe_acted(stripe_endpoint), queued_refund_job(sqs, money_env, rma)) == "ok"
+    order, rma = a_refund_failed_that_stripe_in_fact_paid(api, stripe_endpoint, stripe_state, money_env, sqs)
     made = stripe_state.refunds(order["payment"]["payment_intent"])
     assert [r.metadata["attempt"] for r in made] == ["1"]
-    # A failure report for this attempt before its answer came (Stripe's word; the refund we
-    # hold is in fact paid): the return fails, and staff retry it.
-    assert signed(api, refund_event("refund.failed", "re_unknown_to_us", rma, 1, "failed")).status_code == 200
-    assert status_of(rma).status == "refund_failed"
     assert api.http.post(f"/api/v1/admin/returns/{rma}/retry-refund", headers=ADMIN).status_code == 202
     assert deliver(get_deps(), queued_refund_job(sqs, money_env, rma)) == "ok"
     # Stripe was asked first: attempt 1's refund is adopted, no second one is made.
@@ -491,12 +498,7 @@ def test_a_staff_retry_adopts_a_refund_stripe_made_for_an_earlier_attempt(
 def test_store_credit_instead_of_a_failed_refund_stripe_in_fact_paid_is_refused(
     api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,  # noqa: F811
 ) -> None:
-    order = a_paid_order(api, stripe_endpoint, stripe_state)
-    rma = request_return(api, order, ONE_TEE)
-    assert receive(api, rma).status_code == 202
-    assert deliver(lost_after_stripe_acted(stripe_endpoint), queued_refund_job(sqs, money_env, rma)) == "ok"
-    assert signed(api, refund_event("refund.failed", "re_unknown_to_us", rma, 1, "failed")).status_code == 200
-    assert status_of(rma).status == "refund_failed"
+    order, rma = a_refund_failed_that_stripe_in_fact_paid(api, stripe_endpoint, stripe_state, money_env, sqs)
     # Stripe holds attempt 1's refund as paid: store credit on top would pay the shopper twice.
     refused = api.http.post(f"/api/v1/admin/returns/{rma}/credit", headers=ADMIN)
     assert refused.status_code == 409 and refused.json_body["error"]["code"] == "refund_exists"
