@@ -110,6 +110,16 @@ class StripePayments:
             params["starting_after"] = page.data[-1].id
 
     def order_number_of(self, payment_intent: str) -> str | None:
+        intent = self._payment_intent(payment_intent)
+        number = (intent.get("metadata") or {}).get("order_number") if intent is not None else None
+        return str(number) if number else None
+
+    def captured(self, payment_intent: str) -> Money | None:
+        intent = self._payment_intent(payment_intent)
+        return _captured(intent) if intent is not None else None
+
+    def _payment_intent(self, payment_intent: str) -> dict[str, Any] | None:
+        """The PaymentIntent as plain data; None when Stripe does not know it."""
         import stripe
 
         client = self._stripe()
@@ -118,26 +128,12 @@ class StripePayments:
             intent = client.v1.payment_intents.retrieve(payment_intent)
         except stripe.InvalidRequestError:
             # A definite answer (404: no such PaymentIntent on this account): nothing to find,
-            # and the webhook must not fail, or Stripe would deliver the event for days.
+            # and a webhook must not fail on it, or Stripe would deliver the event for days.
             return None
         except stripe.StripeError as error:
             raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
-        number = (intent.to_dict().get("metadata") or {}).get("order_number")
-        return str(number) if number else None
-
-    def captured(self, payment_intent: str) -> Money | None:
-        import stripe
-
-        client = self._stripe()
-        self._pace()
-        try:
-            intent = client.v1.payment_intents.retrieve(payment_intent)
-        except stripe.InvalidRequestError:
-            # A definite answer (404: no such PaymentIntent on this account).
-            return None
-        except stripe.StripeError as error:
-            raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
-        return _captured(intent.to_dict())
+        data: dict[str, Any] = intent.to_dict()
+        return data
 
 
 def _captured(intent: dict[str, Any]) -> Money:
