@@ -130,13 +130,15 @@ def test_an_approved_return_not_shipped_in_time_expires_its_items_are_offered_ag
     page = link_in(mail)
     assert page.startswith(f"/returns/{rma}?link=")
 
-    # The link leads to the status page, which says the return expired and offers a new one.
+    # The link leads to the status page, which says the return expired and offers a new one
+    # (from the lookup: a status link opens this return only, never new returns on the order).
     shopper = Browser(api)
     assert shopper.get(page).status_code == 303
     status_page = text(shopper.get(f"/returns/{rma}"))
     assert "期限切れ・期限内に発送されませんでした" in status_page  # the status
     assert "返品の期限が切れました" in status_page  # the timeline's event
-    assert "この返品は期限切れになりました" in status_page and 'href="/return/items"' in status_page
+    assert "この返品は期限切れになりました" in status_page
+    assert '<a href="/">新しい返品を始める</a>' in status_page and 'href="/return/items"' not in status_page
     assert "/label?size=" not in status_page and 'action="/returns/' not in status_page
     assert '<table class="money">' not in status_page  # nothing is paid back: no total that reads like one
     # A bookmarked label link says why there is none, in the shopper's language.
