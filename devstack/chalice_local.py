@@ -12,18 +12,46 @@ matches keeps only the words our routes use; any other segment is written as `{?
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
 from chalice.app import Chalice
-from chalice.cli import cli
+from chalice.cli import cli, reloader
 from chalice.cli.factory import CLIFactory
+from chalice.cli.filewatch.stat import StatFileWatcher, StatWorkerProcess
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer, RouteMatcher
+from chalice.utils import OSUtils
 
 UNKNOWN_SEGMENT = "{?}"
+# What the app is made of: a change here reloads it. Anything else in the project (build/ that
+# `make package` writes, .venv, tests, docs) must not: chalice's stock watcher polls the whole
+# folder, so a package build restarted the app until it gave up and the stack exited.
+WATCHED = frozenset({"app.py", "chalicelib", "templates", ".chalice"})
+
+
+class SourceFiles(OSUtils):  # type: ignore[misc]
+    """Chalice's file utilities, walking only the app's own sources (WATCHED) below the project."""
+
+    def walk(self, path: str, followlinks: bool = False) -> Iterator[tuple[str, list[str], list[str]]]:
+        top = os.path.abspath(path)
+        for root, dirs, files in os.walk(path, followlinks=followlinks):
+            if os.path.abspath(root) == top:
+                dirs[:] = [d for d in dirs if d in WATCHED]
+                files = [f for f in files if f in WATCHED]
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            yield root, dirs, files
+
+
+class SourceWatchingWorker(StatWorkerProcess):  # type: ignore[misc]
+    """Chalice's reloading worker, restarted only by a change to the app's sources."""
+
+    def _start_file_watcher(self, project_dir: str) -> None:
+        StatFileWatcher(osutils=SourceFiles()).watch_for_file_changes(project_dir, self._on_file_change)
 
 
 class RouteLogger:
@@ -86,6 +114,7 @@ _chalice_create_local_server = CLIFactory.create_local_server
 def main() -> None:
     """Entry point: `chalice local` with the arguments given, through our handler."""
     CLIFactory.create_local_server = create_local_server  # type: ignore[method-assign]
+    reloader.get_best_worker_process = lambda: SourceWatchingWorker
     options = sys.argv[1:]
     # Chalice's reloader restarts its worker with sys.argv: that must be this module again.
     sys.argv = [sys.executable, "-m", "devstack.chalice_local", *options]
