@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test bench package deploy setup lint clean
+.PHONY: run test check bench package deploy setup lint clean
 
 # axe-core, the accessibility engine the browser tests inject into each page (from npm, pinned).
 AXE_CORE := .cache/npm/node_modules/axe-core/axe.min.js
@@ -37,6 +37,11 @@ lint: setup
 
 test: lint
 	$(PY) -m pytest
+
+# The fast loop while working: the unit and functional tests on every core (pytest-xdist, each
+# worker with its own local AWS and Stripe servers). `make test` stays the whole suite CI runs.
+check: lint
+	$(PY) -m pytest -n auto tests/unit tests/functional
 
 bench: setup
 	$(PY) -m bench
