@@ -405,3 +405,15 @@ def test_the_local_stack_still_builds_its_table_from_the_merge_template() -> Non
     assert {i["IndexName"] for i in request["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2", "gsi3"}
     assert load_template(REPO / "infra" / "retour.yaml")["Resources"]["Table"]["Properties"][
         "TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_function_gets_the_stacks_table_and_public_address(build: Build) -> None:
+    # A function left out of infra/retour.yaml's overrides runs on .chalice/config.json's defaults:
+    # another table's name, and emailed links to the wrong address.
+    functions = {name: resource for name, resource in build.template()["Resources"].items()
+                 if resource["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) >= 7, sorted(functions)
+    for name, function in functions.items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert variables.get("RETOUR_TABLE_NAME") == {"Ref": "Table"}, name
+        assert variables.get("RETOUR_PUBLIC_BASE_URL") == {"Ref": "PublicBaseUrl"}, name
