@@ -1,8 +1,13 @@
 # Two commands for a fresh machine: `make run` (local stack + demo store) and `make test`.
 # Both set up what they need first: the virtualenv, its packages, and Debian packages.
 
-# The Lambda runtime is the interpreter that runs `chalice package`: python3.11.
-PYTHON ?= python3.11
+# The Lambda runtime is the interpreter that runs `chalice package`: python3.13 (Amazon Linux 2023).
+# PYTHON is the first of these that really runs 3.13: python3.13 on the PATH, python3 (Debian 13's),
+# then pyenv's 3.13.x (its python3.13 shim fails when 3.13 is installed but not selected).
+PYTHON_VERSION := 3.13
+PYTHON_CANDIDATES := python$(PYTHON_VERSION) python3 $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION))
+IS_RUNTIME_VERSION := import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))
+PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c '$(IS_RUNTIME_VERSION)' >/dev/null 2>&1 && echo $(p))))
 VENV := .venv
 PY := $(VENV)/bin/python
 # The stamp's name changes with the requirements, so an edited file reinstalls.
@@ -21,8 +26,12 @@ setup: $(STAMP)
 	  || npm install --prefix .cache/npm --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Retour needs Python 3.11 (the Lambda runtime)"'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" && $(PYTHON) -c '$(IS_RUNTIME_VERSION)' || { \
+	  echo "Retour needs Python $(PYTHON_VERSION) (the Lambda runtime): PYTHON='$(PYTHON)' is not it (tried: $(PYTHON_CANDIDATES))."; \
+	  echo "Install it (pyenv install $(PYTHON_VERSION), or Debian 13's python3) or name it: make PYTHON=/path/to/python$(PYTHON_VERSION)"; \
+	  exit 2; }
+	@# A .venv left by an older Python is rebuilt, not reused.
+	@$(PY) -c '$(IS_RUNTIME_VERSION)' 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check "pip==26.2.1"  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 # Bytecode is only valid for the interpreter version that wrote it: the Lambda runtime's.
-RUNTIME_VERSION = (3, 11)
+RUNTIME_VERSION = (3, 13)
 # Where Lambda unpacks the function, so tracebacks show the paths the code really runs from.
 LAMBDA_TASK_ROOT = "/var/task"
 # A fixed timestamp keeps the added entries byte-identical from one build to the next.

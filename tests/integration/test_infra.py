@@ -25,6 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 STAGES = ("dev", "prod")
+# Chalice names the runtime after the interpreter that packages (the Makefile's PYTHON).
+LAMBDA_RUNTIME = "python3.13"
+# Bytecode is per interpreter version: add_bytecode.py writes it for the runtime's.
+RUNTIME_CACHE_TAG = "cpython-313"
 # A cold build downloads every wheel; leave room for a slow registry (as test_package.py).
 PACKAGE_TIMEOUT_SECONDS = 900
 
@@ -221,6 +225,18 @@ def test_make_package_builds_one_template_and_a_zip(build: Build) -> None:
         assert name in resources, name
 
 
+def test_every_function_runs_on_the_python313_runtime(build: Build) -> None:
+    template = build.template()
+    default = template.get("Globals", {}).get("Function", {}).get("Runtime")
+    functions = {
+        name: resource["Properties"].get("Runtime", default)
+        for name, resource in template["Resources"].items()
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+    }
+    assert functions
+    assert all(runtime == LAMBDA_RUNTIME for runtime in functions.values()), functions
+
+
 def test_cfn_lint_passes_on_the_merged_template(build: Build) -> None:
     result = _cfn_lint(build.template_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -238,13 +254,13 @@ def test_every_module_ships_with_unchecked_hash_bytecode(build: Build) -> None:
         missing = []
         for source in sources:
             folder, _, module = source.rpartition("/")
-            pyc = f"{folder}/__pycache__/{module[:-3]}.cpython-311.pyc".lstrip("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.{RUNTIME_CACHE_TAG}.pyc".lstrip("/")
             if pyc not in names:
                 missing.append(source)
-        # Only a file that does not compile for 3.11 may lack bytecode; our own code never.
+        # Only a file that does not compile for 3.13 may lack bytecode; our own code never.
         assert not [m for m in missing if m == "app.py" or m.startswith("chalicelib/")], missing
         assert len(missing) < len(sources) // 100, missing[:20]
-        header = archive.read("chalicelib/__pycache__/bootstrap.cpython-311.pyc")[4:8]
+        header = archive.read(f"chalicelib/__pycache__/bootstrap.{RUNTIME_CACHE_TAG}.pyc")[4:8]
         # PEP 552 flags: 0b01 = hash-based, not checked against the source on import.
         assert int.from_bytes(header, "little") == 0b01
 
