@@ -26,8 +26,8 @@ PACKAGE_TIMEOUT_SECONDS = 900
 MAX_ZIPPED_BYTES = 50_000_000
 MAX_UNZIPPED_BYTES = 250_000_000
 
-# The python3.11 runtime runs on Amazon Linux 2: glibc 2.26.
-RUNTIME_GLIBC = (2, 26)
+# The python3.13 runtime runs on Amazon Linux 2023: glibc 2.34.
+RUNTIME_GLIBC = (2, 34)
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 # Import names and distribution names of what only tests and tooling need. boto3 and botocore
