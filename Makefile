@@ -6,6 +6,7 @@
 # then pyenv's 3.13.x (its python3.13 shim fails when 3.13 is installed but not selected).
 PYTHON_VERSION := 3.13
 PYTHON_CANDIDATES := python$(PYTHON_VERSION) python3 $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION))
+comma := ,
 IS_RUNTIME_VERSION := import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))
 PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c '$(IS_RUNTIME_VERSION)' >/dev/null 2>&1 && echo $(p))))
 VENV := .venv
@@ -27,7 +28,7 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" && $(PYTHON) -c '$(IS_RUNTIME_VERSION)' || { \
-	  echo "Retour needs Python $(PYTHON_VERSION) (the Lambda runtime): PYTHON='$(PYTHON)' is not it (tried: $(PYTHON_CANDIDATES))."; \
+	  echo "Retour needs Python $(PYTHON_VERSION) (the Lambda runtime): $(if $(PYTHON),$(PYTHON) is not $(PYTHON_VERSION),none of python$(PYTHON_VERSION)$(comma) python3 or ~/.pyenv/versions/$(PYTHON_VERSION).* is)."; \
 	  echo "Install it (pyenv install $(PYTHON_VERSION), or Debian 13's python3) or name it: make PYTHON=/path/to/python$(PYTHON_VERSION)"; \
 	  exit 2; }
 	@# A .venv left by an older Python is rebuilt, not reused.
