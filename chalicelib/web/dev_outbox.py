@@ -18,12 +18,12 @@ def outbox() -> Response:
     """The local SES's sent messages; any other stage answers 404 as for an unknown path."""
     # Imported here, as in every view: a cold start loads only what its own request needs.
     from ..adapters.local_ses_outbox import sent_emails
-    from .rendering import environment
+    from . import html
 
     settings = get_deps().settings
     if not settings.is_local or not settings.aws_endpoint_url:
         return json_error(404, "not_found", "Not found")
     emails = [{"to": e.to, "subject": e.subject, "text": e.text} for e in sent_emails(settings.aws_endpoint_url)]
     # templates/pages/dev_outbox.html: the text escaped by autoescape, its addresses linked by urlize.
-    body = environment().get_template("pages/dev_outbox.html").render(emails=emails)
-    return Response(body=body, headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+    return html.page(html.render("pages/dev_outbox.html", emails=emails), lang="en",
+                     logo_url=settings.store_logo_url, noindex=True)

@@ -9,8 +9,6 @@ CSRF token signed for this very link. The token in the path is the credential: p
 from __future__ import annotations
 
 import functools
-import hmac
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Request, Response
 
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, ForbiddenError, RetourError, ValidationError
-from .errors import status_for
+from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from . import html
 from .forms import read_form, whole_number
 
 if TYPE_CHECKING:
     from ..services.decide_return import AlreadyDecidedError
-
-log = logging.getLogger("retour.pages")
 
 merchant_pages = Blueprint(__name__)
 
@@ -48,22 +44,16 @@ def _t(locale: str, message: str, **values: Any) -> str:
     return text % values if values else text
 
 
-def _html(body: str, status: int, locale: str) -> Response:
-    return Response(body=body, status_code=status, headers={
-        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow",
-        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Content-Language": locale,
-    })
-
-
 def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
-    from ..adapters.ses_approvals import environment, locale_of
+    from ..adapters.ses_approvals import locale_of, translations
+    from ..services.label_document import reason_label
 
     locale = locale_of(deps.settings.merchant_locale)
-    body = environment(locale).get_template(f"merchant/{template}").render(
-        lang=locale, store_name=deps.settings.store_name, **context,
-    )
-    return _html(body, status, locale)
+    body = html.render(f"merchant/{template}", translations(locale), lang=locale,
+                       store_name=deps.settings.store_name,
+                       # Reasons are codes in the data; the merchant reads them in words, in their language.
+                       reason_label=lambda code: reason_label(code, locale), **context)
+    return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True)
 
 
 def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
@@ -74,19 +64,13 @@ def csrf_for(deps: Deps, token: str, *, now: datetime) -> str:
     """The confirm form's CSRF token: signed for this link's hash, purpose and an hour."""
     from ..services.approval_links import token_hash
 
-    return deps.tokens.issue(token_hash(token), purpose=CSRF_PURPOSE, now=now, ttl=CSRF_TTL)
+    return html.csrf_token(deps.tokens, token_hash(token), purpose=CSRF_PURPOSE, now=now, ttl=CSRF_TTL)
 
 
 def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime) -> bool:
     from ..services.approval_links import token_hash
 
-    if not presented:
-        return False
-    try:
-        subject = deps.tokens.verify(presented, purpose=CSRF_PURPOSE, now=now)
-    except AuthenticationError:
-        return False
-    return hmac.compare_digest(subject.encode(), token_hash(token).encode())
+    return html.csrf_is_valid(deps.tokens, token_hash(token), presented, purpose=CSRF_PURPOSE, now=now)
 
 
 def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
@@ -173,18 +157,17 @@ def _problem(deps: Deps, status: int) -> Response:
                     _t(locale, "Nothing was decided. Open the link in the email again and confirm once more."))
 
 
+def problem_page(request: Request, status: int) -> Response:
+    """Chalice's own refusal of a merchant request (a 415, a 405) as a page in the merchant's language."""
+    return _problem(get_deps(), status)
+
+
 def merchant_view(view: Callable[..., Response]) -> Callable[..., Response]:
     """Wrap a merchant page so every error is a page in the merchant's language, never Chalice's JSON 500."""
 
     @functools.wraps(view)
     def handler(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except RetourError as error:
-            return _problem(get_deps(), status_for(error))
-        except Exception:
-            log.exception("unhandled error on a merchant page")
-            return _problem(get_deps(), 500)
+        return html.answering_errors("merchant", lambda: view(*args, **kwargs), lambda status: _problem(get_deps(), status))
 
     return handler
 

@@ -3,17 +3,16 @@ security headers of every answer."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from chalice.app import Chalice, Response
 
 from ..bootstrap import get_deps
 from .errors import json_error
+from .html import SECURITY_HEADERS, page_csp
 from .request_logging import configure_logging, request_id
 
 log = logging.getLogger("retour.http")
@@ -24,33 +23,23 @@ HSTS = "max-age=63072000; includeSubDomains"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
-@functools.cache
-def page_csp(logo_url: str | None) -> str:
-    """The pages' policy: our own CSS only, no inline script or style, never framed, forms post
-    only to us. The store's logo may come from its own origin."""
-    images = "'self'"
-    if logo_url:
-        parts = urlsplit(logo_url)
-        if parts.scheme == "https" and parts.netloc:
-            images += f" https://{parts.netloc}"
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src {images}; object-src 'none'; frame-ancestors 'none'; "
-        "form-action 'self'; base-uri 'none'"
-    )
-
-
 def add_security_headers(response: Response, *, logo_url: str | None, local: bool) -> None:
-    """Set the headers every answer carries; a page (HTML) gets the page policy."""
+    """Give every answer the headers of web/html.py it does not carry yet; a page (HTML) gets the
+    page policy. An answer's own value is kept: a page says what it means once, in the toolkit,
+    and nothing here silently replaces it."""
     headers = response.headers
+    present = {name.lower() for name in headers}
+
+    def default(name: str, value: str) -> None:
+        if name.lower() not in present:
+            headers[name] = value
+
     content_type = str(headers.get("Content-Type") or headers.get("content-type") or "")
-    headers["Content-Security-Policy"] = page_csp(logo_url) if content_type.startswith("text/html") else API_CSP
-    headers["X-Content-Type-Options"] = "nosniff"
-    # Tokens live in URLs (approval links, label links): no page ever tells another site where it was.
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Frame-Options"] = "DENY"
+    default("Content-Security-Policy", page_csp(logo_url) if content_type.startswith("text/html") else API_CSP)
+    for name, value in SECURITY_HEADERS.items():
+        default(name, value)
     if not local:
-        headers["Strict-Transport-Security"] = HSTS
+        default("Strict-Transport-Security", HSTS)
 
 
 _CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type", "MethodNotAllowedError": "method_not_allowed",
@@ -70,9 +59,7 @@ def in_our_error_shape(response: Response, event: Any = None) -> Response:
         return response
     route = str((getattr(event, "context", None) or {}).get("resourcePath") or "")
     if event is not None and route.startswith("/") and not route.startswith(_JSON_PREFIXES):
-        from .shopper_pages import refusal_page  # pages load Jinja2 and the catalogs: only here
-
-        page = refusal_page(event, response.status_code)
+        page = _refusal_page(route, event, response.status_code)
         for name, value in response.headers.items():
             if name.lower() not in ("content-type", "content-length"):
                 page.headers.setdefault(name, value)
@@ -85,6 +72,19 @@ def in_our_error_shape(response: Response, event: Any = None) -> Response:
         if name.lower() != "content-type":
             translated.headers[name] = value
     return translated
+
+
+def _refusal_page(route: str, event: Any, status: int) -> Response:
+    """The refusal as a page of the route's own family, in its reader's language."""
+    # Pages load Jinja2 and the catalogs: imported only here, when a page is refused.
+    if route.startswith("/merchant/"):
+        from . import merchant_pages
+        return merchant_pages.problem_page(event, status)
+    if route == "/warehouse" or route.startswith("/warehouse/"):
+        from . import warehouse_pages
+        return warehouse_pages.problem_page(event, status)
+    from . import shopper_pages
+    return shopper_pages.refusal_page(event, status)
 
 
 def install_middleware(app: Chalice) -> None:

@@ -1,4 +1,4 @@
-"""Page words from the gettext catalogs (domain `pages`) and the Jinja2 environment that uses them.
+"""Page words from the gettext catalogs (domain `pages`); web/html.py renders the pages with them.
 
 The English text is the msgid; translations live in chalicelib/locales/<lang>/LC_MESSAGES/
 pages.po. After changing a page string, refresh and compile the catalogs from the repo root:
@@ -16,13 +16,8 @@ from __future__ import annotations
 
 import gettext
 from functools import cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import jinja2
 
 from .i18n import CATALOG_DIRS, LOCALES_DIR
-from .rendering import TEMPLATES
 
 DOMAIN = "pages"
 
@@ -44,21 +39,3 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 def gettext_for(locale: str) -> gettext.NullTranslations:
     return translations(locale)
-
-
-@cache
-def environment() -> jinja2.Environment:
-    """Jinja2 for the shopper pages: autoescaped, strict, with {% trans %} (new-style gettext)."""
-    import jinja2  # here, not at import: the JSON API never renders a page
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    # Callables are given per render (the page's language); this only switches on the
-    # new style: autoescaped, %-formatted with keyword arguments.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    return env

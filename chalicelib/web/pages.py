@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from .errors import json_error, route
-from .rendering import asset
+from .html import asset
 
 pages = Blueprint(__name__)
 

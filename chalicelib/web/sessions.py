@@ -19,17 +19,17 @@ already holds (perhaps for another order, with a draft) stays as it was.
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from ..domain.errors import AuthenticationError
 from ..domain.quote import Selection
 from ..services.ports import TokenSigner
+from . import html
+from .html import cleared_cookie, cookie, cookie_value
 
 SESSION_COOKIE = "retour_session"
 LANG_COOKIE = "retour_lang"
@@ -152,54 +152,32 @@ def read_grant(tokens: TokenSigner, cookie_header: str | None, *, now: datetime)
 
 def grant_cookie(value: str, rma: str, *, secure: bool) -> str:
     """Set-Cookie for a return grant: sent only to that return's pages (its status, label, cancel)."""
-    flags = f"; Path=/returns/{rma}; Max-Age={int(SESSION_TTL.total_seconds())}; HttpOnly; SameSite=Lax"
-    return f"{GRANT_COOKIE}={value}{flags}{'; Secure' if secure else ''}"
+    return cookie(GRANT_COOKIE, value, path=f"/returns/{rma}", max_age=SESSION_TTL, secure=secure)
 
 
 def session_cookie(value: str, *, secure: bool) -> str:
     """Set-Cookie for the session: HttpOnly, SameSite=Lax, Secure except on the local stage."""
-    flags = f"; Path=/; Max-Age={int(SESSION_TTL.total_seconds())}; HttpOnly; SameSite=Lax"
-    return f"{SESSION_COOKIE}={value}{flags}{'; Secure' if secure else ''}"
+    return cookie(SESSION_COOKIE, value, path="/", max_age=SESSION_TTL, secure=secure)
 
 
 def cleared_session_cookie(*, secure: bool) -> str:
-    return f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{'; Secure' if secure else ''}"
+    return cleared_cookie(SESSION_COOKIE, path="/", secure=secure)
 
 
 def lang_cookie(lang: str, *, secure: bool) -> str:
     """Set-Cookie remembering the language the shopper picked with ?lang=."""
-    flags = f"; Path=/; Max-Age={LANG_COOKIE_SECONDS}; HttpOnly; SameSite=Lax"
-    return f"{LANG_COOKIE}={lang}{flags}{'; Secure' if secure else ''}"
+    return cookie(LANG_COOKIE, lang, path="/", max_age=LANG_COOKIE_SECONDS, secure=secure)
 
 
 def fits_in_a_cookie(tokens: TokenSigner, session: Session, *, now: datetime) -> bool:
     return len(session_token(tokens, session, now=now)) + 120 <= MAX_COOKIE_BYTES
 
 
-def cookie_value(cookie_header: str | None, name: str) -> str | None:
-    """The value of cookie `name` in a Cookie header, or None."""
-    if not cookie_header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None else None
-
-
 def csrf_token(tokens: TokenSigner, session: Session, *, now: datetime) -> str:
     """The token every POST form of this session carries: the session's nonce, signed."""
-    return tokens.issue(session.nonce, purpose=CSRF_PURPOSE, now=now, ttl=SESSION_TTL)
+    return html.csrf_token(tokens, session.nonce, purpose=CSRF_PURPOSE, now=now, ttl=SESSION_TTL)
 
 
 def csrf_is_valid(tokens: TokenSigner, session: Session, presented: str | None, *, now: datetime) -> bool:
     """True when `presented` was issued for this very session (compared in constant time)."""
-    if not presented:
-        return False
-    try:
-        nonce = tokens.verify(presented, purpose=CSRF_PURPOSE, now=now)
-    except AuthenticationError:
-        return False
-    return hmac.compare_digest(nonce.encode("utf-8"), session.nonce.encode("utf-8"))
+    return html.csrf_is_valid(tokens, session.nonce, presented, purpose=CSRF_PURPOSE, now=now)

@@ -22,23 +22,23 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Request, Response
 
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, RetourError, ValidationError
+from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
 from ..domain.quote import Quote, Selection
 from ..domain.return_request import normalize_rma
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
-from .errors import status_for
 from .forms import read_form, whole_number
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
-from .page_i18n import N_, environment, translations
+from . import html
+from .html import cookie_value
+from .page_i18n import N_, translations
 from .sessions import (
     LANG_COOKIE,
     Draft,
     ReturnGrant,
     Session,
     cleared_session_cookie,
-    cookie_value,
     csrf_is_valid,
     csrf_token,
     fits_in_a_cookie,
@@ -152,25 +152,18 @@ class Page:
         self.session = session
 
     def html(self, template: str, *, status: int = 200, **context: Any) -> Response:
-        body = render(self, template, **context)
-        return self._respond(status, body, {"Content-Type": "text/html; charset=utf-8"})
+        return html.page(render(self, template, **context), status=status, lang=self.lang,
+                         logo_url=self.deps.settings.store_logo_url, cookies=self._cookies())
 
     def redirect(self, location: str) -> Response:
-        return self._respond(303, "", {"Location": location})
+        return html.redirect(location, cookies=self._cookies())
 
-    def _respond(self, status: int, body: str, headers: dict[str, str | list[str]]) -> Response:
+    def _cookies(self) -> list[str]:
         cookies = list(self.cookies)
         if self.session.issued:
             token = session_token(self.deps.tokens, self.session, now=self.now)
             cookies.append(session_cookie(token, secure=self.secure))
-        headers["Cache-Control"] = "no-store"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Content-Language"] = self.lang
-        if cookies:
-            headers["Set-Cookie"] = cookies if len(cookies) > 1 else cookies[0]
-        return Response(body=body, status_code=status, headers=headers)
+        return cookies
 
 
 def open_page(blueprint: Blueprint) -> Page:
@@ -211,13 +204,8 @@ def shopper_view(blueprint: Blueprint, path: str, **options: Any) -> Callable[[C
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         def handler(**params: str) -> Response:
             page = open_page(blueprint)
-            try:
-                return view(page, **params) if params else view(page)
-            except RetourError as error:
-                return error_page(page, status_for(error))
-            except Exception:
-                log.exception("unhandled error on a page")
-                return error_page(page, 500)
+            return html.answering_errors("shopper", lambda: view(page, **params) if params else view(page),
+                                         lambda status: error_page(page, status))
 
         handler.__name__ = view.__name__
         handler.__doc__ = view.__doc__
@@ -229,20 +217,13 @@ def shopper_view(blueprint: Blueprint, path: str, **options: Any) -> Callable[[C
 
 def render(page: Page, template: str, **context: Any) -> str:
     """A page template with the store, the language switcher, the CSRF token and formatters."""
-    # Loaded with the first page drawn, not with app.py: the JSON API never renders.
-    import jinja2.ext
-
     from ..adapters.babel_formatting import format_date, format_datetime, format_money
 
     catalog = translations(page.lang)
     settings = page.deps.settings
     path = page.request.context.get("resourcePath", "/") if page.request.context else "/"
     switch_path = context.pop("switch_path", None) or _concrete_path(page.request, path)
-    translate = jinja2.ext._make_new_gettext(catalog.gettext)
     values: dict[str, Any] = {
-        "_": translate,
-        "gettext": translate,
-        "ngettext": jinja2.ext._make_new_ngettext(catalog.ngettext),
         "lang": page.lang,
         "store_name": settings.store_name,
         "logo_url": settings.store_logo_url,
@@ -267,7 +248,7 @@ def render(page: Page, template: str, **context: Any) -> str:
     }
     values.update(context)
     values["field_errors"] = {error["field"]: error["message"] for error in values["errors"]}
-    return environment().get_template(template).render(values)
+    return html.render(template, catalog, **values)
 
 
 def _concrete_path(request: Request, resource_path: str) -> str:
@@ -281,14 +262,15 @@ def _concrete_path(request: Request, resource_path: str) -> str:
 
 def error_page(page: Page, status: int, message: str | None = None) -> Response:
     """A whole-page error in the shopper's language (403, 404, 429, 500 ...)."""
-    title = page._(ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    # A 503 (DynamoDB busy past the SDK's retries) reads like a 500: try again in a moment.
+    title = page._(ERROR_TITLES.get(min(status, 500), ERROR_TITLES[400]))
     default = {
         403: page._("This form has expired or was sent from another page. Go back, reload the page and try again."),
         404: page._("We couldn't find that page. It may have moved, or the link may be incomplete."),
         409: page._("Your return has moved on, so nothing was changed. Open it again to see where it stands."),
         429: page._("You've tried several times in a short while. Please wait a few minutes, then try again."),
         500: page._("Please try again in a moment. Nothing was changed."),
-    }.get(status, page._("Please check what you entered and try again."))
+    }.get(min(status, 500), page._("Please check what you entered and try again."))
     return page.html("pages/problem.html", status=status, title=title, message=message or default,
                      switch_path="/")
 

@@ -8,27 +8,21 @@ CSRF token signed for the session's nonce (the sign-in form for a pre-session no
 from __future__ import annotations
 
 import functools
-import hmac
-import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
-from ..adapters.dynamodb_items import is_throttling
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError, RetourError
+from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from .errors import status_for
+from . import html
 from .forms import read_form
-from .rendering import render
-from .sessions import cookie_value
+from .html import cookie_value
 from .shopper_api import client_address
-
-log = logging.getLogger("retour.pages")
 
 warehouse_pages = Blueprint(__name__)
 
@@ -39,8 +33,8 @@ SESSION_TTL = timedelta(hours=8)
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
 _STAFF = "staff:"
 _GUEST = "guest:"
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY"}
+# The warehouse pages are in English (templates/warehouse say so in <html lang>).
+LANG = "en"
 
 
 class _Visit:
@@ -68,53 +62,52 @@ class _Visit:
         self.nonce = secrets.token_urlsafe(16)
         self.signed_in = kind == _STAFF
         token = self.deps.tokens.issue(f"{kind}{self.nonce}", purpose=SESSION_PURPOSE, now=self.now, ttl=ttl)
-        flags = f"Path=/warehouse; Max-Age={int(ttl.total_seconds())}; HttpOnly; SameSite=Strict"
-        secure = "" if self.deps.settings.is_local else "; Secure"
-        self.new_cookie = f"{COOKIE}={token}; {flags}{secure}"
+        self.new_cookie = html.cookie(COOKIE, token, path="/warehouse", max_age=ttl, same_site="Strict",
+                                      secure=not self.deps.settings.is_local)
 
     def sign_in(self) -> None:
         self._start(_STAFF, SESSION_TTL)
 
     def sign_out(self) -> None:
         self.signed_in = False
-        secure = "" if self.deps.settings.is_local else "; Secure"
-        self.new_cookie = f"{COOKIE}=; Path=/warehouse; Max-Age=0; HttpOnly; SameSite=Strict{secure}"
+        self.new_cookie = html.cleared_cookie(COOKIE, path="/warehouse", same_site="Strict",
+                                              secure=not self.deps.settings.is_local)
 
     def csrf(self) -> str:
-        return self.deps.tokens.issue(self.nonce, purpose=CSRF_PURPOSE, now=self.now, ttl=SESSION_TTL)
+        return html.csrf_token(self.deps.tokens, self.nonce, purpose=CSRF_PURPOSE, now=self.now, ttl=SESSION_TTL)
 
     def form(self) -> dict[str, str]:
         return read_form(self.request.raw_body)
 
     def check_csrf(self, form: dict[str, str]) -> bool:
-        try:
-            nonce = self.deps.tokens.verify(form.get("csrf", ""), purpose=CSRF_PURPOSE, now=self.now)
-        except AuthenticationError:
-            return False
-        return hmac.compare_digest(nonce.encode(), self.nonce.encode())
+        return html.csrf_is_valid(self.deps.tokens, self.nonce, form.get("csrf"), purpose=CSRF_PURPOSE, now=self.now)
 
     def page(self, template: str, *, status: int = 200, **context: Any) -> Response:
         context.setdefault("lines", [])
         context.setdefault("done_link", "")
-        body = render(f"warehouse/{template}", store_name=self.deps.settings.store_name, csrf=self.csrf(),
-                      signed_in=self.signed_in, **context)
-        return self._respond(status, body, {"Content-Type": "text/html; charset=utf-8"})
+        body = html.render(f"warehouse/{template}", store_name=self.deps.settings.store_name, csrf=self.csrf(),
+                           signed_in=self.signed_in, **context)
+        return html.page(body, status=status, lang=LANG, logo_url=self.deps.settings.store_logo_url,
+                         cookies=self._cookies(), noindex=True)
 
     def redirect(self, location: str) -> Response:
-        return self._respond(303, "", {"Location": location})
+        return html.redirect(location, cookies=self._cookies())
 
-    def _respond(self, status: int, body: str, headers: dict[str, str | list[str]]) -> Response:
-        headers.update(_HEADERS)
-        if self.new_cookie:
-            headers["Set-Cookie"] = self.new_cookie
-        return Response(body=body, status_code=status, headers=headers)
+    def _cookies(self) -> list[str]:
+        return [self.new_cookie] if self.new_cookie else []
 
 
 def _problem(status: int) -> Response:
     """The page for an error no view answered itself (a form past the limits, a fault of ours)."""
-    body = render("warehouse/problem.html", store_name=get_deps().settings.store_name, signed_in=False, csrf="",
-                  status=status)
-    return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **_HEADERS})
+    settings = get_deps().settings
+    body = html.render("warehouse/problem.html", store_name=settings.store_name, signed_in=False, csrf="",
+                       status=status)
+    return html.page(body, status=status, lang=LANG, logo_url=settings.store_logo_url, noindex=True)
+
+
+def problem_page(request: Request, status: int) -> Response:
+    """Chalice's own refusal of a warehouse request (a 415, a 405) as a warehouse page."""
+    return _problem(status)
 
 
 def warehouse_view(path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -123,18 +116,7 @@ def warehouse_view(path: str, **options: Any) -> Callable[[Callable[..., Respons
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handler(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except RetourError as error:
-                return _problem(status_for(error))
-            except Exception as error:
-                if is_throttling(error):
-                    # Nothing was written (one conditional request per change): scanning again is safe.
-                    busy = _problem(503)
-                    busy.headers["Retry-After"] = "2"
-                    return busy
-                log.exception("unhandled error on a warehouse page")
-                return _problem(500)
+            return html.answering_errors("warehouse", lambda: view(*args, **kwargs), _problem)
 
         warehouse_pages.route(path, **options)(handler)
         return handler
