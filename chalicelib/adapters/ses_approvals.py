@@ -88,7 +88,7 @@ def translations(locale: str) -> gettext.NullTranslations:
 @cache
 @functools.cache
 def environment(locale: str) -> jinja2.Environment:
-    """Jinja2 over templates/ speaking `locale` (emails/ and merchant/ pages alike), built once."""
+    """Jinja2 over templates/emails speaking `locale`, built once (the merchant pages render through web/html.py)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         # Shopper names, notes and titles are untrusted: HTML is escaped, text is not.
