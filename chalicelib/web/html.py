@@ -155,6 +155,10 @@ def cookie_value(cookie_header: str | None, name: str) -> str | None:
 
 # --- CSRF -------------------------------------------------------------------------------------
 
+# The hidden field every page form carries its token in, in every family.
+CSRF_FIELD = "csrf"
+
+
 def csrf_token(tokens: TokenSigner, bound_to: str, *, purpose: str, now: datetime, ttl: timedelta) -> str:
     """The token a page's POST forms carry: `bound_to` (a session's nonce, a link's hash) signed
     for the family's own `purpose`, so one family's token never passes for another's."""

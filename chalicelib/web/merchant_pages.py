@@ -225,7 +225,7 @@ def decide_approval(token: str) -> Response:
     action = form.get("decision", "")
     note, fee_text = form.get("note", ""), form.get("fee_percent", "").strip()
     try:
-        if not csrf_matches(deps, token, form.get("csrf_token"), now=now):
+        if not csrf_matches(deps, token, form.get(html.CSRF_FIELD), now=now):
             # Either a forged post or a form older than an hour: show the request again.
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=403, note=note,
                             fee_percent=fee_text,

@@ -288,7 +288,7 @@ def _ended(page: Page) -> Response:
 
 
 def _csrf_ok(page: Page, form: Mapping[str, str]) -> bool:
-    return csrf_is_valid(page.deps.tokens, page.session, form.get("csrf"), now=page.now)
+    return csrf_is_valid(page.deps.tokens, page.session, form.get(html.CSRF_FIELD), now=page.now)
 
 
 # --- start: order number and email ------------------------------------------------------------

@@ -80,7 +80,7 @@ class _Visit:
         return read_form(self.request.raw_body)
 
     def check_csrf(self, form: dict[str, str]) -> bool:
-        return html.csrf_is_valid(self.deps.tokens, self.nonce, form.get("csrf"), purpose=CSRF_PURPOSE, now=self.now)
+        return html.csrf_is_valid(self.deps.tokens, self.nonce, form.get(html.CSRF_FIELD), purpose=CSRF_PURPOSE, now=self.now)
 
     def page(self, template: str, *, status: int = 200, **context: Any) -> Response:
         context.setdefault("lines", [])

@@ -29,7 +29,7 @@ from tests.functional.conftest import ADMIN
 MERCHANT = "returns@merchant.example"
 BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
 LINK = re.compile(r"(http://[^\s\"<>]+/merchant/approvals/([A-Za-z0-9_-]{43}))\?action=(\w+)")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -133,7 +133,7 @@ def confirm(client: Client, path: str, decision: str, **fields: str) -> Any:
     page = client.http.get(path)
     match = CSRF.search(page.body.decode())
     csrf = match.group(1) if match else ""
-    body = urlencode({"csrf_token": csrf, "decision": decision, **fields})
+    body = urlencode({"csrf": csrf, "decision": decision, **fields})
     return client.http.post(path, headers=FORM, body=body)
 
 
@@ -217,7 +217,7 @@ def test_approve_and_deny_at_the_same_instant_one_wins(client: Client, aws_endpo
     forms = {}
     for decision in ("approve", "reject"):
         page = client.http.get(links[decision])
-        forms[decision] = urlencode({"csrf_token": CSRF.search(page.body.decode()).group(1),  # type: ignore[union-attr]
+        forms[decision] = urlencode({"csrf": CSRF.search(page.body.decode()).group(1),  # type: ignore[union-attr]
                                      "decision": decision})
     answers: list[str] = []
     deps = get_deps()
@@ -273,7 +273,7 @@ def test_a_tampered_link_is_forbidden(client: Client, aws_endpoint: str) -> None
 def test_a_post_without_the_pages_csrf_token_decides_nothing(client: Client, aws_endpoint: str) -> None:
     rma = pending_return(client, "9106")
     path = links_of(aws_endpoint, rma)["approve"]
-    answer = client.http.post(path, headers=FORM, body="decision=approve&csrf_token=forged")
+    answer = client.http.post(path, headers=FORM, body="decision=approve&csrf=forged")
     assert answer.status_code == 403
     assert status_of(rma) == "pending_approval"
 
@@ -392,7 +392,7 @@ def test_a_link_opened_after_the_shopper_withdrew_the_request_says_so_and_decide
 ) -> None:
     rma = pending_return(client, "9120")
     path = links_of(aws_endpoint, rma)["approve"]
-    form = urlencode({"csrf_token": CSRF.search(client.http.get(path).body.decode()).group(1),  # type: ignore[union-attr]
+    form = urlencode({"csrf": CSRF.search(client.http.get(path).body.decode()).group(1),  # type: ignore[union-attr]
                       "decision": "approve"})
     shopper_cancels(client, "9120", rma)
     for page in (client.http.get(path), client.http.post(path, headers=FORM, body=form)):

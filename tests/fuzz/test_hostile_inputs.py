@@ -161,7 +161,7 @@ def test_a_decision_the_link_does_not_offer_gets_the_confirm_form_again_and_deci
 ) -> None:
     number = f"H{7000 + sum(map(ord, repr(form))) % 999}"
     rma, path, csrf = a_confirm_form(client, aws_endpoint, number)
-    answer = client.http.post(path, headers=FORM, body=urlencode({"csrf_token": csrf, **form}))
+    answer = client.http.post(path, headers=FORM, body=urlencode({"csrf": csrf, **form}))
     body = assert_a_page_in(answer, 400, merchant_lang())
     assert 'name="decision"' in body and CSRF.search(body)  # the form again, ready to confirm
     request = get_deps().returns.get(rma)
@@ -170,7 +170,7 @@ def test_a_decision_the_link_does_not_offer_gets_the_confirm_form_again_and_deci
 
 def test_a_merchant_form_past_the_limits_is_a_merchant_page(client: Client, aws_endpoint: str) -> None:
     rma, path, csrf = a_confirm_form(client, aws_endpoint, "H6101")
-    huge = client.http.post(path, headers=FORM, body=urlencode({"csrf_token": csrf, "decision": "approve",
+    huge = client.http.post(path, headers=FORM, body=urlencode({"csrf": csrf, "decision": "approve",
                                                                  "note": "x" * MAX_FORM_BYTES}))
     assert_a_page_in(huge, 413, merchant_lang())
     many = client.http.post(path, headers=FORM, body="&".join(f"f{i}=1" for i in range(MAX_FORM_FIELDS + 1)))
