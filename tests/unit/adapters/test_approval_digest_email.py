@@ -33,5 +33,9 @@ def test_the_digest_lists_each_request_with_its_own_links_in_the_merchants_langu
         # Each request's own links sit in its own section.
         assert first_at < body.index("approvals/T?action=approve") < second_at
         assert second_at < body.index("approvals/U?action=approve") and "approvals/U?action=reject" in body
+    # Each request has the approval email's own decision block (templates/emails/_decide.html).
+    if locale == "en":
+        assert html.count("<h3>Earlier returns of this shopper</h3>") == 2
+        assert html.count("These links work once and expire on") == 2
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>x</b>" not in html and "Tee &lt;b&gt;x&lt;/b&gt;" in html
