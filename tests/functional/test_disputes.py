@@ -40,6 +40,14 @@ def dispute_event(kind: str, dispute_id: str, payment_intent: str) -> dict[str, 
     }
 
 
+def received_and_drained(api: Client, order: dict[str, Any], sqs: Any, queue_url: str) -> str:
+    """A return of one tee, its parcel received and the refund queue worked off: its RMA."""
+    rma = request_return(api, order, ONE_TEE)
+    assert receive(api, rma).status_code == 202
+    drain(get_deps(), sqs, queue_url)
+    return rma
+
+
 # Our checkout tags its PaymentIntents with the order number; another storefront's, imported
 # through the admin API, may carry no metadata at all: the order is found by its PaymentIntent.
 @pytest.mark.parametrize("paid_by", [paid_order, imported_order], ids=["tagged", "imported_without_metadata"])
@@ -55,9 +63,7 @@ def test_a_disputed_charge_holds_the_refund_for_the_merchant_until_the_dispute_c
     ledger = get_deps().payment_ledger.get(order["number"])
     assert ledger is not None and ledger.dispute_id == dispute
 
-    rma = request_return(api, order, ONE_TEE)
-    assert receive(api, rma).status_code == 202
-    drain(get_deps(), sqs, money_env)
+    rma = received_and_drained(api, order, sqs, money_env)
     held = status_of(rma)
     assert held.status == "received" and held.events[-1].kind == "refund_held"
     assert held.events[-1].detail == "charge_disputed"
@@ -127,9 +133,7 @@ def test_a_lost_dispute_lowers_the_ceiling_so_the_held_refund_never_pays_again(
     payment_intent = order["payment"]["payment_intent"]
     dispute = f"dp_{uuid.uuid4().hex[:12]}"
     assert signed(api, dispute_event("charge.dispute.created", dispute, payment_intent)).status_code == 200
-    rma = request_return(api, order, ONE_TEE)
-    assert receive(api, rma).status_code == 202
-    drain(get_deps(), sqs, money_env)
+    rma = received_and_drained(api, order, sqs, money_env)
     assert status_of(rma).events[-1].kind == "refund_held"
     # The bank sided with the cardholder on the whole charge: the money went back that way.
     lost = dispute_event("charge.dispute.closed", dispute, payment_intent)
@@ -154,9 +158,7 @@ def test_a_dispute_created_event_delivered_after_its_closing_holds_nothing(
     assert signed(api, dispute_event("charge.dispute.closed", dispute, payment_intent)).status_code == 200
     late = signed(api, dispute_event("charge.dispute.created", dispute, payment_intent))
     assert late.status_code == 200 and late.json_body["outcome"] == "duplicate"
-    rma = request_return(api, order, ONE_TEE)
-    assert receive(api, rma).status_code == 202
-    drain(get_deps(), sqs, money_env)
+    rma = received_and_drained(api, order, sqs, money_env)
     done = status_of(rma)
     assert done.status == "refunded"
     assert [r.id for r in stripe_state.refunds(payment_intent)] == [done.refund.refund_id]
