@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from .adapters.aws_sigv4 import Credentials
-from .adapters.dynamodb_http import DynamoDBHTTPClient
+import boto3.session
+from botocore.config import Config
+
+from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
+from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
+from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
+from .adapters.dynamodb_return_reports import DynamoDBReturnReports
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
+from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
+from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
+from .adapters.reportlab_labels import render_label
+from .adapters.s3_documents import S3Documents
 from .adapters.secrets_manager import SecretsManagerSecrets
+from .adapters.ses_approvals import SESApprovalMailer
+from .adapters.ses_mailer import SESMailer
+from .adapters.ses_merchant_mailer import SESMerchantMailer
 from .adapters.signed_tokens import SignedTokens
+from .adapters.sqs_refund_queue import SQSRefundQueue
+from .adapters.stripe_payments import StripePayments
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
+from .domain.order import Address
+from .services.issue_label import LabelSender
+from .services.status_links import status_url
 from .settings import Settings
 
 if TYPE_CHECKING:
-    # Types only: the adapters a shopper's lookup never needs (the mailers load email, Jinja2 and
-    # Babel) are wired by build_deps as factories run on first use.
-    from .adapters.ses_approvals import SESApprovalMailer
     from .domain.return_request import ReturnRequest
-    from .services.issue_label import LabelSender
     from .services.ports import (
         ApprovalLinkStore,
         ApprovalNotifier,
@@ -90,32 +101,32 @@ class Deps:
     @property
     def approval_links(self) -> ApprovalLinkStore:
         """Stored approval links (by token hash) and reminder marks."""
-        return cast("ApprovalLinkStore", self._built("_approval_links", "approval link store"))
+        return cast("ApprovalLinkStore", self._wired("_approval_links", "approval link store"))
 
     @property
     def listings(self) -> ReturnListings:
         """Returns by status and by shopper (indexes, never a Scan)."""
-        return cast("ReturnListings", self._built("_listings", "return listing"))
+        return cast("ReturnListings", self._wired("_listings", "return listing"))
 
     @property
     def return_reports(self) -> ReturnReports:
         """What the returns report reads (the status index, never a Scan)."""
-        return cast("ReturnReports", self._built("_return_reports", "return report reader"))
+        return cast("ReturnReports", self._wired("_return_reports", "return report reader"))
 
     @property
     def exception_digests(self) -> ExceptionDigests:
         """Which exception of an order's day is emailed at once, and the digests still due."""
-        return cast("ExceptionDigests", self._built("_exception_digests", "exception digest store"))
+        return cast("ExceptionDigests", self._wired("_exception_digests", "exception digest store"))
 
     @property
     def approval_notifier(self) -> ApprovalNotifier:
         """The merchant's approval emails."""
-        return cast("ApprovalNotifier", self._built("_approval_mailer", "approval mailer"))
+        return cast("ApprovalNotifier", self._wired("_approval_mailer", "approval mailer"))
 
     @property
     def decision_notifier(self) -> DecisionNotifier:
         """The shopper's decision emails."""
-        return cast("DecisionNotifier", self._built("_approval_mailer", "approval mailer"))
+        return cast("DecisionNotifier", self._wired("_approval_mailer", "approval mailer"))
 
     @property
     def public_base_url(self) -> str:
@@ -124,8 +135,6 @@ class Deps:
 
     def status_url(self, request: ReturnRequest) -> str:
         """The emails' signed "Follow your return" link (services/status_links.py), signed now."""
-        from .services.status_links import status_url
-
         return status_url(self.tokens, request, base_url=self.public_base_url, now=self.clock.now())
     # Money back (issue 7).
     _payment_ledger: PaymentLedger | None = field(default=None, repr=False)
@@ -136,59 +145,50 @@ class Deps:
     _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
-    # Builders of the adapters above that a shopper's lookup never uses, by field name: run on
-    # first use, so a cold start imports (email, Jinja2, Babel, ...) only what its request needs.
-    _factories: dict[str, Callable[[], object]] = field(default_factory=dict, repr=False)
 
-    def _built(self, name: str, what: str) -> object:
-        """The adapter in field `name`, built by its factory on first use."""
+    def _wired(self, name: str, what: str) -> object:
+        """The adapter in field `name`; a Deps built for a narrower test may lack it."""
         adapter = getattr(self, name)
         if adapter is None:
-            factory = self._factories.get(name)
-            if factory is None:
-                raise RuntimeError(f"no {what} is wired")
-            adapter = factory()
-            setattr(self, name, adapter)
+            raise RuntimeError(f"no {what} is wired")
         return adapter
 
     @property
     def payment_ledger(self) -> PaymentLedger:
         """Each order's refund ceiling."""
-        return cast("PaymentLedger", self._built("_payment_ledger", "payment ledger"))
+        return cast("PaymentLedger", self._wired("_payment_ledger", "payment ledger"))
 
     @property
     def payments(self) -> PaymentGateway:
-        """Stripe, built on first use (stripe loads only on the paths that pay)."""
+        """Stripe (its key is read on the first call, never at init)."""
         if self._payments is None:
-            from .adapters.stripe_payments import StripePayments
-
             self._payments = StripePayments(self.stripe_api_key, api_base=self.settings.stripe_api_base)
         return self._payments
 
     @property
     def refund_queue(self) -> RefundQueue:
         """The queue the refund worker drains."""
-        return cast("RefundQueue", self._built("_refund_queue", "refund queue"))
+        return cast("RefundQueue", self._wired("_refund_queue", "refund queue"))
 
     @property
     def store_credit(self) -> StoreCreditLedger:
         """Store-credit accounts and their ledgers."""
-        return cast("StoreCreditLedger", self._built("_store_credit", "store-credit ledger"))
+        return cast("StoreCreditLedger", self._wired("_store_credit", "store-credit ledger"))
 
     @property
     def money_notifier(self) -> MoneyNotifier:
         """Emails to the shopper when their money is back."""
-        return cast("MoneyNotifier", self._built("_money_notifier", "money notifier"))
+        return cast("MoneyNotifier", self._wired("_money_notifier", "money notifier"))
 
     @property
     def merchant_notifier(self) -> MerchantNotifier:
         """Emails to the merchant."""
-        return cast("MerchantNotifier", self._built("_merchant_notifier", "merchant notifier"))
+        return cast("MerchantNotifier", self._wired("_merchant_notifier", "merchant notifier"))
 
     @property
     def stripe_events(self) -> StoredEvents:
         """Stripe webhook events already applied."""
-        return cast("StoredEvents", self._built("_stripe_events", "Stripe event store"))
+        return cast("StoredEvents", self._wired("_stripe_events", "Stripe event store"))
 
     def stripe_api_key(self) -> str:
         """The stage's Stripe secret key (local: localstripe's fake; else Secrets Manager)."""
@@ -212,23 +212,18 @@ class Deps:
     @property
     def labels(self) -> LabelStore:
         """Stored label PDFs and their download links."""
-        if self._labels is None and "_labels" not in self._factories:
+        if self._labels is None:
             raise RuntimeError("no label bucket is configured for this stage (RETOUR_LABEL_BUCKET)")
-        return cast("LabelStore", self._built("_labels", "label store"))
+        return self._labels
 
     @property
     def render_label(self) -> LabelRenderer:
-        """The PDF renderer; reportlab loads on the first label, never at cold start."""
-        from .adapters.reportlab_labels import render_label
-
+        """The PDF renderer."""
         return render_label
 
     @property
     def label_sender(self) -> LabelSender:
         """The store's name, warehouse and status page base, as printed on labels."""
-        from .domain.order import Address
-        from .services.issue_label import LabelSender
-
         s = self.settings
         return LabelSender(
             store_name=s.store_name,
@@ -262,7 +257,7 @@ class Deps:
     @property
     def notifier(self) -> ShopperNotifier:
         """Emails to the shopper."""
-        return cast("ShopperNotifier", self._built("_notifier", "shopper notifier"))
+        return cast("ShopperNotifier", self._wired("_notifier", "shopper notifier"))
 
     @property
     def tokens(self) -> TokenSigner:
@@ -294,179 +289,92 @@ class Deps:
         return self._signing_key
 
 
-def aws_client(settings: Settings, service: str, **client_options: Any) -> Any:
-    """A botocore client for `service`, pointed at the local endpoint on the local stage."""
-    # botocore directly: boto3's import adds ~100 ms to every cold start for nothing we use.
-    import botocore.session
-
-    options: dict[str, Any] = {"region_name": settings.region, **client_options}
-    if settings.aws_endpoint_url:
-        options.update(endpoint_url=settings.aws_endpoint_url, **_LOCAL_CREDENTIALS)
-    return botocore.session.get_session().create_client(service, **options)
+# Every AWS call gives up well inside the API function's 20 s: at most 3 attempts of 1 s to
+# connect and 3 s to answer, with standard mode's jittered waits (at most 1 s, then 2 s) between.
+# Throttling past that reaches the shopper as a 503 `service_busy`, not as a Lambda timeout.
+AWS_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3},
+    connect_timeout=1, read_timeout=3, tcp_keepalive=True,
+)
 
 
-def dynamodb_client(settings: Settings) -> DynamoDBHTTPClient:
-    """The table's client: DynamoDB's JSON protocol signed by hand, with botocore's surface and
-    errors, at a fraction of botocore's cold start (adapters/dynamodb_http.py)."""
-    return DynamoDBHTTPClient(region=settings.region, endpoint_url=settings.aws_endpoint_url,
-                              credentials=_credentials(settings))
+@functools.cache
+def _aws_session(region: str, endpoint_url: str | None) -> boto3.session.Session:
+    """One boto3 session per container: its loaded service models are shared by every client."""
+    if endpoint_url:
+        return boto3.session.Session(region_name=region, **_LOCAL_CREDENTIALS)
+    # Credentials from botocore's own chain: a SnapStart function gets them from the container
+    # endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), which the chain reads and refreshes.
+    return boto3.session.Session(region_name=region)
 
 
-def _credentials(settings: Settings) -> Callable[[], Credentials]:
-    """Where the DynamoDB client's keys come from, in botocore's order of preference."""
-    if settings.aws_endpoint_url:
-        local = Credentials(_LOCAL_CREDENTIALS["aws_access_key_id"], _LOCAL_CREDENTIALS["aws_secret_access_key"])
-        return lambda: local
+def aws_client(settings: Settings, service: str, *, config: Config | None = None) -> Any:
+    """boto3's client for `service`, pointed at the local endpoint on the local stage."""
+    merged = AWS_CLIENT_CONFIG.merge(config) if config is not None else AWS_CLIENT_CONFIG
+    return _aws_session(settings.region, settings.aws_endpoint_url).client(
+        service, endpoint_url=settings.aws_endpoint_url, config=merged)
 
-    @functools.cache
-    def botocore_chain() -> Any:
-        import botocore.session
 
-        found = botocore.session.get_session().get_credentials()
-        if found is None:
-            raise RuntimeError("no AWS credentials found for DynamoDB")
-        return found
-
-    def from_environment_or_botocore() -> Credentials:
-        # Lambda hands the function role's keys over in the environment: the common case.
-        key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-        if key and secret:
-            return Credentials(key, secret, os.environ.get("AWS_SESSION_TOKEN") or None)
-        # Anywhere else (a profile, SSO, an instance role): botocore's chain, which refreshes
-        # temporary credentials itself before they expire.
-        frozen = botocore_chain().get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
-
-    return from_environment_or_botocore
+def dynamodb_client(settings: Settings) -> Any:
+    """The table's client: botocore's own (its TransactWriteItems carries a ClientRequestToken,
+    so a retried transaction that had committed is answered as done, never as its own conflict)."""
+    return aws_client(settings, "dynamodb")
 
 
 def _s3_client(settings: Settings) -> Any:
     """S3 signing with SigV4: presigned links in every region (SigV2 is refused in newer ones)."""
-    from botocore.config import Config
-
     return aws_client(settings, "s3", config=Config(signature_version="s3v4"))
 
 
 def build_deps(settings: Settings) -> Deps:
-    """Wire the adapters for `settings`."""
+    """Wire the adapters for `settings`: every client and adapter is built here, once, so a
+    SnapStart snapshot holds them all (web/snapstart.py)."""
     dynamodb = dynamodb_client(settings)
-    clock = SystemClock()
-    returns = DynamoDBReturnRepository(dynamodb, settings.table_name)
+    ses = aws_client(settings, "ses")
+    sqs = aws_client(settings, "sqs")
+    secretsmanager = aws_client(settings, "secretsmanager")
+    table = settings.table_name
+    returns = DynamoDBReturnRepository(dynamodb, table)
     deps = Deps(
         settings=settings,
-        orders=DynamoDBOrderRepository(dynamodb, settings.table_name),
-        policies=DynamoDBPolicyRepository(dynamodb, settings.table_name),
-        return_history=DynamoDBReturnHistory(dynamodb, settings.table_name),
-        clock=clock,
-        secrets=SecretsManagerSecrets(lambda: aws_client(settings, "secretsmanager")),
+        orders=DynamoDBOrderRepository(dynamodb, table),
+        policies=DynamoDBPolicyRepository(dynamodb, table),
+        return_history=DynamoDBReturnHistory(dynamodb, table),
+        clock=SystemClock(),
+        secrets=SecretsManagerSecrets(lambda: secretsmanager),
         _returns=returns,
-        _rate_counter=DynamoDBRateCounter(dynamodb, settings.table_name),
-        _factories=_lazy_tables(dynamodb, settings.table_name, returns),
+        _rate_counter=DynamoDBRateCounter(dynamodb, table),
+        _payment_ledger=DynamoDBPaymentLedger(dynamodb, table, returns),
+        _store_credit=DynamoDBStoreCredit(dynamodb, table, returns),
+        _stripe_events=DynamoDBStripeEvents(dynamodb, table),
+        _approval_links=DynamoDBApprovalLinks(dynamodb, table),
+        _listings=DynamoDBReturnListings(dynamodb, table),
+        _return_reports=DynamoDBReturnReports(dynamodb, table),
+        _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
+        _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
+                                     queue_name=settings.refund_queue_name),
     )
     # The mailers sign the emails' status links with the Deps' own signer and clock, read at
     # send time (a test may swap the clock).
-    deps._factories.update(_lazy_adapters(settings, status_link=lambda request: deps.status_url(request)))
-    return deps
-
-
-def _lazy_tables(dynamodb: Any, table: str, returns: DynamoDBReturnRepository) -> dict[str, Callable[[], object]]:
-    """The table's adapters a lookup never uses (money, approvals, reports, Stripe events), each
-    built and imported on first use; a lookup's own (orders, policy, returns, counters) are built
-    at once."""
-
-    def payment_ledger() -> object:
-        from .adapters.dynamodb_payments import DynamoDBPaymentLedger
-
-        return DynamoDBPaymentLedger(dynamodb, table, returns)
-
-    def store_credit() -> object:
-        from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
-
-        return DynamoDBStoreCredit(dynamodb, table, returns)
-
-    def stripe_events() -> object:
-        from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
-
-        return DynamoDBStripeEvents(dynamodb, table)
-
-    def approval_links() -> object:
-        from .adapters.dynamodb_approvals import DynamoDBApprovalLinks
-
-        return DynamoDBApprovalLinks(dynamodb, table)
-
-    def listings() -> object:
-        from .adapters.dynamodb_approvals import DynamoDBReturnListings
-
-        return DynamoDBReturnListings(dynamodb, table)
-
-    def return_reports() -> object:
-        from .adapters.dynamodb_return_reports import DynamoDBReturnReports
-
-        return DynamoDBReturnReports(dynamodb, table)
-
-    def exception_digests() -> object:
-        from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
-
-        return DynamoDBExceptionDigests(dynamodb, table)
-
-    return {"_payment_ledger": payment_ledger, "_store_credit": store_credit, "_stripe_events": stripe_events,
-            "_approval_links": approval_links, "_listings": listings, "_return_reports": return_reports,
-            "_exception_digests": exception_digests}
-
-
-def _lazy_adapters(settings: Settings, *, status_link: Callable[[ReturnRequest], str]) -> dict[str, Callable[[], object]]:
-    """The mailers, the refund queue and the label bucket, each built (and its module imported)
-    on first use: none of them is on a shopper's lookup. `status_link` signs the shoppers'
-    "Follow your return" links."""
-
-    @functools.cache
-    def shopper_mailer() -> object:
-        from .adapters.ses_mailer import SESMailer
-
-        return SESMailer(
-            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
-            public_base_url=settings.public_base_url, store_name=settings.store_name,
-            status_link=status_link,
-        )
-
-    def refund_queue() -> object:
-        from .adapters.sqs_refund_queue import SQSRefundQueue
-
-        return SQSRefundQueue(
-            lambda: aws_client(settings, "sqs"), queue_url=settings.refund_queue_url,
-            queue_name=settings.refund_queue_name,
-        )
-
-    def merchant_mailer() -> object:
-        from .adapters.ses_merchant_mailer import SESMerchantMailer
-
-        return SESMerchantMailer(
-            lambda: aws_client(settings, "ses"), sender=settings.mail_from, store_name=settings.store_name,
-            admin_base_url=settings.public_base_url, merchant_locale=settings.merchant_locale,
-        )
-
-    def approval_mailer() -> object:
-        from .adapters.ses_approvals import SESApprovalMailer
-
-        return SESApprovalMailer(
-            lambda: aws_client(settings, "ses"), sender=settings.mail_from,
-            public_base_url=settings.public_base_url, store_name=settings.store_name,
-            merchant_locale=settings.merchant_locale,
-            configuration_set=settings.ses_configuration_set, status_link=status_link,
-        )
-
-    def labels() -> object:
-        from .adapters.s3_documents import S3Documents
-
-        return S3Documents(lambda: _s3_client(settings), settings.label_bucket or "")
-
-    factories: dict[str, Callable[[], object]] = {
-        "_notifier": shopper_mailer, "_money_notifier": shopper_mailer, "_refund_queue": refund_queue,
-        "_merchant_notifier": merchant_mailer, "_approval_mailer": approval_mailer,
-    }
+    shopper_mailer = SESMailer(
+        lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
+        store_name=settings.store_name, status_link=deps.status_url,
+    )
+    deps._notifier = deps._money_notifier = shopper_mailer
+    deps._merchant_notifier = SESMerchantMailer(
+        lambda: ses, sender=settings.mail_from, store_name=settings.store_name,
+        admin_base_url=settings.public_base_url, merchant_locale=settings.merchant_locale,
+    )
+    deps._approval_mailer = SESApprovalMailer(
+        lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
+        store_name=settings.store_name, merchant_locale=settings.merchant_locale,
+        configuration_set=settings.ses_configuration_set, status_link=deps.status_url,
+    )
+    deps._payments = StripePayments(deps.stripe_api_key, api_base=settings.stripe_api_base)
     if settings.label_bucket:
-        factories["_labels"] = labels
-    return factories
+        s3 = _s3_client(settings)
+        deps._labels = S3Documents(lambda: s3, settings.label_bucket)
+    return deps
 
 
 @functools.cache

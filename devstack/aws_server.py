@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,13 +34,77 @@ SES_OUTBOX_PATH = "/_retour/ses-outbox.json"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+TRANSACT_WRITE = "DynamoDB_20120810.TransactWriteItems"
+# DynamoDB answers a TransactWriteItems repeated with the same ClientRequestToken within ten
+# minutes as the first call was answered, without writing again.
+IDEMPOTENCY_SECONDS = 600
+
+
+class TransactionTokens:
+    """DynamoDB's idempotent TransactWriteItems, which moto lacks: a retry of a committed
+    transaction (its answer lost on the way) is answered as done, not as its own conflict."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        # token -> (digest of the other parameters, when, the committed answer)
+        self._done: dict[str, tuple[str, float, tuple[str, list[tuple[str, str]], bytes]]] = {}
+
+    def __call__(self, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
+        """The answer for a repeated token, or None after running `app` (remembering a success)."""
+        if environ.get("HTTP_X_AMZ_TARGET") != TRANSACT_WRITE:
+            return None
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            params = json.loads(body)
+        except ValueError:
+            return None
+        token = params.pop("ClientRequestToken", None) if isinstance(params, dict) else None
+        if not isinstance(token, str):
+            return None
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+        now = self._clock()
+        seen = self._done.get(token)
+        if seen is not None and now - seen[1] < IDEMPOTENCY_SECONDS:
+            if seen[0] != digest:
+                return _json_error(start_response, "IdempotentParameterMismatchException",
+                                   "The request uses the same client token as a previous, but non-identical request.")
+            status, headers, answer = seen[2]
+            start_response(status, headers)
+            return [answer]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            captured.update(status=status, headers=headers)
+            return start_response(status, headers, *rest)
+
+        result = app(environ, capture)
+        try:
+            answer = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if captured.get("status", "").startswith("200"):
+            self._done[token] = (digest, now, (captured["status"], list(captured["headers"]), answer))
+        return [answer]
+
+
+def _json_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"),
+                                       ("Content-Length", str(len(body)))])
+    return [body]
+
 
 class SerializedApp:
-    """A WSGI app that lets only one request at a time into the app it wraps."""
+    """A WSGI app that lets only one request at a time into the app it wraps, and answers a
+    repeated transaction token as DynamoDB does."""
 
     def __init__(self, app: WSGIApp) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._tokens = TransactionTokens()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ.get("PATH_INFO") == SES_OUTBOX_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -49,6 +116,9 @@ class SerializedApp:
         # both pass one ConditionExpression; DynamoDB never allows that. The body is consumed
         # inside the lock too, because a lazy body may still be computing from the backend.
         with self._lock:
+            answered = self._tokens(self._app, environ, start_response)
+            if answered is not None:
+                return answered
             result = self._app(environ, start_response)
             try:
                 return [b"".join(result)]

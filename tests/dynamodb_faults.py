@@ -1,14 +1,17 @@
-"""DynamoDB's throttling answer, and a replica behind the table, injected at the wire by a
-`before-send` hook on a client."""
+"""DynamoDB's throttling answer, a replica behind the table and a lost answer, injected at the
+wire by a `before-send` hook on a client."""
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
 
 
 class Throttle:
@@ -32,6 +35,26 @@ class Throttle:
                            "message": "The level of configured provisioned throughput for the table was exceeded."})
         raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([body.encode()])})()
         return AWSResponse(request.url, 400, {"x-amzn-RequestId": "throttled"}, raw)
+
+
+class AnswerLost:
+    """Delivers the first transaction to the server, then drops the connection before its answer
+    is read: the commit happened, the caller cannot know."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        self.tokens.append(json.loads(request.body)["ClientRequestToken"])
+        if len(self.tokens) > 1:
+            return None
+        parts = urlsplit(request.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("POST", parts.path or "/", body=request.body,
+                           headers={k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()})
+        assert connection.getresponse().status == 200  # committed
+        connection.close()
+        raise ConnectionClosedError(endpoint_url=request.url)
 
 
 class BehindReplica:

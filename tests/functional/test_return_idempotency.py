@@ -12,10 +12,11 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.quote import Selection
 from chalicelib.services.request_return import request_return
+from tests.dynamodb_faults import AnswerLost
 from tests.functional.conftest import ADMIN
 from tests.functional.test_returns_api import an_order
 
-ORDERS = {number: an_order(number) for number in ("7101", "7102", "7103", "7104")}
+ORDERS = {number: an_order(number) for number in ("7101", "7102", "7103", "7104", "7105")}
 KEY = "0b6f3c1e-7d2a-4c8e-9f11-5a3c2b1d0e9f"
 
 
@@ -51,6 +52,24 @@ def test_the_same_key_twice_answers_the_first_return_and_reserves_once(client: C
     assert again.json_body["rma"] == first.json_body["rma"]
     assert len(get_deps().returns.of_order("7101")) == 1
     assert get_deps().return_history.units_of_order("7101").in_open_returns == {"L1": 1}
+
+
+def test_a_return_whose_commit_answer_was_lost_is_the_shoppers_return_not_a_conflict(client: Client) -> None:
+    token = token_for(client, "7105")
+    dynamodb = get_deps().returns._client  # type: ignore[attr-defined]
+    lost = AnswerLost()
+    dynamodb.meta.events.register_first("before-send.dynamodb.TransactWriteItems", lost)
+    try:
+        created = client.http.post(
+            "/api/v1/returns", headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            body=json.dumps({"order_number": "7105", "resolution": "refund",
+                             "lines": [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]}))
+    finally:
+        dynamodb.meta.events.unregister("before-send.dynamodb.TransactWriteItems", lost)
+    assert created.status_code == 201, created.json_body
+    assert len(lost.tokens) == 2 and lost.tokens[0] == lost.tokens[1]
+    assert [r.rma for r in get_deps().returns.of_order("7105")] == [created.json_body["rma"]]
+    assert get_deps().return_history.units_of_order("7105").in_open_returns == {"L1": 1}
 
 
 def test_without_a_key_a_second_request_is_a_second_return(client: Client) -> None:

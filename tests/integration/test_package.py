@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -30,11 +31,9 @@ MAX_UNZIPPED_BYTES = 250_000_000
 RUNTIME_GLIBC = (2, 34)
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
-# Import names and distribution names of what only tests and tooling need. boto3 and botocore
-# belong here too: the runtime ships them, and bundling them adds ~12 MB to every cold start.
+# Import names and distribution names of what only tests and tooling need.
 TEST_ONLY = {
-    "moto", "localstripe", "pytest", "_pytest", "hypothesis", "boto3", "botocore", "s3transfer",
-    "mypy", "importlinter", "import_linter",
+    "moto", "localstripe", "pytest", "_pytest", "hypothesis", "mypy", "importlinter", "import_linter",
 }
 
 # The first line chalice prints when pip could not get a dependency for the Lambda platform.
@@ -136,6 +135,13 @@ def test_the_app_and_all_of_chalicelib_ship(package: Package) -> None:
     # chalicelib includes the compiled message catalogs (.mo): verdicts need them at runtime.
     expected = {"app.py"} | {f"chalicelib/{name}" for name in _files_under(REPO / "chalicelib")}
     assert expected <= package.names, sorted(expected - package.names)
+
+
+@pytest.mark.parametrize("distribution", ["boto3", "botocore"])
+def test_the_aws_sdk_ships_at_the_version_the_tests_ran(package: Package, distribution: str) -> None:
+    # The runtime's own copy changes without notice; ours is the one these tests exercised.
+    tested = importlib.metadata.version(distribution)
+    assert f"{distribution}-{tested}.dist-info/METADATA" in package.names
 
 
 def test_no_test_only_package_ships(package: Package) -> None:
