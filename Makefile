@@ -66,6 +66,7 @@ package: setup
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/retour.yaml build/$(STAGE)
 	$(if $(filter yes,$(PRUNE_LOCALES)),$(PY) infra/prune_locales.py build/$(STAGE)/deployment.zip)
 	$(PY) infra/add_bytecode.py build/$(STAGE)/deployment.zip
+	$(PY) infra/api_on_alias.py build/$(STAGE)/sam.yaml
 
 # Needs AWS credentials and the aws CLI (docs/deploy.md). Parameters come from the environment:
 # SENDER_DOMAIN and ALARM_EMAIL are required; PUBLIC_BASE_URL may stay empty on a first deploy.

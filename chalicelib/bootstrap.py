@@ -145,6 +145,12 @@ class Deps:
     _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
+    # The SDK clients the adapters above share (closed before a SnapStart snapshot).
+    _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
+
+    def aws_clients(self) -> tuple[Any, ...]:
+        """Every AWS SDK client built for these Deps."""
+        return self._aws_clients
 
     def _wired(self, name: str, what: str) -> object:
         """The adapter in field `name`; a Deps built for a narrower test may lack it."""
@@ -371,9 +377,11 @@ def build_deps(settings: Settings) -> Deps:
         configuration_set=settings.ses_configuration_set, status_link=deps.status_url,
     )
     deps._payments = StripePayments(deps.stripe_api_key, api_base=settings.stripe_api_base)
+    deps._aws_clients = (dynamodb, ses, sqs, secretsmanager)
     if settings.label_bucket:
         s3 = _s3_client(settings)
         deps._labels = S3Documents(lambda: s3, settings.label_bucket)
+        deps._aws_clients += (s3,)
     return deps
 
 

@@ -433,3 +433,38 @@ def test_every_function_gets_the_stacks_table_and_public_address(build: Build) -
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert variables.get("RETOUR_TABLE_NAME") == {"Ref": "Table"}, name
         assert variables.get("RETOUR_PUBLIC_BASE_URL") == {"Ref": "PublicBaseUrl"}, name
+
+
+# --- SnapStart ----------------------------------------------------------------------------
+
+# The functions that answer people (pages, the API, Stripe's webhooks) start from a snapshot;
+# the jobs and the refund worker answer no one waiting and start on demand.
+SNAPSTART_FUNCTIONS = {"APIHandler"}
+
+
+def _integration_uris(template: dict[str, Any]) -> list[str]:
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    return [_as_text(operation["x-amazon-apigateway-integration"]["uri"])
+            for operations in paths.values() for operation in operations.values()
+            if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation]
+
+
+def test_the_functions_serving_people_snapshot_published_versions_behind_an_alias(build: Build) -> None:
+    functions = {name: resource["Properties"] for name, resource in build.template()["Resources"].items()
+                 if resource["Type"] == "AWS::Serverless::Function"}
+    snapshotted = {name for name, p in functions.items() if p.get("SnapStart") == {"ApplyOn": "PublishedVersions"}}
+    assert snapshotted == SNAPSTART_FUNCTIONS
+    for name in SNAPSTART_FUNCTIONS:
+        assert functions[name]["AutoPublishAlias"] == "live"
+        # A changed setting (not only changed code) publishes a version that is snapshotted anew.
+        assert functions[name]["AutoPublishAliasAllProperties"] is True
+
+
+def test_api_gateway_invokes_the_alias_never_latest(build: Build) -> None:
+    template = build.template()
+    uris = _integration_uris(template)
+    assert len(uris) >= 40  # every route of the app
+    # SAM names the alias of `AutoPublishAlias: live` on APIHandler "APIHandlerAliaslive".
+    assert all("functions/${APIHandlerAliaslive}/invocations" in uri for uri in uris), uris[:3]
+    permission = template["Resources"]["APIHandlerInvokePermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "APIHandler.Alias"}
