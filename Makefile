@@ -58,13 +58,13 @@ bench: setup
 
 # One template (the API, the functions and infra/retour.yaml merged) and a zip with bytecode.
 # chalice package imports app.py, so it needs the runtime dependencies: `setup` installs them.
-# Babel's data for languages other than en/ja/zh/ko is dropped (-9 MB zipped): we format only in
-# those four (adapters/babel_formatting.py falls back to en for any other). PRUNE_LOCALES=no keeps it.
-PRUNE_LOCALES ?= yes
+# Babel's data for languages other than en/ja/zh/ko (we format only in those four) and botocore's
+# models of services we never call are dropped (infra/prune_package.py). PRUNE=no keeps them.
+PRUNE ?= yes
 package: setup
 	rm -rf build/$(STAGE)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/retour.yaml build/$(STAGE)
-	$(if $(filter yes,$(PRUNE_LOCALES)),$(PY) infra/prune_locales.py build/$(STAGE)/deployment.zip)
+	$(if $(filter yes,$(PRUNE)),$(PY) infra/prune_package.py build/$(STAGE)/deployment.zip)
 	$(PY) infra/add_bytecode.py build/$(STAGE)/deployment.zip
 	$(PY) infra/api_on_alias.py build/$(STAGE)/sam.yaml
 

@@ -113,7 +113,7 @@ def build(request: pytest.FixtureRequest, project: Path) -> Build:
     # VENV points at this suite's virtualenv, whose stamp is current: setup installs nothing.
     result = subprocess.run(
         # Pruned as the pipeline may ship it, so the locale test below covers that build too.
-        ["make", "-s", "package", f"STAGE={stage}", f"VENV={VENV}", "PRUNE_LOCALES=yes"],
+        ["make", "-s", "package", f"STAGE={stage}", f"VENV={VENV}", "PRUNE=yes"],
         cwd=project, env=env, capture_output=True, text=True, timeout=PACKAGE_TIMEOUT_SECONDS,
     )
     output = result.stdout + result.stderr
@@ -282,6 +282,24 @@ def test_babel_still_formats_every_supported_locale(build: Build, tmp_path: Path
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path)), "babel was not loaded from the package"
+
+
+def test_every_aws_client_the_code_builds_works_from_the_pruned_package(build: Build, tmp_path: Path) -> None:
+    services = set(re.findall(r'aws_client\(settings, "([a-z0-9-]+)"', (REPO / "chalicelib" / "bootstrap.py").read_text()))
+    assert {"dynamodb", "ses", "sqs", "s3", "secretsmanager"} <= services, services
+    with zipfile.ZipFile(build.zip_path) as archive:
+        archive.extractall(tmp_path)
+    code = (
+        "import boto3, botocore\n"
+        f"for service in {sorted(services)!r}:\n"
+        "    boto3.session.Session(region_name='eu-west-1', aws_access_key_id='a',"
+        " aws_secret_access_key='b').client(service)\n"
+        "print(botocore.__file__)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path)), "botocore was not loaded from the package"
 
 
 # --- IAM ----------------------------------------------------------------------------------
