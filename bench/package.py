@@ -18,8 +18,7 @@ ZIP = ROOT / "build" / STAGE / "deployment.zip"
 RUNS = 5
 GOAL_ZIPPED_MB = 15
 
-# The six libraries a request can touch, as bench/cold_start.py imports them. boto3 is not in
-# the zip (the runtime provides it) and comes from this virtualenv in both measurements.
+# The six libraries a request can touch (boto3 ships in the zip, pinned: requirements.txt).
 SIX_LIBRARIES = (
     "import chalice.app, boto3, jinja2, pydantic, stripe, "
     "reportlab.pdfgen.canvas, reportlab.graphics.barcode.code128"
