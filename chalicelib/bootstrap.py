@@ -314,9 +314,16 @@ def _aws_session(region: str, endpoint_url: str | None) -> boto3.session.Session
     return boto3.session.Session(region_name=region)
 
 
+# The local server (moto behind one lock) answers a crowd of test threads one at a time, so a
+# request may wait its turn for seconds: there, only a server that is gone is given up on.
+LOCAL_CLIENT_CONFIG = Config(read_timeout=60)
+
+
 def aws_client(settings: Settings, service: str, *, config: Config | None = None) -> Any:
     """boto3's client for `service`, pointed at the local endpoint on the local stage."""
-    merged = AWS_CLIENT_CONFIG.merge(config) if config is not None else AWS_CLIENT_CONFIG
+    merged = AWS_CLIENT_CONFIG.merge(LOCAL_CLIENT_CONFIG) if settings.aws_endpoint_url else AWS_CLIENT_CONFIG
+    if config is not None:
+        merged = merged.merge(config)
     return _aws_session(settings.region, settings.aws_endpoint_url).client(
         service, endpoint_url=settings.aws_endpoint_url, config=merged)
 
