@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAGE ?= dev
 
-.PHONY: run test check bench package deploy setup lint clean
+.PHONY: run test check bench package deploy setup lint clean catalogs
 
 # axe-core, the accessibility engine the browser tests inject into each page (from npm, pinned).
 AXE_CORE := .cache/npm/node_modules/axe-core/axe.min.js
@@ -52,6 +52,18 @@ test: lint
 # worker with its own local AWS and Stripe servers). `make test` stays the whole suite CI runs.
 check: lint
 	$(PY) -m pytest -n auto tests/unit tests/functional
+
+# The one message catalog (chalicelib/locales): extract every page, email and label string into
+# messages.pot, carry it into each language's messages.po (new strings arrive empty, never guessed:
+# tests/unit/test_catalogs.py names them until translated) and compile the .mo files that ship.
+# The .po and .mo files are committed, so a fresh checkout and the package need no build step.
+BABEL := $(VENV)/bin/pybabel
+LOCALES := chalicelib/locales
+catalogs: setup
+	$(BABEL) extract -F $(LOCALES)/babel.cfg -k N_plural:1,2 -k _t:2 --no-location --omit-header \
+	  --sort-output -o $(LOCALES)/messages.pot .
+	$(BABEL) update -D messages -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+	$(BABEL) compile -D messages -d $(LOCALES) --statistics
 
 bench: setup
 	$(PY) -m bench

@@ -1,32 +1,22 @@
 """Approval emails through SES: the merchant's request (merchant's language) and the shopper's decision.
 
-Words are msgids of the `approvals` gettext domain in chalicelib/locales, shared with the
-merchant's confirm pages (web/merchant_pages.py). After changing a message, from the repo root:
-
-    pybabel extract -F chalicelib/locales/babel-approvals.cfg -k _t:2 --no-location --omit-header \
-        -o chalicelib/locales/approvals.pot .
-    pybabel update -D approvals -i chalicelib/locales/approvals.pot -d chalicelib/locales
-    pybabel compile -D approvals -d chalicelib/locales
-
-tests/unit/adapters/test_ses_approvals.py fails while a .mo file lags behind its .po file.
+Rendered by the one Jinja environment of each language (adapters/jinja_templates.py); words are
+msgids of the one catalog (chalicelib/locales), shared with the merchant's confirm pages
+(web/merchant_pages.py). `make catalogs` after changing a message.
 """
 
 from __future__ import annotations
 
-import functools
-import gettext
 import logging
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-import jinja2
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..domain.locale import DEFAULT_LOCALE
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
-from ..services.label_document import reason_label
+from ..locales import catalog, locale_or_default
+from ..locales.names import resolution_name, status_name
 from ..services.ports import (
     APPROVE,
     APPROVE_FEE,
@@ -37,12 +27,10 @@ from ..services.ports import (
 )
 from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
-from .ses_mailer import CATALOG_DIRS, LOCALES_DIR, TEMPLATES, followed_link, mime_message
+from .jinja_templates import environment
+from .ses_mailer import followed_link, mime_message
 
 log = logging.getLogger("retour.email")
-
-DOMAIN = "approvals"
-
 
 def _(message: str) -> str:
     """Marks a Python-side message for extraction; translated at render time."""
@@ -54,13 +42,6 @@ ACTION_LABELS = {
     APPROVE_STORE_CREDIT: _("Approve as store credit only"),
     APPROVE_FEE: _("Approve minus a fee"),
     REJECT: _("Deny"),
-}
-RESOLUTION_NAMES = {"refund": _("Refund to the original payment"), "store_credit": _("Store credit")}
-STATUS_NAMES = {
-    "pending_approval": _("awaiting a decision"), "approved": _("approved"), "rejected": _("declined"),
-    "received": _("received"), "refunding": _("refund under way"), "refunded": _("refunded"),
-    "credited": _("store credit issued"), "cancelled": _("cancelled"), "expired": _("expired"),
-    "refund_failed": _("refund failed"),
 }
 WINDOW_PASSED = _("The return window ended %(days)s days ago (last day %(date)s).")
 ABUSE_LIMIT = _("The shopper reached the limit of %(limit)s returns in 90 days.")
@@ -75,38 +56,12 @@ SUBJECT_REJECTED = _("Your return request %(rma)s was declined")
 
 
 def locale_of(locale: str) -> str:
-    return locale if locale in CATALOG_DIRS else DEFAULT_LOCALE
-
-
-@cache
-def translations(locale: str) -> gettext.NullTranslations:
-    """The `approvals` catalog of one of our languages (English text is the msgid)."""
-    folder = CATALOG_DIRS.get(locale, CATALOG_DIRS[DEFAULT_LOCALE])
-    return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[folder], fallback=True)
-
-
-@cache
-@functools.cache
-def environment(locale: str) -> jinja2.Environment:
-    """Jinja2 over templates/emails speaking `locale`, built once (the merchant pages render through web/html.py)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        # Shopper names, notes and titles are untrusted: HTML is escaped, text is not.
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    # Reasons are codes in the data; the merchant reads them in words, in their language.
-    env.globals["reason_label"] = lambda code: reason_label(code, locale)
-    return env
+    return locale_or_default(locale)
 
 
 def exception_text(line: LineException, locale: str) -> str:
     """Why a line needed the merchant, in `locale`."""
-    gettext_ = translations(locale).gettext
+    gettext_ = catalog(locale).gettext
     if line.exception == "window_passed":
         last_day = format_date(line.last_day, locale) if line.last_day else ""
         return gettext_(WINDOW_PASSED) % {"days": line.days_late, "date": last_day}
@@ -120,9 +75,8 @@ def exception_text(line: LineException, locale: str) -> str:
 def quote_context(request: ReturnRequest, locale: str) -> dict[str, Any]:
     """The money of a return, formatted for `locale`."""
     quote = request.quote
-    gettext_ = translations(locale).gettext
     return {
-        "resolution": gettext_(RESOLUTION_NAMES.get(request.resolution, request.resolution)),
+        "resolution": resolution_name(request.resolution, locale),
         "items": format_money(quote.items, locale), "tax": format_money(quote.tax, locale),
         "fees": format_money(quote.fees, locale), "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale), "has_bonus": not quote.bonus.is_zero(),
@@ -134,7 +88,7 @@ def render_approval_request(approval: ApprovalRequest, *, locale: str, store_nam
     """(subject, text, HTML) of the merchant's email, in the merchant's `locale`."""
     locale = locale_of(locale)
     request = approval.request
-    gettext_ = translations(locale).gettext
+    gettext_ = catalog(locale).gettext
     subject = gettext_(SUBJECT_REMINDER if approval.reminder else SUBJECT_REQUEST) % {"rma": request.rma}
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name, **_approval_context(approval, locale),
@@ -149,7 +103,7 @@ def render_approval_digest(approvals: tuple[ApprovalRequest, ...], *, locale: st
                            store_name: str) -> tuple[str, str, str]:
     """(subject, text, HTML) of the merchant's daily digest of one order's later exception requests."""
     locale = locale_of(locale)
-    gettext_ = translations(locale).gettext
+    gettext_ = catalog(locale).gettext
     order = approvals[0].order
     subject = gettext_(SUBJECT_DIGEST) % {"order": order.number, "count": len(approvals)}
     context: dict[str, Any] = {
@@ -166,7 +120,7 @@ def render_approval_digest(approvals: tuple[ApprovalRequest, ...], *, locale: st
 def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
     """What the merchant's email shows of one request, formatted for `locale`."""
     request, order = approval.request, approval.order
-    gettext_ = translations(locale).gettext
+    gettext_ = catalog(locale).gettext
     waited = approval.sent_at - request.created_at
     return {
         "reminder": approval.reminder, "waited_hours": max(int(waited.total_seconds() // 3600), 0),
@@ -181,7 +135,7 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
         ],
         "earlier_returns": [
             {"rma": r.rma, "created_on": format_date(r.created_at.date(), locale),
-             "status": gettext_(STATUS_NAMES.get(r.status, r.status)),
+             "status": status_name(r.status, locale),
              "total": format_money(r.quote.total, locale)}
             for r in approval.earlier_returns
         ],
@@ -198,7 +152,7 @@ def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_
     `status_url`: the signed link to the status page (where the label is); else the plain address.
     """
     locale = locale_of(request.locale)
-    gettext_ = translations(locale).gettext
+    gettext_ = catalog(locale).gettext
     approved = request.status == APPROVED
     subject_id = (SUBJECT_REJECTED if not approved else SUBJECT_COUNTER if counter_terms else SUBJECT_APPROVED)
     subject = gettext_(subject_id) % {"rma": request.rma}

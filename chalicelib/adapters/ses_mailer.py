@@ -1,48 +1,32 @@
-"""Shopper emails through Amazon SES: Jinja2 templates, the `emails` gettext catalog, MIME.
+"""Shopper emails through Amazon SES: templates/emails/<name>.txt and .html rendered by the one
+Jinja environment of the shopper's language (adapters/jinja_templates.py), MIME.
 
-Templates are templates/emails/<name>.html and .txt; their words are msgids of the `emails`
-domain in chalicelib/locales. After changing a message, refresh and compile from the repo root:
-
-    pybabel extract -F chalicelib/locales/babel-emails.cfg --no-location --omit-header \
-        -o chalicelib/locales/emails.pot .
-    pybabel update -D emails -i chalicelib/locales/emails.pot -d chalicelib/locales
-    pybabel compile -D emails -d chalicelib/locales
-
-tests/unit/adapters/test_ses_mailer.py fails while a .mo file lags behind its .po file.
+Their words are msgids of the one catalog (chalicelib/locales; `make catalogs` after changing one).
 """
 
 from __future__ import annotations
 
-import gettext
 import logging
 from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.errors import RetourError
-from ..domain.locale import DEFAULT_LOCALE
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
+from ..locales import catalog, locale_or_default
+from ..locales.names import resolution_name
 from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
+from .jinja_templates import environment
 
 log = logging.getLogger("retour.email")
-
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-# Beside app.py in the Lambda (vendor/templates link), the top-level folder in a checkout.
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-DOMAIN = "emails"
-CATALOG_DIRS = {"en": "en", "ja": "ja", "zh-Hans": "zh_Hans", "ko": "ko"}
-
 
 def _(message: str) -> str:
     """Marks a Python-side message for extraction; translated at render time."""
@@ -63,11 +47,11 @@ def _subject(locale: str, event: str, rma: str) -> str:
     """The subject of the email about `event`, in the shopper's language."""
     # Looked up first, then translated: a literal inside gettext() would be extracted as a msgid.
     message = SUBJECTS[event]
-    return translations(locale).gettext(message) % {"rma": rma}
+    return catalog(locale).gettext(message) % {"rma": rma}
 
 
 def _shopper_locale(request: ReturnRequest) -> str:
-    return request.locale if request.locale in CATALOG_DIRS else DEFAULT_LOCALE
+    return locale_or_default(request.locale)
 
 
 def _common(request: ReturnRequest, locale: str, *, public_base_url: str, store_name: str,
@@ -91,35 +75,6 @@ def _rendered(locale: str, event: str, template: str, context: dict[str, Any]) -
     )
 
 
-RESOLUTION_NAMES = {
-    "refund": _("Refund to your original payment"),
-    "store_credit": _("Store credit"),
-}
-
-
-@cache
-def translations(locale: str) -> gettext.NullTranslations:
-    """The `emails` catalog of one of our languages (English text is the msgid)."""
-    folder = CATALOG_DIRS.get(locale, CATALOG_DIRS[DEFAULT_LOCALE])
-    return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[folder], fallback=True)
-
-
-@cache
-def environment(locale: str) -> jinja2.Environment:
-    """A Jinja2 environment speaking `locale` (one per language, so renders never share state)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        # HTML parts are escaped (shopper notes and product titles are untrusted); text is not.
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def confirmation_context(
     request: ReturnRequest, order: Order, *, locale: str, public_base_url: str, store_name: str,
     status_url: str | None = None,
@@ -127,14 +82,13 @@ def confirmation_context(
     """What the confirmation templates show, formatted for `locale`."""
     quote = request.quote
     titles = {line.id: line.title for line in order.lines}
-    gettext_ = translations(locale).gettext
     return {
         **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "customer_name": order.customer_name,
         "order_number": order.number,
         "approved": request.status == APPROVED,
         "requested_on": format_date(request.created_at.date(), locale),
-        "resolution": gettext_(RESOLUTION_NAMES.get(request.resolution, request.resolution)),
+        "resolution": resolution_name(request.resolution, locale),
         "store_credit": request.resolution == "store_credit",
         "lines": [
             {"title": titles.get(q.line_id, q.line_id), "quantity": q.quantity,

@@ -1,7 +1,7 @@
 """MerchantNotifier through SES: refunds that failed or are held, in the merchant's language.
 
-Rendered by Jinja from templates/emails/merchant_refund.{txt,html} with the approval emails'
-environment (adapters/ses_approvals.py: the `approvals` catalog, HTML autoescaped): the reason
+Rendered from templates/emails/merchant_refund.{txt,html} by the one Jinja environment of the
+merchant's language (adapters/jinja_templates.py: the one catalog, HTML autoescaped): the reason
 comes from Stripe or a dispute and reaches the HTML part escaped, like every other value.
 """
 
@@ -14,27 +14,23 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.return_request import ReturnRequest
+from ..locales import N_, catalog, locale_or_default
 from .babel_formatting import format_money
-from .ses_approvals import environment, locale_of, translations
+from .jinja_templates import environment
 from .ses_mailer import mime_message
 
 log = logging.getLogger("retour.email")
 
 
-def _(message: str) -> str:
-    """Marks a Python-side message for extraction; translated at render time."""
-    return message
-
-
-SUBJECT_FAILED = _("Refund failed for return %(rma)s")
-SUBJECT_HELD = _("Refund held for return %(rma)s: the charge is disputed")
+SUBJECT_FAILED = N_("Refund failed for return %(rma)s")
+SUBJECT_HELD = N_("Refund held for return %(rma)s: the charge is disputed")
 
 
 def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, locale: str,
                           store_name: str) -> tuple[str, str, str]:
     """(subject, text, HTML) of the merchant's email about a failed (or held) refund, in `locale`."""
-    locale = locale_of(locale)
-    subject = translations(locale).gettext(SUBJECT_HELD if held else SUBJECT_FAILED) % {"rma": request.rma}
+    locale = locale_or_default(locale)
+    subject = catalog(locale).gettext(SUBJECT_HELD if held else SUBJECT_FAILED) % {"rma": request.rma}
     amount = request.refund.amount if request.refund is not None else request.quote.refund_value
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name, "held": held,

@@ -20,13 +20,13 @@ from ..domain.return_request import (
     REJECTED,
     ReturnRequest,
 )
+from ..locales.names import reason_name
 from .label_document import (
     DEFAULT_LABEL_SIZE,
     LABEL_SIZES,
     LabelDocument,
     LabelLine,
     LabelSize,
-    reason_label,
 )
 from .ports import Clock, LabelRenderer, LabelStore, OrderRepository, ReturnRepository
 from .read_return import read_return
@@ -150,7 +150,7 @@ def label_document(deps: IssueLabelDeps, request: ReturnRequest, *, order: Order
             title=ordered.title if ordered else line.line_id,
             sku=ordered.sku if ordered else "",
             quantity=line.quantity,
-            reason=reason_label(line.reason, locale),
+            reason=reason_name(line.reason, locale),
         ))
     return LabelDocument(
         rma=request.rma, order_number=order.number, store_name=sender.store_name,

@@ -25,5 +25,5 @@ def outbox() -> Response:
         return json_error(404, "not_found", "Not found")
     emails = [{"to": e.to, "subject": e.subject, "text": e.text} for e in sent_emails(settings.aws_endpoint_url)]
     # templates/pages/dev_outbox.html: the text escaped by autoescape, its addresses linked by urlize.
-    return html.page(html.render("pages/dev_outbox.html", emails=emails), lang="en",
+    return html.page(html.render("pages/dev_outbox.html", "en", emails=emails), lang="en",
                      logo_url=settings.store_logo_url, noindex=True)

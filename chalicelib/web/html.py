@@ -1,22 +1,21 @@
 """The one HTML toolkit of the shopper, merchant and warehouse pages: rendering, CSRF tokens,
 cookies, security headers and error pages.
 
-A page family keeps what is its own (its templates, its catalog, its session, its problem
+A page family keeps what is its own (its templates, its session, its problem
 page's words) and takes everything else from here, so the three cannot drift apart again.
-Only public Jinja API: the catalog is installed on one environment per catalog.
+Pages render through the one Jinja environment per language (adapters/jinja_templates.py).
 """
 
 from __future__ import annotations
 
 import functools
-import gettext
 import hmac
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalice.app import Response
@@ -26,9 +25,6 @@ from ..domain.errors import AuthenticationError, RetourError
 from ..services.ports import TokenSigner
 from .errors import status_for
 
-if TYPE_CHECKING:
-    import jinja2
-
 log = logging.getLogger("retour.pages")
 
 # In the Lambda the vendor/templates link lands at the package root, beside app.py and
@@ -37,31 +33,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
 # --- rendering --------------------------------------------------------------------------------
 
-ENGLISH = gettext.NullTranslations()
+def render(template: str, lang: str, /, **context: Any) -> str:
+    """`template` rendered in `lang`, through the one Jinja environment of that language
+    (adapters/jinja_templates.py: the same words, names and formats as the emails)."""
+    from ..adapters import jinja_templates  # here, not at import: the JSON API never renders a page
 
-
-@functools.cache
-def environment(catalog: gettext.NullTranslations = ENGLISH) -> jinja2.Environment:
-    """Jinja2 over templates/ speaking `catalog` ({% trans %}, `_`): autoescaped, strict, built once."""
-    import jinja2  # here, not at import: the JSON API never renders a page
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        # Shopper names, notes and titles are untrusted: every page template is escaped.
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    # New style: the words are autoescaped and %-formatted with keyword arguments.
-    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
-def render(template: str, catalog: gettext.NullTranslations = ENGLISH, /, **context: Any) -> str:
-    """`template` rendered in the language of `catalog` (English when none is given)."""
-    return environment(catalog).get_template(template).render(context)
+    return jinja_templates.render(template, lang, **context)
 
 
 def asset(name: str) -> bytes | None:

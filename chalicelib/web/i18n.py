@@ -1,35 +1,19 @@
-"""Shopper-facing words for verdicts, from the gettext catalogs in chalicelib/locales.
-
-The English text below is the msgid; translations live in chalicelib/locales/<lang>/LC_MESSAGES/
-verdicts.po. After changing a message, refresh and compile the catalogs from the repo root:
-
-    pybabel extract -k N_ -k N_plural:1,2 --no-location --omit-header \
-        -o chalicelib/locales/verdicts.pot chalicelib/web/i18n.py
-    pybabel update -D verdicts -i chalicelib/locales/verdicts.pot -d chalicelib/locales
-    pybabel compile -D verdicts -d chalicelib/locales
-
-tests/unit/web/test_i18n.py fails while a .mo file lags behind its .po file.
-"""
+"""Shopper-facing words for verdicts, from the one catalog (chalicelib/locales, `make catalogs`
+after changing a message; tests/unit/test_catalogs.py holds the catalogs complete)."""
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Callable
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from ..domain.eligibility import ParamValue, ReasonCode, Verdict
 from ..domain.errors import ValidationError
 from ..domain.locale import DEFAULT_LOCALE, normalize_locale
+from ..locales import N_, catalog
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "verdicts"
-
-# gettext folder names and Babel locales for our language tags. English dates read "3 December
-# 2026": one spelling for every English-speaking market.
-CATALOG_DIRS = {"en": "en", "ja": "ja", "zh-Hans": "zh_Hans", "ko": "ko"}
+# Babel locales for our language tags. English dates read "3 December 2026": one spelling for
+# every English-speaking market.
 BABEL_LOCALES = {"en": "en_GB", "ja": "ja_JP", "zh-Hans": "zh_Hans_CN", "ko": "ko_KR"}
 _ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
                    "September", "October", "November", "December")
@@ -42,11 +26,6 @@ _LONG_DATES: dict[str, Callable[[date], str]] = {
     "zh-Hans": lambda day: f"{day.year}年{day.month}月{day.day}日",  # y年M月d日
     "ko": lambda day: f"{day.year}년 {day.month}월 {day.day}일",  # y년 MMMM d일
 }
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; translated at display time."""
-    return message
 
 
 def N_plural(singular: str, plural: str) -> tuple[str, str]:
@@ -77,14 +56,6 @@ MESSAGES: dict[ReasonCode, str | tuple[str, str]] = {
 _COUNTED_BY: dict[ReasonCode, str] = {"window_passed": "days_late"}
 
 
-@cache
-def translations(locale: str) -> gettext.GNUTranslations:
-    """The compiled verdict catalog of a supported locale (loaded once per warm container)."""
-    path = LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    with path.open("rb") as catalog:
-        return gettext.GNUTranslations(catalog)
-
-
 def supported_or_default(locale: str) -> str:
     """The supported locale for a language tag; English for anything we do not speak."""
     try:
@@ -101,7 +72,7 @@ def format_day(day: date, locale: str) -> str:
 def verdict_message(verdict: Verdict, locale: str) -> str:
     """The verdict in plain words, in `locale` (English for an unsupported locale)."""
     locale = supported_or_default(locale)
-    catalog = translations(locale)
+    words = catalog(locale)
     params = verdict.message_params
     values: dict[str, Any] = {
         name: format_day(value, locale) if isinstance(value, date) else value
@@ -111,9 +82,9 @@ def verdict_message(verdict: Verdict, locale: str) -> str:
     if isinstance(message, tuple):
         count = _count(params.get(_COUNTED_BY[verdict.reason_code], 0))
         values["days"] = count
-        text = catalog.ngettext(message[0], message[1], count)
+        text = words.ngettext(message[0], message[1], count)
     else:
-        text = catalog.gettext(message)
+        text = words.gettext(message)
     return text.format(**values)
 
 

@@ -17,6 +17,8 @@ from chalice.app import Blueprint, Request, Response
 
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from ..locales import catalog, locale_or_default
+from ..locales.names import status_name
 from . import html
 from .forms import read_form, whole_number
 
@@ -38,21 +40,14 @@ DEFAULT_FEE_PERCENT = 15
 
 
 def _t(locale: str, message: str, **values: Any) -> str:
-    from ..adapters.ses_approvals import translations
-
-    text = translations(locale).gettext(message)
+    text = catalog(locale).gettext(message)
     return text % values if values else text
 
 
 def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
-    from ..adapters.ses_approvals import locale_of, translations
-    from ..services.label_document import reason_label
-
-    locale = locale_of(deps.settings.merchant_locale)
-    body = html.render(f"merchant/{template}", translations(locale), lang=locale,
-                       store_name=deps.settings.store_name,
-                       # Reasons are codes in the data; the merchant reads them in words, in their language.
-                       reason_label=lambda code: reason_label(code, locale), **context)
+    locale = locale_or_default(deps.settings.merchant_locale)
+    body = html.render(f"merchant/{template}", locale, lang=locale, store_name=deps.settings.store_name,
+                       **context)
     return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True)
 
 
@@ -75,11 +70,11 @@ def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime
 
 def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
     from ..adapters.babel_formatting import format_datetime
-    from ..adapters.ses_approvals import STATUS_NAMES, locale_of
+    from ..adapters.ses_approvals import locale_of
 
     locale = locale_of(deps.settings.merchant_locale)
     request, event = error.request, error.decision
-    status = _t(locale, STATUS_NAMES.get(request.status, request.status))
+    status = status_name(request.status, locale)
     cancelled = next((e for e in reversed(request.events) if e.kind == "cancelled"), None)
     if request.status == "cancelled" and cancelled is not None:
         # Nobody decided it: the shopper withdrew the request (or an approved return) themselves.
@@ -208,7 +203,7 @@ def show_approval(token: str) -> Response:
 def decide_approval(token: str) -> Response:
     """The confirm form: decides once, with the CSRF token of a page of this very link."""
     from ..adapters.babel_formatting import format_money
-    from ..adapters.ses_approvals import STATUS_NAMES, locale_of
+    from ..adapters.ses_approvals import locale_of
     from ..services.approval_links import (
         ApprovalLinkExpiredError,
         ApprovalLinkInvalidError,
@@ -253,10 +248,10 @@ def decide_approval(token: str) -> Response:
     except (ApprovalLinkInvalidError, ApprovalLinkExpiredError, ApprovalLinkOutdatedError) as error:
         return _refusal(deps, error)
     event = decision_event(decided)
-    status = _t(locale, STATUS_NAMES.get(decided.status, decided.status))
+    status = status_name(decided.status, locale)
     return _message(
         deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma),
-        _t(locale, "Done: the return is %(status)s. The shopper gets an email now.", status=status),
+        _t(locale, "Done: %(status)s. The shopper gets an email now.", status=status),
         _t(locale, "What the shopper gets back") + ": " + format_money(decided.quote.total, locale)
         + (f" ({event.detail})" if event is not None and event.detail not in ("approved", "rejected") else ""),
     )

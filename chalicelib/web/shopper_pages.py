@@ -30,9 +30,10 @@ from ..services.look_up_order import look_up_order
 from .forms import read_form, whole_number
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
+from ..locales import N_, catalog
+from ..locales.names import reason_name
 from . import html
 from .html import cookie_value
-from .page_i18n import N_, translations
 from .sessions import (
     LANG_COOKIE,
     Draft,
@@ -66,27 +67,6 @@ FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
 MAX_NOTE = 500
 MAX_FIELD = 254
 
-# Reason codes of the default policy in shopper words; a store's own codes fall back to "Other".
-REASON_LABELS = {
-    "too_small": N_("Too small"),
-    "too_large": N_("Too large"),
-    "changed_mind": N_("Changed my mind"),
-    "not_as_described": N_("Not as described"),
-    "damaged": N_("Arrived damaged"),
-    "wrong_item": N_("Wrong item sent"),
-}
-STATUS_LABELS = {
-    "pending_approval": N_("Waiting for the store's approval"),
-    "approved": N_("Approved — ready to send"),
-    "rejected": N_("Declined by the store"),
-    "received": N_("Parcel received"),
-    "refunding": N_("Refund on its way"),
-    "refunded": N_("Refunded"),
-    "credited": N_("Store credit issued"),
-    "cancelled": N_("Cancelled"),
-    "expired": N_("Expired — not sent in time"),
-    "refund_failed": N_("Refund delayed — the store is on it"),
-}
 # The timeline's words for the shopper; events not named here (a job resuming a refund) are the
 # store's own business and stay off the shopper's page.
 EVENT_LABELS = {
@@ -141,7 +121,7 @@ class Page:
         return not self.deps.settings.is_local
 
     def _(self, message: str, **values: Any) -> str:
-        text = translations(self.lang).gettext(message)
+        text = catalog(self.lang).gettext(message)
         return text % values if values else text
 
     def form(self) -> dict[str, str]:
@@ -216,10 +196,9 @@ def shopper_view(blueprint: Blueprint, path: str, **options: Any) -> Callable[[C
 
 
 def render(page: Page, template: str, **context: Any) -> str:
-    """A page template with the store, the language switcher, the CSRF token and formatters."""
-    from ..adapters.babel_formatting import format_date, format_datetime, format_money
-
-    catalog = translations(page.lang)
+    """A page template with the store, the language switcher and the CSRF token (the language's
+    environment brings the names and the money and date formats)."""
+    words = catalog(page.lang)
     settings = page.deps.settings
     path = page.request.context.get("resourcePath", "/") if page.request.context else "/"
     switch_path = context.pop("switch_path", None) or _concrete_path(page.request, path)
@@ -233,14 +212,8 @@ def render(page: Page, template: str, **context: Any) -> str:
              "current": code == page.lang}
             for code, name in LANGUAGE_NAMES.items()
         ],
-        "money": lambda amount: format_money(amount, page.lang),
-        "day": lambda value: format_date(value, page.lang),
-        "moment": lambda value: format_datetime(value, page.lang),
-        "reason_label": lambda code: catalog.gettext(REASON_LABELS[code]) if code in REASON_LABELS
-        else catalog.gettext("Other reason"),
-        "status_label": lambda code: catalog.gettext(STATUS_LABELS[code]) if code in STATUS_LABELS else code,
-        "event_label": lambda code: catalog.gettext(EVENT_LABELS[code]) if code in EVENT_LABELS else code,
-        "steps": [catalog.gettext(name) for name in STEP_NAMES],
+        "event_label": lambda code: words.gettext(EVENT_LABELS[code]) if code in EVENT_LABELS else code,
+        "steps": [words.gettext(name) for name in STEP_NAMES],
         "step": 0,
         "errors": [],
         "notice": None,
@@ -248,7 +221,7 @@ def render(page: Page, template: str, **context: Any) -> str:
     }
     values.update(context)
     values["field_errors"] = {error["field"]: error["message"] for error in values["errors"]}
-    return html.render(template, catalog, **values)
+    return html.render(template, page.lang, **values)
 
 
 def _concrete_path(request: Request, resource_path: str) -> str:
@@ -404,9 +377,7 @@ def items(page: Page) -> Response:
 def _items_page(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection],
                 line_errors: Mapping[int, dict[str, str]], errors: list[dict[str, str]], *, status: int) -> Response:
     reasons = [{"code": r.code, "requires_note": r.requires_note} for r in judged.policy.reasons]
-    catalog = translations(page.lang)
-    needing = [catalog.gettext(REASON_LABELS[r.code]) if r.code in REASON_LABELS else r.code
-               for r in judged.policy.reasons if r.requires_note]
+    needing = [reason_name(r.code, page.lang) for r in judged.policy.reasons if r.requires_note]
     return page.html(
         "pages/items.html", status=status, step=2, order=judged.order,
         note_reasons=page._(", ").join(needing),

@@ -19,6 +19,7 @@ from chalice.app import Blueprint, Request, Response
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError
 from ..domain.return_request import ReturnRequest, normalize_rma
+from ..locales.names import reason_name
 from . import html
 from .forms import read_form
 from .html import cookie_value
@@ -85,7 +86,7 @@ class _Visit:
     def page(self, template: str, *, status: int = 200, **context: Any) -> Response:
         context.setdefault("lines", [])
         context.setdefault("done_link", "")
-        body = html.render(f"warehouse/{template}", store_name=self.deps.settings.store_name, csrf=self.csrf(),
+        body = html.render(f"warehouse/{template}", LANG, store_name=self.deps.settings.store_name, csrf=self.csrf(),
                            signed_in=self.signed_in, **context)
         return html.page(body, status=status, lang=LANG, logo_url=self.deps.settings.store_logo_url,
                          cookies=self._cookies(), noindex=True)
@@ -100,7 +101,7 @@ class _Visit:
 def _problem(status: int) -> Response:
     """The page for an error no view answered itself (a form past the limits, a fault of ours)."""
     settings = get_deps().settings
-    body = html.render("warehouse/problem.html", store_name=settings.store_name, signed_in=False, csrf="",
+    body = html.render("warehouse/problem.html", LANG, store_name=settings.store_name, signed_in=False, csrf="",
                        status=status)
     return html.page(body, status=status, lang=LANG, logo_url=settings.store_logo_url, noindex=True)
 
@@ -125,14 +126,12 @@ def warehouse_view(path: str, **options: Any) -> Callable[[Callable[..., Respons
 
 
 def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
-    from ..services.label_document import reason_label
-
     order = deps.orders.get(request.order_number)
     rows = []
     for line in request.lines:
         found = order.line(line.line_id) if order is not None else None
         # The words of the packing slip in the parcel (the warehouse page is in English).
-        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": reason_label(line.reason, "en"),
+        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": reason_name(line.reason, LANG),
                      "title": found.title if found else line.line_id, "sku": found.sku if found else ""})
     return rows
 

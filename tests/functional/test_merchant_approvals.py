@@ -182,7 +182,7 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
     # The same link again decides nothing and says so.
     again = client.http.get(path)
     assert again.status_code == 200
-    assert f"Already decided: approved by {MERCHANT}" in again.body.decode()
+    assert f"Already decided: Approved by {MERCHANT}" in again.body.decode()
     second = confirm(client, path, "reject")
     assert second.status_code == 200 and "Already decided" in second.body.decode()
     assert status_of(rma) == "approved"
@@ -339,7 +339,7 @@ def test_the_admin_api_lists_pending_with_age_and_shares_the_rules(client: Clien
     assert mail and "Worn items can't be returned." in text_of(mail[-1])
     # The email link of an admin-decided return says so.
     page = client.http.get(links_of(aws_endpoint, second)["approve"])
-    assert page.status_code == 200 and "Already decided: declined by admin" in page.body.decode()
+    assert page.status_code == 200 and "Already decided: Declined by admin" in page.body.decode()
 
 
 def test_the_job_reminds_once_after_the_sla_and_applies_the_timeout(

@@ -18,7 +18,8 @@ from pyzbar.pyzbar import decode
 
 from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.domain.order import Address
-from chalicelib.services.label_document import LabelDocument, LabelLine, LabelSize, reason_label
+from chalicelib.locales.names import reason_name
+from chalicelib.services.label_document import LabelDocument, LabelLine, LabelSize
 
 REPO = Path(__file__).resolve().parents[2]
 WAREHOUSE = Address("Retour Demo Returns", "100 Warehouse Way", "Reno", "89501", "US",
@@ -39,8 +40,8 @@ def a_label(locale: str = "ja", **overrides: object) -> LabelDocument:
         "return_to": WAREHOUSE, "ship_from": shopper, "customer_name": shopper.name,
         "status_url": "http://127.0.0.1:8000/returns/R-7K3M9QX2?o=1001", "locale": locale,
         "lines": (
-            LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_label("too_small", locale)),
-            LabelLine("リネンシャツ 白", "SHIRT-WHITE-L", 1, reason_label("damaged", locale)),
+            LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_name("too_small", locale)),
+            LabelLine("リネンシャツ 白", "SHIRT-WHITE-L", 1, reason_name("damaged", locale)),
         ),
         "generated_on": date(2026, 11, 23),
     }

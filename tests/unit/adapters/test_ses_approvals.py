@@ -1,17 +1,12 @@
-"""Approval emails: the `approvals` catalogs compiled and complete, each language rendered, text escaped."""
+"""Approval emails: each language rendered, text escaped (the catalog: tests/unit/test_catalogs.py)."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from chalicelib.adapters.ses_approvals import DOMAIN, render_approval_request, render_decision
-from chalicelib.adapters.ses_mailer import CATALOG_DIRS, LOCALES_DIR
-from chalicelib.domain.locale import SUPPORTED_LOCALES
+from chalicelib.adapters.ses_approvals import render_approval_request, render_decision
 from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
@@ -20,40 +15,6 @@ from chalicelib.services.ports import ApprovalRequest, LineException
 from tests.builders import a_line, an_order
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
-PLACEHOLDERS = ("%(rma)s", "%(name)s", "%(order)s", "%(url)s", "%(date)s", "%(days)s", "%(limit)s",
-                "%(status)s", "%(who)s", "%(when)s", "%(hours)s", "%(percent)s", "%(code)s", "%(amount)s",
-                "%(reason)s", "%(count)s", "%(index)s")
-
-
-def _po(locale: str) -> str:
-    return str(LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.po")
-
-
-@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
-def test_the_compiled_catalog_is_up_to_date_with_its_po_file(locale: str) -> None:
-    with open(_po(locale), "rb") as source:
-        catalog = read_po(source, locale=CATALOG_DIRS[locale])
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    on_disk = (LOCALES_DIR / CATALOG_DIRS[locale] / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
-    assert on_disk == compiled.getvalue(), f"run: pybabel compile -D {DOMAIN} -d chalicelib/locales"
-
-
-@pytest.mark.parametrize("locale", ["ja", "zh-Hans", "ko"])
-def test_every_message_is_translated_with_its_placeholders(locale: str) -> None:
-    with open(LOCALES_DIR / f"{DOMAIN}.pot", "rb") as source:
-        template = read_po(source)
-    with open(_po(locale), "rb") as source:
-        catalog = read_po(source, locale=CATALOG_DIRS[locale])
-    for message in template:
-        if not message.id:
-            continue
-        translated = catalog.get(message.id)
-        assert translated is not None and translated.string, f"{locale}: {message.id!r} is not translated"
-        for placeholder in PLACEHOLDERS:
-            assert (placeholder in message.id) == (placeholder in translated.string), (locale, message.id)
-
-
 def an_approval(locale: str = "en") -> ApprovalRequest:
     order = an_order(locale=locale, currency="USD", lines=[a_line(currency="USD", title="Tee <b>x</b>")])
     selections = (Selection("L1", 1, "too_small", "<script>alert(1)</script>"),)
