@@ -1,5 +1,10 @@
 """`/warehouse`: staff sign in with the admin key, scan a label's RMA, see its lines, mark it received.
 
+The pages speak the language the scanning device's browser asks for (Accept-Language), among our
+four; a device set to any other language gets the store's own (the merchant_locale setting), not
+English. A warehouse's staff need not share the owner's language, and whoever set up the device
+chose the language its user reads; the store's language is the best guess when it names none of ours.
+
 The key is posted once in a form and never travels in a URL; the page then holds a signed,
 HttpOnly, SameSite=Strict session cookie (8 hours) scoped to /warehouse. Every POST carries a
 CSRF token signed for the session's nonce (the sign-in form for a pre-session nonce).
@@ -19,10 +24,12 @@ from chalice.app import Blueprint, Request, Response
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, RateLimitedError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from ..locales.names import reason_name
+from ..locales import N_, catalog, locale_or_default
+from ..locales.names import status_name
 from . import html
 from .forms import read_form
 from .html import cookie_value
+from .locale_negotiation import from_accept_language
 from .shopper_api import client_address
 
 warehouse_pages = Blueprint(__name__)
@@ -34,8 +41,18 @@ SESSION_TTL = timedelta(hours=8)
 FORM = ["application/x-www-form-urlencoded", "multipart/form-data"]
 _STAFF = "staff:"
 _GUEST = "guest:"
-# The warehouse pages are in English (templates/warehouse say so in <html lang>).
-LANG = "en"
+# Why a scanned return can't be received, for the codes receive_return names; any other clash
+# (pending, rejected) says the return's status.
+REFUSALS = {
+    "return_cancelled": N_("This return can't be received now: return cancelled by the shopper."),
+    "return_expired": N_("This return can't be received now: return expired before its parcel arrived."),
+}
+
+
+def page_language(request: Request | None, merchant_locale: str) -> str:
+    """The warehouse page's language: the browser's choice among ours, else the store's."""
+    headers = request.headers if request is not None else {}
+    return from_accept_language(headers.get("accept-language")) or locale_or_default(merchant_locale)
 
 
 class _Visit:
@@ -45,6 +62,7 @@ class _Visit:
         self.deps: Deps = get_deps()
         self.request = warehouse_pages.current_request
         self.now = self.deps.clock.now()
+        self.lang = page_language(self.request, self.deps.settings.merchant_locale)
         self.signed_in = False
         self.nonce = ""
         self.new_cookie: str | None = None
@@ -86,9 +104,10 @@ class _Visit:
     def page(self, template: str, *, status: int = 200, **context: Any) -> Response:
         context.setdefault("lines", [])
         context.setdefault("done_link", "")
-        body = html.render(f"warehouse/{template}", LANG, store_name=self.deps.settings.store_name, csrf=self.csrf(),
-                           signed_in=self.signed_in, **context)
-        return html.page(body, status=status, lang=LANG, logo_url=self.deps.settings.store_logo_url,
+        context.setdefault("refusal", "")
+        body = html.render(f"warehouse/{template}", self.lang, store_name=self.deps.settings.store_name,
+                           csrf=self.csrf(), signed_in=self.signed_in, **context)
+        return html.page(body, status=status, lang=self.lang, logo_url=self.deps.settings.store_logo_url,
                          cookies=self._cookies(), noindex=True)
 
     def redirect(self, location: str) -> Response:
@@ -101,9 +120,10 @@ class _Visit:
 def _problem(status: int) -> Response:
     """The page for an error no view answered itself (a form past the limits, a fault of ours)."""
     settings = get_deps().settings
-    body = html.render("warehouse/problem.html", LANG, store_name=settings.store_name, signed_in=False, csrf="",
+    lang = page_language(warehouse_pages.current_request, settings.merchant_locale)
+    body = html.render("warehouse/problem.html", lang, store_name=settings.store_name, signed_in=False, csrf="",
                        status=status)
-    return html.page(body, status=status, lang=LANG, logo_url=settings.store_logo_url, noindex=True)
+    return html.page(body, status=status, lang=lang, logo_url=settings.store_logo_url, noindex=True)
 
 
 def problem_page(request: Request, status: int) -> Response:
@@ -130,10 +150,20 @@ def _lines(deps: Deps, request: ReturnRequest) -> list[dict[str, Any]]:
     rows = []
     for line in request.lines:
         found = order.line(line.line_id) if order is not None else None
-        # The words of the packing slip in the parcel (the warehouse page is in English).
-        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": reason_name(line.reason, LANG),
+        # The reason is a code: the page names it (reason_name) in the words of the packing slip.
+        rows.append({"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason,
                      "title": found.title if found else line.line_id, "sku": found.sku if found else ""})
     return rows
+
+
+def _refusal(visit: _Visit, code: str, found: ReturnRequest) -> str:
+    """Why `found` can't be received, in the page's language."""
+    words = catalog(visit.lang)
+    message = REFUSALS.get(code)
+    if message is not None:
+        return words.gettext(message)
+    return words.gettext("This return can't be received now (%(status)s).") % {
+        "status": status_name(found.status, visit.lang)}
 
 
 @warehouse_view("/warehouse", methods=["GET"])
@@ -210,6 +240,6 @@ def post_receive() -> Response:
     except ConflictError as error:
         found = read_return(visit.deps, rma, order_number=None)
         return visit.page("scan.html", status=409, found=found, lines=_lines(visit.deps, found),
-                          problem=error.code, typed=rma, done=None)
+                          problem=error.code, refusal=_refusal(visit, error.code, found), typed=rma, done=None)
     return visit.page("scan.html", found=None, problem=None, typed="", done=received,
                       done_link=f"/warehouse?rma={quote(received.rma)}")

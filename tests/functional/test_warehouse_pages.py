@@ -138,3 +138,23 @@ def test_a_parcel_of_a_cancelled_return_is_refused_and_the_scan_says_it_was_canc
     assert admin.status_code == 409
     assert admin.json_body["error"]["code"] == "return_cancelled"
     assert "cancelled by the shopper" in admin.json_body["error"]["message"]
+
+
+def test_the_warehouse_page_speaks_the_language_of_the_scanning_device(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
+    session = signed_in(api)
+    japanese = {"Cookie": session, "Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"}
+    scanned = api.http.get(f"/warehouse?rma={rma}", headers=japanese)
+    page = scanned.body.decode()
+    assert scanned.status_code == 200 and scanned.headers["Content-Language"] == "ja" and '<html lang="ja">' in page
+    # The page's words, the status and the reason (the packing slip's words) are all Japanese.
+    assert "荷物をスキャン" in page and "受領済みにする" in page and "承認済み" in page and "サイズが小さい" in page
+    assert "Scan a parcel" not in page and "Mark received" not in page
+    done = api.http.post("/warehouse/receive", headers={**FORM, **japanese},
+                         body=urlencode({"rma": rma, "csrf": csrf(page)}))
+    assert done.status_code == 200 and "返金の手続きを進めています。" in done.body.decode()
+    missing = api.http.get("/warehouse?rma=R-0000-0000", headers=japanese)
+    assert missing.status_code == 404 and "返品 R-0000-0000 は見つかりません" in missing.body.decode()

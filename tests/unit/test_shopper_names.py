@@ -1,5 +1,5 @@
-"""One name per reason, status and resolution: the shopper's pages, the emails and the label all
-say the same words for the same code, in every language."""
+"""One name per reason, status and resolution: the shopper's page, the warehouse page, the
+emails and the label all say the same words for the same code, in every language."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from pypdf import PdfReader
 
-from chalicelib.adapters.jinja_templates import environment
+from chalicelib.adapters.jinja_templates import environment, render
 from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.adapters.ses_approvals import render_approval_request
 from chalicelib.adapters.ses_mailer import render_confirmation
@@ -52,6 +52,12 @@ def merchant_email(locale: str, request: ReturnRequest, order: Order, *,
     return text + html
 
 
+def warehouse_page(locale: str, request: ReturnRequest) -> str:
+    return render("warehouse/scan.html", locale, store_name="Demo", csrf="", signed_in=True, found=request,
+                  lines=[{"quantity": 1, "title": "Tee", "sku": "TEE", "reason": request.lines[0].reason}],
+                  problem=None, typed="", done=None, done_link="", refusal="")
+
+
 def shopper_summary(locale: str, request: ReturnRequest) -> str:
     """The items list of the shopper's review, confirmation and status pages (pages/_summary.html)."""
     page = environment(locale).from_string('{% from "pages/_summary.html" import items_list %}{{ items_list(rows) }}')
@@ -77,6 +83,7 @@ def test_a_reason_reads_the_same_on_pages_emails_and_the_label(locale: str, code
     if locale != "en":
         assert name != REASONS[code], f"{code} is not translated in {locale}"
     assert name in shopper_summary(locale, request)
+    assert name in warehouse_page(locale, request)
     assert name in merchant_email(locale, request, order)
     on_document, printed = label_text(request, order)
     assert on_document == name
@@ -88,9 +95,12 @@ def test_a_reason_reads_the_same_on_pages_emails_and_the_label(locale: str, code
 def test_a_status_reads_the_same_on_pages_and_in_the_merchants_email(locale: str, code: str) -> None:
     request, order = a_return(locale)
     earlier = SimpleNamespace(rma="R-0000-0001", created_at=NOW, status=code, quote=request.quote)
+    shown = SimpleNamespace(**{name: getattr(request, name) for name in ("rma", "order_number", "resolution", "lines")},
+                            status=code, status_changed_at=NOW)
     name = status_name(code, locale)
     if locale != "en":
         assert name != STATUSES[code], f"{code} is not translated in {locale}"
+    assert name in warehouse_page(locale, shown)  # type: ignore[arg-type]
     assert name in environment(locale).from_string("{{ status_name(code) }}").render(code=code)
     assert name in merchant_email(locale, request, order, earlier=(earlier,))  # type: ignore[arg-type]
 
@@ -102,6 +112,7 @@ def test_a_resolution_reads_the_same_on_pages_and_in_every_email(locale: str, co
     name = resolution_name(code, locale)
     if locale != "en":
         assert name != RESOLUTIONS[code], f"{code} is not translated in {locale}"
+    assert name in warehouse_page(locale, request)
     assert name in merchant_email(locale, request, order)
     _, text, html = render_confirmation(request, order, public_base_url="https://r.example", store_name="Demo")
     assert name in text and name in html
