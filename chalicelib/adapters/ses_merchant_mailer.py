@@ -1,8 +1,9 @@
 """MerchantNotifier through SES: refunds that failed or are held, in the merchant's language.
 
 Rendered from templates/emails/merchant_refund.{txt,html} by the one Jinja environment of the
-merchant's language (adapters/jinja_templates.py: the one catalog, HTML autoescaped): the reason
-comes from Stripe or a dispute and reaches the HTML part escaped, like every other value.
+merchant's language (adapters/jinja_templates.py: the one catalog, money through Babel, HTML
+autoescaped): the reason comes from Stripe or a dispute and reaches the HTML part escaped, like
+every other value.
 """
 
 from __future__ import annotations
@@ -15,15 +16,37 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.return_request import ReturnRequest
 from ..locales import N_, catalog, locale_or_default
-from .babel_formatting import format_money
+from .babel_formatting import format_date, format_money
 from .jinja_templates import environment
 from .ses_mailer import mime_message
 
 log = logging.getLogger("retour.email")
 
-
 SUBJECT_FAILED = N_("Refund failed for return %(rma)s")
 SUBJECT_HELD = N_("Refund held for return %(rma)s: the charge is disputed")
+
+# Why a refund failed or waits, in the merchant's words: our own codes (services/refund_return.py)
+# and Stripe's refund failure reasons. Any other code (a Stripe error code, a message) is shown as
+# it came, so the merchant can still look it up.
+REFUND_PROBLEMS: dict[str, str] = {
+    "charge_disputed": N_("The shopper disputed the charge with their bank."),
+    "no_payment_intent": N_("The order has no Stripe payment to refund."),
+    "exceeds_refundable": N_("The refund is more than what is left to refund on the payment."),
+    "lost_or_stolen_card": N_("The card was reported lost or stolen."),
+    "expired_or_canceled_card": N_("The card has expired or was cancelled."),
+    "charge_for_pending_refund_disputed": N_("The shopper disputed the charge while the refund was pending."),
+    "insufficient_funds": N_("The Stripe balance could not cover the refund."),
+    "declined": N_("The card's bank declined the refund."),
+    "merchant_request": N_("The refund was cancelled in the Stripe dashboard."),
+}
+
+
+def refund_problem(reason: str, locale: str) -> str:
+    """Why the refund failed or waits, in `locale`: the words and Stripe's code, or the code alone."""
+    message = REFUND_PROBLEMS.get(reason)
+    if message is None:
+        return reason
+    return f"{catalog(locale).gettext(message)} ({reason})"
 
 
 def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, locale: str,
@@ -35,7 +58,8 @@ def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, lo
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name, "held": held,
         "rma": request.rma, "order_number": request.order_number, "amount": format_money(amount, locale),
-        "reason": reason,
+        "requested_on": format_date(request.created_at.date(), locale),
+        "reason": refund_problem(reason, locale),
     }
     env = environment(locale)
     text = env.get_template("emails/merchant_refund.txt").render(context)

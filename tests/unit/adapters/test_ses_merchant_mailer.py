@@ -55,3 +55,23 @@ def test_a_reason_from_stripe_or_a_dispute_arrives_escaped_in_the_html_part(held
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>Store</b>" not in html and "&lt;b&gt;Store&lt;/b&gt;" in html
     assert SCRIPT in text  # the text part is plain text: nothing to escape
+
+
+def test_a_japanese_merchant_reads_the_money_the_date_and_stripes_reason_in_japanese() -> None:
+    order = an_order(locale="en", currency="JPY", lines=[a_line(currency="JPY")])
+    selections = (Selection("L1", 1, "too_small", ""),)
+    request = ReturnRequest.request(rma="R-7Q4K-9M2P", order=order, selections=selections,
+                                    quote=quote(order, selections, DEFAULT_POLICY, resolution="refund"),
+                                    needs_approval=False, at=NOW)
+    _, text, html = render_refund_problem(request, held=False, reason="lost_or_stolen_card", locale="ja",
+                                          store_name="Demo")
+    for part in (text, html):
+        assert "¥3,600" in part  # Babel's money, in the merchant's language, whatever the shopper's
+        assert "2026年12月20日" in part  # Babel's long date
+        assert "カードが紛失または盗難の届け出をされています。 (lost_or_stolen_card)" in part
+        assert "の返金に失敗しました" in part
+
+
+def test_a_reason_stripe_did_not_document_is_shown_as_it_came() -> None:
+    _, text, _ = render_refund_problem(a_return(), held=False, reason="something_new", locale="ko", store_name="Demo")
+    assert "something_new" in text
