@@ -56,6 +56,7 @@ SUBJECT_REJECTED = _("Your return request %(rma)s was declined")
 
 
 def locale_of(locale: str) -> str:
+    """The language an approval email is written in: `locale` when we speak it, else English."""
     return locale_or_default(locale)
 
 

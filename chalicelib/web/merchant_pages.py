@@ -70,9 +70,8 @@ def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime
 
 def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
     from ..adapters.babel_formatting import format_datetime
-    from ..adapters.ses_approvals import locale_of
 
-    locale = locale_of(deps.settings.merchant_locale)
+    locale = locale_or_default(deps.settings.merchant_locale)
     request, event = error.request, error.decision
     status = status_name(request.status, locale)
     cancelled = next((e for e in reversed(request.events) if e.kind == "cancelled"), None)
@@ -92,10 +91,9 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
 
 def _refusal(deps: Deps, error: RetourError) -> Response:
     """The page for a link that can't decide: expired, outdated or not ours."""
-    from ..adapters.ses_approvals import locale_of
     from ..services.approval_links import ApprovalLinkExpiredError, ApprovalLinkOutdatedError
 
-    locale = locale_of(deps.settings.merchant_locale)
+    locale = locale_or_default(deps.settings.merchant_locale)
     if isinstance(error, ApprovalLinkExpiredError):
         return _message(
             deps, 410, _t(locale, "This link has expired"),
@@ -114,13 +112,13 @@ def _refusal(deps: Deps, error: RetourError) -> Response:
 def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int = 200,
              error: str = "", note: str = "", fee_percent: str = "") -> Response:
     from ..adapters.babel_formatting import format_date, format_money
-    from ..adapters.ses_approvals import ACTION_LABELS, exception_text, locale_of, quote_context
+    from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
     from ..services.approval_links import line_exceptions
     from ..services.decide_return import preview_link
 
     opened, order = preview_link(deps, token)
     request = opened.request
-    locale = locale_of(deps.settings.merchant_locale)
+    locale = locale_or_default(deps.settings.merchant_locale)
     lines = line_exceptions(deps, request, order)
     return _render(
         deps, "confirm.html", status,
@@ -142,9 +140,7 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
 
 def _problem(deps: Deps, status: int) -> Response:
     """The page for what no view answered itself: a bad form (4xx) or a fault of ours (500)."""
-    from ..adapters.ses_approvals import locale_of
-
-    locale = locale_of(deps.settings.merchant_locale)
+    locale = locale_or_default(deps.settings.merchant_locale)
     if status >= 500:
         return _message(deps, status, _t(locale, "Something went wrong on our side"),
                         _t(locale, "Please open the link again in a moment: it shows whether the return was decided."))
@@ -203,7 +199,6 @@ def show_approval(token: str) -> Response:
 def decide_approval(token: str) -> Response:
     """The confirm form: decides once, with the CSRF token of a page of this very link."""
     from ..adapters.babel_formatting import format_money
-    from ..adapters.ses_approvals import locale_of
     from ..services.approval_links import (
         ApprovalLinkExpiredError,
         ApprovalLinkInvalidError,
@@ -214,7 +209,7 @@ def decide_approval(token: str) -> Response:
 
     deps = get_deps()
     request = merchant_pages.current_request
-    locale = locale_of(deps.settings.merchant_locale)
+    locale = locale_or_default(deps.settings.merchant_locale)
     form = read_form(request.raw_body)
     now = deps.clock.now()
     action = form.get("decision", "")
