@@ -56,13 +56,15 @@ check: lint
 # The one message catalog (chalicelib/locales): extract every page, email and label string into
 # messages.pot, carry it into each language's messages.po (new strings arrive empty, never guessed:
 # tests/unit/test_catalogs.py names them until translated) and compile the .mo files that ship.
-# The .po and .mo files are committed, so a fresh checkout and the package need no build step.
+# The .po and .mo files are committed, so a fresh checkout and the package need no build step;
+# a run with no string changed rewrites nothing (the .pot's date is not copied into the .po files).
 BABEL := $(VENV)/bin/pybabel
 LOCALES := chalicelib/locales
 catalogs: setup
 	$(BABEL) extract -F $(LOCALES)/babel.cfg -k N_plural:1,2 -k _t:2 --no-location --omit-header \
 	  --sort-output -o $(LOCALES)/messages.pot .
-	$(BABEL) update -D messages -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+	$(BABEL) update -D messages -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete \
+	  --ignore-pot-creation-date
 	$(BABEL) compile -D messages -d $(LOCALES) --statistics
 
 bench: setup
