@@ -25,13 +25,13 @@ from ..bootstrap import Deps, get_deps
 from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
 from ..domain.quote import Quote, Selection
 from ..domain.return_request import normalize_rma
+from ..locales import N_, catalog
+from ..locales.names import reason_name
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
 from .forms import read_form, whole_number
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
-from ..locales import N_, catalog
-from ..locales.names import reason_name
 from . import html
 from .html import cookie_value
 from .sessions import (
