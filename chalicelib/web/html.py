@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from chalice.app import Response
 
+from ..adapters import jinja_templates
 from ..adapters.dynamodb_items import is_throttling
 from ..domain.errors import AuthenticationError, RetourError
 from ..services.ports import TokenSigner
@@ -36,8 +37,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 def render(template: str, lang: str, /, **context: Any) -> str:
     """`template` rendered in `lang`, through the one Jinja environment of that language
     (adapters/jinja_templates.py: the same words, names and formats as the emails)."""
-    from ..adapters import jinja_templates  # here, not at import: the JSON API never renders a page
-
     return jinja_templates.render(template, lang, **context)
 
 

@@ -23,15 +23,15 @@ from datetime import UTC, date, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
-from ..adapters import ses_approvals, ses_mailer
+from ..adapters import jinja_templates
 from ..adapters.babel_formatting import format_date, format_datetime, format_money
 from ..adapters.reportlab_labels import render_label
 from ..bootstrap import Deps, get_deps
 from ..domain.locale import SUPPORTED_LOCALES
 from ..domain.money import Money
 from ..domain.order import Address
+from ..locales import catalog
 from ..services.label_document import LabelDocument, LabelLine
-from . import html, page_i18n
 
 log = logging.getLogger("retour.snapstart")
 
@@ -76,20 +76,14 @@ def prime_when_snapshotted() -> None:
 
 
 def _compile_templates() -> int:
-    """Every template compiled in every environment that renders it, in every language."""
+    """Every template compiled in the environment of every language, with its catalog loaded."""
     count = 0
     for locale in SUPPORTED_LOCALES:
-        families = (
-            (html.environment(page_i18n.translations(locale)), ("pages/", "warehouse/")),
-            (html.environment(ses_approvals.translations(locale)), ("merchant/",)),
-            (ses_mailer.environment(locale), ("emails/",)),
-            (ses_approvals.environment(locale), ("emails/",)),
-        )
-        for env, folders in families:
-            for name in env.list_templates():
-                if name.startswith(folders):
-                    env.get_template(name)
-                    count += 1
+        catalog(locale)
+        env = jinja_templates.environment(locale)
+        for name in env.list_templates(extensions=["html", "txt"]):
+            env.get_template(name)
+            count += 1
     return count
 
 
