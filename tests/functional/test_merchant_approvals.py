@@ -129,12 +129,13 @@ def status_of(rma: str) -> str:
     return request.status
 
 
-def confirm(client: Client, path: str, decision: str, **fields: str) -> Any:
+def confirm(client: Client, path: str, decision: str, *, user_agent: str = "", **fields: str) -> Any:
     page = client.http.get(path)
     match = CSRF.search(page.body.decode())
     csrf = match.group(1) if match else ""
     body = urlencode({"csrf": csrf, "decision": decision, **fields})
-    return client.http.post(path, headers=FORM, body=body)
+    headers = {**FORM, "User-Agent": user_agent} if user_agent else FORM
+    return client.http.post(path, headers=headers, body=body)
 
 
 def test_the_merchant_email_explains_the_exception_with_absolute_links(client: Client, aws_endpoint: str) -> None:
@@ -165,7 +166,7 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
     assert status_of(rma) == "pending_approval"
     assert get_deps().returns.get(rma).version == version  # type: ignore[union-attr]
 
-    done = confirm(client, path, "approve")
+    done = confirm(client, path, "approve", user_agent="Mail/16.0 (merchant)")
     assert done.status_code == 200, done.body
     assert "Done" in done.body.decode()
     assert status_of(rma) == "approved"
@@ -173,7 +174,8 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
     assert decided is not None
     event = decided.events[-1]
     assert (event.kind, event.actor) == ("approved", f"merchant:{MERCHANT}")
-    assert event.source_ip and event.user_agent is not None
+    # Who confirmed, as the audit trail shows it: the browser's address and its User-Agent.
+    assert (event.source_ip, event.user_agent) == ("127.0.0.1", "Mail/16.0 (merchant)")
     # The label is rendered and stored; the shopper is told.
     s3.head_object(Bucket=BUCKET, Key=f"labels/{rma}/4x6.pdf")
     shopper_mail = emails_about(aws_endpoint, rma, "shopper9102@example.com")
