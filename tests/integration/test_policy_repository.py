@@ -15,13 +15,9 @@ from chalicelib.domain.errors import StaleWriteError
 from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY, Fees, Policy, Rule, RuleMatch
 from chalicelib.services.manage_policy import replace_policy
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 @dataclass
@@ -105,7 +101,7 @@ def test_of_concurrent_writers_on_one_version_exactly_one_wins(policies: Any) ->
 
 
 def test_concurrent_replacements_all_land_as_consecutive_versions(policies: Any) -> None:
-    deps = Deps(policies, FixedClock())
+    deps = Deps(policies, FixedClock(NOW))
     writers = range(6)
     with ThreadPoolExecutor(max_workers=6) as pool:
         stored = list(pool.map(lambda i: replace_policy(deps, a_policy(200 + i)), writers))

@@ -19,16 +19,9 @@ from chalicelib.services.cancel_return import cancel_return
 from chalicelib.services.issue_label import issue_label
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -49,7 +42,7 @@ class Outbox:
 class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     returns: Any = field(default_factory=InMemoryReturnRepository)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     notifier: Outbox = field(default_factory=Outbox)
 
 

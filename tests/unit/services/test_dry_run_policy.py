@@ -13,14 +13,9 @@ from chalicelib.services import dry_run_policy as dry_run_module
 from chalicelib.services.dry_run_policy import dry_run_policy
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    def now(self) -> datetime:
-        return NOW
 
 
 @dataclass
@@ -28,7 +23,7 @@ class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     policies: Any = field(default_factory=InMemoryPolicyRepository)
     return_history: Any = field(default_factory=InMemoryReturnHistory)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
 
 
 def an_order(number: str, delivered_at: str) -> Order:

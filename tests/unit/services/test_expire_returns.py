@@ -21,17 +21,10 @@ from chalicelib.services.issue_label import VOID_LABELS
 from chalicelib.services.receive_return import NOT_EXPECTED
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LINES = {"L1": 2, "L2": 1}
-
-
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -71,7 +64,7 @@ class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     store: InMemoryReturnRepository = field(default_factory=InMemoryReturnRepository)
     policies: Any = field(default_factory=InMemoryPolicyRepository)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     notifier: Outbox = field(default_factory=Outbox)
     returns: Any = None
     listings: Any = None

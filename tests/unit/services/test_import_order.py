@@ -16,11 +16,9 @@ from chalicelib.domain.refunds import PaymentGatewayUnavailableError
 from chalicelib.services.import_order import import_order
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
-
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 class Captures:
@@ -41,7 +39,7 @@ class Captures:
 @dataclass
 class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
-    clock: FixedClock = field(default_factory=FixedClock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     payments: Any = field(default_factory=Captures)
 
 

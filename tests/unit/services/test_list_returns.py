@@ -15,22 +15,15 @@ from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
 from chalicelib.services.list_returns import list_returns
 from tests.builders import an_order
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
-
-
-@dataclass
 class Deps:
     returns: InMemoryReturnRepository = field(default_factory=InMemoryReturnRepository)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
 
     @property
     def listings(self) -> InMemoryReturnListings:

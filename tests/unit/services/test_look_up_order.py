@@ -21,17 +21,10 @@ from chalicelib.services.look_up_order import (
 from chalicelib.services.ports import ReturnedUnits
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
 # Delivered 2026-11-03 09:00 UTC; the default 30-day window's last day is 3 December (UTC).
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -39,7 +32,7 @@ class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     policies: Any = field(default_factory=InMemoryPolicyRepository)
     return_history: Any = field(default_factory=InMemoryReturnHistory)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     tokens: Any = field(default_factory=lambda: SignedTokens(lambda: "unit-test-key"))
 
 

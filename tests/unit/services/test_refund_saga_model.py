@@ -38,18 +38,11 @@ from chalicelib.services.refund_return import (
     retry_refund,
 )
 from tests.builders import a_line, an_order
+from tests.fakes import FixedClock
 from tests.stripe_double import ANSWERED, CALL_OUTCOMES, LIVE, StripeDouble
 
 START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 RMAS = ("R-0000-0001", "R-0000-0002")
-
-
-@dataclass
-class Clock:
-    at: datetime = START
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -97,7 +90,7 @@ class Deps:
     orders: InMemoryOrderRepository = field(default_factory=InMemoryOrderRepository)
     returns: InMemoryReturnRepository = field(default_factory=InMemoryReturnRepository)
     policies: InMemoryPolicyRepository = field(default_factory=InMemoryPolicyRepository)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     refund_queue: Queue = field(default_factory=Queue)
     stripe_events: SeenEvents = field(default_factory=SeenEvents)
     mail: Mail = field(default_factory=Mail)

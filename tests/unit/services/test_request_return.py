@@ -20,17 +20,10 @@ from chalicelib.services.read_return import read_return
 from chalicelib.services.request_return import quote_return, request_return
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
+from tests.fakes import FixedClock
 
 # Delivered 2026-11-03; the default 30-day window's last day is 3 December (UTC).
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -57,7 +50,7 @@ class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     policies: Any = field(default_factory=InMemoryPolicyRepository)
     returns: Any = field(default_factory=InMemoryReturnRepository)
-    clock: Clock = field(default_factory=Clock)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     random: Any = field(default_factory=CountingBits)
     notifier: Outbox = field(default_factory=Outbox)
     rate_counter: Any = field(default_factory=InMemoryRateCounter)
