@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _ORDER: dict[str, Any] = {
@@ -33,8 +34,36 @@ _ORDER: dict[str, Any] = {
 }
 
 
+def days_ago(days: float) -> str:
+    """The moment `days` before now, as the API writes moments (UTC, to the second)."""
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def an_order_document(**overrides: Any) -> dict[str, Any]:
     """The order body of PRODUCT.md (JPY, Japanese shopper), with `overrides` applied."""
     document = copy.deepcopy(_ORDER)
+    document.update(copy.deepcopy(overrides))
+    return document
+
+
+# PRODUCT.md, "Policy body": the default policy of a new store.
+PRODUCT_MD_POLICY: dict[str, Any] = {
+    "window_days": 30, "window_starts": "delivered", "exception_grace_days": 30,
+    "rules": [{"match": {"product_type": "gift_card"}, "returnable": False}],
+    "final_sale_returnable": False,
+    "reasons": [{"code": "too_small"}, {"code": "too_large"}, {"code": "changed_mind"},
+                {"code": "not_as_described", "requires_note": True},
+                {"code": "damaged", "requires_note": True, "waive_fees": True},
+                {"code": "wrong_item", "waive_fees": True}],
+    "resolutions": {"refund": True, "store_credit": True, "store_credit_bonus_percent": 10},
+    "fees": {"restocking_percent": 0, "return_shipping": {}},
+    "refund_trigger": "on_receipt", "max_returns_per_customer_90d": 10,
+    "merchant_email": "returns@merchant.example", "approval_link_ttl_hours": 168,
+}
+
+
+def a_policy_document(**overrides: Any) -> dict[str, Any]:
+    """PRODUCT.md's policy body (the default policy of a new store), with `overrides` applied."""
+    document = copy.deepcopy(PRODUCT_MD_POLICY)
     document.update(copy.deepcopy(overrides))
     return document

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -12,19 +14,33 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.settings import Settings
+from devstack.s3 import ensure_bucket
 from devstack.ses import ensure_ses_identity
 from devstack.tables import ensure_table
+from tests.fakes import ShiftedClock
 
 ADMIN = {"Authorization": "Bearer local-admin-key", "Content-Type": "application/json"}
 # The local stage's config names this table; each module starts from an empty one.
 LOCAL_TABLE = "retour-local"
 
 
+def _local_label_bucket() -> str:
+    bucket = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
+    assert bucket is not None, "the local stage always names its label bucket"
+    return bucket
+
+
+LABEL_BUCKET = _local_label_bucket()
+
+
+def local_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for `service` on the local AWS server."""
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
 def local_dynamodb(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )
+    return local_client("dynamodb", endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +51,16 @@ def local_table(aws_endpoint: str) -> Any:
         dynamodb.delete_table(TableName=LOCAL_TABLE)
     ensure_table(dynamodb, LOCAL_TABLE)
     # Views that email the shopper send from the stage's address, which SES must know.
-    ses = boto3.client(
-        "ses", endpoint_url=aws_endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )
-    ensure_ses_identity(ses, Settings.from_env({}).mail_from)
+    ensure_ses_identity(local_client("ses", aws_endpoint), Settings.from_env({}).mail_from)
     return dynamodb
+
+
+@pytest.fixture(scope="module")
+def s3(aws_endpoint: str) -> Any:
+    """An S3 client on the local AWS server, with the local stage's label bucket in it."""
+    client = local_client("s3", aws_endpoint)
+    ensure_bucket(client, LABEL_BUCKET)
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +86,20 @@ def client(aws_endpoint: str, local_table: Any) -> Iterator[Client]:
         os.environ.pop("RETOUR_AWS_ENDPOINT_URL", None)
     else:
         os.environ["RETOUR_AWS_ENDPOINT_URL"] = previous
+
+
+@contextmanager
+def app_clock[C](clock: C) -> Iterator[C]:
+    """The app's clock is `clock` inside the block (its deps are built once, so swapped in place)."""
+    deps = get_deps()
+    real = deps.clock
+    deps.clock = clock
+    try:
+        yield clock
+    finally:
+        deps.clock = real
+
+
+def days_later(days: float) -> AbstractContextManager[ShiftedClock]:
+    """The app's clock `days` ahead inside the block (the jobs, and anything the app does meanwhile)."""
+    return app_clock(ShiftedClock(timedelta(days=days)))

@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -17,10 +16,10 @@ import pytest
 from chalice.local import LambdaEventConverter
 from chalice.test import Client
 
-from chalicelib.bootstrap import get_deps
 from chalicelib.services.limit_lookups import window_start
-from tests.documents import an_order_document
-from tests.functional.test_admin_policy_api import a_policy
+from tests.documents import a_policy_document, an_order_document
+from tests.fakes import FixedClock
+from tests.functional.conftest import app_clock
 
 RIGHT_KEY = "local-admin-key"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -28,31 +27,15 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 WAIT = 14 * 60
 
 
-@dataclass
-class SteppingClock:
-    """A clock that stands still until the test moves it."""
-
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: int) -> None:
-        self.at += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock(client: Client) -> Iterator[SteppingClock]:
+def clock(client: Client) -> Iterator[FixedClock]:
     """A clock one minute into a window two days ahead: no other test counts in it."""
     # The stage's settings (its admin key) are in the environment only during a request, so the
     # app builds its dependencies there first.
     assert client.http.get("/warehouse").status_code == 200
-    deps = get_deps()
-    real = deps.clock
-    stepping = SteppingClock(window_start(datetime.now(UTC) + timedelta(days=2)) + timedelta(minutes=1))
-    deps.clock = stepping
-    yield stepping
-    deps.clock = real
+    one_minute_in = window_start(datetime.now(UTC) + timedelta(days=2)) + timedelta(minutes=1)
+    with app_clock(FixedClock(one_minute_in)) as fixed:
+        yield fixed
 
 
 @pytest.fixture
@@ -115,7 +98,7 @@ def sign_in(client: Client, key: str) -> Any:
 
 
 def test_after_ten_wrong_keys_every_admin_call_from_that_address_is_a_429_even_with_the_right_key(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 10) == [401] * 10
@@ -127,14 +110,14 @@ def test_after_ten_wrong_keys_every_admin_call_from_that_address_is_a_429_even_w
 
 
 def test_a_refused_call_changes_nothing(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     before = call(client, "GET", "/api/v1/admin/policy", RIGHT_KEY)
     assert before.status_code == 200
     assert guess(client, 10) == [401] * 10
 
-    changed = a_policy(window_days=before.json_body["window_days"] + 7)
+    changed = a_policy_document(window_days=before.json_body["window_days"] + 7)
     order = an_order_document(number="9102")
     assert_limited(call(client, "PUT", "/api/v1/admin/policy", RIGHT_KEY, changed))
     assert_limited(call(client, "PUT", "/api/v1/admin/orders/9102", RIGHT_KEY, order))
@@ -148,7 +131,7 @@ def test_a_refused_call_changes_nothing(
 
 
 def test_the_right_key_works_before_the_limit_and_never_counts(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 9) == [401] * 9
@@ -165,7 +148,7 @@ def test_the_right_key_works_before_the_limit_and_never_counts(
     ids=["no header", "no scheme", "basic scheme", "empty key"],
 )
 def test_a_call_without_a_bearer_key_is_a_401_that_does_not_count(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str], malformed: dict[str, str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str], malformed: dict[str, str]
 ) -> None:
     from_address(None)
     assert guess(client, 9) == [401] * 9
@@ -176,7 +159,7 @@ def test_a_call_without_a_bearer_key_is_a_401_that_does_not_count(
 
 
 def test_another_address_is_unaffected(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 10) == [401] * 10
@@ -189,7 +172,7 @@ def test_another_address_is_unaffected(
 
 
 def test_wrong_keys_on_the_warehouse_form_and_the_api_spend_one_budget(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert [sign_in(client, f"form-guess-{i}").status_code for i in range(5)] == [401] * 5
@@ -202,7 +185,7 @@ def test_wrong_keys_on_the_warehouse_form_and_the_api_spend_one_budget(
 
 
 def test_ten_wrong_keys_on_the_api_close_the_warehouse_form_too(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 10) == [401] * 10
@@ -212,7 +195,7 @@ def test_ten_wrong_keys_on_the_api_close_the_warehouse_form_too(
 
 
 def test_when_the_window_ends_the_right_key_works_again_and_the_count_starts_over(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 10) == [401] * 10

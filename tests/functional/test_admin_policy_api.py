@@ -8,25 +8,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from tests.documents import PRODUCT_MD_POLICY, a_policy_document
 from tests.functional.conftest import ADMIN
-
-PRODUCT_POLICY: dict[str, Any] = {
-    "window_days": 30, "window_starts": "delivered", "exception_grace_days": 30,
-    "rules": [{"match": {"product_type": "gift_card"}, "returnable": False}],
-    "final_sale_returnable": False,
-    "reasons": [{"code": "too_small"}, {"code": "too_large"}, {"code": "changed_mind"},
-                {"code": "not_as_described", "requires_note": True},
-                {"code": "damaged", "requires_note": True, "waive_fees": True},
-                {"code": "wrong_item", "waive_fees": True}],
-    "resolutions": {"refund": True, "store_credit": True, "store_credit_bonus_percent": 10},
-    "fees": {"restocking_percent": 0, "return_shipping": {}},
-    "refund_trigger": "on_receipt", "max_returns_per_customer_90d": 10,
-    "merchant_email": "returns@merchant.example", "approval_link_ttl_hours": 168,
-}
-
-
-def a_policy(**changes: Any) -> dict[str, Any]:
-    return {**json.loads(json.dumps(PRODUCT_POLICY)), **changes}
 
 
 def put(client: Client, document: Any, headers: dict[str, str] = ADMIN) -> Any:
@@ -47,10 +30,10 @@ def test_policy_calls_without_the_admin_key_are_unauthorized(client: Client, hea
     before = get(client).json_body
     responses = [
         get(client, headers=headers),
-        put(client, a_policy(window_days=5), headers=headers),
+        put(client, a_policy_document(window_days=5), headers=headers),
         get(client, "/versions", headers=headers),
         get(client, "/versions/1", headers=headers),
-        client.http.post("/api/v1/admin/policy/dry-run", headers=headers, body=json.dumps(a_policy())),
+        client.http.post("/api/v1/admin/policy/dry-run", headers=headers, body=json.dumps(a_policy_document())),
     ]
     for response in responses:
         assert response.status_code == 401
@@ -64,22 +47,22 @@ def test_a_new_store_reads_the_default_policy_at_version_zero(client: Client) ->
     assert response.status_code == 200
     assert response.json_body["version"] == 0
     # PRODUCT.md's default policy, with the reason flags it leaves out spelled out.
-    expected = a_policy(reasons=[{"requires_note": False, "waive_fees": False, **reason}
-                                 for reason in PRODUCT_POLICY["reasons"]])
-    assert {k: response.json_body[k] for k in PRODUCT_POLICY} == expected
+    expected = a_policy_document(reasons=[{"requires_note": False, "waive_fees": False, **reason}
+                                 for reason in PRODUCT_MD_POLICY["reasons"]])
+    assert {k: response.json_body[k] for k in PRODUCT_MD_POLICY} == expected
     assert get(client, "/versions").json_body == {"versions": []}
     assert get(client, "/versions/0").json_body == response.json_body
 
 
 def test_each_put_stores_a_new_version_that_reads_back(client: Client) -> None:
     start = get(client).json_body["version"]
-    first = put(client, a_policy(window_days=14, time_zone="Asia/Tokyo"))
+    first = put(client, a_policy_document(window_days=14, time_zone="Asia/Tokyo"))
     assert first.status_code == 200
     assert first.json_body["version"] == start + 1
     assert first.json_body["window_days"] == 14
     assert first.json_body["time_zone"] == "Asia/Tokyo"
     # The same document again is still a new version: every PUT is recorded.
-    again = put(client, a_policy(window_days=14, time_zone="Asia/Tokyo"))
+    again = put(client, a_policy_document(window_days=14, time_zone="Asia/Tokyo"))
     assert again.json_body["version"] == start + 2
     current = get(client).json_body
     assert current == again.json_body
@@ -99,7 +82,7 @@ def test_a_document_read_with_get_can_be_put_back(client: Client) -> None:
 def test_a_bad_policy_names_every_bad_field_and_changes_nothing(client: Client) -> None:
     before = get(client).json_body
     history = get(client, "/versions").json_body
-    document = a_policy(
+    document = a_policy_document(
         window_days=-1,
         window_starts="shipped",
         time_zone="Mars/Olympus",

@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
-from chalicelib.settings import Settings
-from devstack.s3 import ensure_bucket
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 
-BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
 
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def label_bucket(aws_endpoint: str) -> None:
-    # An approval issues the label into the stage's bucket.
-    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1",
-                      aws_access_key_id="local", aws_secret_access_key="local")
-    assert BUCKET is not None
-    ensure_bucket(s3, BUCKET)
+# An approval issues the label into the stage's bucket.
+pytestmark = pytest.mark.usefixtures("s3")
 
 
 @pytest.fixture(autouse=True)

@@ -4,21 +4,16 @@ against the local DynamoDB; one filter at a time."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from chalice.test import Client
 
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 
 EMAIL = "Mia.Chen@Example.com"
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def an_order(number: str, email: str) -> dict[str, Any]:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,10 +13,8 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
-from chalicelib.bootstrap import get_deps
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, days_later
 from tests.functional.test_merchant_approvals import MERCHANT, confirm, late_order, status_of
-from tests.functional.test_refunds import LaterClock
 
 LINK = re.compile(r"http://[^\s\"<>]+(/merchant/approvals/[A-Za-z0-9_-]{43})\?action=(\w+)")
 JSON = {"Content-Type": "application/json"}
@@ -29,17 +24,6 @@ JSON = {"Content-Type": "application/json"}
 def default_policy(client: Client) -> None:
     response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
     assert response.status_code == 200, response.json_body
-
-
-@contextmanager
-def days_later(days: float) -> Iterator[None]:
-    deps = get_deps()
-    real = deps.clock
-    deps.clock = LaterClock(timedelta(days=days))
-    try:
-        yield
-    finally:
-        deps.clock = real
 
 
 def run_the_job(client: Client, *, days: float) -> dict[str, list[str]]:

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
-import boto3
 import pytest
 from chalice.test import Client
 from pypdf import PdfReader
 
 from chalicelib.bootstrap import get_deps
-from chalicelib.settings import Settings
-from devstack.s3 import ensure_bucket
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
-from tests.functional.conftest import ADMIN
-
-BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+from tests.functional.conftest import ADMIN, LABEL_BUCKET
 
 
 ORDERS = {
@@ -36,15 +26,6 @@ ORDERS = {
     # Past the window, inside the grace: the merchant decides first.
     "8103": an_order_document(number="8103", placed_at=days_ago(50), delivered_at=days_ago(45)),
 }
-
-
-@pytest.fixture(scope="module")
-def s3(aws_endpoint: str) -> Any:
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    assert BUCKET is not None
-    ensure_bucket(client, BUCKET)
-    return client
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +74,14 @@ def test_the_shopper_is_redirected_to_their_label_for_15_minutes(
     reader = PdfReader(io.BytesIO(pdf))
     assert float(reader.pages[0].mediabox.width) == pytest.approx(width, abs=0.01)
     assert rma in reader.pages[0].extract_text() and "山田 愛子" in reader.pages[0].extract_text()
-    stored = s3.head_object(Bucket=BUCKET, Key=f"labels/{rma}/{size}.pdf")
+    stored = s3.head_object(Bucket=LABEL_BUCKET, Key=f"labels/{rma}/{size}.pdf")
     assert stored["ServerSideEncryption"] == "AES256"
 
 
 def test_a_deleted_label_is_rendered_again(client: Client, returns: dict[str, tuple[str, str]], s3: Any) -> None:
     token, rma = returns["8101"]
     assert get_label(client, token, rma).status_code == 302
-    s3.delete_object(Bucket=BUCKET, Key=f"labels/{rma}/4x6.pdf")
+    s3.delete_object(Bucket=LABEL_BUCKET, Key=f"labels/{rma}/4x6.pdf")
 
     response = get_label(client, token, rma)
 

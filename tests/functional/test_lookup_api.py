@@ -10,7 +10,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.adapters.signed_tokens import SignedTokens
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 
 NEUTRAL_404 = {
@@ -21,10 +21,6 @@ NEUTRAL_404 = {
 }
 # The local stage's documented fake key (.chalice/config.json).
 LOCAL_SIGNING_KEY = "local-signing-key-not-a-secret"
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def lookup(client: Client, body: Any) -> Any:

@@ -6,58 +6,34 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from email import message_from_string
 from email.header import decode_header, make_header
 from typing import Any
 from urllib.parse import urlencode
 from urllib.request import urlopen
 
-import boto3
 import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.services.remind_approvals import remind_and_time_out
-from chalicelib.settings import Settings
-from devstack.s3 import ensure_bucket
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
-from tests.functional.conftest import ADMIN
+from tests.fakes import ShiftedClock
+from tests.functional.conftest import ADMIN, LABEL_BUCKET, app_clock
 
 MERCHANT = "returns@merchant.example"
-BUCKET = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
 LINK = re.compile(r"(http://[^\s\"<>]+/merchant/approvals/([A-Za-z0-9_-]{43}))\?action=(\w+)")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def late_order(number: str) -> dict[str, Any]:
     """Delivered 45 days ago: past the 30-day window, inside the grace, so the merchant decides."""
     return an_order_document(number=number, email=f"shopper{number}@example.com", locale="en",
                              currency="USD", placed_at=days_ago(50), delivered_at=days_ago(45))
-
-
-@dataclass
-class ShiftedClock:
-    shift: timedelta
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.shift
-
-
-@pytest.fixture(scope="module")
-def s3(aws_endpoint: str) -> Any:
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    assert BUCKET is not None
-    ensure_bucket(client, BUCKET)
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -67,13 +43,9 @@ def default_policy(client: Client) -> None:
 
 
 @pytest.fixture
-def shifted_clock() -> Any:
-    deps = get_deps()
-    real = deps.clock
-    clock = ShiftedClock(timedelta(0))
-    deps.clock = clock
-    yield clock
-    deps.clock = real
+def shifted_clock() -> Iterator[ShiftedClock]:
+    with app_clock(ShiftedClock(timedelta(0))) as clock:
+        yield clock
 
 
 def sent(aws_endpoint: str) -> list[Any]:
@@ -177,7 +149,7 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
     # Who confirmed, as the audit trail shows it: the browser's address and its User-Agent.
     assert (event.source_ip, event.user_agent) == ("127.0.0.1", "Mail/16.0 (merchant)")
     # The label is rendered and stored; the shopper is told.
-    s3.head_object(Bucket=BUCKET, Key=f"labels/{rma}/4x6.pdf")
+    s3.head_object(Bucket=LABEL_BUCKET, Key=f"labels/{rma}/4x6.pdf")
     shopper_mail = emails_about(aws_endpoint, rma, "shopper9102@example.com")
     assert any(subject(m) == f"Your return {rma} is approved" for m in shopper_mail)
 

@@ -18,13 +18,12 @@ from chalice.test import Client
 from chalicelib.adapters.stripe_payments import StripePayments
 from chalicelib.bootstrap import get_deps
 from devstack.payments import pay
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     API_KEY,
     Stripe,
     api,
-    days_ago,
     money_env,
     policy,
     stripe_state,

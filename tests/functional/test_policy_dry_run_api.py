@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dry_run(client: Client, document: Any, headers: dict[str, str] = ADMIN) -> Any:

@@ -26,15 +26,12 @@ from chalicelib.services.refund_return import resume_stuck_refunds
 from devstack.payments import pay, stripe_client
 from devstack.refund_worker import drain
 from devstack.sqs import ensure_refund_queues
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
+from tests.fakes import ShiftedClock
 from tests.functional.conftest import ADMIN
 
 API_KEY = "sk_test_local_fake_key_not_a_secret"
 WEBHOOK_SECRET = "whsec_local_fake_webhook_secret_not_a_secret"
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module")
@@ -259,14 +256,6 @@ class CrashingHTTP(stripe.RequestsClient):  # type: ignore[misc]
         return body, status, response_headers
 
 
-class LaterClock:
-    def __init__(self, offset: timedelta) -> None:
-        self.offset = offset
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
 def faulty_deps(stripe_endpoint: str, fault: str) -> Deps:
     gateway = StripePayments(lambda: API_KEY, api_base=stripe_endpoint, http_client=CrashingHTTP(fault),
                              min_interval_seconds=0)
@@ -285,7 +274,7 @@ def test_a_crash_after_stripe_refunded_is_resumed_into_refunded_with_one_refund(
     assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
     # Not yet two minutes: the job leaves it alone.
     assert resume_stuck_refunds(get_deps()) == []
-    later = dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3)))
+    later = dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=3)))
     resumed = resume_stuck_refunds(later)
     assert [r.rma for r in resumed] == [rma]
     done = status_of(rma)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,15 +13,12 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
-from chalicelib.bootstrap import get_deps
-from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN
+from tests.documents import an_order_document, days_ago
+from tests.functional.conftest import ADMIN, days_later
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
-    LaterClock,
     Stripe,
     api,
-    days_ago,
     money_env,
     paid_order,
     policy,
@@ -37,18 +31,6 @@ from tests.functional.test_status_links import link_in
 from tests.functional.test_warehouse_pages import FORM, csrf, signed_in
 
 JSON = {"Content-Type": "application/json"}
-
-
-@contextmanager
-def days_later(days: float) -> Iterator[None]:
-    """The app's clock `days` ahead (the job, and anything the app does meanwhile)."""
-    deps = get_deps()
-    real = deps.clock
-    deps.clock = LaterClock(timedelta(days=days))
-    try:
-        yield
-    finally:
-        deps.clock = real
 
 
 def run_the_job(api: Client, *, days: float, seconds: int = 20) -> list[str]:

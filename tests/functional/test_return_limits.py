@@ -12,9 +12,9 @@ from chalicelib.bootstrap import get_deps
 from chalicelib.domain.quote import Selection
 from chalicelib.services.cancel_return import cancel_return
 from chalicelib.services.request_return import RETURNS_PER_ORDER_PER_DAY, request_return
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
-from tests.functional.test_shopper_pages import choose_first_line, days_ago, signed_in, text
+from tests.functional.test_shopper_pages import choose_first_line, signed_in, text
 
 
 def an_order(client: Client, number: str, *, locale: str = "en") -> str:

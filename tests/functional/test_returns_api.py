@@ -19,15 +19,11 @@ from chalice.test import Client
 from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.bootstrap import get_deps
 from chalicelib.services.ports import ReturnedUnits
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN, LOCAL_TABLE
 
 LOCAL_SIGNING_KEY = "local-signing-key-not-a-secret"
 RMA = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def an_order(number: str, **overrides: Any) -> dict[str, Any]:

@@ -16,16 +16,12 @@ from chalice.test import Client
 
 from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.web.sessions import SESSION_COOKIE, SESSION_PURPOSE
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 
 LOCAL_SIGNING_KEY = "local-signing-key-not-a-secret"
 XSS = "<script>alert(1)</script>"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Browser:

@@ -18,16 +18,12 @@ from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
 from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.services.status_links import STATUS_LINK_PURPOSE
 from chalicelib.web.sessions import GRANT_COOKIE, SESSION_COOKIE
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 from tests.functional.test_shopper_pages import Browser, signed_in, text
 
 LOCAL_SIGNING_KEY = "local-signing-key-not-a-secret"
 LINK = re.compile(r"http://127\.0\.0\.1:8000(/returns/(R-[0-9A-Z]{4}-[0-9A-Z]{4})\?link=[A-Za-z0-9._%-]+)")
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def email_of(number: str) -> str:
@@ -228,16 +224,8 @@ def test_the_label_keeps_its_plain_address(client: Client) -> None:
     assert "?link=" in deps.status_url(request)
 
 
+@pytest.mark.usefixtures("s3")  # the approval issues the label into the stage's bucket
 def test_the_decision_emails_links_open_the_approved_return_with_its_label(client: Client, aws_endpoint: str) -> None:
-    import boto3
-
-    from chalicelib.settings import Settings
-    from devstack.s3 import ensure_bucket
-
-    bucket = Settings.from_env({"RETOUR_STAGE": "local"}).label_bucket
-    assert bucket is not None
-    ensure_bucket(boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1",
-                               aws_access_key_id="local", aws_secret_access_key="local"), bucket)
     number = "7310"
     document = an_order_document(number=number, email=email_of(number), locale="en", currency="USD",
                                  placed_at=days_ago(50), delivered_at=days_ago(45))

@@ -15,7 +15,7 @@ from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
 from devstack.payments import pay
 from devstack.refund_worker import drain
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     API_KEY,
@@ -23,7 +23,6 @@ from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     WEBHOOK_SECRET,
     Stripe,
     api,
-    days_ago,
     money_env,
     paid_order,
     policy,

@@ -16,10 +16,10 @@ from chalicelib.bootstrap import Deps, get_deps
 from chalicelib.domain.money import Money
 from chalicelib.domain.store_credit import InsufficientCreditError
 from chalicelib.services.expire_store_credit import expire_store_credit
-from tests.functional.conftest import ADMIN
+from tests.fakes import ShiftedClock
+from tests.functional.conftest import ADMIN, days_later
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
-    LaterClock,
     Stripe,
     api,
     money_env,
@@ -49,7 +49,7 @@ def credit_once(api: Client, stripe_endpoint: str, stripe_state: Stripe, email: 
 
 
 def later(days: int) -> Deps:
-    return dataclasses.replace(get_deps(), clock=LaterClock(timedelta(days=days)))
+    return dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(days=days)))
 
 
 def redeem(deps: Deps, email: str, amount: int) -> Any:
@@ -70,13 +70,8 @@ def test_expiring_credit_is_never_spent_after_its_date_and_the_job_writes_it_off
     # Past the date: nothing left to spend, even before the job has run, and the merchant sees so.
     with pytest.raises(InsufficientCreditError):
         redeem(later(31), email, 1)
-    deps = get_deps()
-    real = deps.clock
-    deps.clock = LaterClock(timedelta(days=31))
-    try:
+    with days_later(31):
         shown = api.http.get(f"/api/v1/admin/store-credit/{email}?currency=JPY", headers=ADMIN).json_body
-    finally:
-        deps.clock = real
     assert (shown["balance"], shown["spendable"]) == (CREDIT - 1000, 0)
     assert shown["entries"][0]["expires_at"] == issue.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     today = api.http.get(f"/api/v1/admin/store-credit/{email}?currency=JPY", headers=ADMIN).json_body

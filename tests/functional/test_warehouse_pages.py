@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from chalice.test import Client
 
+from tests.functional.conftest import days_later
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -79,22 +80,8 @@ def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
 
 
 def test_ten_wrong_keys_close_the_sign_in_to_that_address_for_the_window(api: Client) -> None:
-    from dataclasses import dataclass
-    from datetime import UTC, datetime, timedelta
-
-    from chalicelib.bootstrap import get_deps
-
-    @dataclass
-    class Tomorrow:
-        """A clock a day ahead: this test's counters live in a window no other test uses."""
-
-        def now(self) -> datetime:
-            return datetime.now(UTC) + timedelta(days=1)
-
-    deps = get_deps()
-    real = deps.clock
-    deps.clock = Tomorrow()
-    try:
+    # A day ahead: this test's counters live in a window no other test uses.
+    with days_later(1):
         first = api.http.get("/warehouse")
         guest = cookie(first)
         token = csrf(first.body.decode())
@@ -109,8 +96,6 @@ def test_ten_wrong_keys_close_the_sign_in_to_that_address_for_the_window(api: Cl
         assert limited.status_code == 429
         assert 1 <= int(limited.headers["Retry-After"]) <= 15 * 60
         assert "Too many wrong keys" in limited.body.decode() and "Set-Cookie" not in limited.headers
-    finally:
-        deps.clock = real
     # Another window (here: the real now) signs in as usual; successes never count.
     for _ in range(12):
         assert signed_in(api)

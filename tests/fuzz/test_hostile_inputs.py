@@ -16,10 +16,10 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.web.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 from tests.functional.test_merchant_approvals import CSRF, links_of, pending_return
-from tests.functional.test_shopper_pages import FORM, Browser, days_ago
+from tests.functional.test_shopper_pages import FORM, Browser
 from tests.fuzz.test_api_schemathesis import is_error_shape
 
 NUMBER = "H6001"

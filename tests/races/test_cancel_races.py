@@ -8,7 +8,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -23,14 +22,10 @@ from chalicelib.services.decide_return import DecidedBy, Decision, decide_return
 from chalicelib.services.receive_return import receive_return
 from chalicelib.services.request_return import request_return
 from devstack.sqs import ensure_refund_queues
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN, LOCAL_TABLE
 
 PER_ACTOR = 8
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module", autouse=True)

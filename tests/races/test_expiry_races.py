@@ -19,13 +19,13 @@ from chalicelib.bootstrap import Deps, get_deps
 from chalicelib.domain.errors import RetourError
 from chalicelib.services.expire_returns import expire_returns
 from chalicelib.services.receive_return import receive_return
-from tests.functional.test_refunds import LaterClock
+from tests.fakes import ShiftedClock
 from tests.races.test_cancel_races import ReadTogether, a_return, line_item, race, stage  # noqa: F401 - fixture
 
 
 def a_month_later() -> Deps:
     """The app's deps as the daily job sees them 31 days on (the default policy allows 30)."""
-    return dataclasses.replace(get_deps(), clock=LaterClock(timedelta(days=31)))
+    return dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(days=31)))
 
 
 def actors(rma: str) -> dict[str, Callable[[], str]]:

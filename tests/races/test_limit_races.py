@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,16 +17,12 @@ from chalicelib.domain.errors import RetourError
 from chalicelib.domain.quote import Selection
 from chalicelib.domain.return_request import ReturnRequest
 from chalicelib.services.request_return import RETURNS_PER_ORDER_PER_DAY, request_return
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN, LOCAL_TABLE
 
 CROWD = 30
 DAY_CROWD = 12
 CAP = 10
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import botocore.endpoint
@@ -34,8 +34,9 @@ from chalicelib.services.receive_return import receive_return
 from chalicelib.services.refund_return import resume_stuck_refunds
 from devstack.refund_worker import drain
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, Throttle, replica_behind, return_partition
+from tests.fakes import ShiftedClock
 from tests.functional.conftest import ADMIN
-from tests.functional.test_merchant_approvals import late_order, s3  # noqa: F401  (fixture)
+from tests.functional.test_merchant_approvals import late_order
 from tests.functional.test_store_credit_and_webhooks import signed
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     API_KEY,
@@ -84,7 +85,7 @@ def a_paid_order(api: Client, stripe_endpoint: str, stripe_state: Stripe) -> dic
 
 
 def test_fifty_merchants_approving_and_denying_one_request_decide_it_once(
-    api: Client, s3: Any  # noqa: F811
+    api: Client, s3: Any
 ) -> None:
     number = f"7{uuid.uuid4().int % 10**7:07d}"
     document = late_order(number)
@@ -189,14 +190,6 @@ class StripeFaults(stripe.RequestsClient):  # type: ignore[misc]
         return body, status, response_headers
 
 
-@dataclasses.dataclass
-class LaterClock:
-    offset: timedelta
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
 @pytest.fixture
 def no_backoff() -> Iterator[None]:
     """The SDK's retry sleeps skipped, so a call throttled past every retry fails at once."""
@@ -272,7 +265,7 @@ def test_throttling_at_any_saga_step_still_ends_refunded_once(
     assert first != "ok", "a delivery that met throttling past every retry must fail (SQS retries it)"
     # SQS hands the message out again; two minutes later the resume job takes what is left.
     assert deliver(deps, body) == "ok"
-    resume_stuck_refunds(dataclasses.replace(deps, clock=LaterClock(timedelta(minutes=3))))
+    resume_stuck_refunds(dataclasses.replace(deps, clock=ShiftedClock(timedelta(minutes=3))))
     assert_paid_exactly_once(stripe_state, order, rma)
 
 
@@ -299,7 +292,7 @@ def test_a_stripe_fault_on_the_refund_ends_refunded_once(
     # No definite answer: the return waits in refunding; a second delivery leaves it to the job.
     assert status_of(rma).status == "refunding"
     assert deliver(get_deps(), body) == "ok" and status_of(rma).status == "refunding"
-    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3))))
+    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=3))))
     assert_paid_exactly_once(stripe_state, order, rma)
 
 
@@ -317,13 +310,13 @@ def test_a_stripe_fault_while_the_job_looks_for_the_refund_is_retried_on_its_nex
         min_interval_seconds=0))
     assert deliver(lost, body) == "ok" and status_of(rma).status == "refunding"
     # The job's first run cannot list the PaymentIntent's refunds: it leaves the return alone.
-    listing_fails = dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3)), _payments=StripePayments(
+    listing_fails = dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=3)), _payments=StripePayments(
         lambda: API_KEY, api_base=stripe_endpoint, http_client=StripeFaults("get", "/v1/refunds", fault),
         min_interval_seconds=0))
     assert resume_stuck_refunds(listing_fails) == []
     assert status_of(rma).status == "refunding"
     # Its next run (two minutes after the claim) finds the refund Stripe made and settles on it.
-    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=6))))
+    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=6))))
     assert_paid_exactly_once(stripe_state, order, rma)
 
 
@@ -457,7 +450,7 @@ def test_a_late_failure_of_an_earlier_attempt_never_fails_the_retry_nor_raises_t
     assert ledger is not None and ledger.remaining_refundable.minor == order["total"] - 3600
     # The resume job asks Stripe, which (localstripe) still holds attempt 1's refund as paid:
     # it is adopted, and nothing is paid twice.
-    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3))))
+    resume_stuck_refunds(dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=3))))
     done = status_of(rma)
     assert done.status == "refunded" and done.refund.attempt == 2 and done.refund.refund_id == first.refund_id
     assert [r.id for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [first.refund_id]
@@ -475,7 +468,7 @@ def test_a_job_delivered_again_after_stripe_refunded_unanswered_adopts_that_refu
     assert deliver(lost_after_stripe_acted(stripe_endpoint), body) == "ok"
     assert status_of(rma).status == "refunding"
     # SQS hands the job out again once the worker's time is up: it looks on Stripe and adopts.
-    assert deliver(dataclasses.replace(get_deps(), clock=LaterClock(timedelta(minutes=3))), body) == "ok"
+    assert deliver(dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=3))), body) == "ok"
     assert_paid_exactly_once(stripe_state, order, rma)
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from chalice.test import Client
 
+from tests.fakes import FixedClock
 from tests.functional.test_admin_key_limit import (  # noqa: F401  (fixtures)
     RIGHT_KEY,
-    SteppingClock,
     call,
     clock,
     from_address,
@@ -22,7 +22,7 @@ PER_REQUEST = {"x-request-id"}
 
 
 def test_a_forged_forwarded_for_header_does_not_buy_more_guesses(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     for i in range(10):
@@ -34,7 +34,7 @@ def test_a_forged_forwarded_for_header_does_not_buy_more_guesses(
 
 
 def test_while_limited_the_right_key_gets_the_very_answer_of_a_wrong_one(
-    client: Client, clock: SteppingClock, from_address: Callable[[str | None], str]
+    client: Client, clock: FixedClock, from_address: Callable[[str | None], str]
 ) -> None:
     from_address(None)
     assert guess(client, 10) == [401] * 10

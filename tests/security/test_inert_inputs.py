@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from email import message_from_string
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.domain.order import Address
 from chalicelib.services.label_document import LabelDocument, LabelLine
-from tests.documents import an_order_document
+from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN
 from tests.functional.test_returns_api import parts, sent_emails
 from tests.functional.test_shopper_pages import Browser
@@ -29,10 +29,6 @@ HOSTILE = f"{SCRIPT} {FORMULA}"
 NUMBER = "S9001"
 EMAIL = "mallory@example.com"
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -13,27 +12,7 @@ from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY, Rule, RuleMatch
 from chalicelib.web.schemas.policy import PolicyIn, parse_policy, policy_to_json
-
-# PRODUCT.md, "Policy body": the default policy of a new store.
-PRODUCT_MD_POLICY: dict[str, Any] = {
-    "window_days": 30, "window_starts": "delivered", "exception_grace_days": 30,
-    "rules": [{"match": {"product_type": "gift_card"}, "returnable": False}],
-    "final_sale_returnable": False,
-    "reasons": [{"code": "too_small"}, {"code": "too_large"}, {"code": "changed_mind"},
-                {"code": "not_as_described", "requires_note": True},
-                {"code": "damaged", "requires_note": True, "waive_fees": True},
-                {"code": "wrong_item", "waive_fees": True}],
-    "resolutions": {"refund": True, "store_credit": True, "store_credit_bonus_percent": 10},
-    "fees": {"restocking_percent": 0, "return_shipping": {}},
-    "refund_trigger": "on_receipt", "max_returns_per_customer_90d": 10,
-    "merchant_email": "returns@merchant.example", "approval_link_ttl_hours": 168,
-}
-
-
-def a_policy_document(**overrides: Any) -> dict[str, Any]:
-    document = copy.deepcopy(PRODUCT_MD_POLICY)
-    document.update(copy.deepcopy(overrides))
-    return document
+from tests.documents import PRODUCT_MD_POLICY, a_policy_document
 
 
 def test_the_product_md_body_is_the_default_policy() -> None:
