@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -41,6 +42,14 @@ def local_client(service: str, endpoint: str) -> Any:
 
 def local_dynamodb(endpoint: str) -> Any:
     return local_client("dynamodb", endpoint)
+
+
+def put_policy(client: Client, **fields: Any) -> dict[str, Any]:
+    """Store the default policy with `fields` changed (the API fills in the rest); the stored JSON."""
+    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(fields))
+    assert response.status_code == 200, response.json_body
+    stored: dict[str, Any] = response.json_body
+    return stored
 
 
 @pytest.fixture(scope="module")

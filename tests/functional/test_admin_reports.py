@@ -18,7 +18,7 @@ from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
 from tests.builders import an_order
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 OCTOBER = "from=2026-10-01&to=2026-10-31"
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -67,7 +67,7 @@ def stored_return(
 def seeded(client: Client) -> None:
     """October 2026 closes five returns in three currencies; two more close just outside it."""
     # The first request builds the container's Deps with the local stage's settings (admin key).
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({})).status_code == 200
+    put_policy(client)
     september = START - timedelta(days=3)
     paid_by_card: list[tuple[Move, datetime]] = [(received, september), (refunding, september)]
     # JPY: 3300 + 300 tax, refunded on the first instant of October.
@@ -138,7 +138,7 @@ def test_a_return_rejected_through_the_api_shows_in_todays_report(client: Client
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     query = f"from={today}&to={today}"
     first = report(client, query).json_body
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({})).status_code == 200
+    put_policy(client)
     late = (datetime.now(UTC) - timedelta(days=45)).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = an_order_document(number="8301", email="sam@example.com", locale="en", currency="USD",
                                  placed_at=late, delivered_at=late)

@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 
 # An approval issues the label into the stage's bucket.
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.usefixtures("s3")
 
 @pytest.fixture(autouse=True)
 def policy_version(client: Client) -> int:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
-    assert response.status_code == 200, response.json_body
-    version: int = response.json_body["version"]
+    version: int = put_policy(client)["version"]
     return version
 
 

@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 EMAIL = "Mia.Chen@Example.com"
 
@@ -38,7 +38,7 @@ def request_return(client: Client, number: str, email: str) -> str:
 @pytest.fixture(scope="module")
 def returns(client: Client) -> dict[str, list[str]]:
     """RMAs by order: 8201 (two returns) and 8202 of Mia, 8203 of someone else."""
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({})).status_code == 200
+    put_policy(client)
     made: dict[str, list[str]] = {}
     for number, email in (("8201", EMAIL), ("8202", EMAIL.lower()), ("8203", "sam@example.com")):
         assert client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN,

@@ -13,7 +13,7 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
-from tests.functional.conftest import ADMIN, days_later
+from tests.functional.conftest import ADMIN, days_later, put_policy
 from tests.functional.test_merchant_approvals import MERCHANT, confirm, late_order, status_of
 
 LINK = re.compile(r"http://[^\s\"<>]+(/merchant/approvals/[A-Za-z0-9_-]{43})\?action=(\w+)")
@@ -22,8 +22,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture(scope="module", autouse=True)
 def default_policy(client: Client) -> None:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
-    assert response.status_code == 200, response.json_body
+    put_policy(client)
 
 
 def run_the_job(client: Client, *, days: float) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from chalicelib.bootstrap import get_deps
 from tests.documents import an_order_document, days_ago
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
-from tests.functional.conftest import ADMIN, LABEL_BUCKET
+from tests.functional.conftest import ADMIN, LABEL_BUCKET, put_policy
 
 
 ORDERS = {
@@ -31,7 +31,7 @@ ORDERS = {
 @pytest.fixture(scope="module")
 def returns(client: Client, s3: Any) -> dict[str, tuple[str, str]]:
     """Order number -> (its shopper's token, the RMA of a return of one tee)."""
-    client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
+    put_policy(client)
     made = {}
     for number, document in ORDERS.items():
         response = client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))

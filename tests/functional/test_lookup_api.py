@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.signed_tokens import SignedTokens
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 NEUTRAL_404 = {
     "error": {
@@ -28,11 +28,6 @@ def lookup(client: Client, body: Any) -> Any:
         "/api/v1/lookup", headers={"Content-Type": "application/json"},
         body=body if isinstance(body, str) else json.dumps(body),
     )
-
-
-def put_policy(client: Client, **document: Any) -> None:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(document))
-    assert response.status_code == 200, response.json_body
 
 
 @pytest.fixture(scope="module", autouse=True)

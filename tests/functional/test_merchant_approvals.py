@@ -22,7 +22,7 @@ from chalicelib.services.remind_approvals import remind_and_time_out
 from tests.documents import an_order_document, days_ago
 from tests.dynamodb_faults import NOTHING_YET, BehindReplica, replica_behind, return_partition
 from tests.fakes import ShiftedClock
-from tests.functional.conftest import ADMIN, LABEL_BUCKET, app_clock
+from tests.functional.conftest import ADMIN, LABEL_BUCKET, app_clock, put_policy
 
 MERCHANT = "returns@merchant.example"
 LINK = re.compile(r"(http://[^\s\"<>]+/merchant/approvals/([A-Za-z0-9_-]{43}))\?action=(\w+)")
@@ -38,8 +38,7 @@ def late_order(number: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def default_policy(client: Client) -> None:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
-    assert response.status_code == 200, response.json_body
+    put_policy(client)
 
 
 @pytest.fixture
@@ -347,7 +346,7 @@ def test_the_outbox_lists_sent_emails_with_clickable_links(client: Client, aws_e
 
 def test_under_on_approval_store_credit_follows_the_merchants_approval(client: Client, aws_endpoint: str, s3: Any) -> None:
     policy = {"refund_trigger": "on_approval"}
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(policy)).status_code == 200
+    put_policy(client, **policy)
     rma = pending_return(client, "9114", resolution="store_credit")
     assert confirm(client, links_of(aws_endpoint, rma)["approve"], "approve").status_code == 200
     assert status_of(rma) == "credited"

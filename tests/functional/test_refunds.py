@@ -28,7 +28,7 @@ from devstack.refund_worker import drain
 from devstack.sqs import ensure_refund_queues
 from tests.documents import an_order_document, days_ago
 from tests.fakes import ShiftedClock
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 API_KEY = "sk_test_local_fake_key_not_a_secret"
 WEBHOOK_SECRET = "whsec_local_fake_webhook_secret_not_a_secret"
@@ -65,8 +65,7 @@ def sqs(aws_endpoint: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def policy(api: Client) -> None:
-    response = api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
-    assert response.status_code == 200, response.json_body
+    put_policy(api)
 
 
 class Stripe:
@@ -319,8 +318,7 @@ def test_receiving_needs_the_admin_key_and_an_existing_return(api: Client) -> No
 def test_under_refund_on_approval_a_return_approved_at_once_is_refunded_without_receipt(
     api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
 ) -> None:
-    response = api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"refund_trigger": "on_approval"}))
-    assert response.status_code == 200, response.json_body
+    put_policy(api, refund_trigger="on_approval")
     order = paid_order(api, stripe_endpoint, stripe_state)
     rma = request_return(api, order, ONE_TEE)
     drain(get_deps(), sqs, money_env)
@@ -363,7 +361,7 @@ def test_a_rejected_return_gives_its_reserved_units_back(
     api: Client, stripe_endpoint: str, stripe_state: Stripe
 ) -> None:
     # Delivered 5 days ago, a 0-day window and 30 days' grace: the merchant decides.
-    assert api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"window_days": 0})).status_code == 200
+    put_policy(api, window_days=0)
     order = paid_order(api, stripe_endpoint, stripe_state, email=f"{uuid.uuid4().hex[:8]}@example.jp")
     lookup = api.http.post("/api/v1/lookup", headers={"Content-Type": "application/json"},
                            body=json.dumps({"order_number": order["number"], "email": order["email"]}))

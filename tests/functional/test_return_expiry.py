@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, days_later
+from tests.functional.conftest import ADMIN, days_later, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -51,9 +51,7 @@ def run_the_job(api: Client, *, days: float, seconds: int = 20) -> list[str]:
 
 
 def set_ship_within(api: Client, days: int | None) -> None:
-    response = api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"ship_within_days": days}))
-    assert response.status_code == 200, response.json_body
-    assert response.json_body["ship_within_days"] == days
+    assert put_policy(api, ship_within_days=days)["ship_within_days"] == days
 
 
 def token_for(api: Client, order: dict[str, Any]) -> str:

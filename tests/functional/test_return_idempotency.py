@@ -13,7 +13,7 @@ from chalicelib.bootstrap import get_deps
 from chalicelib.domain.quote import Selection
 from chalicelib.services.request_return import request_return
 from tests.dynamodb_faults import AnswerLost
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_returns_api import an_order
 
 ORDERS = {number: an_order(number) for number in ("7101", "7102", "7103", "7104", "7105")}
@@ -22,7 +22,7 @@ KEY = "0b6f3c1e-7d2a-4c8e-9f11-5a3c2b1d0e9f"
 
 @pytest.fixture(scope="module", autouse=True)
 def orders(client: Client) -> None:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     for number, document in ORDERS.items():
         response = client.http.put(f"/api/v1/admin/orders/{number}", headers=ADMIN, body=json.dumps(document))
         assert response.status_code == 201, response.json_body

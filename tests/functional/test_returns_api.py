@@ -20,7 +20,7 @@ from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.bootstrap import get_deps
 from chalicelib.services.ports import ReturnedUnits
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, LOCAL_TABLE
+from tests.functional.conftest import ADMIN, LOCAL_TABLE, put_policy
 
 LOCAL_SIGNING_KEY = "local-signing-key-not-a-secret"
 RMA = re.compile(r"^R-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -57,8 +57,7 @@ def orders(client: Client) -> None:
 
 @pytest.fixture(autouse=True)
 def default_policy(client: Client) -> None:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({}))
-    assert response.status_code == 200, response.json_body
+    put_policy(client)
 
 
 def token_for(client: Client, number: str) -> str:
@@ -196,7 +195,7 @@ def test_a_bad_request_is_refused_naming_the_field_and_writes_nothing(
 
 def test_an_unoffered_resolution_is_refused_and_writes_nothing(client: Client, local_table: Any) -> None:
     policy = {"resolutions": {"refund": True, "store_credit": False}}
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(policy)).status_code == 200
+    put_policy(client, **policy)
     token = token_for(client, "7004")
     response = post_return(client, token, a_request("7004", resolution="store_credit"))
     assert response.status_code == 400

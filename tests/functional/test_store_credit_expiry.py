@@ -4,7 +4,6 @@ written off by the daily job, oldest credit spent first."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from chalicelib.domain.money import Money
 from chalicelib.domain.store_credit import InsufficientCreditError
 from chalicelib.services.expire_store_credit import expire_store_credit
 from tests.fakes import ShiftedClock
-from tests.functional.conftest import ADMIN, days_later
+from tests.functional.conftest import ADMIN, days_later, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -35,10 +34,8 @@ CREDIT = 3600 + 360  # one tee and its 10 % bonus
 
 
 def set_expiry(api: Client, days: int | None) -> None:
-    response = api.http.put("/api/v1/admin/policy", headers=ADMIN,
-                            body=json.dumps({"store_credit_expiry_days": days}))
-    assert response.status_code == 200, response.json_body
-    assert response.json_body["store_credit_expiry_days"] == days, response.json_body
+    stored = put_policy(api, store_credit_expiry_days=days)
+    assert stored["store_credit_expiry_days"] == days, stored
 
 
 def credit_once(api: Client, stripe_endpoint: str, stripe_state: Stripe, email: str) -> str:

@@ -17,7 +17,7 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.web.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_merchant_approvals import CSRF, links_of, pending_return
 from tests.functional.test_shopper_pages import FORM, Browser
 from tests.fuzz.test_api_schemathesis import is_error_shape
@@ -33,7 +33,7 @@ NON_ASCII_DIGITS = ["²", "¹²", "１", "٣", "߁", "𝟙"]
 
 @pytest.fixture(scope="module", autouse=True)
 def an_order(client: Client) -> None:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     document = an_order_document(number=NUMBER, email=EMAIL, locale="en", currency="USD",
                                  placed_at=days_ago(6), delivered_at=days_ago(4))
     response = client.http.put(f"/api/v1/admin/orders/{NUMBER}", headers=ADMIN, body=json.dumps(document))

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from chalicelib.bootstrap import get_deps
 from chalicelib.services.ports import ACTIONS, APPROVE_FEE
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_merchant_approvals import CSRF as MERCHANT_CSRF
 from tests.functional.test_merchant_approvals import links_of, pending_return
 from tests.functional.test_shopper_pages import FORM, Browser
@@ -71,7 +71,7 @@ def body_of(pairs: list[tuple[str, str]], extra: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def shopper(client: Client) -> Browser:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     delivered = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = an_order_document(number=NUMBER, email=EMAIL, locale="en", currency="USD",
                                  placed_at=delivered, delivered_at=delivered)

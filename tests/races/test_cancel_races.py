@@ -23,7 +23,7 @@ from chalicelib.services.receive_return import receive_return
 from chalicelib.services.request_return import request_return
 from devstack.sqs import ensure_refund_queues
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, LOCAL_TABLE
+from tests.functional.conftest import ADMIN, LOCAL_TABLE, put_policy
 
 PER_ACTOR = 8
 
@@ -31,7 +31,7 @@ PER_ACTOR = 8
 @pytest.fixture(scope="module", autouse=True)
 def stage(client: Client, aws_endpoint: str) -> None:
     """The default policy (refund on receipt) and the refund queue a receipt writes to."""
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({})).status_code == 200
+    put_policy(client)
     sqs = boto3.client("sqs", endpoint_url=aws_endpoint, region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
     ensure_refund_queues(sqs, "retour-local-refunds")

@@ -18,7 +18,7 @@ from chalicelib.domain.quote import Selection
 from chalicelib.domain.return_request import ReturnRequest
 from chalicelib.services.request_return import RETURNS_PER_ORDER_PER_DAY, request_return
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, LOCAL_TABLE
+from tests.functional.conftest import ADMIN, LOCAL_TABLE, put_policy
 
 CROWD = 30
 DAY_CROWD = 12
@@ -27,9 +27,7 @@ CAP = 10
 
 @pytest.fixture(scope="module", autouse=True)
 def policy(client: Client) -> None:
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN,
-                               body=json.dumps({"max_returns_per_customer_90d": CAP}))
-    assert response.status_code == 200, response.json_body
+    put_policy(client, max_returns_per_customer_90d=CAP)
 
 
 def an_order(client: Client, number: str, *, email: str, quantity: int = 2) -> None:

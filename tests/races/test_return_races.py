@@ -19,7 +19,7 @@ from chalicelib.domain.quote import Selection
 from chalicelib.services.request_return import request_return
 from tests.dynamodb_faults import Throttle
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN, LOCAL_TABLE
+from tests.functional.conftest import ADMIN, LOCAL_TABLE, put_policy
 
 THREADS = 50
 
@@ -42,8 +42,7 @@ def policy(client: Client) -> None:
     current = client.http.get("/api/v1/admin/policy", headers=ADMIN).json_body
     current = {k: v for k, v in current.items() if k not in ("version", "saved_at")}
     current["max_returns_per_customer_90d"] = 1000
-    response = client.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps(current))
-    assert response.status_code == 200, response.json_body
+    put_policy(client, **current)
 
 
 def order_items(local_table: Any, number: str) -> dict[str, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from chalice.test import Client
 
 from chalicelib.web.sessions import cleared_session_cookie, lang_cookie, session_cookie
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_shopper_pages import Browser
 
 
@@ -25,7 +25,7 @@ def flags(header: str) -> tuple[str, set[str], dict[str, str]]:
 
 
 def test_a_shopper_gets_only_httponly_samesite_cookies(client: Client) -> None:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     document = an_order_document(number="C1001", email="cookie@example.com", locale="en", currency="USD")
     assert client.http.put("/api/v1/admin/orders/C1001", headers=ADMIN, body=json.dumps(document)).status_code in (200, 201)
     shopper = Browser(client)

@@ -19,7 +19,7 @@ from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.domain.order import Address
 from chalicelib.services.label_document import LabelDocument, LabelLine
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_returns_api import parts, sent_emails
 from tests.functional.test_shopper_pages import Browser
 
@@ -33,7 +33,7 @@ CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 
 @pytest.fixture(scope="module", autouse=True)
 def hostile_order(client: Client) -> None:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     address = {"name": HOSTILE, "line1": FORMULA, "line2": SCRIPT, "city": "=1+1", "region": "@SUM(A1)",
                "postal_code": "10001", "country": "US"}
     document = an_order_document(

@@ -23,7 +23,7 @@ from chalice.test import Client
 from chalicelib.web.request_logging import JsonFormatter
 from devstack.processes import HOST, ChildServer, free_port, start_process
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 
 EMAIL = "Log.Secret+Shopper@Example.com"
 NAME = "Zebulon Quixotic-Pennyworth"
@@ -49,7 +49,7 @@ def captured() -> Iterator[io.StringIO]:
 
 
 def test_a_lookup_a_return_and_admin_calls_log_no_personal_data_or_token(client: Client, captured: io.StringIO) -> None:
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     delivered = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = an_order_document(
         number="L7001", email=EMAIL, customer_name=NAME, locale="en", currency="USD",
@@ -94,7 +94,7 @@ def test_following_a_status_link_from_an_email_logs_no_token(
 
     from chalicelib.adapters.local_ses_outbox import sent_emails
 
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     delivered = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = an_order_document(number="L7002", email="link.secret@example.com", locale="en", currency="USD",
                                  placed_at=delivered, delivered_at=delivered)
@@ -186,7 +186,7 @@ def test_the_local_servers_access_log_names_routes_never_tokens_or_emails(
     from chalicelib.adapters.local_ses_outbox import sent_emails
 
     email = "access.log+secret@example.com"
-    assert client.http.put("/api/v1/admin/policy", headers=ADMIN, body="{}").status_code == 200
+    put_policy(client)
     delivered = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     # Paid outside Stripe: no PaymentIntent for the import to check, nothing here is about money.
     document = an_order_document(number="L7003", email=email, locale="en", currency="USD",
