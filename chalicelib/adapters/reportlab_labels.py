@@ -1,8 +1,5 @@
 """Return labels and packing slips as PDF, drawn with reportlab.
 
-reportlab is imported inside the functions that draw: importing it costs a cold start ~100 ms,
-and most requests never draw a label.
-
 Text is always drawn with drawString, never through Paragraph markup, so a name such as
 `<b>Bob</b>` prints exactly as typed; control characters are dropped before drawing.
 Japanese, Chinese and Korean use the CID fonts every PDF reader has for those languages
@@ -11,11 +8,19 @@ Japanese, Chinese and Korean use the CID fonts every PDF reader has for those la
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
+
+from reportlab import rl_config  # type: ignore[import-untyped]
+from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
+from reportlab.graphics.barcode.qr import QrCode  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from ..domain.order import Address
 from .babel_formatting import format_date
@@ -45,80 +50,23 @@ CJK_BY_LOCALE = {"ja": JAPANESE, "zh-Hans": CHINESE, "ko": KOREAN}
 INK = (0, 0, 0)
 GREY = (0.35, 0.35, 0.35)
 
-# The QR mask pattern every label uses (see _Pen.qr), and its error correction: M restores
-# 15% of a smudged or creased symbol.
-QR_MASK = 2
+# The QR code's error correction: M restores 15% of a smudged or creased symbol. Its quiet
+# zone is the 4 modules ISO/IEC 18004 asks for.
 QR_ERROR_CORRECTION = "M"
-
-# A label's date, as its shopper writes it; the same few days recur all day.
-_format_day = lru_cache(maxsize=64)(format_date)
+QR_QUIET_MODULES = 4
 
 # Countries whose addresses read from the largest unit to the smallest (postcode first).
 BIG_ENDIAN_ADDRESS = {"JP", "CN", "KR", "TW"}
 
 
-def _speed_up_qr_encoder(qrencoder: Any) -> None:
-    """Make reportlab's QR encoder compute its Reed-Solomon error correction faster, exactly.
-
-    - It rebuilds the generator polynomial for every block of every code (a sixth of a label's
-      render time), though the polynomial depends only on the number of error-correction
-      codewords and reportlab never changes one it was given: a cache keyed on that number.
-    - Its polynomial remainder (`QRPolynomial.mod`) recurses once per data codeword, building
-      a new polynomial each time (a quarter of the render time): `_rs_remainder` is the same
-      long division in one list, with the same GF(256) tables, and the same result
-      (tests/unit/adapters/test_qr_remainder.py holds it to reportlab's on arbitrary input).
-    """
-    util = qrencoder.QRUtil
-    if not hasattr(util.getErrorCorrectPolynomial, "cache_info"):
-        util.getErrorCorrectPolynomial = staticmethod(cache(util.getErrorCorrectPolynomial))
-    polynomial = qrencoder.QRPolynomial
-    if polynomial.mod is not _rs_remainder:
-        _GF256["log"], _GF256["exp"] = qrencoder.LOG_TABLE, qrencoder.EXP_TABLE
-        _GF256["reportlab_mod"] = polynomial.mod  # kept for the equivalence test
-        polynomial.mod = _rs_remainder
-
-
-# reportlab's GF(256) log and antilog tables, taken when the encoder is sped up.
-_GF256: dict[str, Any] = {}
-
-
-def _rs_remainder(self: Any, e: Any) -> Any:
-    """`self` modulo `e` over GF(256), as reportlab's QRPolynomial.mod answers it."""
-    divisor = e.num
-    n = len(divisor)
-    if len(self.num) < n:
-        return self
-    log, exp = _GF256["log"], _GF256["exp"]
-    # reportlab's glog refuses 0: a divisor with a zero coefficient would have failed there too.
-    divisor_logs = [log[c] if c else _refuse_zero(c) for c in divisor]
-    lead = divisor_logs[0]
-    num = list(self.num)
-    for i in range(len(num) - n + 1):
-        c = num[i]
-        if c:
-            ratio = log[c] - lead
-            for j in range(n):
-                num[i + j] ^= exp[(divisor_logs[j] + ratio) % 255]
-    return type(self)(num[len(num) - n + 1:], 0)
-
-
-def _refuse_zero(value: int) -> int:
-    raise ValueError(f"glog({value})")
-
-
 def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) -> bytes:
     """The label (page 1) and packing slip (page 2 on) of `document` as a PDF."""
-    from reportlab import rl_config  # type: ignore[import-untyped]
-    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
-
     # Compressed streams stay binary: ASCII85 makes them 25% larger and, in pure Python, slow.
     rl_config.useA85 = 0
     if size not in PAGE_SIZES:
         raise ValueError(f"unknown label size {size!r}")
     _register_cid_fonts()
     width, height = PAGE_SIZES[size]
-    import io
-
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=(width, height), pageCompression=1, invariant=1,
                     initialFontName=LATIN, initialFontSize=9)
@@ -138,9 +86,6 @@ def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) 
 
 @cache
 def _register_cid_fonts() -> None:
-    from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
-
     for name in (JAPANESE, CHINESE, KOREAN):
         pdfmetrics.registerFont(UnicodeCIDFont(name))
 
@@ -187,11 +132,9 @@ class _Pen:
     """Draws plain text and codes on a canvas, choosing fonts and fitting widths."""
 
     def __init__(self, canvas: Any, locale: str) -> None:
-        from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
-
         self.canvas = canvas
         self.locale = locale
-        self._width = stringWidth
+        self._width = pdfmetrics.stringWidth
 
     def text(self, x: float, y: float, text: str, size: float, *, bold: bool = False,
              max_width: float | None = None, align: str = "left", min_size: float = 5.0,
@@ -213,13 +156,13 @@ class _Pen:
                 text += "…"
                 font = _font_for(text, self.locale, bold=bold)
         canvas = self.canvas
+        canvas.saveState()
         canvas.setFillColorRGB(*color)
         canvas.setFont(font, size)
         # CID fonts come in one weight: bold is the glyphs filled and outlined (mode 2).
         mode = None
         if bold and font not in (LATIN, LATIN_BOLD):
             mode = 2
-            line_width = canvas._lineWidth
             canvas.setStrokeColorRGB(*color)
             canvas.setLineWidth(size * 0.035)
         if align == "right":
@@ -228,10 +171,7 @@ class _Pen:
             canvas.drawCentredString(x, y, text, mode=mode)
         else:
             canvas.drawString(x, y, text, mode=mode)
-        if mode is not None:
-            canvas.setStrokeColorRGB(*INK)
-            canvas.setLineWidth(line_width)
-        self.canvas.setFillColorRGB(*INK)
+        canvas.restoreState()
         return size
 
     def wrap(self, text: str, size: float, max_width: float) -> list[str]:
@@ -258,8 +198,6 @@ class _Pen:
     def code128(self, x: float, y: float, value: str, max_width: float, height: float,
                 *, align: str = "center") -> float:
         """Draw a Code128 barcode of `value` with its quiet zones; return its width."""
-        from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
-
         # Bars of whole printer dots: 3 dots a module when it fits, else 2, else 1.
         for dots in (3, 2, 1):
             module = dots * DOT
@@ -269,58 +207,19 @@ class _Pen:
             if width <= max_width or dots == 1:
                 break
         left = x + (max_width - width) / 2 if align == "center" else x
-        left = round(left / DOT) * DOT + 10 * module
-        # `decomposed` spells the symbol as runs: "C" a bar 3 modules wide, "b" a 2-module gap.
-        rects = []
-        for run in barcode.decomposed:
-            if run.isupper():
-                bar = (ord(run) - ord("A") + 1) * module
-                rects.append((left, y, bar, height))
-                left += bar
-            elif run.islower():
-                left += (ord(run) - ord("a") + 1) * module
-        self.fill_rects(rects)
+        barcode.drawOn(self.canvas, round(left / DOT) * DOT, y)
         return width
 
     def qr(self, x: float, y: float, value: str, max_size: float) -> float:
         """Draw a QR code of `value` (error correction M) with its 4-module quiet zone,
         its lower-left corner at (x, y); return its side."""
-        from reportlab.graphics.barcode import qrencoder  # type: ignore[import-untyped]
-
-        _speed_up_qr_encoder(qrencoder)
-        code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, QR_ERROR_CORRECTION))
-        code.addData(value)
-        code.version = code.calculate_version()
-        # Any of the 8 masks makes a valid symbol; scoring all 8 (QRCode.make) costs ~3 ms a
-        # label, and scanners read a short URL under any of them.
-        code.makeImpl(False, QR_MASK)
-        count = code.getModuleCount()
-        modules = count + 8
-        dots = max(1, int(max_size / (modules * DOT)))
-        box = dots * DOT
-        side = modules * box
-        left = round(x / DOT) * DOT + 4 * box
-        top = y + side - 4 * box
-        rects = []
-        for r, row in enumerate(code.modules):
-            c = 0
-            while c < count:
-                if row[c]:
-                    start = c
-                    while c < count and row[c]:
-                        c += 1
-                    rects.append((left + start * box, top - (r + 1) * box, (c - start) * box, box))
-                else:
-                    c += 1
-        self.fill_rects(rects)
+        code = QrCode(value, qrLevel=QR_ERROR_CORRECTION, qrBorder=QR_QUIET_MODULES)
+        # A symbol of version v is 4v + 17 modules a side (ISO/IEC 18004); modules of whole dots.
+        modules = 4 * code.qr.calculate_version() + 17 + 2 * QR_QUIET_MODULES
+        side = max(1, int(max_size / (modules * DOT))) * DOT * modules
+        code.width = code.height = side
+        code.drawOn(self.canvas, round(x / DOT) * DOT, y)
         return float(side)
-
-    def fill_rects(self, rects: list[tuple[float, float, float, float]]) -> None:
-        """Fill rectangles in ink as one path, written directly (reportlab's per-number
-        formatting would cost more than the rest of the label)."""
-        ops = " ".join(f"{x:.3f} {y:.3f} {w:.3f} {h:.3f} re" for x, y, w, h in rects)
-        self.canvas.setFillColorRGB(*INK)
-        self.canvas.addLiteral(f"{ops} f")
 
 
 def _tokens(text: str) -> Iterator[str]:
@@ -421,7 +320,7 @@ def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
     ty -= 4
     pen.text(m, ty, doc.customer_name, 8, max_width=text_width)
     ty -= 11
-    pen.text(m, ty, f"{label_word('created', locale)} {_format_day(doc.generated_on, locale)}", 7.5,
+    pen.text(m, ty, f"{label_word('created', locale)} {format_date(doc.generated_on, locale)}", 7.5,
              max_width=text_width, color=GREY)
     pen.text(m, m, doc.store_name, 7.5, max_width=text_width, color=GREY)
     c.restoreState()
@@ -487,7 +386,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         (label_word("rma", locale), doc.rma),
         (label_word("order", locale), doc.order_number),
         (label_word("customer", locale), doc.customer_name),
-        (label_word("created", locale), _format_day(doc.generated_on, locale)),
+        (label_word("created", locale), format_date(doc.generated_on, locale)),
     )
     key_width = inner * 0.32
     for key, value in facts:
