@@ -12,8 +12,8 @@ from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
 from .errors import route
-from .schemas.base import parse_json
-from .schemas.lookup import lookup_to_json, parse_lookup
+from .schemas.base import parse, parse_json
+from .schemas.lookup import LookupIn, lookup_to_json
 
 shopper_api = Blueprint(__name__)
 
@@ -44,7 +44,7 @@ def bearer_token(headers: Mapping[str, str]) -> str:
 def post_lookup() -> Response:
     """The order for a matching number and email, a verdict on every line, and a shopper token."""
     request = shopper_api.current_request
-    lookup = parse_lookup(parse_json(request.raw_body))
+    lookup = parse(LookupIn, parse_json(request.raw_body))
     deps = get_deps()
     limit_lookups(deps, client_address=client_address(request.context), order_number=lookup.order_number)
     found = look_up_order(deps, lookup.order_number, lookup.email)

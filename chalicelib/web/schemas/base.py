@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
+
+import pydantic
 
 from ...domain.errors import ValidationError
 
-if TYPE_CHECKING:
-    import pydantic
-
-# A string bound: pydantic loads with the first schema a request uses, not with this module.
-Model = TypeVar("Model", bound="pydantic.BaseModel")
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 # Our deepest document (a policy, an order's line tags) nests five levels; thousands of `[`
 # make json.loads raise RecursionError, and hundreds would make every later walk deep too.
 MAX_DEPTH = 32
@@ -65,8 +63,6 @@ def depth(document: object) -> int:
 
 def parse(model: type[Model], document: object) -> Model:
     """`document` validated as `model`; ValidationError naming every bad field otherwise."""
-    import pydantic
-
     try:
         return model.model_validate(document)
     except pydantic.ValidationError as error:

@@ -1,73 +1,28 @@
-"""The shopper's lookup: the order number and email in, the judged order out.
-
-The lookup is the first request of most cold Lambdas, so its two fields are checked here by
-hand rather than by a pydantic model (importing pydantic and building a model costs a cold start
-~100 ms). The rules, messages and error shape are pydantic's own for the model
-
-    class LookupIn(BaseModel):
-        model_config = ConfigDict(extra="forbid", frozen=True)
-        order_number: Annotated[str, Field(min_length=1, max_length=64)]
-        email: Annotated[str, Field(min_length=1, max_length=254)]
-
-and tests/unit/web/test_lookup_schema.py holds the two to the same answers on any JSON document.
-"""
+"""The shopper's lookup: the order number and email in, the judged order out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..i18n import verdict_to_json
-from .base import invalid
 
 if TYPE_CHECKING:
     from ...services.look_up_order import Lookup
 
-# Lengths only: any other mismatch is simply "not found", with the one neutral message.
-FIELDS = (("order_number", 64), ("email", 254))
 
+class LookupIn(BaseModel):
+    """What a shopper types: the order number and the email used at checkout.
 
-@dataclass(frozen=True, slots=True)
-class LookupIn:
-    """What a shopper types: the order number and the email used at checkout."""
+    Lengths only: any other mismatch is simply "not found", with the one neutral message.
+    """
 
-    order_number: str
-    email: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-def parse_lookup(document: object) -> LookupIn:
-    """`document` (parsed JSON) as a LookupIn; ValidationError naming every bad field otherwise."""
-    if not isinstance(document, dict):
-        raise invalid([((), "Input should be a valid dictionary or instance of LookupIn")])
-    problems: list[tuple[tuple[int | str, ...], str]] = []
-    for name, longest in FIELDS:
-        if name not in document:
-            problems.append(((name,), "Field required"))
-            continue
-        value = document[name]
-        if not isinstance(value, str):
-            problems.append(((name,), "Input should be a valid string"))
-        elif not _is_unicode(value):
-            problems.append(((name,), "Input should be a valid string, unable to parse raw data as a unicode string"))
-        elif not value:
-            problems.append(((name,), "String should have at least 1 character"))
-        elif len(value) > longest:
-            problems.append(((name,), f"String should have at most {longest} characters"))
-    known = {name for name, _ in FIELDS}
-    problems += [((key,), "Extra inputs are not permitted") for key in document if key not in known]
-    if problems:
-        raise invalid(problems)
-    return LookupIn(order_number=document["order_number"], email=document["email"])
-
-
-def _is_unicode(text: str) -> bool:
-    # JSON may carry a lone surrogate ("\ud800"), which is no text at all.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    order_number: Annotated[str, Field(min_length=1, max_length=64)]
+    email: Annotated[str, Field(min_length=1, max_length=254)]
 
 
 def _timestamp(moment: datetime | None) -> str | None:
