@@ -3,29 +3,14 @@ after changing a message; tests/unit/test_catalogs.py holds the catalogs complet
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ..adapters.babel_formatting import format_date
 from ..domain.eligibility import ParamValue, ReasonCode, Verdict
 from ..domain.errors import ValidationError
 from ..domain.locale import DEFAULT_LOCALE, normalize_locale
 from ..locales import N_, catalog
-
-# Babel locales for our language tags. English dates read "3 December 2026": one spelling for
-# every English-speaking market.
-BABEL_LOCALES = {"en": "en_GB", "ja": "ja_JP", "zh-Hans": "zh_Hans_CN", "ko": "ko_KR"}
-_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-                   "September", "October", "November", "December")
-# CLDR's long date of each Babel locale above, as babel.dates.format_date(format="long") writes
-# it (tests/unit/web/test_i18n.py holds them equal for every day). Written out because loading
-# Babel's locale data would cost the lookup, the usual first request of a Lambda, ~25 ms.
-_LONG_DATES: dict[str, Callable[[date], str]] = {
-    "en": lambda day: f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}",  # d MMMM y
-    "ja": lambda day: f"{day.year}年{day.month}月{day.day}日",  # y年M月d日
-    "zh-Hans": lambda day: f"{day.year}年{day.month}月{day.day}日",  # y年M月d日
-    "ko": lambda day: f"{day.year}년 {day.month}월 {day.day}일",  # y년 MMMM d일
-}
 
 
 def N_plural(singular: str, plural: str) -> tuple[str, str]:
@@ -66,7 +51,7 @@ def supported_or_default(locale: str) -> str:
 
 def format_day(day: date, locale: str) -> str:
     """A calendar date as a shopper of `locale` writes it in a sentence (3 December 2026, 2026年12月3日)."""
-    return _LONG_DATES[supported_or_default(locale)](day)
+    return format_date(day, supported_or_default(locale))
 
 
 def verdict_message(verdict: Verdict, locale: str) -> str:

@@ -266,20 +266,21 @@ def test_every_module_ships_with_unchecked_hash_bytecode(build: Build) -> None:
 
 
 def test_babel_still_formats_every_supported_locale(build: Build, tmp_path: Path) -> None:
-    from chalicelib.web.i18n import BABEL_LOCALES
-
     with zipfile.ZipFile(build.zip_path) as archive:
         archive.extractall(tmp_path)
     code = (
-        "import sys, datetime; from babel.dates import format_date; "
-        "from babel.numbers import format_currency\n"
-        f"for locale in {sorted(BABEL_LOCALES.values())!r}:\n"
-        "    format_date(datetime.date(2026, 11, 23), format='long', locale=locale)\n"
-        "    format_currency(3300, 'JPY', locale=locale)\n"
+        "import datetime\n"
+        "from chalicelib.adapters.babel_formatting import format_date, format_money\n"
+        "from chalicelib.domain.locale import SUPPORTED_LOCALES\n"
+        "from chalicelib.domain.money import Money\n"
+        "for locale in SUPPORTED_LOCALES:\n"
+        "    format_date(datetime.date(2026, 11, 23), locale)\n"
+        "    format_money(Money(minor=3300, currency='JPY'), locale)\n"
         "import babel; print(babel.__file__)"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path)), "babel was not loaded from the package"
 
