@@ -9,6 +9,7 @@ from typing import Any
 from chalice.app import Blueprint, Rate
 
 from ..bootstrap import get_deps
+from ..services.send_exception_digests import send_exception_digests
 
 log = logging.getLogger("retour.approvals")
 
@@ -19,9 +20,6 @@ exception_digest_jobs = Blueprint(__name__)
 def exception_digests(event: Any) -> dict[str, list[str]]:
     """Send the digests of the days just over; hourly, so a store's midnight in any time zone is
     followed within the hour."""
-    # Imported when the job runs, not with app.py (see jobs/refunds.py).
-    from ..services.send_exception_digests import send_exception_digests
-
     run = send_exception_digests(get_deps())
     log.info("exception digest job: %d sent, %d with nothing left to decide", len(run.sent), len(run.settled))
     return {"sent": run.sent, "settled": run.settled}

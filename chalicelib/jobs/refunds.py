@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Rate, SQSEvent
 
+from ..adapters.sqs_refund_queue import parse_refund_message
 from ..bootstrap import get_deps
+from ..domain.errors import ValidationError
+from ..services.refund_return import RefundMessage, handle_refund_message, resume_stuck_refunds
 
 if TYPE_CHECKING:
     from ..services.refund_return import RefundDeps
-
-# The use cases are imported by the handlers that run them: app.py registers every function of
-# the app, and the API's cold start should not load the refund saga to answer a lookup.
 
 log = logging.getLogger("retour.refunds")
 
@@ -40,10 +40,6 @@ MAXIMUM_CONCURRENCY = 5
 
 def handle_refund_body(deps: RefundDeps, body: str) -> None:
     """One queue message: the worker (Lambda) and devstack/refund_worker.py both call this."""
-    from ..adapters.sqs_refund_queue import parse_refund_message
-    from ..domain.errors import ValidationError
-    from ..services.refund_return import RefundMessage, handle_refund_message
-
     try:
         rma, trigger = parse_refund_message(body)
     except ValueError as error:
@@ -68,8 +64,6 @@ def refund_worker(event: SQSEvent) -> None:
 @refund_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="resume_refunds")
 def resume_refunds(event: Any) -> None:
     """Every minute: finish refunds left in refunding for over two minutes."""
-    from ..services.refund_return import resume_stuck_refunds
-
     finished = resume_stuck_refunds(get_deps())
     if finished:
         log.info("stuck refunds resumed", extra={"count": len(finished)})

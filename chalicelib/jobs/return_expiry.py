@@ -11,6 +11,7 @@ from typing import Any
 from chalice.app import Blueprint, Rate
 
 from ..bootstrap import get_deps
+from ..services.expire_returns import expire_returns
 
 log = logging.getLogger("retour.returns")
 
@@ -28,9 +29,6 @@ def lambda_time_left(context: Any) -> Callable[[], timedelta] | None:
 @return_expiry_jobs.schedule(Rate(1, unit=Rate.DAYS), name="return_expiry")
 def return_expiry(event: Any) -> dict[str, list[str]]:
     """Expire approved returns not shipped in time; a run that stops half-way is done again tomorrow."""
-    # Imported when the job runs, not with app.py (see jobs/refunds.py).
-    from ..services.expire_returns import expire_returns
-
     expired = expire_returns(get_deps(), time_left=lambda_time_left(getattr(event, "context", None)))
     log.info("return expiry job: %d returns expired", len(expired))
     return {"expired": expired}
