@@ -6,8 +6,12 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
+from ..services.import_order import import_order
+from ..services.read_order import read_order
 from .auth import require_admin
 from .errors import route
+from .schemas.base import parse, parse_json
+from .schemas.orders import OrderIn, order_to_json
 
 admin_api = Blueprint(__name__)
 
@@ -19,12 +23,6 @@ def _authorized() -> None:
 @route(admin_api, "/api/v1/admin/orders/{number}", methods=["PUT"])
 def put_order(number: str) -> Response:
     """Create or replace an order: 201 when new, 200 when replaced (or already the same)."""
-    # Views import their schemas and use cases when called: a cold start pays only for its own
-    # request's (pydantic's schema building above all), never for every route's.
-    from ..services.import_order import import_order
-    from .schemas.base import parse, parse_json
-    from .schemas.orders import OrderIn, order_to_json
-
     _authorized()
     document = parse(OrderIn, parse_json(admin_api.current_request.raw_body))
     if document.number != number:
@@ -43,9 +41,6 @@ def put_order(number: str) -> Response:
 @route(admin_api, "/api/v1/admin/orders/{number}", methods=["GET"])
 def get_order(number: str) -> Response:
     """Read a stored order back."""
-    from ..services.read_order import read_order
-    from .schemas.orders import order_to_json
-
     _authorized()
     order = read_order(get_deps().orders, number)
     return Response(body=order_to_json(order), headers={"Content-Type": "application/json"})

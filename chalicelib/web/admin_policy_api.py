@@ -8,10 +8,13 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import NotFoundError
+from ..services.dry_run_policy import dry_run_policy
+from ..services.manage_policy import policy_history, read_policy, read_policy_version, replace_policy
 from .auth import require_admin
 from .errors import route
-
-# Each view imports its schemas and use cases when called (see admin_api.py).
+from .schemas.base import parse_json
+from .schemas.dry_run import dry_run_to_json
+from .schemas.policy import parse_policy, policy_to_json
 
 admin_policy_api = Blueprint(__name__)
 
@@ -30,9 +33,6 @@ def _json(body: Any, status: int = 200) -> Response:
 @route(admin_policy_api, "/api/v1/admin/policy", methods=["GET"])
 def get_policy() -> Response:
     """The policy in force, with its version (0: the default policy of a new store)."""
-    from ..services.manage_policy import read_policy
-    from .schemas.policy import policy_to_json
-
     _authorized()
     return _json(policy_to_json(read_policy(get_deps().policies)))
 
@@ -40,10 +40,6 @@ def get_policy() -> Response:
 @route(admin_policy_api, "/api/v1/admin/policy", methods=["PUT"])
 def put_policy() -> Response:
     """Replace the policy: a new version, answered as stored; a bad document changes nothing."""
-    from ..services.manage_policy import replace_policy
-    from .schemas.base import parse_json
-    from .schemas.policy import parse_policy, policy_to_json
-
     _authorized()
     # The version is assigned by the store; 0 here is a placeholder until the save.
     candidate = parse_policy(parse_json(admin_policy_api.current_request.raw_body), version=0)
@@ -53,9 +49,6 @@ def put_policy() -> Response:
 @route(admin_policy_api, "/api/v1/admin/policy/versions", methods=["GET"])
 def get_policy_versions() -> Response:
     """Stored versions of the policy, newest first (up to 100)."""
-    from ..services.manage_policy import policy_history
-    from .schemas.policy import policy_to_json
-
     _authorized()
     history = policy_history(get_deps().policies)
     return _json({"versions": [policy_to_json(policy) for policy in history[:_HISTORY_PAGE]]})
@@ -64,9 +57,6 @@ def get_policy_versions() -> Response:
 @route(admin_policy_api, "/api/v1/admin/policy/versions/{version}", methods=["GET"])
 def get_policy_version(version: str) -> Response:
     """One version of the policy; 0 is the default policy a new store starts on."""
-    from ..services.manage_policy import read_policy_version
-    from .schemas.policy import policy_to_json
-
     _authorized()
     if not version.isascii() or not version.isdigit() or len(version) > 8:
         raise NotFoundError(f"there is no policy version {version!r}", code="policy_version_not_found")
@@ -76,11 +66,6 @@ def get_policy_version(version: str) -> Response:
 @route(admin_policy_api, "/api/v1/admin/policy/dry-run", methods=["POST"])
 def post_policy_dry_run() -> Response:
     """Judge the most recent orders under the current policy and a candidate; nothing is stored."""
-    from ..services.dry_run_policy import dry_run_policy
-    from .schemas.base import parse_json
-    from .schemas.dry_run import dry_run_to_json
-    from .schemas.policy import parse_policy
-
     _authorized()
     candidate = parse_policy(parse_json(admin_policy_api.current_request.raw_body), version=0)
     return _json(dry_run_to_json(dry_run_policy(get_deps(), candidate)))

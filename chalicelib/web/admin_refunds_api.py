@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
+from ..domain.store_credit import spendable
+from ..services.read_return import read_return
+from ..services.receive_return import receive_return
+from ..services.redeem_store_credit import read_store_credit, redeem_store_credit
+from ..services.refund_return import credit_instead, retry_refund
 from .auth import require_admin
 from .errors import route
+from .schemas.base import parse, parse_json
+from .schemas.returns import return_to_json
+from .schemas.store_credit import RedeemIn
 
 if TYPE_CHECKING:
     from ..domain.return_request import ReturnRequest
     from ..domain.store_credit import Redemption, StoreCreditAccount
-
-# Each view imports its schemas and use cases when called (see admin_api.py).
 
 admin_refunds_api = Blueprint(__name__)
 
@@ -33,8 +40,6 @@ def _authorized() -> None:
 
 def money_leg_to_json(request: ReturnRequest) -> dict[str, Any]:
     """The return with its refund attempt (amount, attempt, Stripe id, failure reason)."""
-    from .schemas.returns import return_to_json
-
     body = return_to_json(request, with_events=True)
     refund = request.refund
     body["refund"] = None if refund is None else {
@@ -47,8 +52,6 @@ def money_leg_to_json(request: ReturnRequest) -> dict[str, Any]:
 @route(admin_refunds_api, "/api/v1/admin/returns/{rma}/receive", methods=["POST"])
 def post_receive(rma: str) -> Response:
     """The parcel arrived: 202 with the status; the refund (if released) is on its way."""
-    from ..services.receive_return import receive_return
-
     _authorized()
     received = receive_return(get_deps(), rma, received_by=ADMIN_ACTOR)
     return Response(body=money_leg_to_json(received), status_code=202, headers=_json())
@@ -57,9 +60,6 @@ def post_receive(rma: str) -> Response:
 @route(admin_refunds_api, "/api/v1/admin/returns/{rma}/retry-refund", methods=["POST"])
 def post_retry_refund(rma: str) -> Response:
     """Queue a failed refund again (the next attempt, with its own idempotency key): 202."""
-    from ..services.read_return import read_return
-    from ..services.refund_return import retry_refund
-
     _authorized()
     found = read_return(get_deps(), rma, order_number=None)
     queued = retry_refund(get_deps(), found.rma, actor=ADMIN_ACTOR)
@@ -69,9 +69,6 @@ def post_retry_refund(rma: str) -> Response:
 @route(admin_refunds_api, "/api/v1/admin/returns/{rma}/credit", methods=["POST"])
 def post_credit(rma: str) -> Response:
     """Pay a received, approved or failed-refund return as store credit instead: 200."""
-    from ..services.read_return import read_return
-    from ..services.refund_return import credit_instead
-
     _authorized()
     found = read_return(get_deps(), rma, order_number=None)
     credited = credit_instead(get_deps(), found)
@@ -81,8 +78,6 @@ def post_credit(rma: str) -> Response:
 def account_to_json(account: StoreCreditAccount, *, now: datetime) -> dict[str, Any]:
     """The ledger's balance and entries, and what can be spent now: credit past its date is
     never spent, even before the daily job writes it off (then the two figures differ)."""
-    from ..domain.store_credit import spendable
-
     def stamp(value: datetime | None) -> str | None:
         return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
@@ -108,12 +103,7 @@ def redemption_to_json(redemption: Redemption) -> dict[str, Any]:
 @route(admin_refunds_api, "/api/v1/admin/store-credit/{email}", methods=["GET"])
 def get_store_credit(email: str) -> Response:
     """Balance and ledger entries of a shopper in `?currency=`."""
-    from urllib.parse import unquote
-
-    from ..services.redeem_store_credit import read_store_credit
-
     _authorized()
-
     params: Mapping[str, str] = admin_refunds_api.current_request.query_params or {}
     currency = params.get("currency", "")
     deps = get_deps()
@@ -124,10 +114,6 @@ def get_store_credit(email: str) -> Response:
 @route(admin_refunds_api, "/api/v1/admin/store-credit/redeem", methods=["POST"])
 def post_redeem() -> Response:
     """Spend credit once per idempotency key; 409 insufficient_credit, never below zero."""
-    from ..services.redeem_store_credit import redeem_store_credit
-    from .schemas.base import parse, parse_json
-    from .schemas.store_credit import RedeemIn
-
     _authorized()
     body = parse(RedeemIn, parse_json(admin_refunds_api.current_request.raw_body))
     redemption = redeem_store_credit(

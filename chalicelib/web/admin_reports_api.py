@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
+from ..services.report_returns import report_returns
 from .auth import require_admin
 from .errors import route
 
 if TYPE_CHECKING:
     from ..services.report_returns import ReturnsReport
-
-# Each view imports its use case when called (see admin_api.py).
 
 admin_reports_api = Blueprint(__name__)
 
@@ -48,8 +47,6 @@ def report_to_json(report: ReturnsReport) -> dict[str, Any]:
 def get_returns_report() -> Response:
     """`?from=YYYY-MM-DD&to=YYYY-MM-DD` (UTC days, inclusive, at most 93): outcomes, reasons,
     money per currency of the returns that reached an outcome then, and the backlog now."""
-    from ..services.report_returns import report_returns
-
     request = admin_reports_api.current_request
     require_admin(request, get_deps())
     query: Mapping[str, str] = request.query_params or {}

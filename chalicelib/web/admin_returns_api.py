@@ -14,15 +14,20 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
+from ..domain.return_request import PENDING_APPROVAL, normalize_rma
+from ..services.approval_links import request_approval
+from ..services.decide_return import DecidedBy, Decision, decide_return
+from ..services.list_returns import list_returns
+from ..services.ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
+from ..services.read_return import read_return
+from .admin_refunds_api import money_leg_to_json
 from .auth import require_admin
 from .errors import route
 from .schemas.base import parse_json
+from .schemas.returns import return_to_json
 
 if TYPE_CHECKING:
     from ..domain.return_request import RefundAttempt, ReturnRequest
-    from ..services.decide_return import DecidedBy
-
-# Each view imports its schemas and use cases when called (see admin_api.py).
 
 admin_returns_api = Blueprint(__name__)
 
@@ -36,8 +41,6 @@ def _authorized() -> None:
 
 
 def _admin() -> DecidedBy:
-    from ..services.decide_return import DecidedBy
-
     request = admin_returns_api.current_request
     identity = (request.context or {}).get("identity") or {}
     return DecidedBy(actor="admin", source_ip=str(identity.get("sourceIp") or ""),
@@ -58,10 +61,6 @@ def _body() -> dict[str, Any]:
 def get_returns() -> Response:
     """Returns in `?status=` (default pending_approval), or of `?order_number=`, or of the shopper
     with `?email=` (one of the three), newest first, `?limit=`, `?cursor=`."""
-    from ..domain.return_request import PENDING_APPROVAL
-    from ..services.list_returns import list_returns
-    from .schemas.returns import return_to_json
-
     _authorized()
     query: dict[str, str] = dict(admin_returns_api.current_request.query_params or {})
     limit_text = query.get("limit")
@@ -91,8 +90,6 @@ def refund_status(refund: RefundAttempt) -> str:
 def staff_view(request: ReturnRequest) -> dict[str, Any]:
     """The return as the shopper API shows it, plus what staff need: the customer, the refund
     attempt and where each decision came from."""
-    from .admin_refunds_api import money_leg_to_json
-
     body = money_leg_to_json(request)
     body["customer_email"] = request.customer_email
     body["locale"] = request.locale
@@ -112,9 +109,6 @@ def staff_view(request: ReturnRequest) -> dict[str, Any]:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}", methods=["GET"])
 def get_return(rma: str) -> Response:
     """One return with its timeline, refund attempt and customer; 404 `return_not_found`."""
-    from ..domain.return_request import normalize_rma
-    from ..services.read_return import read_return
-
     _authorized()
     canonical = normalize_rma(rma)
     if canonical is None:
@@ -127,10 +121,6 @@ def get_return(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approve", methods=["POST"])
 def approve(rma: str) -> Response:
     """Approve `{"note"}`; `"store_credit_only": true` or `"fee_percent": n` approve on counter-terms."""
-    from ..services.ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT
-    from ..services.decide_return import Decision, decide_return
-    from .schemas.returns import return_to_json
-
     _authorized()
     body = _body()
     note = body.get("note", "")
@@ -149,10 +139,6 @@ def approve(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/reject", methods=["POST"])
 def reject(rma: str) -> Response:
     """Reject `{"note"}` (the note is emailed to the shopper)."""
-    from ..services.ports import REJECT
-    from ..services.decide_return import Decision, decide_return
-    from .schemas.returns import return_to_json
-
     _authorized()
     note = _body().get("note", "")
     if not isinstance(note, str):
@@ -164,9 +150,6 @@ def reject(rma: str) -> Response:
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approval-link", methods=["POST"])
 def resend_approval_link(rma: str) -> Response:
     """Email the merchant a fresh approval link (the old ones keep their own expiry)."""
-    from ..services.approval_links import request_approval
-    from ..services.read_return import read_return
-
     _authorized()
     deps = get_deps()
     link = request_approval(deps, read_return(deps, rma, order_number=None))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Request
 
+from ..services.check_admin_key import check_admin_key
 from .shopper_api import client_address
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ def require_admin(request: Request, deps: CheckAdminKeyDeps) -> None:
     whatever key it carries. A missing header, or one without the Bearer scheme, is a 401 that
     does not count (no key was compared).
     """
-    from ..services.check_admin_key import check_admin_key  # on use (see admin_api.py)
-
     check_admin_key(deps, bearer_key(request.headers), client_address=client_address(request.context))
 
 

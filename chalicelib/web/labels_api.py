@@ -9,6 +9,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
+from ..services.issue_label import label_url, parse_label_size
 from ..services.look_up_order import shopper_order_number
 from .errors import route
 from .shopper_api import bearer_token
@@ -19,8 +20,6 @@ labels_api = Blueprint(__name__)
 @route(labels_api, "/api/v1/returns/{rma}/label.pdf", methods=["GET"])
 def get_label(rma: str) -> Response:
     """302 to the label and packing slip of the token's order's return, in `?size=` (4x6)."""
-    from ..services.issue_label import label_url, parse_label_size  # on use (see admin_api.py)
-
     request = labels_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))

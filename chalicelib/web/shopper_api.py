@@ -9,11 +9,15 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
+from ..services.cancel_return import cancel_return
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
+from ..services.read_return import read_return
+from ..services.request_return import request_return
 from .errors import route
 from .schemas.base import parse, parse_json
 from .schemas.lookup import LookupIn, lookup_to_json
+from .schemas.returns import ReturnIn, return_to_json
 
 shopper_api = Blueprint(__name__)
 
@@ -68,11 +72,6 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
 @route(shopper_api, "/api/v1/returns", methods=["POST"])
 def post_return() -> Response:
     """Request a return of the token's order: 201 with the RMA, status and amounts."""
-    # Imported on use (see admin_api.py): the lookup, the usual cold request, never needs them.
-    from ..services.request_return import request_return
-    from .schemas.base import parse
-    from .schemas.returns import ReturnIn, return_to_json
-
     request = shopper_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))
@@ -92,9 +91,6 @@ def post_return() -> Response:
 @route(shopper_api, "/api/v1/returns/{rma}", methods=["GET"])
 def get_return(rma: str) -> Response:
     """The return with its timeline, for the holder of a token of its order."""
-    from ..services.read_return import read_return
-    from .schemas.returns import return_to_json
-
     request = shopper_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))
@@ -109,9 +105,6 @@ def post_cancel(rma: str) -> Response:
     409 `not_cancellable` once the parcel arrived, the money moved or the return is closed;
     a return already cancelled by its shopper is answered as it is (a retry is safe).
     """
-    from ..services.cancel_return import cancel_return
-    from .schemas.returns import return_to_json
-
     request = shopper_api.current_request
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))

@@ -9,12 +9,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import stripe
 from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
 from ..domain.order import Order
+from ..services.handle_stripe_event import handle_stripe_event
 from .errors import route
+from .schemas.base import parse
+from .schemas.orders import OrderIn
 
 log = logging.getLogger("retour.webhooks")
 
@@ -30,8 +34,6 @@ _YEAR_10000 = 253402300800
 
 def verified_event(raw_body: bytes | str, signature: str | None, secret: str, *, now: float) -> dict[str, Any]:
     """The event of a genuine, recent delivery; ValidationError (400) otherwise."""
-    import stripe
-
     try:
         text = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else raw_body
         stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_SECONDS)
@@ -64,9 +66,6 @@ def order_from_checkout(session: Mapping[str, Any]) -> Order | None:
     setup session) or is not paid yet (`checkout.session.async_payment_succeeded` follows);
     ValidationError, naming every field, when it does not make a valid order document.
     """
-    from .schemas.base import parse
-    from .schemas.orders import OrderIn
-
     if not session.get("payment_intent") or session.get("payment_status") == "unpaid":
         log.warning("checkout session without a paid PaymentIntent", extra={"session": session.get("id")})
         return None
@@ -127,8 +126,6 @@ def _mapping(value: object) -> Mapping[str, Any]:
 @route(stripe_webhooks, "/webhooks/stripe", methods=["POST"], content_types=["application/json"])
 def post_stripe_event() -> Response:
     """Verify, deduplicate and apply one Stripe event: 200, or 400 with nothing changed."""
-    from ..services.handle_stripe_event import handle_stripe_event  # on use (see admin_api.py)
-
     request = stripe_webhooks.current_request
     deps = get_deps()
     event = verified_event(
