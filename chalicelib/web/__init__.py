@@ -7,6 +7,9 @@ from chalice.app import Chalice
 
 def register(app: Chalice) -> None:
     """Attach every blueprint and the request middleware to `app`."""
+    # Imported here, not at the top: each blueprint has its module's name, and a package-level
+    # `from .pages import pages` would replace the submodule chalicelib.web.pages with the
+    # Blueprint for everyone who then writes `from . import pages`.
     from .admin_api import admin_api
     from .admin_policy_api import admin_policy_api
     from .admin_returns_api import admin_returns_api

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from ..adapters.local_ses_outbox import sent_emails
 from ..bootstrap import get_deps
+from . import html
 from .errors import json_error
 
 dev_outbox = Blueprint(__name__)
@@ -16,10 +18,6 @@ dev_outbox = Blueprint(__name__)
 @dev_outbox.route("/_dev/outbox", methods=["GET"])
 def outbox() -> Response:
     """The local SES's sent messages; any other stage answers 404 as for an unknown path."""
-    # Imported here, as in every view: a cold start loads only what its own request needs.
-    from ..adapters.local_ses_outbox import sent_emails
-    from . import html
-
     settings = get_deps().settings
     if not settings.is_local or not settings.aws_endpoint_url:
         return json_error(404, "not_found", "Not found")

@@ -11,19 +11,33 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
+from ..adapters.babel_formatting import format_date, format_datetime, format_money
+from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
 from ..bootstrap import Deps, get_deps
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
 from ..locales import catalog, locale_or_default
 from ..locales.names import status_name
+from ..services.approval_links import (
+    ApprovalLinkExpiredError,
+    ApprovalLinkInvalidError,
+    ApprovalLinkOutdatedError,
+    line_exceptions,
+    token_hash,
+)
+from ..services.decide_return import (
+    AlreadyDecidedError,
+    Decision,
+    decide_by_link,
+    decision_event,
+    preview_link,
+)
+from ..services.ports import APPROVE, APPROVE_FEE
 from . import html
 from .forms import read_form, whole_number
-
-if TYPE_CHECKING:
-    from ..services.decide_return import AlreadyDecidedError
 
 merchant_pages = Blueprint(__name__)
 
@@ -32,11 +46,6 @@ CSRF_PURPOSE = "merchant_approval_csrf"
 # Long enough to read the request and think; a stale form is reloaded, not trusted.
 CSRF_TTL = timedelta(hours=1)
 DEFAULT_FEE_PERCENT = 15
-
-
-# The approval emails' words, templates and formatting (adapters/ses_approvals.py, which loads
-# Jinja2 and the email package, and Babel) and the approval use cases are imported where they are
-# used: a cold start of the shopper's API never loads them.
 
 
 def _t(locale: str, message: str, **values: Any) -> str:
@@ -57,20 +66,14 @@ def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
 
 def csrf_for(deps: Deps, token: str, *, now: datetime) -> str:
     """The confirm form's CSRF token: signed for this link's hash, purpose and an hour."""
-    from ..services.approval_links import token_hash
-
     return html.csrf_token(deps.tokens, token_hash(token), purpose=CSRF_PURPOSE, now=now, ttl=CSRF_TTL)
 
 
 def csrf_matches(deps: Deps, token: str, presented: str | None, *, now: datetime) -> bool:
-    from ..services.approval_links import token_hash
-
     return html.csrf_is_valid(deps.tokens, token_hash(token), presented, purpose=CSRF_PURPOSE, now=now)
 
 
 def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
-    from ..adapters.babel_formatting import format_datetime
-
     locale = locale_or_default(deps.settings.merchant_locale)
     request, event = error.request, error.decision
     status = status_name(request.status, locale)
@@ -91,8 +94,6 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
 
 def _refusal(deps: Deps, error: RetourError) -> Response:
     """The page for a link that can't decide: expired, outdated or not ours."""
-    from ..services.approval_links import ApprovalLinkExpiredError, ApprovalLinkOutdatedError
-
     locale = locale_or_default(deps.settings.merchant_locale)
     if isinstance(error, ApprovalLinkExpiredError):
         return _message(
@@ -111,11 +112,6 @@ def _refusal(deps: Deps, error: RetourError) -> Response:
 
 def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int = 200,
              error: str = "", note: str = "", fee_percent: str = "") -> Response:
-    from ..adapters.babel_formatting import format_date, format_money
-    from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
-    from ..services.approval_links import line_exceptions
-    from ..services.decide_return import preview_link
-
     opened, order = preview_link(deps, token)
     request = opened.request
     locale = locale_or_default(deps.settings.merchant_locale)
@@ -172,14 +168,6 @@ def _origin(request: Request) -> tuple[str, str]:
 @merchant_view
 def show_approval(token: str) -> Response:
     """The request and a confirm form; opening it (any number of times) changes nothing."""
-    from ..services.approval_links import (
-        ApprovalLinkExpiredError,
-        ApprovalLinkInvalidError,
-        ApprovalLinkOutdatedError,
-    )
-    from ..services.ports import APPROVE
-    from ..services.decide_return import AlreadyDecidedError
-
     deps = get_deps()
     query: dict[str, str] = dict(merchant_pages.current_request.query_params or {})
     chosen = query.get("action") or APPROVE
@@ -198,15 +186,6 @@ def show_approval(token: str) -> Response:
 @merchant_view
 def decide_approval(token: str) -> Response:
     """The confirm form: decides once, with the CSRF token of a page of this very link."""
-    from ..adapters.babel_formatting import format_money
-    from ..services.approval_links import (
-        ApprovalLinkExpiredError,
-        ApprovalLinkInvalidError,
-        ApprovalLinkOutdatedError,
-    )
-    from ..services.ports import APPROVE, APPROVE_FEE
-    from ..services.decide_return import AlreadyDecidedError, Decision, decide_by_link, decision_event
-
     deps = get_deps()
     request = merchant_pages.current_request
     locale = locale_or_default(deps.settings.merchant_locale)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Response
 
 from ..bootstrap import get_deps
+from . import merchant_pages, shopper_pages, warehouse_pages
 from .errors import json_error
 from .html import SECURITY_HEADERS, page_csp
 from .request_logging import configure_logging, request_id
@@ -76,14 +78,10 @@ def in_our_error_shape(response: Response, event: Any = None) -> Response:
 
 def _refusal_page(route: str, event: Any, status: int) -> Response:
     """The refusal as a page of the route's own family, in its reader's language."""
-    # Pages load Jinja2 and the catalogs: imported only here, when a page is refused.
     if route.startswith("/merchant/"):
-        from . import merchant_pages
         return merchant_pages.problem_page(event, status)
     if route == "/warehouse" or route.startswith("/warehouse/"):
-        from . import warehouse_pages
         return warehouse_pages.problem_page(event, status)
-    from . import shopper_pages
     return shopper_pages.refusal_page(event, status)
 
 
@@ -118,6 +116,5 @@ def _request_id_of(event: Any) -> str:
     context = getattr(event, "context", None) or {}
     if context.get("requestId"):
         return str(context["requestId"])
-    import uuid  # API Gateway always sends an id; only local tools need one made up
-
+    # API Gateway always sends an id; only local tools need one made up.
     return str(uuid.uuid4())

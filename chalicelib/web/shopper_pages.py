@@ -21,14 +21,28 @@ from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
+from ..adapters.babel_formatting import format_datetime
 from ..bootstrap import Deps, get_deps
-from ..domain.errors import AuthenticationError, NotFoundError, RateLimitedError, ValidationError
+from ..domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+)
 from ..domain.quote import Quote, Selection
-from ..domain.return_request import normalize_rma
+from ..domain.return_request import NotCancellableError, normalize_rma
+from ..domain.store_credit import spendable
 from ..locales import N_, catalog
 from ..locales.names import reason_name
+from ..services.cancel_return import cancel_return
+from ..services.issue_label import label_url, parse_label_size
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order
+from ..services.read_return import read_return
+from ..services.request_return import quote_return, request_return
+from ..services.shopper_order import shopper_order
+from ..services.status_links import LINK_PARAMETER, open_status_link
 from .forms import read_form, whole_number
 from .i18n import verdict_message
 from .locale_negotiation import LANGUAGE_NAMES, negotiate, supported
@@ -55,9 +69,6 @@ from .sessions import (
 
 if TYPE_CHECKING:
     from ..services.shopper_order import JudgedOrder
-
-# The use cases past the first page (choose, price, request, label) are imported by the steps
-# that run them: app.py's cold start, usually a JSON lookup, never needs them.
 
 log = logging.getLogger("retour.pages")
 
@@ -341,8 +352,6 @@ def _bound_post(page: Page) -> tuple[JudgedOrder, dict[str, str]] | Response:
 
 
 def _bound_order(page: Page) -> JudgedOrder | None:
-    from ..services.shopper_order import shopper_order
-
     if page.session_lost or not page.session.has_order:
         return None
     return shopper_order(page.deps, page.session.order_number)
@@ -389,8 +398,6 @@ def _items_page(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection]
 @shopper_view(shopper_pages, "/return/items", methods=["POST"], content_types=FORM)
 def post_items(page: Page) -> Response:
     """Check the chosen lines with the use case; keep them in the session, or show what is wrong."""
-    from ..services.request_return import quote_return
-
     bound = _bound_post(page)
     if isinstance(bound, Response):
         return bound
@@ -483,8 +490,6 @@ def resolution(page: Page) -> Response:
 
 def _resolution_page(page: Page, judged: JudgedOrder, draft: Draft, chosen: str,
                      errors: list[dict[str, str]], *, status: int) -> Response:
-    from ..services.request_return import quote_return
-
     options = []
     for code in _offered(judged):
         try:
@@ -543,8 +548,6 @@ def review(page: Page) -> Response:
 
 
 def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dict[str, str]], *, status: int) -> Response:
-    from ..services.request_return import quote_return
-
     try:
         priced = quote_return(page.deps, order_number=judged.order.number, selections=draft.selections,
                               resolution=draft.resolution)
@@ -558,8 +561,6 @@ def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dic
 @shopper_view(shopper_pages, "/return/confirm", methods=["POST"], content_types=FORM)
 def post_confirm(page: Page) -> Response:
     """Request the return (the use case judges, prices and stores it in one go)."""
-    from ..services.request_return import request_return
-
     bound = _bound_post(page)
     if isinstance(bound, Response):
         return bound
@@ -596,9 +597,6 @@ def _confirm_key(page: Page, draft: Draft) -> str:
 def _return_of_session(page: Page, rma: str, *, by_link: bool = False) -> tuple[JudgedOrder, Any] | None:
     """The order and return `rma` this browser may see: through its session's order, or (`by_link`,
     the status page, label and cancel only) through the grant of a status link for this return."""
-    from ..services.read_return import read_return
-    from ..services.shopper_order import shopper_order
-
     grant = _grant_for(page, rma) if by_link else None
     if grant is not None:
         return (shopper_order(page.deps, grant.order_number),
@@ -636,8 +634,6 @@ def status(page: Page, rma: str) -> Response:
     `?link=`: the signed link of an email (services/status_links.py) grants this one return
     (its status, label and cancel) and comes back here without the token.
     """
-    from ..services.status_links import LINK_PARAMETER
-
     query: Mapping[str, str] = page.request.query_params or {}
     if LINK_PARAMETER in query:
         return _follow_link(page, rma, query[LINK_PARAMETER])
@@ -654,9 +650,6 @@ def _follow_link(page: Page, rma: str, token: str) -> Response:
     The token never reaches a log line, and after the redirect it is no longer in the address
     bar (nor in a Referer: every page says no-referrer).
     """
-    from ..services.read_return import read_return
-    from ..services.status_links import open_status_link
-
     try:
         order_number = open_status_link(page.deps.tokens, token, rma=rma, now=page.now)
         order = page.deps.orders.get(order_number)
@@ -676,8 +669,6 @@ def _follow_link(page: Page, rma: str, token: str) -> Response:
 
 def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
     """The lookup form, saying why the link did not open the return; it leads back to it."""
-    from ..services.read_return import read_return
-
     if _grant_for(page, rma) is not None:
         # An earlier link already opened this return here: the page itself.
         return page.redirect(f"/returns/{normalize_rma(rma)}")
@@ -699,9 +690,6 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
 
 def _status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
                  problem: str | None = None) -> Response:
-    from ..adapters.babel_formatting import format_datetime
-    from ..domain.store_credit import spendable
-
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
@@ -722,9 +710,6 @@ def _status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int =
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
 def label(page: Page, rma: str) -> Response:
     """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
-    from ..domain.errors import ConflictError
-    from ..services.issue_label import label_url, parse_label_size
-
     grant = _grant_for(page, rma)
     if grant is not None:
         order_number = grant.order_number
@@ -772,10 +757,6 @@ def cancel(page: Page, rma: str) -> Response:
 def post_cancel(page: Page, rma: str) -> Response:
     """The status page's button asks first (one mis-tap cancels nothing); the confirmation's button
     (`confirm=yes`) cancels. Too late: the status page again, saying why, with a 409."""
-    from ..domain.return_request import NotCancellableError
-    from ..services.cancel_return import cancel_return
-    from ..services.read_return import read_return
-
     if _grant_for(page, rma) is None and not page.session.has_order:
         return _ended(page)
     form = page.form()

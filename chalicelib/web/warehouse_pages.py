@@ -26,6 +26,9 @@ from ..domain.errors import AuthenticationError, ConflictError, NotFoundError, R
 from ..domain.return_request import ReturnRequest, normalize_rma
 from ..locales import N_, catalog, locale_or_default
 from ..locales.names import status_name
+from ..services.check_admin_key import check_admin_key
+from ..services.read_return import read_return
+from ..services.receive_return import receive_return
 from . import html
 from .forms import read_form
 from .html import cookie_value
@@ -169,8 +172,6 @@ def _refusal(visit: _Visit, code: str, found: ReturnRequest) -> str:
 @warehouse_view("/warehouse", methods=["GET"])
 def get_warehouse() -> Response:
     """Sign-in form, or the scan form (with the return scanned, when `?rma=` is given)."""
-    from ..services.read_return import read_return  # on use (see admin_api.py)
-
     visit = _Visit()
     if not visit.signed_in:
         return visit.page("sign_in.html", problem=None)
@@ -193,8 +194,6 @@ def post_sign_in() -> Response:
     Ten wrong keys from one address in 15 minutes, here and on the admin API together, close
     the form (and the API) to that address until the window ends (services/check_admin_key.py).
     """
-    from ..services.check_admin_key import check_admin_key
-
     visit = _Visit()
     form = visit.form()
     if not visit.check_csrf(form):
@@ -223,9 +222,6 @@ def post_sign_out() -> Response:
 @warehouse_view("/warehouse/receive", methods=["POST"], content_types=FORM)
 def post_receive() -> Response:
     """Mark the scanned return received; the page then waits for the next parcel."""
-    from ..services.read_return import read_return
-    from ..services.receive_return import receive_return
-
     visit = _Visit()
     form = visit.form()
     if not visit.signed_in:
