@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 
 class S3Documents:
     """A LabelStore on one bucket; the botocore client is built on first use, not at cold start."""
@@ -22,8 +24,6 @@ class S3Documents:
         return self._client
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:

@@ -1,7 +1,6 @@
 """PaymentGateway on Stripe: keyed refunds, the refunds of a PaymentIntent and what it captured.
 
-stripe is imported only here, and only when money moves (`app.py` must not load it). The
-client never retries by itself (max_network_retries=0): our saga retries with the same
+The client never retries by itself (max_network_retries=0): our saga retries with the same
 idempotency key, and the resume job looks for the refund before making one, because Stripe
 forgets keys after 24 hours.
 """
@@ -11,14 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import stripe
 
 from ..domain.money import Money
 from ..domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
 from ..services.ports import GatewayRefund
-
-if TYPE_CHECKING:
-    import stripe
 
 # Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's
 # reserved concurrency) each pacing at 4/s stay at or under 20/s together.
@@ -48,8 +46,6 @@ class StripePayments:
 
     def _stripe(self) -> stripe.StripeClient:
         if self._client is None:
-            import stripe
-
             options: dict[str, Any] = {"max_network_retries": 0}
             if self._api_base:
                 options["base_addresses"] = {"api": self._api_base.rstrip("/")}
@@ -69,8 +65,6 @@ class StripePayments:
     def refund(
         self, *, payment_intent: str, amount: Money, idempotency_key: str, rma: str, attempt: int
     ) -> GatewayRefund:
-        import stripe
-
         client = self._stripe()
         self._pace()
         try:
@@ -93,8 +87,6 @@ class StripePayments:
         return _gateway_refund(refund, amount.currency)
 
     def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
-        import stripe
-
         client = self._stripe()
         found: list[GatewayRefund] = []
         params: dict[str, Any] = {"payment_intent": payment_intent, "limit": 100}
@@ -120,8 +112,6 @@ class StripePayments:
 
     def _payment_intent(self, payment_intent: str) -> dict[str, Any] | None:
         """The PaymentIntent as plain data; None when Stripe does not know it."""
-        import stripe
-
         client = self._stripe()
         self._pace()
         try:
