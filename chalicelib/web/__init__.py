@@ -15,18 +15,18 @@ def register(app: Chalice) -> None:
     from .admin_returns_api import admin_returns_api
     from .admin_refunds_api import admin_refunds_api
     from .admin_reports_api import admin_reports_api
+    from .assets import assets
     from .dev_outbox import dev_outbox
     from .labels_api import labels_api
     from .merchant_pages import merchant_pages
     from .middleware import install_middleware
-    from .pages import pages
     from .shopper_api import shopper_api
     from .shopper_pages import shopper_pages
     from .stripe_webhooks import stripe_webhooks
     from .warehouse_pages import warehouse_pages
 
     install_middleware(app)
-    app.register_blueprint(pages)
+    app.register_blueprint(assets)
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
     app.register_blueprint(admin_refunds_api)

@@ -1,6 +1,6 @@
-"""Static assets of the shopper pages: our stylesheet and the store's accent colour.
+"""Static assets of the pages (templates/assets/): our stylesheets and the store's accent colour.
 
-The pages themselves are in shopper_pages.py."""
+The shopper's pages themselves are in shopper_pages.py."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from ..bootstrap import get_deps
 from .errors import json_error, route
 from .html import asset
 
-pages = Blueprint(__name__)
+assets = Blueprint(__name__)
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CONTENT_TYPES = {"css": "text/css; charset=utf-8", "svg": "image/svg+xml", "js": "text/javascript; charset=utf-8"}
 
 
-@route(pages, "/assets/theme.css", methods=["GET"])
+@route(assets, "/assets/theme.css", methods=["GET"])
 def theme() -> Response:
     """The store's accent colour as a stylesheet, so pages need no inline style."""
     accent = get_deps().settings.store_accent_color
@@ -30,7 +30,7 @@ def theme() -> Response:
     )
 
 
-@route(pages, "/assets/{name}", methods=["GET"])
+@route(assets, "/assets/{name}", methods=["GET"])
 def static_asset(name: str) -> Response:
     """Our own CSS and images: no CDN, nothing fetched from elsewhere."""
     extension = name.rsplit(".", 1)[-1]
