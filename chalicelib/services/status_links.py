@@ -9,7 +9,7 @@ session can pass for one, nor the other way round; its subject names the return 
 `{"r": rma, "o": order number}`, and the page checks both against the RMA in the path and the
 stored return. Opening it grants that one return (its status page, label and cancel), in a
 cookie of its own beside whatever session the browser holds, and redirects to the page without
-the token (web/shopper_pages.py, web/sessions.py ReturnGrant): it starts no session of the order,
+the token (web/pages/status.py, web/sessions.py ReturnGrant): it starts no session of the order,
 so it opens neither the order's other returns nor a new return.
 
 It lasts 60 days: a return lives for weeks (a 30-day window, a merchant's decision of up to a

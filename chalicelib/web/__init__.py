@@ -20,8 +20,8 @@ def register(app: Chalice) -> None:
     from .labels_api import labels_api
     from .merchant_pages import merchant_pages
     from .middleware import install_middleware
+    from .pages import shopper_pages
     from .shopper_api import shopper_api
-    from .shopper_pages import shopper_pages
     from .stripe_webhooks import stripe_webhooks
     from .warehouse_pages import warehouse_pages
 

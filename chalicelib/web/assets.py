@@ -1,6 +1,6 @@
 """Static assets of the pages (templates/assets/): our stylesheets and the store's accent colour.
 
-The shopper's pages themselves are in shopper_pages.py."""
+The shopper's pages themselves are in web/pages/."""
 
 from __future__ import annotations
 

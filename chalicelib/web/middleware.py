@@ -12,9 +12,10 @@ from typing import Any
 from chalice.app import Chalice, Response
 
 from ..bootstrap import get_deps
-from . import merchant_pages, shopper_pages, warehouse_pages
+from . import merchant_pages, warehouse_pages
 from .errors import json_error
 from .html import SECURITY_HEADERS, page_csp
+from .pages import page
 from .request_logging import configure_logging, request_id
 
 log = logging.getLogger("retour.http")
@@ -82,7 +83,7 @@ def _refusal_page(route: str, event: Any, status: int) -> Response:
         return merchant_pages.problem_page(event, status)
     if route == "/warehouse" or route.startswith("/warehouse/"):
         return warehouse_pages.problem_page(event, status)
-    return shopper_pages.refusal_page(event, status)
+    return page.refusal_page(event, status)
 
 
 def install_middleware(app: Chalice) -> None:

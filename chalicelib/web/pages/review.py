@@ -1,0 +1,90 @@
+"""Step 4, review and confirm (templates/pages/review.html): everything at once, then the return."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Response
+
+from ...domain.errors import RateLimitedError, ValidationError
+from ...domain.quote import Quote
+from ...services.request_return import quote_return, request_return
+from ..sessions import Draft
+from . import shopper_pages
+from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view
+from .resolution import offered
+
+if TYPE_CHECKING:
+    from ...services.shopper_order import JudgedOrder
+
+
+def review_rows(judged: JudgedOrder, priced: Quote) -> list[dict[str, Any]]:
+    """The quoted lines as the summary shows them (review, confirmation, status, cancel)."""
+    rows = []
+    for quoted in priced.lines:
+        line = judged.order.line(quoted.line_id)
+        rows.append({"line": line, "quoted": quoted,
+                     "needs_approval": (v := judged.verdict(quoted.line_id)) is not None and v.status == "needs_approval"})
+    return rows
+
+
+@shopper_view(shopper_pages, "/return/review", methods=["GET"])
+def review(page: Page) -> Response:
+    """Everything at once: items, reasons, the money line by line, and the confirm button."""
+    judged = bound_order(page)
+    if judged is None:
+        return ended(page)
+    draft = page.session.draft
+    if not draft.selections:
+        return page.redirect("/return/items")
+    if draft.resolution not in offered(judged):
+        return page.redirect("/return/resolution")
+    return _review_page(page, judged, draft, [], status=200)
+
+
+def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dict[str, str]], *, status: int) -> Response:
+    try:
+        priced = quote_return(page.deps, order_number=judged.order.number, selections=draft.selections,
+                              resolution=draft.resolution)
+    except ValidationError:
+        return page.redirect("/return/items")
+    rows = review_rows(judged, priced)
+    return page.html("pages/review.html", status=status, step=4, order=judged.order, quote=priced,
+                     rows=rows, errors=errors, needs_approval=any(r["needs_approval"] for r in rows))
+
+
+@shopper_view(shopper_pages, "/return/confirm", methods=["POST"], content_types=FORM)
+def post_confirm(page: Page) -> Response:
+    """Request the return (the use case judges, prices and stores it in one go)."""
+    bound = bound_post(page)
+    if isinstance(bound, Response):
+        return bound
+    judged, form = bound
+    draft = page.session.draft
+    if not draft.selections:
+        return page.redirect("/return/items")
+    try:
+        created = request_return(page.deps, order_number=judged.order.number, selections=draft.selections,
+                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft))
+    except ValidationError:
+        # Something changed since the review (another return, a new policy): choose again.
+        return page.redirect("/return/items")
+    except RateLimitedError as error:
+        # The order's returns for the day are used up (a create / cancel loop): come back tomorrow.
+        limited = error_page(page, 429, page._(
+            "This order has had several return requests today, so we can't take another "
+            "one until tomorrow. Your earlier requests are unchanged."))
+        limited.headers["Retry-After"] = str(error.retry_after)
+        return limited
+    page.save(page.session.with_draft(Draft()))
+    return page.redirect(f"/returns/{created.rma}/confirmation")
+
+
+def _confirm_key(page: Page, draft: Draft) -> str:
+    """One key per session and draft: a double click posts the old cookie twice, and must not
+    make two returns. The session's random nonce keeps the key (and so the RMA) unguessable."""
+    content = json.dumps(draft.to_json(), sort_keys=True, ensure_ascii=False)
+    return "page:" + hashlib.sha256(f"{page.session.nonce}\n{content}".encode()).hexdigest()
+

@@ -1,0 +1,176 @@
+"""After the confirm: the confirmation (templates/pages/confirmation.html), the status page
+(status.html) and the label, for the session's order or through an email's status link."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from chalice.app import Response
+
+from ...adapters.babel_formatting import format_datetime
+from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
+from ...domain.return_request import normalize_rma
+from ...domain.store_credit import spendable
+from ...locales import N_
+from ...services.issue_label import label_url, parse_label_size
+from ...services.read_return import read_return
+from ...services.shopper_order import shopper_order
+from ...services.status_links import LINK_PARAMETER, open_status_link
+from ..sessions import ReturnGrant, grant_cookie, grant_token
+from . import shopper_pages
+from .page import EVENT_LABELS, Page, bound_order, error_page, shopper_view
+from .review import review_rows
+
+if TYPE_CHECKING:
+    from ...services.shopper_order import JudgedOrder
+
+log = logging.getLogger("retour.pages")
+
+
+def return_of_session(page: Page, rma: str, *, by_link: bool = False) -> tuple[JudgedOrder, Any] | None:
+    """The order and return `rma` this browser may see: through its session's order, or (`by_link`,
+    the status page, label and cancel only) through the grant of a status link for this return."""
+    grant = grant_for(page, rma) if by_link else None
+    if grant is not None:
+        return (shopper_order(page.deps, grant.order_number),
+                read_return(page.deps, grant.rma, order_number=grant.order_number))
+    judged = bound_order(page)
+    if judged is None:
+        return None
+    return judged, read_return(page.deps, rma, order_number=judged.order.number)
+
+
+def grant_for(page: Page, rma: str) -> ReturnGrant | None:
+    """The browser's status-link grant when it is for return `rma` (the browser sends it only
+    to that return's pages; the check holds whatever the client sends)."""
+    grant = page.grant
+    if grant is None or not hmac.compare_digest(grant.rma, normalize_rma(rma) or ""):
+        return None
+    return grant
+
+
+@shopper_view(shopper_pages, "/returns/{rma}/confirmation", methods=["GET"])
+def confirmation(page: Page, rma: str) -> Response:
+    """The RMA, what happens next, and the way to the status page."""
+    found = return_of_session(page, rma)
+    if found is None:
+        return page.redirect("/?" + urlencode({"rma": rma}))
+    judged, request = found
+    return page.html("pages/confirmation.html", order=judged.order, ret=request,
+                     rows=review_rows(judged, request.quote))
+
+
+@shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
+def status(page: Page, rma: str) -> Response:
+    """A return's status and timeline, for the shopper whose session holds its order.
+
+    `?link=`: the signed link of an email (services/status_links.py) grants this one return
+    (its status, label and cancel) and comes back here without the token.
+    """
+    query: Mapping[str, str] = page.request.query_params or {}
+    if LINK_PARAMETER in query:
+        return _follow_link(page, rma, query[LINK_PARAMETER])
+    found = return_of_session(page, rma, by_link=True)
+    if found is None:
+        return page.redirect("/?" + urlencode({"rma": rma}))
+    judged, request = found
+    return status_page(page, judged, request)
+
+
+def _follow_link(page: Page, rma: str, token: str) -> Response:
+    """Grant the return a link names and redirect to it; a bad link gets the lookup form.
+
+    The token never reaches a log line, and after the redirect it is no longer in the address
+    bar (nor in a Referer: every page says no-referrer).
+    """
+    try:
+        order_number = open_status_link(page.deps.tokens, token, rma=rma, now=page.now)
+        order = page.deps.orders.get(order_number)
+        if order is None:
+            raise NotFoundError("the link's order is gone", code="order_not_found")
+        request = read_return(page.deps, rma, order_number=order.number)
+    except (AuthenticationError, NotFoundError) as error:
+        log.info("a status link was refused", extra={"reason": error.code})
+        return _link_refused(page, rma, expired=error.code == "token_expired")
+    # A grant of this return only, beside whatever session the browser holds (kept as it is: it
+    # may be another order's, with a draft); it opens no other return and starts none.
+    grant = ReturnGrant(request.rma, order.number, order.locale)
+    page.cookies.append(grant_cookie(grant_token(page.deps.tokens, grant, now=page.now), request.rma,
+                                     secure=page.secure))
+    return page.redirect(f"/returns/{request.rma}")
+
+
+def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
+    """The lookup form, saying why the link did not open the return; it leads back to it."""
+    if grant_for(page, rma) is not None:
+        # An earlier link already opened this return here: the page itself.
+        return page.redirect(f"/returns/{normalize_rma(rma)}")
+    if page.session.has_order and not page.session_lost:
+        # This browser holds the order already (an old email opened again): the page itself.
+        try:
+            request = read_return(page.deps, rma, order_number=page.session.order_number)
+        except NotFoundError:
+            pass
+        else:
+            return page.redirect(f"/returns/{request.rma}")
+    notice = (page._("This link to your return has expired. Find your order below to see your return.")
+              if expired else
+              page._("This link to your return is incomplete or no longer valid. Find your order below to see your return."))
+    canonical = normalize_rma(rma)
+    return page.html("pages/home.html", status=410 if expired else 403, step=1, notice=notice, values={},
+                     next_rma=canonical or "", switch_path=f"/returns/{canonical}" if canonical else "/")
+
+
+def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
+                problem: str | None = None) -> Response:
+    zone = judged.policy.zone
+    # What the shopper can spend now, beside the credit this return issued (credit past its date
+    # is not, even before the daily job writes it off).
+    credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
+                                now=page.deps.clock.now())
+                      if request.status == "credited" else None)
+    # A status link opens this return only: a new return starts from the lookup.
+    holds_order = page.session.has_order and page.session.order_number == judged.order.number
+    return page.html("pages/status.html", status=status, order=judged.order, ret=request,
+                     credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
+                     new_return_href="/return/items" if holds_order else "/",
+                     moment=lambda value: format_datetime(value, page.lang, zone),
+                     rows=review_rows(judged, request.quote),
+                     events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
+                                   key=lambda e: e.at, reverse=True))
+
+
+@shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
+def label(page: Page, rma: str) -> Response:
+    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    grant = grant_for(page, rma)
+    if grant is not None:
+        order_number = grant.order_number
+    else:
+        judged = bound_order(page)
+        if judged is None:
+            return page.redirect("/?" + urlencode({"rma": rma}))
+        order_number = judged.order.number
+    query: Mapping[str, str] = page.request.query_params or {}
+    size = parse_label_size(query.get("size"))
+    try:
+        url = label_url(page.deps, rma, order_number=order_number, size=size)
+    except ConflictError as error:
+        why = _NO_LABEL.get(error.code)
+        if why is None:
+            raise
+        return error_page(page, 409, page._(why))
+    return page.redirect(url)
+
+
+# Why a return has no label (services/issue_label.py VOID_LABELS), in the shopper's words.
+_NO_LABEL: dict[str, str] = {
+    "return_cancelled": N_("This return was cancelled, so its label can no longer be used."),
+    "return_expired": N_("This return expired, so its label can no longer be used."),
+    "return_rejected": N_("The store declined this return, so it has no label."),
+}
+
