@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..domain.timestamps import utc_timestamp
+
 
 # Our own small codec instead of boto3.dynamodb.types: we store only these few types, and our
 # numbers are integers (boto3's deserializer hands back Decimals, to convert at every read).
@@ -71,7 +73,7 @@ def iso(moment: datetime | None) -> str | None:
     """A UTC timestamp that sorts as text, second precision."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(moment)
 
 
 def parse_iso(text: str | None) -> datetime | None:

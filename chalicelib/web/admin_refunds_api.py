@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from chalice.app import Blueprint, Response
 
+from ..domain.timestamps import utc_timestamp
 from ..bootstrap import get_deps
 from ..domain.store_credit import spendable
 from ..services.read_return import read_return
@@ -79,7 +80,7 @@ def account_to_json(account: StoreCreditAccount, *, now: datetime) -> dict[str, 
     """The ledger's balance and entries, and what can be spent now: credit past its date is
     never spent, even before the daily job writes it off (then the two figures differ)."""
     def stamp(value: datetime | None) -> str | None:
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+        return utc_timestamp(value) if value is not None else None
 
     return {
         "email": account.email, "currency": account.currency, "balance": account.balance.minor,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from ..domain.timestamps import utc_timestamp
 from ..bootstrap import get_deps
 from ..services.report_returns import report_returns
 from .auth import require_admin
@@ -25,7 +26,7 @@ def report_to_json(report: ReturnsReport) -> dict[str, Any]:
         "from": report.period.first_day.isoformat(),
         "to": report.period.last_day.isoformat(),
         "days": report.period.days,
-        "generated_at": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": utc_timestamp(report.generated_at),
         "outcomes": dict(summary.outcomes),
         "reasons": [
             {"reason": code, "returns": tally.returns, "units": tally.units}

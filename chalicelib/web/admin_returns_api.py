@@ -7,11 +7,11 @@ decided return can't be decided again (409 `already_decided`).
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from ..domain.timestamps import utc_timestamp
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
 from ..domain.return_request import PENDING_APPROVAL, normalize_rma
@@ -93,7 +93,7 @@ def staff_view(request: ReturnRequest) -> dict[str, Any]:
     body = money_leg_to_json(request)
     body["customer_email"] = request.customer_email
     body["locale"] = request.locale
-    body["status_changed_at"] = request.status_changed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body["status_changed_at"] = utc_timestamp(request.status_changed_at)
     body["version"] = request.version
     if request.refund is not None:
         body["refund"]["status"] = refund_status(request.refund)

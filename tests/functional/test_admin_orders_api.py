@@ -58,6 +58,14 @@ def test_a_new_order_is_created_and_reads_back_as_sent(client: Client) -> None:
     assert read.json_body["version"] == 1
 
 
+def test_a_date_before_the_year_1000_reads_back_as_a_date(client: Client) -> None:
+    # strftime("%Y") writes year 4 as "4" on Linux: the echo was not a date-time at all.
+    document = an_order_document(number="2090", placed_at="0004-04-01T00:00:02Z", delivered_at="0004-04-02T00:00:00Z")
+    assert put(client, "2090", document).status_code == 201
+    read = get(client, "2090").json_body
+    assert (read["placed_at"], read["delivered_at"]) == ("0004-04-01T00:00:02Z", "0004-04-02T00:00:00Z")
+
+
 def test_sending_the_same_order_again_changes_nothing(client: Client, local_table: Any) -> None:
     document = an_order_document(number="2002")
     assert put(client, "2002", document).status_code == 201

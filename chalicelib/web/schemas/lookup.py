@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...domain.timestamps import utc_timestamp
 from ..i18n import verdict_to_json
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class LookupIn(BaseModel):
 
 
 def _timestamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else utc_timestamp(moment)
 
 
 def lookup_to_json(found: Lookup) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ...domain.timestamps import utc_timestamp
 from ...domain.currency import is_known_currency
 from ...domain.errors import ValidationError
 from ...domain.locale import normalize_locale
@@ -144,7 +145,7 @@ class OrderIn(_Strict):
 
 
 def _timestamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else utc_timestamp(moment)
 
 
 def order_to_json(order: Order) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
 from ...domain.return_request import ReturnRequest
 
@@ -41,7 +42,7 @@ class ReturnIn(BaseModel):
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(moment)
 
 
 def return_to_json(request: ReturnRequest, *, with_events: bool) -> dict[str, Any]:
