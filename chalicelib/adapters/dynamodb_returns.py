@@ -17,9 +17,9 @@ from botocore.exceptions import ClientError
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
+from ..domain.reservations import CountReturned, Release, Reserve
 from ..domain.return_request import (
     APPROVED,
-    RELEASED_STATUSES,
     UNITS_TAKEN_MESSAGE,
     RefundAttempt,
     ReturnEvent,
@@ -80,10 +80,9 @@ class DynamoDBReturnRepository:
     def create(self, request: ReturnRequest, *, line_quantities: Mapping[str, int], now: datetime,
                limits: CreationLimits | None = None) -> ReturnRequest:
         stored = request.with_version(1)
-        for line in request.lines:
-            # The condition below cannot see a line's size when its item is new; refuse here.
-            if line.quantity > line_quantities.get(line.line_id, 0):
-                raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
+        # The aggregate refuses a line asking for more than the order holds (the condition below
+        # cannot see a line's size when its item is new).
+        reservations = request.reservations(line_quantities)
         for attempt in range(_COUNTER_ATTEMPTS):
             actions: list[dict[str, Any]] = [
                 {"Put": {
@@ -105,7 +104,7 @@ class DynamoDBReturnRepository:
                     customer_index = len(actions)
                     actions.append(self._customer_action(stored, limits.customer_cap, now=now,
                                                          consistent=attempt > 0))
-            actions.extend(self._reservation_actions(request, line_quantities, now=now))
+            actions.extend(self._reserve_action(request.order_number, reserve, now=now) for reserve in reservations)
             try:
                 self._client.transact_write_items(TransactItems=actions)
                 return stored
@@ -127,35 +126,50 @@ class DynamoDBReturnRepository:
             time.sleep(random.uniform(0, min(_COUNTER_BACKOFF * 2 ** attempt, 0.5)))
         raise StaleWriteError("the shopper's returns are being counted by another request; try again")
 
-    def _reservation_actions(self, request: ReturnRequest, line_quantities: Mapping[str, int], *,
-                             now: datetime) -> list[dict[str, Any]]:
-        """One reservation update per chosen line: never more units than the line holds."""
-        actions: list[dict[str, Any]] = []
-        for line in request.lines:
-            quantity = line_quantities[line.line_id]
-            actions.append({"Update": {
-                "TableName": self._table,
-                "Key": line_key(request.order_number, line.line_id),
-                # ADD starts a missing counter at 0: the first return of a line creates its item.
-                "UpdateExpression": (
-                    "ADD reserved :n SET quantity = :q, entity = :entity, order_number = :order, "
-                    "line_id = :line, returned = if_not_exists(returned, :zero), updated_at = :now"
-                ),
-                # reserved + n <= quantity, written as reserved <= quantity - n (no arithmetic
-                # in conditions). Two requests for the same units: the second one fails here.
-                "ConditionExpression": "attribute_not_exists(pk) OR reserved <= :limit",
-                "ExpressionAttributeValues": {
-                    ":n": {"N": str(line.quantity)},
-                    ":q": {"N": str(quantity)},
-                    ":limit": {"N": str(quantity - line.quantity)},
-                    ":zero": {"N": "0"},
-                    ":entity": {"S": "line_reservation"},
-                    ":order": {"S": request.order_number},
-                    ":line": {"S": line.line_id},
-                    ":now": {"S": iso(now) or ""},
-                },
-            }})
-        return actions
+    def _reserve_action(self, order_number: str, reserve: Reserve, *, now: datetime) -> dict[str, Any]:
+        """Hold the units on their line: never more reserved than the line holds."""
+        return {"Update": {
+            "TableName": self._table,
+            "Key": line_key(order_number, reserve.line_id),
+            # ADD starts a missing counter at 0: the first return of a line creates its item.
+            "UpdateExpression": (
+                "ADD reserved :n SET quantity = :q, entity = :entity, order_number = :order, "
+                "line_id = :line, returned = if_not_exists(returned, :zero), updated_at = :now"
+            ),
+            # reserved + n <= quantity, written as reserved <= quantity - n (no arithmetic
+            # in conditions). Two requests for the same units: the second one fails here.
+            "ConditionExpression": "attribute_not_exists(pk) OR reserved <= :limit",
+            "ExpressionAttributeValues": {
+                ":n": {"N": str(reserve.quantity)},
+                ":q": {"N": str(reserve.line_quantity)},
+                ":limit": {"N": str(reserve.line_quantity - reserve.quantity)},
+                ":zero": {"N": "0"},
+                ":entity": {"S": "line_reservation"},
+                ":order": {"S": order_number},
+                ":line": {"S": reserve.line_id},
+                ":now": {"S": iso(now) or ""},
+            },
+        }}
+
+    def _change_action(self, order_number: str, change: CountReturned | Release) -> dict[str, Any]:
+        """A move's change to one line's reservation (the aggregate decides which)."""
+        key = line_key(order_number, change.line_id)
+        if isinstance(change, CountReturned):
+            # Still reserved, so never returnable again; now also counted as returned.
+            return {"Update": {
+                "TableName": self._table, "Key": key,
+                "UpdateExpression": "ADD returned :n",
+                "ConditionExpression": "attribute_exists(pk) AND reserved >= :n",
+                "ExpressionAttributeValues": {":n": {"N": str(change.quantity)}},
+            }}
+        return {"Update": {
+            "TableName": self._table, "Key": key,
+            "UpdateExpression": "ADD reserved :minus",
+            "ConditionExpression": "reserved >= :n",
+            "ExpressionAttributeValues": {
+                ":minus": {"N": str(-change.quantity)}, ":n": {"N": str(change.quantity)},
+            },
+        }}
 
     def _order_day_action(self, request: ReturnRequest, limits: CreationLimits, *, now: datetime) -> dict[str, Any]:
         """Count the return in its order's day: refused once the day holds `per_order_per_day`."""
@@ -281,33 +295,8 @@ class DynamoDBReturnRepository:
             }}
             for seq, event in enumerate(stored.events) if seq >= first_new
         )
-        if any(event.kind == "received" for event in stored.events[first_new:]):
-            # The parcel arrived: its units count as returned (still reserved, so never returnable
-            # again), in the transaction of the move itself.
-            actions.extend(
-                {"Update": {
-                    "TableName": self._table,
-                    "Key": line_key(stored.order_number, line.line_id),
-                    "UpdateExpression": "ADD returned :n",
-                    "ConditionExpression": "attribute_exists(pk) AND reserved >= :n",
-                    "ExpressionAttributeValues": {":n": {"N": str(line.quantity)}},
-                }}
-                for line in stored.lines
-            )
-        if stored.status in RELEASED_STATUSES:
-            # Released units may be returned again: give them back to their lines.
-            actions.extend(
-                {"Update": {
-                    "TableName": self._table,
-                    "Key": line_key(stored.order_number, line.line_id),
-                    "UpdateExpression": "ADD reserved :minus",
-                    "ConditionExpression": "reserved >= :n",
-                    "ExpressionAttributeValues": {
-                        ":minus": {"N": str(-line.quantity)}, ":n": {"N": str(line.quantity)},
-                    },
-                }}
-                for line in stored.lines
-            )
+        actions.extend(self._change_action(stored.order_number, change)
+                       for change in request.reservation_changes(new_events=new_events))
         return actions
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from ..domain.errors import ConflictError, StaleWriteError
+from ..domain.reservations import CountReturned
 from ..domain.return_request import (
     APPROVED,
-    RELEASED_STATUSES,
     UNITS_TAKEN_MESSAGE,
     ReturnRequest,
     RmaTakenError,
@@ -19,7 +19,7 @@ from ..services.ports import CreationLimits, CustomerCapReachedError, OrderDayLi
 
 
 class InMemoryReturnRepository:
-    """ReturnRepository and ReturnHistory in dicts, with the same reservation rule as DynamoDB."""
+    """ReturnRepository and ReturnHistory in dicts, persisting the reservation changes the return decides."""
 
     def __init__(self) -> None:
         self._returns: dict[str, ReturnRequest] = {}
@@ -39,9 +39,11 @@ class InMemoryReturnRepository:
             day = (request.order_number, limits.order_day) if limits is not None else None
             if limits is not None and day is not None and self._days.get(day, 0) >= limits.per_order_per_day:
                 raise OrderDayLimitReachedError(f"order {request.order_number} started its returns for today")
-            for line in request.lines:
-                reserved = self._lines.get((request.order_number, line.line_id), [0, 0, 0])[0]
-                if reserved + line.quantity > line_quantities.get(line.line_id, 0):
+            reservations = request.reservations(line_quantities)
+            for reserve in reservations:
+                # The DynamoDB condition: never more reserved than the line holds.
+                reserved = self._lines.get((request.order_number, reserve.line_id), [0, 0, 0])[0]
+                if reserved + reserve.quantity > reserve.line_quantity:
                     raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
             cap = limits.customer_cap if limits is not None else None
             shopper = request.customer_email.strip().lower()
@@ -53,10 +55,10 @@ class InMemoryReturnRepository:
                 self._started[shopper] = sorted([*recent, request.created_at])[-cap:]
             if day is not None:
                 self._days[day] = self._days.get(day, 0) + 1
-            for line in request.lines:
-                entry = self._lines.setdefault((request.order_number, line.line_id), [0, 0, 0])
-                entry[0] += line.quantity
-                entry[2] = line_quantities[line.line_id]
+            for reserve in reservations:
+                entry = self._lines.setdefault((request.order_number, reserve.line_id), [0, 0, 0])
+                entry[0] += reserve.quantity
+                entry[2] = reserve.line_quantity
             stored = request.with_version(1)
             self._returns[request.rma] = stored
             return stored
@@ -79,12 +81,12 @@ class InMemoryReturnRepository:
             if current is None or current.version != request.version:
                 raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again")
             stored = request.with_version(request.version + 1)
-            if any(event.kind == "received" for event in stored.events[len(stored.events) - new_events:]):
-                for line in stored.lines:
-                    self._lines[(stored.order_number, line.line_id)][1] += line.quantity
-            if stored.status in RELEASED_STATUSES:
-                for line in stored.lines:
-                    self._lines[(stored.order_number, line.line_id)][0] -= line.quantity
+            for change in request.reservation_changes(new_events=new_events):
+                entry = self._lines[(stored.order_number, change.line_id)]
+                if isinstance(change, CountReturned):
+                    entry[1] += change.quantity
+                else:
+                    entry[0] -= change.quantity
             self._returns[request.rma] = stored
             return stored
 

@@ -15,6 +15,7 @@ and when as a new event; the repository saves every move with one conditional wr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -23,6 +24,7 @@ from .errors import ConflictError, ValidationError
 from .money import Money
 from .order import Order
 from .quote import Quote, Selection
+from .reservations import CountReturned, Release, Reserve
 
 PENDING_APPROVAL: Final = "pending_approval"
 APPROVED: Final = "approved"
@@ -68,6 +70,9 @@ UNITS_TAKEN_MESSAGE: Final = (
     "Some of these items were just included in another return. Look the order up again to see "
     "what can still be returned."
 )
+
+# The moves into a released status: the events that give a return's units back.
+_RELEASING_KINDS = frozenset({"rejected", "cancelled", "expired"})
 
 # Crockford's base32: no I, L, O or U, so an RMA read aloud or typed from paper survives.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -224,6 +229,32 @@ class ReturnRequest:
     def units(self) -> dict[str, int]:
         """Units per order line id held by this return."""
         return {line.line_id: line.quantity for line in self.lines}
+
+    def reservations(self, line_quantities: Mapping[str, int]) -> tuple[Reserve, ...]:
+        """What creating this return reserves: each chosen line's units, under the order's units.
+
+        `line_quantities`: the order's units per line id. ConflictError (`units_already_requested`)
+        when a line asks for more than the order holds: no reservation could ever take them.
+        """
+        for line in self.lines:
+            if line.quantity > line_quantities.get(line.line_id, 0):
+                raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
+        return tuple(Reserve(line.line_id, line.quantity, line_quantities[line.line_id]) for line in self.lines)
+
+    def reservation_changes(self, *, new_events: int) -> tuple[CountReturned | Release, ...]:
+        """What the moves behind its last `new_events` events do to its lines' reservations.
+
+        The parcel's arrival counts the units as returned; closing without it (rejected,
+        cancelled, expired) releases them, so they may be returned again. Written in the same
+        transaction as the move.
+        """
+        changes: list[CountReturned | Release] = []
+        for event in self.events[len(self.events) - new_events:] if new_events > 0 else ():
+            if event.kind == "received":
+                changes.extend(CountReturned(line.line_id, line.quantity) for line in self.lines)
+            elif event.kind in _RELEASING_KINDS:
+                changes.extend(Release(line.line_id, line.quantity) for line in self.lines)
+        return tuple(changes)
 
     @property
     def is_open(self) -> bool:

@@ -1,0 +1,41 @@
+"""Line reservations: the units of each order line that returns hold, and how a return moves them.
+
+Every unit a return asks for is reserved on its order line when the return is created, so two
+returns can never take the same unit. The return's moves then change those counts: the parcel's
+arrival counts its units as returned (they stay reserved, so never returnable again), and a
+return that closes without its parcel (rejected, cancelled, expired) releases its units.
+
+The aggregate (ReturnRequest) decides these changes; the repositories only persist them, each
+in the same write as the return itself (docs/data-model.md, "line reservation").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    """Hold `quantity` more units of line `line_id`, never above the line's `line_quantity`."""
+
+    line_id: str
+    quantity: int
+    # The order's units on the line: the ceiling of everything reserved on it.
+    line_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountReturned:
+    """The parcel arrived: `quantity` reserved units of `line_id` count as returned."""
+
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The return closed without its parcel: give `quantity` units of `line_id` back."""
+
+    line_id: str
+    quantity: int
+
