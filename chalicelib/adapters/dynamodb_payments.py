@@ -12,14 +12,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.refunds import ChargeDisputedError, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
 from ..services.ports import PaymentLedgerState
 from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all
-from .dynamodb_returns import DynamoDBReturnRepository
+from .dynamodb_returns import DynamoDBReturnRepository, stale
+from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 
 def payment_key(order_number: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def payment_key(order_number: str) -> dict[str, Any]:
 
 
 class DynamoDBPaymentLedger:
-    """PaymentLedger on the single table; moves of the return ride in the same transaction."""
+    """PaymentLedger on the single table; the ceiling changes in the return's move (its unit of work)."""
 
     def __init__(self, client: Any, table_name: str, returns: DynamoDBReturnRepository) -> None:
         self._client = client
@@ -72,38 +72,32 @@ class DynamoDBPaymentLedger:
     def start_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
         assert request.refund is not None and request.status == REFUNDING
         amount = request.refund.amount
-        actions = self._returns.save_actions(request, new_events=new_events, now=now)
-        actions.append({"Update": {
-            "TableName": self._table,
-            "Key": payment_key(request.order_number),
-            "UpdateExpression": "SET remaining_refundable = remaining_refundable - :amount, updated_at = :now",
+        move = self._returns.move(request, new_events=new_events, now=now)
+        move.update(
+            "payment", payment_key(request.order_number),
+            "SET remaining_refundable = remaining_refundable - :amount, updated_at = :now",
             # The ceiling: never more than what is left, whatever the provider would accept; and
             # nothing leaves a disputed charge (Stripe refuses it, and the merchant decides).
-            "ConditionExpression": (
-                "currency = :currency AND remaining_refundable >= :amount AND attribute_not_exists(dispute_id)"
-            ),
-            "ExpressionAttributeValues": {
+            condition="currency = :currency AND remaining_refundable >= :amount AND attribute_not_exists(dispute_id)",
+            values={
                 ":amount": {"N": str(amount.minor)},
                 ":currency": {"S": amount.currency},
                 ":now": {"S": iso(now) or ""},
             },
-        }})
-        return self._write(request, actions)
+        )
+        return self._commit(request, move)
 
     def fail_refund(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
         assert request.refund is not None
-        actions = self._returns.save_actions(request, new_events=new_events, now=now)
-        actions.append({"Update": {
-            "TableName": self._table,
-            "Key": payment_key(request.order_number),
+        move = self._returns.move(request, new_events=new_events, now=now)
+        move.update(
+            "payment", payment_key(request.order_number),
             # No money left: the amount is refundable again (a retry or store credit takes it).
-            "UpdateExpression": "SET remaining_refundable = remaining_refundable + :amount, updated_at = :now",
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": {
-                ":amount": {"N": str(request.refund.amount.minor)}, ":now": {"S": iso(now) or ""},
-            },
-        }})
-        return self._write(request, actions)
+            "SET remaining_refundable = remaining_refundable + :amount, updated_at = :now",
+            condition="attribute_exists(pk)",
+            values={":amount": {"N": str(request.refund.amount.minor)}, ":now": {"S": iso(now) or ""}},
+        )
+        return self._commit(request, move)
 
     def record_outside_refund(self, order_number: str, refund_id: str, amount: Money, *, now: datetime) -> bool:
         try:
@@ -180,26 +174,20 @@ class DynamoDBPaymentLedger:
         )
         return "dispute_id" in response.get("Item", {})
 
-    def _write(self, request: ReturnRequest, actions: list[dict[str, Any]]) -> ReturnRequest:
+    def _commit(self, request: ReturnRequest, move: DynamoDBTransaction) -> ReturnRequest:
+        """Write the return's move and the ceiling's change together, or say why neither was."""
         try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if not is_conditional_check_failure(error):
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[-1].get("Code") == "ConditionalCheckFailed" and all(
-                r.get("Code") in (None, "None") for r in reasons[:-1]
-            ):
-                # The payment item said no: a dispute, or not enough left.
+            move.commit()
+        except TransactionRefusedError as refused:
+            if refused.codes == {"payment": "ConditionalCheckFailed"}:
+                # The payment item alone said no: a dispute, or not enough left.
                 if self._disputed(request.order_number):
                     raise ChargeDisputedError(
                         f"the charge of order {request.order_number} is disputed; return {request.rma} waits"
-                    ) from error
+                    ) from refused
                 raise RefundCeilingError(
                     f"the refund of return {request.rma} is above what is still refundable on order "
                     f"{request.order_number}"
-                ) from error
-            raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again") from error
+                ) from refused
+            raise stale(request) from refused
         return request.with_version(request.version + 1)
-
-

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch, policy_document
-from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all, to_item
+from .dynamodb_items import from_item, iso, query_all, to_item
+from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 POLICY_PK = "POLICY"
 CURRENT_SK = "CURRENT"
@@ -56,32 +55,22 @@ class DynamoDBPolicyRepository:
             "version": stored.version, "current_version": stored.version,
             "saved_at": saved_at, "document": document,
         }
+        # One transaction: a version is never stored without becoming current, and two writers
+        # that read the same version cannot both move the pointer.
+        transaction = DynamoDBTransaction(self._client, self._table)
+        # Versions are immutable: never overwrite one.
+        transaction.put("version", to_item(version_item), condition="attribute_not_exists(pk)")
         if expected_version == 0:
-            pointer_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            transaction.put("pointer", to_item(pointer), condition="attribute_not_exists(pk)")
         else:
-            pointer_condition = {
-                "ConditionExpression": "current_version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
+            transaction.put("pointer", to_item(pointer), condition="current_version = :expected",
+                            values={":expected": {"N": str(expected_version)}})
         try:
-            # One transaction: a version is never stored without becoming current, and two
-            # writers that read the same version cannot both move the pointer.
-            self._client.transact_write_items(
-                TransactItems=[
-                    {"Put": {
-                        "TableName": self._table, "Item": to_item(version_item),
-                        # Versions are immutable: never overwrite one.
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }},
-                    {"Put": {"TableName": self._table, "Item": to_item(pointer), **pointer_condition}},
-                ]
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                raise StaleWriteError(
-                    f"the policy changed since version {expected_version} was read; read it again"
-                ) from error
-            raise
+            transaction.commit()
+        except TransactionRefusedError as refused:
+            raise StaleWriteError(
+                f"the policy changed since version {expected_version} was read; read it again"
+            ) from refused
         return stored
 
     def get_version(self, version: int) -> Policy | None:

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
@@ -32,17 +30,15 @@ from .dynamodb_items import (
     count_all,
     query_all,
     email_key,
-    is_conditional_check_failure,
     iso,
     parse_iso,
     to_attribute,
     to_item,
 )
+from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 log = logging.getLogger("retour.returns")
 
-# The two items written before the reservations in a create transaction (return, first event).
-_RETURN_ITEMS = 2
 # The 90-day window of `max_returns_per_customer_90d`.
 CUSTOMER_WINDOW = timedelta(days=90)
 # A crowd of one shopper's creations takes turns on their count: each lost turn reads it again.
@@ -84,62 +80,48 @@ class DynamoDBReturnRepository:
         # cannot see a line's size when its item is new).
         reservations = request.reservations(line_quantities)
         for attempt in range(_COUNTER_ATTEMPTS):
-            actions: list[dict[str, Any]] = [
-                {"Put": {
-                    "TableName": self._table,
-                    "Item": to_item(return_record(stored, event_count=len(stored.events))),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }},
-                *({"Put": {
-                    "TableName": self._table,
-                    "Item": to_item(event_record(stored.rma, event, seq)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }} for seq, event in enumerate(stored.events[:1])),
-            ]
-            day_index = customer_index = -1
+            transaction = DynamoDBTransaction(self._client, self._table)
+            transaction.put("return", to_item(return_record(stored, event_count=len(stored.events))),
+                            condition="attribute_not_exists(pk)")
+            transaction.put("first event", to_item(event_record(stored.rma, stored.events[0], 0)),
+                            condition="attribute_not_exists(pk)")
             if limits is not None:
-                day_index = len(actions)
-                actions.append(self._order_day_action(request, limits, now=now))
+                self._count_order_day(transaction, request, limits, now=now)
                 if limits.customer_cap:
-                    customer_index = len(actions)
-                    actions.append(self._customer_action(stored, limits.customer_cap, now=now,
-                                                         consistent=attempt > 0))
-            actions.extend(self._reserve_action(request.order_number, reserve, now=now) for reserve in reservations)
+                    self._count_for_customer(transaction, stored, limits.customer_cap, now=now,
+                                             consistent=attempt > 0)
+            for reserve in reservations:
+                self._reserve(transaction, request.order_number, reserve, now=now)
             try:
-                self._client.transact_write_items(TransactItems=actions)
+                transaction.commit()
                 return stored
-            except ClientError as error:
-                if not is_conditional_check_failure(error):
-                    raise
-                failed = _failed_items(error)
-                if failed and max(failed) < _RETURN_ITEMS:
-                    raise RmaTakenError(f"RMA {request.rma} is taken") from error
-                if day_index in failed:
+            except TransactionRefusedError as refused:
+                if refused.failed and refused.failed <= {"return", "first event"}:
+                    raise RmaTakenError(f"RMA {request.rma} is taken") from refused
+                if "order day" in refused.failed:
                     raise OrderDayLimitReachedError(
-                        f"order {request.order_number} started its returns for today") from error
+                        f"order {request.order_number} started its returns for today") from refused
                 # DynamoDB cancels a transaction that meets another one on the same item
                 # (TransactionConflict) without testing its conditions: nothing was written.
-                if failed != [customer_index] and (failed or not _conflicted(error)):
-                    raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from error
+                if refused.failed != {"customer"} and (refused.failed or not refused.conflicted):
+                    raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested") from refused
             # Another return of the same shopper counted first (or was being written): read the
             # count again, after a random pause so that a crowd of them does not collide in step.
             time.sleep(random.uniform(0, min(_COUNTER_BACKOFF * 2 ** attempt, 0.5)))
         raise StaleWriteError("the shopper's returns are being counted by another request; try again")
 
-    def _reserve_action(self, order_number: str, reserve: Reserve, *, now: datetime) -> dict[str, Any]:
+    def _reserve(self, transaction: DynamoDBTransaction, order_number: str, reserve: Reserve, *,
+                 now: datetime) -> None:
         """Hold the units on their line: never more reserved than the line holds."""
-        return {"Update": {
-            "TableName": self._table,
-            "Key": line_key(order_number, reserve.line_id),
+        transaction.update(
+            f"line {reserve.line_id}", line_key(order_number, reserve.line_id),
             # ADD starts a missing counter at 0: the first return of a line creates its item.
-            "UpdateExpression": (
-                "ADD reserved :n SET quantity = :q, entity = :entity, order_number = :order, "
-                "line_id = :line, returned = if_not_exists(returned, :zero), updated_at = :now"
-            ),
-            # reserved + n <= quantity, written as reserved <= quantity - n (no arithmetic
-            # in conditions). Two requests for the same units: the second one fails here.
-            "ConditionExpression": "attribute_not_exists(pk) OR reserved <= :limit",
-            "ExpressionAttributeValues": {
+            "ADD reserved :n SET quantity = :q, entity = :entity, order_number = :order, "
+            "line_id = :line, returned = if_not_exists(returned, :zero), updated_at = :now",
+            # reserved + n <= quantity, written as reserved <= quantity - n (no arithmetic in
+            # conditions). Two requests for the same units: the second one fails here.
+            condition="attribute_not_exists(pk) OR reserved <= :limit",
+            values={
                 ":n": {"N": str(reserve.quantity)},
                 ":q": {"N": str(reserve.line_quantity)},
                 ":limit": {"N": str(reserve.line_quantity - reserve.quantity)},
@@ -149,45 +131,36 @@ class DynamoDBReturnRepository:
                 ":line": {"S": reserve.line_id},
                 ":now": {"S": iso(now) or ""},
             },
-        }}
+        )
 
-    def _change_action(self, order_number: str, change: CountReturned | Release) -> dict[str, Any]:
+    def _change(self, transaction: DynamoDBTransaction, order_number: str, change: CountReturned | Release) -> None:
         """A move's change to one line's reservation (the aggregate decides which)."""
-        key = line_key(order_number, change.line_id)
+        name, key = f"line {change.line_id}", line_key(order_number, change.line_id)
         if isinstance(change, CountReturned):
             # Still reserved, so never returnable again; now also counted as returned.
-            return {"Update": {
-                "TableName": self._table, "Key": key,
-                "UpdateExpression": "ADD returned :n",
-                "ConditionExpression": "attribute_exists(pk) AND reserved >= :n",
-                "ExpressionAttributeValues": {":n": {"N": str(change.quantity)}},
-            }}
-        return {"Update": {
-            "TableName": self._table, "Key": key,
-            "UpdateExpression": "ADD reserved :minus",
-            "ConditionExpression": "reserved >= :n",
-            "ExpressionAttributeValues": {
-                ":minus": {"N": str(-change.quantity)}, ":n": {"N": str(change.quantity)},
-            },
-        }}
+            transaction.update(name, key, "ADD returned :n", condition="attribute_exists(pk) AND reserved >= :n",
+                               values={":n": {"N": str(change.quantity)}})
+        else:
+            transaction.update(name, key, "ADD reserved :minus", condition="reserved >= :n",
+                               values={":minus": {"N": str(-change.quantity)}, ":n": {"N": str(change.quantity)}})
 
-    def _order_day_action(self, request: ReturnRequest, limits: CreationLimits, *, now: datetime) -> dict[str, Any]:
+    def _count_order_day(self, transaction: DynamoDBTransaction, request: ReturnRequest, limits: CreationLimits, *,
+                         now: datetime) -> None:
         """Count the return in its order's day: refused once the day holds `per_order_per_day`."""
-        return {"Update": {
-            "TableName": self._table,
-            "Key": order_day_key(request.order_number, limits.order_day),
-            "UpdateExpression": "ADD started :one SET entity = :entity, expires_at = :expires",
+        transaction.update(
+            "order day", order_day_key(request.order_number, limits.order_day),
+            "ADD started :one SET entity = :entity, expires_at = :expires",
             # started + 1 <= limit, as started <= limit - 1 (no arithmetic in conditions).
-            "ConditionExpression": "attribute_not_exists(pk) OR started <= :most",
-            "ExpressionAttributeValues": {
+            condition="attribute_not_exists(pk) OR started <= :most",
+            values={
                 ":one": {"N": "1"}, ":most": {"N": str(limits.per_order_per_day - 1)},
                 ":entity": {"S": "order_day_counter"},
                 ":expires": {"N": str(int((now + _ORDER_DAY_KEPT).timestamp()))},
             },
-        }}
+        )
 
-    def _customer_action(self, request: ReturnRequest, cap: int, *, now: datetime,
-                         consistent: bool) -> dict[str, Any]:
+    def _count_for_customer(self, transaction: DynamoDBTransaction, request: ReturnRequest, cap: int, *,
+                            now: datetime, consistent: bool) -> None:
         """Count the return in its shopper's last 90 days, on the version read: an approved one
         must find fewer than `cap` there (CustomerCapReachedError, nothing written).
 
@@ -203,7 +176,7 @@ class DynamoDBReturnRepository:
         recent = [at for at in started if at >= since]
         if request.status == APPROVED and len(recent) >= cap:
             if not consistent:
-                return self._customer_action(request, cap, now=now, consistent=True)
+                return self._count_for_customer(transaction, request, cap, now=now, consistent=True)
             raise CustomerCapReachedError(f"the shopper started {len(recent)} returns in 90 days")
         # The `cap` latest starts decide every later verdict: older ones can only age out first.
         kept = sorted([*recent, iso(request.created_at) or ""])[-cap:]
@@ -212,13 +185,10 @@ class DynamoDBReturnRepository:
             "started": {"L": [{"S": at} for at in kept]}, "version": {"N": str(version + 1)},
             "expires_at": {"N": str(int((parse_iso(kept[-1]) or now).timestamp() + CUSTOMER_WINDOW.total_seconds() + 86400))},
         }
-        put: dict[str, Any] = {"TableName": self._table, "Item": record}
         if item is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
+            transaction.put("customer", record, condition="attribute_not_exists(pk)")
         else:
-            put["ConditionExpression"] = "version = :read"
-            put["ExpressionAttributeValues"] = {":read": {"N": str(version)}}
-        return {"Put": put}
+            transaction.put("customer", record, condition="version = :read", values={":read": {"N": str(version)}})
 
     def get(self, rma: str, *, consistent: bool = True) -> ReturnRequest | None:
         records = self._query({
@@ -243,37 +213,33 @@ class DynamoDBReturnRepository:
         return [return_from_record(record, []) for record in records]
 
     def save(self, request: ReturnRequest, *, new_events: int, now: datetime) -> ReturnRequest:
-        stored = request.with_version(request.version + 1)
-        self.transact(self.save_actions(request, new_events=new_events, now=now), rma=request.rma)
-        return stored
-
-    def transact(self, actions: list[dict[str, Any]], *, rma: str) -> None:
-        """Write a return's move (and whatever rides with it) as one transaction."""
         try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                raise StaleWriteError(f"return {rma} was changed by someone else; read it again") from error
-            raise
+            self.move(request, new_events=new_events, now=now).commit()
+        except TransactionRefusedError as refused:
+            raise stale(request) from refused
+        return request.with_version(request.version + 1)
 
-    def save_actions(self, request: ReturnRequest, *, new_events: int, now: datetime) -> list[dict[str, Any]]:
-        """The transaction items of `save`, for adapters that add their own (ledgers) to the move."""
+    def move(self, request: ReturnRequest, *, new_events: int, now: datetime) -> DynamoDBTransaction:
+        """The unit of work of a status move read at `request.version`: the return ("return"), its
+        last `new_events` events and the reservation changes it decides ("line {id}").
+
+        `save` commits it alone; a ledger adds its own items first (the refund ceiling, a
+        store-credit issue), so the move and the money are written together or not at all.
+        """
         stored = request.with_version(request.version + 1)
         first_new = len(request.events) - new_events
         changed_at = iso(stored.status_changed_at) or ""
-        actions: list[dict[str, Any]] = [{"Update": {
-            "TableName": self._table,
-            "Key": return_key(request.rma),
-            "UpdateExpression": (
-                "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
-                "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
-                + (", refund = :refund" if stored.refund is not None else "")
-                # An approval on counter-terms changes what the shopper is paid.
-                + ", resolution = :resolution, quote = :quote"
-            ),
-            "ConditionExpression": "version = :expected",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
+        transaction = DynamoDBTransaction(self._client, self._table)
+        transaction.update(
+            "return", return_key(request.rma),
+            "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
+            "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
+            + (", refund = :refund" if stored.refund is not None else "")
+            # An approval on counter-terms changes what the shopper is paid.
+            + ", resolution = :resolution, quote = :quote",
+            condition="version = :expected",
+            names={"#status": "status"},
+            values={
                 ":status": {"S": stored.status},
                 ":gsi2pk": {"S": f"RETURNS#{stored.status}"},
                 ":gsi2sk": {"S": f"{changed_at}#{stored.rma}"},
@@ -286,18 +252,14 @@ class DynamoDBReturnRepository:
                 ":resolution": {"S": stored.resolution},
                 ":quote": to_attribute(quote_record(stored.quote)),
             },
-        }}]
-        actions.extend(
-            {"Put": {
-                "TableName": self._table,
-                "Item": to_item(event_record(stored.rma, event, seq)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }}
-            for seq, event in enumerate(stored.events) if seq >= first_new
         )
-        actions.extend(self._change_action(stored.order_number, change)
-                       for change in request.reservation_changes(new_events=new_events))
-        return actions
+        for seq, event in enumerate(stored.events):
+            if seq >= first_new:
+                transaction.put(f"event {seq}", to_item(event_record(stored.rma, event, seq)),
+                                condition="attribute_not_exists(pk)")
+        for change in request.reservation_changes(new_events=new_events):
+            self._change(transaction, stored.order_number, change)
+        return transaction
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         return query_all(self._client, {"TableName": self._table, **request})
@@ -351,16 +313,9 @@ def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:
     return ReturnedUnits(returned=returned, in_open_returns=in_open)
 
 
-def _conflicted(error: ClientError) -> bool:
-    """True when a cancelled transaction met a concurrent one on one of its items."""
-    reasons = error.response.get("CancellationReasons") or []
-    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
-
-
-def _failed_items(error: ClientError) -> list[int]:
-    """Indexes of the transaction's items whose condition failed (empty when unknown)."""
-    reasons = error.response.get("CancellationReasons") or []
-    return [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+def stale(request: ReturnRequest) -> StaleWriteError:
+    """The error of a move that lost its version race (someone else moved the return first)."""
+    return StaleWriteError(f"return {request.rma} was changed by someone else; read it again")
 
 
 def _money(money: Money) -> int:

@@ -13,8 +13,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.return_request import ReturnRequest
@@ -30,8 +28,9 @@ from ..domain.store_credit import (
     expire_entry_id,
     spendable,
 )
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
-from .dynamodb_returns import DynamoDBReturnRepository
+from .dynamodb_items import email_key, from_item, iso, parse_iso, query_all, to_item
+from .dynamodb_returns import DynamoDBReturnRepository, stale
+from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 # Spending is conditioned on the balance read (so `balance_after` is exact); concurrent spenders
 # of one account lose that race and read again, a little later each time.
@@ -46,7 +45,7 @@ def account_pk(email: str, currency: str) -> str:
 
 
 class DynamoDBStoreCredit:
-    """StoreCreditLedger; crediting a return writes its move in the same transaction."""
+    """StoreCreditLedger; crediting a return adds the issue to the return's move (its unit of work)."""
 
     def __init__(self, client: Any, table_name: str, returns: DynamoDBReturnRepository) -> None:
         self._client = client
@@ -59,14 +58,12 @@ class DynamoDBStoreCredit:
     ) -> ReturnRequest:
         entry = CreditEntry(id=f"return-{request.rma}", kind=ISSUE, amount=amount, at=now, rma=request.rma,
                             expires_at=expires_at)
-        actions = self._returns.save_actions(request, new_events=new_events, now=now)
-        actions.extend(self._movement(request.customer_email, entry, now=now))
+        move = self._returns.move(request, new_events=new_events, now=now)
+        self._add_movement(move, request.customer_email, entry, now=now)
         try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again") from error
-            raise
+            move.commit()
+        except TransactionRefusedError as refused:
+            raise stale(request) from refused
         return request.with_version(request.version + 1)
 
     def account(self, email: str, currency: str) -> StoreCreditAccount:
@@ -106,31 +103,25 @@ class DynamoDBStoreCredit:
             # The balance after, as of the read; the condition below makes it exact or fails.
             result = Redemption(entry_id=entry.id, email=email, amount=amount,
                                 balance_after=account.balance - amount, idempotency_key=idempotency_key)
-            actions: list[dict[str, Any]] = [{"Put": {
-                "TableName": self._table,
-                "Item": {**record_key, **to_item({
-                    "entity": "idempotency_record", "scope": "redeem", "email_key": email_key(email),
-                    "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
-                    "balance_after": result.balance_after.minor, "created_at": iso(now),
-                    # Kept a year: a storefront retries within minutes, never later than that.
-                    "expires_at": int(now.timestamp()) + 365 * 86400,
-                })},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }}]
-            actions.extend(self._movement(email, entry, now=now, expected_balance=account.balance.minor))
+            transaction = DynamoDBTransaction(self._client, self._table)
+            transaction.put("idempotency", {**record_key, **to_item({
+                "entity": "idempotency_record", "scope": "redeem", "email_key": email_key(email),
+                "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
+                "balance_after": result.balance_after.minor, "created_at": iso(now),
+                # Kept a year: a storefront retries within minutes, never later than that.
+                "expires_at": int(now.timestamp()) + 365 * 86400,
+            })}, condition="attribute_not_exists(pk)")
+            self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor)
             try:
-                self._client.transact_write_items(TransactItems=actions)
-            except ClientError as error:
-                if not is_conditional_check_failure(error):
-                    raise
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
+                transaction.commit()
+            except TransactionRefusedError as refused:
+                if "idempotency" in refused.failed:
                     continue  # the same key won meanwhile: replay it
-                elif len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                elif "account" in refused.failed:
                     if account.balance < amount:
                         raise InsufficientCreditError(
                             f"the store-credit balance ({account.balance.minor}) is lower than {amount.minor}"
-                        ) from error
+                        ) from refused
                     # The balance moved since we read it: read again.
                 # TransactionConflict: another writer at the same moment.
             else:
@@ -159,24 +150,18 @@ class DynamoDBStoreCredit:
     def expire(self, account: StoreCreditAccount, lot: CreditLot, *, now: datetime) -> None:
         pk = account_pk(account.email, account.currency)
         issue = lot.issue
+        transaction = DynamoDBTransaction(self._client, self._table)
         # The issue leaves the expiring index (its amount and time never change).
-        leave_index: dict[str, Any] = {"Update": {
-            "TableName": self._table,
-            "Key": {"pk": {"S": pk}, "sk": {"S": f"ENTRY#{iso(issue.at)}#{issue.id}"}},
-            "UpdateExpression": "REMOVE gsi2pk, gsi2sk",
-            "ConditionExpression": "attribute_exists(pk)",
-        }}
-        actions = [leave_index]
+        transaction.update("issue", {"pk": {"S": pk}, "sk": {"S": f"ENTRY#{iso(issue.at)}#{issue.id}"}},
+                           "REMOVE gsi2pk, gsi2sk", condition="attribute_exists(pk)")
         if not lot.remaining.is_zero():
             entry = CreditEntry(id=expire_entry_id(issue.id), kind=EXPIRE, amount=-lot.remaining, at=now,
                                 rma=issue.rma)
-            actions.extend(self._movement(account.email, entry, now=now, expected_balance=account.balance.minor))
+            self._add_movement(transaction, account.email, entry, now=now, expected_balance=account.balance.minor)
         try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                raise StaleWriteError(f"the credit account changed while {issue.id} expired; read it again") from error
-            raise
+            transaction.commit()
+        except TransactionRefusedError as refused:
+            raise StaleWriteError(f"the credit account changed while {issue.id} expired; read it again") from refused
 
     def _replay(self, key: dict[str, Any], email: str, amount: Money, idempotency_key: str) -> Redemption | None:
         response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
@@ -189,10 +174,11 @@ class DynamoDBStoreCredit:
                           balance_after=Money(record["balance_after"], amount.currency),
                           idempotency_key=idempotency_key)
 
-    def _movement(
-        self, email: str, entry: CreditEntry, *, now: datetime, expected_balance: int | None = None
-    ) -> list[dict[str, Any]]:
-        """The account update and the entry put of one movement (a transaction's items)."""
+    def _add_movement(
+        self, transaction: DynamoDBTransaction, email: str, entry: CreditEntry, *, now: datetime,
+        expected_balance: int | None = None,
+    ) -> None:
+        """One movement into `transaction`: the balance change ("account") and its entry ("entry")."""
         pk = account_pk(email, entry.amount.currency)
         values: dict[str, Any] = {
             ":amount": {"N": str(entry.amount.minor)}, ":one": {"N": "1"},
@@ -212,28 +198,20 @@ class DynamoDBStoreCredit:
             {"gsi2pk": EXPIRING, "gsi2sk": f"{iso(entry.expires_at)}#{pk}#{entry.id}", "email": email}
             if entry.kind == ISSUE and entry.expires_at is not None else {}
         )
-        return [
-            {"Update": {
-                "TableName": self._table,
-                "Key": {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}},
-                "UpdateExpression": "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now",
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": values,
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": to_item({
-                    "pk": pk, "sk": f"ENTRY#{iso(entry.at)}#{entry.id}", "entity": "credit_entry",
-                    "id": entry.id, "kind": entry.kind, "amount": entry.amount.minor,
-                    "currency": entry.amount.currency, "at": iso(entry.at), "rma": entry.rma,
-                    # Microseconds: the FIFO replay needs the true order within a second.
-                    "at_exact": entry.at.astimezone(UTC).isoformat(),
-                    "idempotency_key": entry.idempotency_key, "expires_at_iso": iso(entry.expires_at),
-                    **expiring,
-                }),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
-        ]
+        transaction.update(
+            "account", {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}},
+            "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now",
+            condition=condition, values=values,
+        )
+        transaction.put("entry", to_item({
+            "pk": pk, "sk": f"ENTRY#{iso(entry.at)}#{entry.id}", "entity": "credit_entry",
+            "id": entry.id, "kind": entry.kind, "amount": entry.amount.minor,
+            "currency": entry.amount.currency, "at": iso(entry.at), "rma": entry.rma,
+            # Microseconds: the FIFO replay needs the true order within a second.
+            "at_exact": entry.at.astimezone(UTC).isoformat(),
+            "idempotency_key": entry.idempotency_key, "expires_at_iso": iso(entry.expires_at),
+            **expiring,
+        }), condition="attribute_not_exists(pk)")
 
 
 def _entry(record: dict[str, Any]) -> CreditEntry:
