@@ -1,8 +1,12 @@
-"""What can happen to money on its way back, named as errors of the one family."""
+"""Money on its way back: a refund as the provider reports it, the refund ceiling of an order's
+payment, and what can go wrong, named as errors of the one family."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import ConflictError, RetourError
+from .money import Money
 
 
 class RefundCeilingError(ConflictError):
@@ -31,3 +35,27 @@ class PaymentGatewayUnavailableError(RetourError):
     """No definite answer (timeout, network, 5xx, rate limit): the refund may exist or not."""
 
     code = "payment_gateway_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRefund:
+    """A refund as the payment provider reports it; `rma` from its metadata (None: not ours)."""
+
+    id: str
+    amount: Money
+    status: str
+    rma: str | None = None
+    attempt: int | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLedgerState:
+    """The refund ceiling of one order's payment."""
+
+    order_number: str
+    captured: Money
+    remaining_refundable: Money
+    payment_intent: str | None
+    # Set while the charge is disputed: refunds are held until the dispute closes.
+    dispute_id: str | None = None

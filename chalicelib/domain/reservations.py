@@ -11,7 +11,8 @@ in the same write as the return itself (docs/data-model.md, "line reservation").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +40,11 @@ class Release:
     line_id: str
     quantity: int
 
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedUnits:
+    """Units of each line of one order already returned, and still in open returns."""
+
+    returned: Mapping[str, int] = field(default_factory=dict)
+    in_open_returns: Mapping[str, int] = field(default_factory=dict)

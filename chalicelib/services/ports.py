@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from ..domain.errors import ConflictError
+# The value objects and action constants live in domain/ now; imported here under their own
+# names only until the callers import them from there.
+from ..domain.approvals import ACTIONS as ACTIONS
+from ..domain.approvals import APPROVE as APPROVE
+from ..domain.approvals import APPROVE_FEE as APPROVE_FEE
+from ..domain.approvals import APPROVE_STORE_CREDIT as APPROVE_STORE_CREDIT
+from ..domain.approvals import REJECT as REJECT
+from ..domain.approvals import ApprovalLink as ApprovalLink
+from ..domain.approvals import ApprovalRequest as ApprovalRequest
+from ..domain.approvals import ExceptionDigest as ExceptionDigest
+from ..domain.approvals import LineException as LineException
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.policy import Policy
+from ..domain.refunds import GatewayRefund as GatewayRefund
+from ..domain.refunds import PaymentLedgerState as PaymentLedgerState
+from ..domain.reservations import ReturnedUnits as ReturnedUnits
+from ..domain.return_limits import CreationLimits as CreationLimits
+from ..domain.return_limits import CustomerCapReachedError as CustomerCapReachedError
+from ..domain.return_limits import OrderDayLimitReachedError as OrderDayLimitReachedError
 from ..domain.return_request import ReturnRequest
 
 if TYPE_CHECKING:  # annotations only: a cold lookup need not import them
@@ -99,12 +115,6 @@ class PolicyRepository(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ReturnedUnits:
-    """Units of each line of one order already returned, and still in open returns."""
-
-    returned: Mapping[str, int] = field(default_factory=dict)
-    in_open_returns: Mapping[str, int] = field(default_factory=dict)
 
 
 class ReturnHistory(Protocol):
@@ -136,31 +146,10 @@ class TokenSigner(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class CreationLimits:
-    """The counts a new return reserves in its own transaction (docs/data-model.md).
-
-    `customer_cap`: the policy's `max_returns_per_customer_90d` (None: the shopper's returns are
-    not counted). Every return counts as started; an approved one also needs room under the cap.
-    `order_day` (the store's local date) and `per_order_per_day`: the returns one order may start
-    in that day.
-    """
-
-    customer_cap: int | None
-    order_day: date
-    per_order_per_day: int
 
 
-class CustomerCapReachedError(ConflictError):
-    """An approved return found the shopper at `max_returns_per_customer_90d` (nothing written)."""
-
-    code = "customer_cap_reached"
 
 
-class OrderDayLimitReachedError(ConflictError):
-    """The order started its returns for the day already (nothing written)."""
-
-    code = "order_day_limit_reached"
 
 
 class ReturnRepository(Protocol):
@@ -263,16 +252,6 @@ class LabelRenderer(Protocol):
 # --- Money back (issue 7) -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class GatewayRefund:
-    """A refund as the payment provider reports it; `rma` from its metadata (None: not ours)."""
-
-    id: str
-    amount: Money
-    status: str
-    rma: str | None = None
-    attempt: int | None = None
-    failure_reason: str | None = None
 
 
 class PaymentGateway(Protocol):
@@ -299,16 +278,6 @@ class PaymentGateway(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentLedgerState:
-    """The refund ceiling of one order's payment."""
-
-    order_number: str
-    captured: Money
-    remaining_refundable: Money
-    payment_intent: str | None
-    # Set while the charge is disputed: refunds are held until the dispute closes.
-    dispute_id: str | None = None
 
 
 class PaymentLedger(Protocol):
@@ -426,26 +395,8 @@ class StoredEvents(Protocol):
 
 # --- merchant approvals (issue 8) ---------------------------------------------------------------
 
-# What a merchant can do with an exception; the action set of a link is a subset.
-APPROVE = "approve"
-APPROVE_STORE_CREDIT = "approve_store_credit"
-APPROVE_FEE = "approve_fee"
-REJECT = "reject"
-ACTIONS: tuple[str, ...] = (APPROVE, APPROVE_STORE_CREDIT, APPROVE_FEE, REJECT)
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalLink:
-    """What one emailed token may do: stored under the token's SHA-256, never the token."""
-
-    token_hash: str
-    rma: str
-    actions: tuple[str, ...]
-    approver: str
-    quote_hash: str
-    return_version: int
-    issued_at: datetime
-    expires_at: datetime
 
 
 class ApprovalLinkStore(Protocol):
@@ -510,38 +461,8 @@ class ReturnReports(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class LineException:
-    """One chosen line and why it needed the merchant (the verdict at the time of the request)."""
-
-    line_id: str
-    title: str
-    sku: str
-    quantity: int
-    reason: str
-    note: str
-    total: Money
-    # window_passed, abuse_limit ... or "" when the line itself was within the policy.
-    exception: str
-    days_late: int | None = None
-    last_day: date | None = None
-    abuse_limit: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    """Everything the merchant's email shows, links absolute and ready to click."""
-
-    request: ReturnRequest
-    order: Order
-    lines: tuple[LineException, ...]
-    earlier_returns: tuple[ReturnRequest, ...]
-    # action -> absolute URL of the confirm page with that action chosen.
-    links: tuple[tuple[str, str], ...]
-    expires_at: datetime
-    # When the email is written (the job's injected clock): how long the request has waited.
-    sent_at: datetime
-    reminder: bool = False
 
 
 class ApprovalNotifier(Protocol):
@@ -557,13 +478,6 @@ class ApprovalNotifier(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionDigest:
-    """The exception requests of one order on one day that wait for the merchant's digest."""
-
-    order_number: str
-    day: date
-    rmas: tuple[str, ...]
 
 
 class ExceptionDigests(Protocol):
