@@ -1,0 +1,72 @@
+"""Emails to the people a return concerns."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ...domain.approvals import ApprovalRequest
+from ...domain.money import Money
+from ...domain.order import Order
+from ...domain.return_request import ReturnRequest
+
+
+class ShopperNotifier(Protocol):
+    """Tells the shopper about their return (email), in the order's language."""
+
+    def return_requested(self, request: ReturnRequest, order: Order) -> None:
+        """The confirmation of a new return: RMA, quote, next steps, status page link."""
+        ...
+
+    def return_cancelled(self, request: ReturnRequest, order: Order) -> None:
+        """The confirmation that the shopper cancelled the return: nothing to send, label void."""
+        ...
+
+    def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
+        """The parcel did not arrive within `ship_within_days` days of approval: the return
+        expired, its label no longer works, and a new return can be started while the items are
+        still returnable."""
+        ...
+
+
+class MerchantNotifier(Protocol):
+    """Tells the merchant what needs them (email)."""
+
+    def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        ...
+
+    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
+        ...
+
+
+class MoneyNotifier(Protocol):
+    """Tells the shopper their money is back (email, in the return's language)."""
+
+    def refund_sent(self, request: ReturnRequest) -> None:
+        """Stripe accepted the refund: its amount, and that banks take 5-10 days."""
+        ...
+
+    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+        """Store credit was issued: the amount (bonus included) and the account's balance."""
+        ...
+
+
+class ApprovalNotifier(Protocol):
+    """Emails the merchant about exceptions, in the merchant's language."""
+
+    def approval_requested(self, approval: ApprovalRequest, *, to: str) -> None:
+        """The request, why it is an exception, the quote, and the Approve / Deny links."""
+        ...
+
+    def approval_digest(self, approvals: tuple[ApprovalRequest, ...], *, to: str) -> None:
+        """One email for several requests of one order: each as in `approval_requested`, with
+        its own links."""
+        ...
+
+
+class DecisionNotifier(Protocol):
+    """Tells the shopper what the merchant decided, in the order's language."""
+
+    def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
+        """Approved (with the label link), approved on counter-terms (the new quote), or denied."""
+        ...
