@@ -37,32 +37,27 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .domain.return_request import ReturnRequest
-    from .services.ports import (
-        ApprovalLinkStore,
-        ApprovalNotifier,
-        Clock,
-        DecisionNotifier,
-        ExceptionDigests,
-        LabelRenderer,
-        LabelStore,
-        MerchantNotifier,
-        MoneyNotifier,
-        OrderRepository,
+    from .services.ports.access import RateCounter, TokenSigner
+    from .services.ports.approvals import ApprovalLinkStore, ExceptionDigests
+    from .services.ports.labels import LabelRenderer, LabelStore
+    from .services.ports.money import (
         PaymentGateway,
         PaymentLedger,
-        PolicyRepository,
-        RandomBits,
-        RateCounter,
         RefundQueue,
-        ReturnHistory,
-        ReturnListings,
-        ReturnReports,
-        ReturnRepository,
-        ShopperNotifier,
         StoreCreditLedger,
         StoredEvents,
-        TokenSigner,
     )
+    from .services.ports.notifications import (
+        ApprovalNotifier,
+        DecisionNotifier,
+        MerchantNotifier,
+        MoneyNotifier,
+        ShopperNotifier,
+    )
+    from .services.ports.orders import OrderRepository
+    from .services.ports.policy import PolicyRepository
+    from .services.ports.returns import ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
+    from .services.ports.system import Clock, RandomBits
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
 # credentials are never sent anywhere, not even to 127.0.0.1.

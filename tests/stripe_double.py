@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.domain.money import Money
 from chalicelib.domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
-from chalicelib.services.ports import GatewayRefund
+from chalicelib.domain.refunds import GatewayRefund
 
 # Stripe makes every refund `pending` (as it does for many payment methods); the test settles it
 # later as succeeded or failed, which Stripe reports only through events.

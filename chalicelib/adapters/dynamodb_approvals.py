@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..services.ports import ApprovalLink, ReturnsPage
+from ..domain.approvals import ApprovalLink
+from ..services.ports.returns import ReturnsPage
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import return_from_record
 

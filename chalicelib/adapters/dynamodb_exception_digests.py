@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..services.ports import ExceptionDigest
+from ..domain.approvals import ExceptionDigest
 from .dynamodb_items import is_conditional_check_failure, iso, query_all
 
 # The job sends a day's digests within hours of its end; TTL removes the item after.

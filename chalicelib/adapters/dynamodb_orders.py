@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Address, Order, OrderLine, Payment
-from ..services.ports import ReturnedUnits
+from ..domain.reservations import ReturnedUnits
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
 from .dynamodb_returns import units_from_records
 from .recent_months import MAX_EMPTY_MONTHS, months_back_from

@@ -16,7 +16,7 @@ from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.refunds import ChargeDisputedError, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
-from ..services.ports import PaymentLedgerState
+from ..domain.refunds import PaymentLedgerState
 from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all
 from .dynamodb_returns import DynamoDBReturnRepository, stale
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError

@@ -25,7 +25,8 @@ from ..domain.return_request import (
     ReturnRequest,
     RmaTakenError,
 )
-from ..services.ports import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError, ReturnedUnits
+from ..domain.reservations import ReturnedUnits
+from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from .dynamodb_items import (
     count_all,
     query_all,

@@ -8,7 +8,7 @@ from datetime import datetime
 from ..domain.errors import StaleWriteError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
-from ..services.ports import ReturnedUnits
+from ..domain.reservations import ReturnedUnits
 from .recent_months import MAX_EMPTY_MONTHS, month_of, months_back_from
 
 

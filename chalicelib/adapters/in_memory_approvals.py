@@ -10,7 +10,8 @@ from datetime import datetime
 
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..services.ports import ApprovalLink, ReturnsPage
+from ..domain.approvals import ApprovalLink
+from ..services.ports.returns import ReturnsPage
 from .in_memory_returns import InMemoryReturnRepository
 
 

@@ -10,7 +10,7 @@ from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.refunds import ChargeDisputedError, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
-from ..services.ports import PaymentLedgerState
+from ..domain.refunds import PaymentLedgerState
 from .in_memory_returns import InMemoryReturnRepository
 
 

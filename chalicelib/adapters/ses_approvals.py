@@ -17,7 +17,7 @@ from ..domain.order import Order
 from ..domain.return_request import APPROVED, ReturnRequest
 from ..locales import catalog, locale_or_default
 from ..locales.names import resolution_name, status_name
-from ..services.ports import (
+from ..domain.approvals import (
     APPROVE,
     APPROVE_FEE,
     APPROVE_STORE_CREDIT,

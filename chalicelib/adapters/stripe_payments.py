@@ -16,7 +16,7 @@ import stripe
 
 from ..domain.money import Money
 from ..domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
-from ..services.ports import GatewayRefund
+from ..domain.refunds import GatewayRefund
 
 # Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's
 # reserved concurrency) each pacing at 4/s stay at or under 20/s together.

@@ -25,22 +25,13 @@ from ..domain.errors import ConflictError, ForbiddenError, NotFoundError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
-from .ports import (
-    ACTIONS,
-    APPROVE_STORE_CREDIT,
-    ApprovalLink,
-    ApprovalLinkStore,
-    ApprovalNotifier,
-    ApprovalRequest,
-    Clock,
-    ExceptionDigests,
-    LineException,
-    OrderRepository,
-    PolicyRepository,
-    ReturnHistory,
-    ReturnListings,
-    ReturnRepository,
-)
+from ..domain.approvals import ACTIONS, APPROVE_STORE_CREDIT, ApprovalLink, ApprovalRequest, LineException
+from .ports.approvals import ApprovalLinkStore, ExceptionDigests
+from .ports.notifications import ApprovalNotifier
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnHistory, ReturnListings, ReturnRepository
+from .ports.system import Clock
 
 log = logging.getLogger("retour.approvals")
 

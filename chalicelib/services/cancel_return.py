@@ -18,7 +18,10 @@ from typing import Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.return_request import SHOPPER, ReturnRequest
-from .ports import Clock, OrderRepository, ReturnRepository, ShopperNotifier
+from .ports.notifications import ShopperNotifier
+from .ports.orders import OrderRepository
+from .ports.returns import ReturnRepository
+from .ports.system import Clock
 from .read_return import read_return
 
 log = logging.getLogger("retour.returns")

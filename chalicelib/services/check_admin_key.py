@@ -21,7 +21,8 @@ from typing import Final, Protocol
 
 from ..domain.errors import AuthenticationError, RateLimitedError
 from .limit_lookups import LOOKUP_WINDOW, seconds_left, window_start
-from .ports import Clock, RateCounter
+from .ports.access import RateCounter
+from .ports.system import Clock
 
 # One scope for both doors: the counter is of guesses at the key, wherever they are made.
 SCOPE: Final = "admin-key"

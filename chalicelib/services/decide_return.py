@@ -19,14 +19,8 @@ from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
-from .ports import (
-    ACTIONS,
-    APPROVE,
-    APPROVE_FEE,
-    APPROVE_STORE_CREDIT,
-    REJECT,
-    DecisionNotifier,
-)
+from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
+from .ports.notifications import DecisionNotifier
 from .issue_label import IssueLabelDeps, issue_label
 from .read_return import read_return
 from .refund_return import RefundDeps, on_return_approved

@@ -9,7 +9,10 @@ from typing import Protocol
 from ..domain.eligibility import Verdict, VerdictStatus
 from ..domain.policy import Policy
 from .judging import judge_stored_order
-from .ports import Clock, OrderRepository, PolicyRepository, ReturnHistory
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnHistory
+from .ports.system import Clock
 
 # Enough orders to show a policy's effect, few enough to answer within an API call.
 SAMPLE_SIZE = 500

@@ -21,7 +21,11 @@ from typing import Final, Protocol
 
 from ..domain.errors import RetourError, StaleWriteError
 from ..domain.return_request import APPROVED, ReturnRequest
-from .ports import Clock, OrderRepository, PolicyRepository, ReturnListings, ReturnRepository, ShopperNotifier
+from .ports.notifications import ShopperNotifier
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnListings, ReturnRepository
+from .ports.system import Clock
 
 log = logging.getLogger("retour.returns")
 

@@ -13,7 +13,8 @@ from typing import Final, Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.store_credit import due_to_expire
-from .ports import Clock, StoreCreditLedger
+from .ports.money import StoreCreditLedger
+from .ports.system import Clock
 
 log = logging.getLogger("retour.store_credit")
 

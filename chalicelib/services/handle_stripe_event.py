@@ -28,7 +28,7 @@ from ..domain.money import Money
 from ..domain.order import Order
 from .import_order import import_order
 from .refund_return import RefundDeps, refund_changed, release_held_refunds
-from .ports import StoredEvents
+from .ports.money import StoredEvents
 
 log = logging.getLogger("retour.webhooks")
 

@@ -13,7 +13,9 @@ from typing import Protocol
 
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.order import Order, payment_mismatch
-from .ports import Clock, OrderRepository, PaymentGateway
+from .ports.money import PaymentGateway
+from .ports.orders import OrderRepository
+from .ports.system import Clock
 
 # A writer that keeps losing the race to other writers of the same order gives up after this.
 _ATTEMPTS = 3

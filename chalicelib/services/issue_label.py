@@ -28,7 +28,10 @@ from .label_document import (
     LabelLine,
     LabelSize,
 )
-from .ports import Clock, LabelRenderer, LabelStore, OrderRepository, ReturnRepository
+from .ports.labels import LabelRenderer, LabelStore
+from .ports.orders import OrderRepository
+from .ports.returns import ReturnRepository
+from .ports.system import Clock
 from .read_return import read_return
 
 # A label exists from approval on; the parcel may still be in transit after the refund.

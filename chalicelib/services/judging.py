@@ -7,7 +7,8 @@ from datetime import datetime
 from ..domain.eligibility import Verdict, judge_order
 from ..domain.order import Order
 from ..domain.policy import Policy
-from .ports import ReturnedUnits, ReturnHistory
+from ..domain.reservations import ReturnedUnits
+from .ports.returns import ReturnHistory
 
 
 def judge_stored_order(

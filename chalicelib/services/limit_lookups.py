@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ..domain.errors import RateLimitedError
-from .ports import Clock, RateCounter
+from .ports.access import RateCounter
+from .ports.system import Clock
 
 LOOKUP_WINDOW = timedelta(minutes=15)
 RATE_LIMITED_MESSAGE = "Too many attempts. Please wait a few minutes and try again."

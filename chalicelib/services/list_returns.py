@@ -12,7 +12,8 @@ import re
 from ..domain.errors import ValidationError
 from ..domain.order import is_plausible_email, normalize_email
 from ..domain.return_request import PENDING_APPROVAL, STATUSES, ReturnRequest
-from .ports import Clock, ReturnListings, ReturnsPage
+from .ports.returns import ReturnListings, ReturnsPage
+from .ports.system import Clock
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

@@ -11,7 +11,11 @@ from ..domain.eligibility import Verdict, judge_order
 from ..domain.errors import NotFoundError
 from ..domain.order import Order, normalize_email
 from ..domain.policy import Policy
-from .ports import Clock, OrderRepository, PolicyRepository, ReturnHistory, TokenSigner
+from .ports.access import TokenSigner
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnHistory
+from .ports.system import Clock
 
 SHOPPER_PURPOSE = "shopper"
 SHOPPER_TOKEN_TTL = timedelta(minutes=30)

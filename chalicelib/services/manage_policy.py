@@ -6,7 +6,8 @@ from typing import Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
 from ..domain.policy import DEFAULT_POLICY, Policy
-from .ports import Clock, PolicyRepository
+from .ports.policy import PolicyRepository
+from .ports.system import Clock
 
 # Each PUT replaces the whole document, so a writer that lost the race simply stores its policy
 # as the next version; it gives up only when this many other writers beat it in a row.

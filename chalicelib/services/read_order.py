@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..domain.errors import NotFoundError
 from ..domain.order import Order
-from .ports import OrderRepository
+from .ports.orders import OrderRepository
 
 
 def read_order(orders: OrderRepository, number: str) -> Order:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from ..domain.errors import NotFoundError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from .ports import ReturnRepository
+from .ports.returns import ReturnRepository
 
 # One message for a missing RMA and for another order's: a difference would confirm that a
 # guessed RMA exists.

@@ -9,7 +9,8 @@ from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.order import is_plausible_email, normalize_email
 from ..domain.store_credit import Redemption, StoreCreditAccount
-from .ports import Clock, StoreCreditLedger
+from .ports.money import StoreCreditLedger
+from .ports.system import Clock
 
 
 class StoreCreditDeps(Protocol):

@@ -41,19 +41,13 @@ from ..domain.return_request import (
     REFUNDING,
     ReturnRequest,
 )
-from .ports import (
-    Clock,
-    GatewayRefund,
-    MerchantNotifier,
-    MoneyNotifier,
-    OrderRepository,
-    PaymentGateway,
-    PaymentLedger,
-    PolicyRepository,
-    RefundQueue,
-    ReturnRepository,
-    StoreCreditLedger,
-)
+from ..domain.refunds import GatewayRefund
+from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
+from .ports.notifications import MerchantNotifier, MoneyNotifier
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnRepository
+from .ports.system import Clock
 
 log = logging.getLogger("retour.refunds")
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from ..domain.errors import RetourError
 from ..domain.return_request import PENDING_APPROVAL
 from .approval_links import request_approval
-from .ports import APPROVE, REJECT
+from ..domain.approvals import APPROVE, REJECT
 from .decide_return import AlreadyDecidedError, DecidedBy, DecideReturnDeps, Decision, _decide
 
 log = logging.getLogger("retour.approvals")

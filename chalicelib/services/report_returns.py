@@ -15,7 +15,8 @@ from ..domain.return_report import (
     ReportPeriod,
     summarize_outcomes,
 )
-from .ports import Clock, ReturnReports
+from .ports.returns import ReturnReports
+from .ports.system import Clock
 
 
 class ReportReturnsDeps(Protocol):

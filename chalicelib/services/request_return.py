@@ -20,19 +20,13 @@ from .approval_links import Judgement, NotifyMerchantDeps, notify_merchant
 from .judging import judge_stored_order
 from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
-from .ports import (
-    Clock,
-    CreationLimits,
-    CustomerCapReachedError,
-    OrderDayLimitReachedError,
-    OrderRepository,
-    PolicyRepository,
-    RandomBits,
-    ReturnedUnits,
-    ReturnHistory,
-    ReturnRepository,
-    ShopperNotifier,
-)
+from ..domain.reservations import ReturnedUnits
+from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
+from .ports.notifications import ShopperNotifier
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnHistory, ReturnRepository
+from .ports.system import Clock, RandomBits
 
 log = logging.getLogger("retour.returns")
 

@@ -9,7 +9,10 @@ from ..domain.eligibility import Verdict
 from ..domain.order import Order
 from ..domain.policy import Policy
 from .judging import judge_stored_order
-from .ports import Clock, OrderRepository, PolicyRepository, ReturnHistory
+from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
+from .ports.returns import ReturnHistory
+from .ports.system import Clock
 from .read_order import read_order
 
 

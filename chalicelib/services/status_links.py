@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 from ..domain.errors import AuthenticationError
 from ..domain.return_request import ReturnRequest, normalize_rma
-from .ports import TokenSigner
+from .ports.access import TokenSigner
 
 STATUS_LINK_PURPOSE = "status_link"
 STATUS_LINK_TTL = timedelta(days=60)

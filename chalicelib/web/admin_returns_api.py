@@ -13,12 +13,12 @@ from chalice.app import Blueprint, Response
 
 from ..domain.timestamps import utc_timestamp
 from ..bootstrap import get_deps
+from ..domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ValidationError
 from ..domain.return_request import PENDING_APPROVAL, normalize_rma
 from ..services.approval_links import request_approval
 from ..services.decide_return import DecidedBy, Decision, decide_return
 from ..services.list_returns import list_returns
-from ..services.ports import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..services.read_return import read_return
 from .admin_refunds_api import money_leg_to_json
 from .auth import require_admin

@@ -23,7 +23,7 @@ from chalice.app import Response
 from ..adapters import jinja_templates
 from ..adapters.dynamodb_items import is_throttling
 from ..domain.errors import AuthenticationError, RetourError
-from ..services.ports import TokenSigner
+from ..services.ports.access import TokenSigner
 from .errors import status_for
 
 log = logging.getLogger("retour.pages")

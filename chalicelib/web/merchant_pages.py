@@ -18,6 +18,7 @@ from chalice.app import Blueprint, Request, Response
 from ..adapters.babel_formatting import format_date, format_datetime, format_money
 from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
 from ..bootstrap import Deps, get_deps
+from ..domain.approvals import APPROVE, APPROVE_FEE
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
 from ..locales import catalog, locale_or_default
 from ..locales.names import status_name
@@ -35,7 +36,6 @@ from ..services.decide_return import (
     decision_event,
     preview_link,
 )
-from ..services.ports import APPROVE, APPROVE_FEE
 from . import html
 from .forms import read_form, whole_number
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..domain.errors import AuthenticationError
 from ..domain.quote import Selection
-from ..services.ports import TokenSigner
+from ..services.ports.access import TokenSigner
 from . import html
 from .html import cleared_cookie, cookie, cookie_value
 

@@ -18,7 +18,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.signed_tokens import SignedTokens
 from chalicelib.bootstrap import get_deps
-from chalicelib.services.ports import ReturnedUnits
+from chalicelib.domain.reservations import ReturnedUnits
 from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN, LOCAL_TABLE, put_policy
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.bootstrap import get_deps
-from chalicelib.services.ports import ACTIONS, APPROVE_FEE
+from chalicelib.domain.approvals import ACTIONS, APPROVE_FEE
 from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_merchant_approvals import CSRF as MERCHANT_CSRF

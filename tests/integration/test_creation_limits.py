@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSResponse
 from chalicelib.adapters.dynamodb_returns import DynamoDBReturnRepository, customer_returns_key
 from chalicelib.adapters.in_memory_returns import InMemoryReturnRepository
 from chalicelib.domain.return_request import PENDING_APPROVAL, ReturnRequest
-from chalicelib.services.ports import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
+from chalicelib.domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from tests.integration.test_return_repository import a_return
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

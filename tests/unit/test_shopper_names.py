@@ -23,7 +23,7 @@ from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest
 from chalicelib.locales.names import REASONS, RESOLUTIONS, STATUSES, reason_name, resolution_name, status_name
 from chalicelib.services.issue_label import LabelSender, label_document
-from chalicelib.services.ports import ApprovalRequest, LineException
+from chalicelib.domain.approvals import ApprovalRequest, LineException
 from tests.builders import a_line, an_order
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from chalicelib.adapters.ses_approvals import render_approval_digest
-from chalicelib.services.ports import ApprovalRequest
+from chalicelib.domain.approvals import ApprovalRequest
 from tests.unit.adapters.test_ses_approvals import an_approval
 
 

@@ -11,7 +11,7 @@ from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest
-from chalicelib.services.ports import ApprovalRequest, LineException
+from chalicelib.domain.approvals import ApprovalRequest, LineException
 from tests.builders import a_line, an_order
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)

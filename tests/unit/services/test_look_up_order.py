@@ -18,7 +18,7 @@ from chalicelib.services.look_up_order import (
     look_up_order,
     shopper_order_number,
 )
-from chalicelib.services.ports import ReturnedUnits
+from chalicelib.domain.reservations import ReturnedUnits
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
 from tests.fakes import FixedClock
