@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..domain.approvals import ApprovalLink
 from ..services.ports.returns import ReturnsPage
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import return_from_record

@@ -16,6 +16,8 @@ from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
 from ..domain.reservations import CountReturned, Release, Reserve
+from ..domain.reservations import ReturnedUnits
+from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
     UNITS_TAKEN_MESSAGE,
@@ -25,8 +27,6 @@ from ..domain.return_request import (
     ReturnRequest,
     RmaTakenError,
 )
-from ..domain.reservations import ReturnedUnits
-from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from .dynamodb_items import (
     count_all,
     query_all,

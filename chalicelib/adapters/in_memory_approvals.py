@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest
-from ..domain.approvals import ApprovalLink
 from ..services.ports.returns import ReturnsPage
 from .in_memory_returns import InMemoryReturnRepository
 

@@ -9,14 +9,14 @@ from datetime import date, datetime, timedelta
 
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.reservations import CountReturned
+from ..domain.reservations import ReturnedUnits
+from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
     UNITS_TAKEN_MESSAGE,
     ReturnRequest,
     RmaTakenError,
 )
-from ..domain.reservations import ReturnedUnits
-from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 
 
 class InMemoryReturnRepository:

@@ -13,10 +13,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..domain.order import Order
-from ..domain.return_request import APPROVED, ReturnRequest
-from ..locales import catalog, locale_or_default
-from ..locales.names import resolution_name, status_name
 from ..domain.approvals import (
     APPROVE,
     APPROVE_FEE,
@@ -25,6 +21,10 @@ from ..domain.approvals import (
     ApprovalRequest,
     LineException,
 )
+from ..domain.order import Order
+from ..domain.return_request import APPROVED, ReturnRequest
+from ..locales import catalog, locale_or_default
+from ..locales.names import resolution_name, status_name
 from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
 from .jinja_templates import environment

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ..domain.approvals import ACTIONS, APPROVE_STORE_CREDIT, ApprovalLink, ApprovalRequest, LineException
 from ..domain.eligibility import Verdict, judge_line
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
-from ..domain.approvals import ACTIONS, APPROVE_STORE_CREDIT, ApprovalLink, ApprovalRequest, LineException
 from .ports.approvals import ApprovalLinkStore, ExceptionDigests
 from .ports.notifications import ApprovalNotifier
 from .ports.orders import OrderRepository

@@ -13,15 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError, ValidationError
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
-from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
-from .ports.notifications import DecisionNotifier
 from .issue_label import IssueLabelDeps, issue_label
+from .ports.notifications import DecisionNotifier
 from .read_return import read_return
 from .refund_return import RefundDeps, on_return_approved
 

@@ -27,8 +27,8 @@ from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.order import Order
 from .import_order import import_order
-from .refund_return import RefundDeps, refund_changed, release_held_refunds
 from .ports.money import StoredEvents
+from .refund_return import RefundDeps, refund_changed, release_held_refunds
 
 log = logging.getLogger("retour.webhooks")
 

@@ -33,6 +33,7 @@ from ..domain.refunds import (
     RefundCeilingError,
     RefundDeclinedError,
 )
+from ..domain.refunds import GatewayRefund
 from ..domain.return_request import (
     APPROVED,
     RECEIVED,
@@ -41,7 +42,6 @@ from ..domain.return_request import (
     REFUNDING,
     ReturnRequest,
 )
-from ..domain.refunds import GatewayRefund
 from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
 from .ports.notifications import MerchantNotifier, MoneyNotifier
 from .ports.orders import OrderRepository

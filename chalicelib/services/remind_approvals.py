@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ..domain.approvals import APPROVE, REJECT
 from ..domain.errors import RetourError
 from ..domain.return_request import PENDING_APPROVAL
 from .approval_links import request_approval
-from ..domain.approvals import APPROVE, REJECT
 from .decide_return import AlreadyDecidedError, DecidedBy, DecideReturnDeps, Decision, _decide
 
 log = logging.getLogger("retour.approvals")

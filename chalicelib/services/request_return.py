@@ -15,18 +15,18 @@ from ..domain.errors import ConflictError, NotFoundError, RateLimitedError, Vali
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
+from ..domain.reservations import ReturnedUnits
+from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import APPROVED, RMA_BITS, ReturnRequest, RmaTakenError, rma_from_bits
 from .approval_links import Judgement, NotifyMerchantDeps, notify_merchant
 from .judging import judge_stored_order
-from .refund_return import ReleaseDeps, on_return_approved
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
-from ..domain.reservations import ReturnedUnits
-from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnHistory, ReturnRepository
 from .ports.system import Clock, RandomBits
+from .refund_return import ReleaseDeps, on_return_approved
 
 log = logging.getLogger("retour.returns")
 
