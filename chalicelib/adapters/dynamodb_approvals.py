@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
-from ..domain.return_request import ReturnRequest
+from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.returns import ReturnsPage
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import return_from_record
@@ -91,7 +91,7 @@ class DynamoDBReturnListings:
         self._client = client
         self._table = table_name
 
-    def with_status(self, status: str, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
+    def with_status(self, status: ReturnStatus, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
         request: dict[str, Any] = {
             "TableName": self._table, "IndexName": "gsi2",
             "KeyConditionExpression": "gsi2pk = :status",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ..domain.return_request import ReturnRequest
+from ..domain.return_request import ReturnRequest, ReturnStatus
 from .dynamodb_items import count_all, from_item, iso
 from .dynamodb_returns import return_from_record
 
@@ -25,7 +25,7 @@ class DynamoDBReturnReports:
         # Items per Query call (None: DynamoDB's 1 MB pages); tests make it small to see paging.
         self._paging: dict[str, Any] = {"Limit": page_size} if page_size is not None else {}
 
-    def reached_between(self, status: str, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
+    def reached_between(self, status: ReturnStatus, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
         # Sort keys are `{second}#{rma}`: every key of the second `until` sorts after the bare
         # `{until}`, so BETWEEN (inclusive) on these bounds reads [since, until) exactly.
         request: dict[str, Any] = {
@@ -46,7 +46,7 @@ class DynamoDBReturnReports:
                 return
             request["ExclusiveStartKey"] = last
 
-    def count_in(self, status: str) -> int:
+    def count_in(self, status: ReturnStatus) -> int:
         # COUNT returns no items, but DynamoDB still reads (and bills) every one it counts.
         request: dict[str, Any] = {
             "TableName": self._table, "IndexName": "gsi2",

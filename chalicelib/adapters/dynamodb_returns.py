@@ -20,6 +20,8 @@ from ..domain.reservations import ReturnedUnits
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
+    EventKind,
+    ReturnStatus,
     UNITS_TAKEN_MESSAGE,
     RefundAttempt,
     ReturnEvent,
@@ -452,7 +454,7 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         at = parse_iso(event["at"])
         assert at is not None
         timeline.append(ReturnEvent(
-            at=at, kind=event["kind"], actor=event["actor"], detail=event.get("detail", ""),
+            at=at, kind=EventKind(event["kind"]), actor=event["actor"], detail=event.get("detail", ""),
             source_ip=event.get("source_ip", ""), user_agent=event.get("user_agent", ""),
         ))
     return ReturnRequest(
@@ -460,7 +462,7 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         order_number=record["order_number"],
         customer_email=record["customer_email"],
         locale=record["locale"],
-        status=record["status"],
+        status=ReturnStatus(record["status"]),
         resolution=record["resolution"],
         lines=tuple(
             ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""))

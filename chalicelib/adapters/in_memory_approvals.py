@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
-from ..domain.return_request import ReturnRequest
+from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.returns import ReturnsPage
 from .in_memory_returns import InMemoryReturnRepository
 
@@ -49,7 +49,7 @@ class InMemoryReturnListings:
     def _all(self) -> list[ReturnRequest]:
         return [replace(r, events=r.events) for r in self._returns._returns.values()]
 
-    def with_status(self, status: str, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
+    def with_status(self, status: ReturnStatus, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
         def key(r: ReturnRequest) -> str:
             return f"{r.status_changed_at.isoformat()}#{r.rma}"
 

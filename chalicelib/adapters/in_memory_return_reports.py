@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
-from ..domain.return_request import ReturnRequest
+from ..domain.return_request import ReturnRequest, ReturnStatus
 from .in_memory_returns import InMemoryReturnRepository
 
 
@@ -16,7 +16,7 @@ class InMemoryReturnReports:
     def __init__(self, returns: InMemoryReturnRepository) -> None:
         self._returns = returns
 
-    def reached_between(self, status: str, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
+    def reached_between(self, status: ReturnStatus, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
         def moved(r: ReturnRequest) -> datetime:
             return r.status_changed_at.replace(microsecond=0)
 
@@ -26,5 +26,5 @@ class InMemoryReturnReports:
         for request in sorted(found, key=lambda r: (moved(r), r.rma)):
             yield replace(request, events=(), listed_changed_at=request.status_changed_at)
 
-    def count_in(self, status: str) -> int:
+    def count_in(self, status: ReturnStatus) -> int:
         return sum(1 for r in self._returns._returns.values() if r.status == status)

@@ -33,12 +33,13 @@ from .return_request import (
     REFUNDING,
     REJECTED,
     ReturnRequest,
+    ReturnStatus,
 )
 
 # The statuses a return ends in, in the report's order.
-OUTCOMES: tuple[str, ...] = (REFUNDED, CREDITED, REJECTED, CANCELLED, EXPIRED)
+OUTCOMES: tuple[ReturnStatus, ...] = (REFUNDED, CREDITED, REJECTED, CANCELLED, EXPIRED)
 # The statuses of returns still waiting for someone: the backlog.
-BACKLOG_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
+BACKLOG_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
 # A quarter and then some: what one request may read stays bounded by the store's pace.
 MAX_PERIOD_DAYS = 93
 EARLIEST_DAY = date(2000, 1, 1)
@@ -126,7 +127,7 @@ class CurrencyTotals:
 class OutcomeSummary:
     """Counts per outcome (every outcome, zero too), per reason code, and money per currency."""
 
-    outcomes: Mapping[str, int]
+    outcomes: Mapping[ReturnStatus, int]
     reasons: Mapping[str, ReasonTally]
     money: Mapping[str, CurrencyTotals]
 

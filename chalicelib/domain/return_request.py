@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Final
 
 from .errors import ConflictError, ValidationError
@@ -26,29 +27,59 @@ from .order import Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
 
-PENDING_APPROVAL: Final = "pending_approval"
-APPROVED: Final = "approved"
-REJECTED: Final = "rejected"
-RECEIVED: Final = "received"
-REFUNDING: Final = "refunding"
-REFUNDED: Final = "refunded"
-CREDITED: Final = "credited"
-CANCELLED: Final = "cancelled"
-EXPIRED: Final = "expired"
-REFUND_FAILED: Final = "refund_failed"
+class ReturnStatus(StrEnum):
+    """Where a return stands. A StrEnum: stored, sent as JSON and compared as its plain value."""
 
-STATUSES: tuple[str, ...] = (
-    PENDING_APPROVAL, APPROVED, REJECTED, RECEIVED, REFUNDING, REFUNDED, CREDITED, CANCELLED,
-    EXPIRED, REFUND_FAILED,
-)
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RECEIVED = "received"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    CREDITED = "credited"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUND_FAILED = "refund_failed"
+
+
+class EventKind(StrEnum):
+    """What one entry of a return's timeline records (its `kind`, stored as the plain value)."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    RECEIVED = "received"
+    REFUND_STARTED = "refund_started"
+    REFUND_HELD = "refund_held"
+    REFUND_RESUMED = "refund_resumed"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+    CREDITED = "credited"
+
+
+# The statuses by their short names, as the rules below read them.
+PENDING_APPROVAL: Final = ReturnStatus.PENDING_APPROVAL
+APPROVED: Final = ReturnStatus.APPROVED
+REJECTED: Final = ReturnStatus.REJECTED
+RECEIVED: Final = ReturnStatus.RECEIVED
+REFUNDING: Final = ReturnStatus.REFUNDING
+REFUNDED: Final = ReturnStatus.REFUNDED
+CREDITED: Final = ReturnStatus.CREDITED
+CANCELLED: Final = ReturnStatus.CANCELLED
+EXPIRED: Final = ReturnStatus.EXPIRED
+REFUND_FAILED: Final = ReturnStatus.REFUND_FAILED
+
+STATUSES: tuple[ReturnStatus, ...] = tuple(ReturnStatus)
 # Units of a return in these statuses are back on the shelf: they may be returned again.
-RELEASED_STATUSES: tuple[str, ...] = (REJECTED, CANCELLED, EXPIRED)
+RELEASED_STATUSES: tuple[ReturnStatus, ...] = (REJECTED, CANCELLED, EXPIRED)
 # Still waiting for the parcel (units reserved, not yet returned).
-OPEN_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED)
+OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED)
 # The parcel arrived: its units count as returned.
-RETURNED_STATUSES: tuple[str, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
+RETURNED_STATUSES: tuple[ReturnStatus, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
 # The shopper may still change their mind: nothing has reached the store and no money has moved.
-CANCELLABLE_STATUSES: tuple[str, ...] = (PENDING_APPROVAL, APPROVED)
+CANCELLABLE_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED)
 # Why a return can't be cancelled any more, by status (`NotCancellableError.why`).
 _TOO_LATE = {
     RECEIVED: "received", REFUNDING: "paid", REFUNDED: "paid", CREDITED: "paid", REFUND_FAILED: "paid",
@@ -64,7 +95,7 @@ _TOO_LATE_MESSAGES = {
 SHOPPER: Final = "shopper"
 # Closed before their parcel came (by the shopper, or by the clock): a label printed for one is
 # void, and its parcel is not expected at the warehouse.
-VOID_STATUSES: tuple[str, ...] = (CANCELLED, EXPIRED)
+VOID_STATUSES: tuple[ReturnStatus, ...] = (CANCELLED, EXPIRED)
 # A lost race for the same units: the shopper's next look shows what is left.
 UNITS_TAKEN_MESSAGE: Final = (
     "Some of these items were just included in another return. Look the order up again to see "
@@ -72,7 +103,7 @@ UNITS_TAKEN_MESSAGE: Final = (
 )
 
 # The moves into a released status: the events that give a return's units back.
-_RELEASING_KINDS = frozenset({"rejected", "cancelled", "expired"})
+_RELEASING_KINDS = frozenset({EventKind.REJECTED, EventKind.CANCELLED, EventKind.EXPIRED})
 
 # Crockford's base32: no I, L, O or U, so an RMA read aloud or typed from paper survives.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -109,7 +140,7 @@ class NotCancellableError(ConflictError):
 
     code = "not_cancellable"
 
-    def __init__(self, rma: str, status: str) -> None:
+    def __init__(self, rma: str, status: ReturnStatus) -> None:
         self.rma = rma
         self.status = status
         self.why = _TOO_LATE.get(status, "closed")
@@ -137,7 +168,7 @@ class ReturnEvent:
     """One entry of a return's timeline: when, what kind, who, and a short detail."""
 
     at: datetime
-    kind: str
+    kind: EventKind
     actor: str
     detail: str = ""
     # Where a merchant's decision came from (client address, user agent): the audit trail.
@@ -169,7 +200,7 @@ class ReturnRequest:
     order_number: str
     customer_email: str
     locale: str
-    status: str
+    status: ReturnStatus
     resolution: str
     lines: tuple[ReturnLine, ...]
     quote: Quote
@@ -212,7 +243,7 @@ class ReturnRequest:
             quote=quote,
             policy_version=quote.policy_version,
             created_at=at,
-            events=(ReturnEvent(at=at, kind="requested", actor=actor, detail=status),),
+            events=(ReturnEvent(at=at, kind=EventKind.REQUESTED, actor=actor, detail=status),),
         )
 
     @property
@@ -250,7 +281,7 @@ class ReturnRequest:
         """
         changes: list[CountReturned | Release] = []
         for event in self.events[len(self.events) - new_events:] if new_events > 0 else ():
-            if event.kind == "received":
+            if event.kind == EventKind.RECEIVED:
                 changes.extend(CountReturned(line.line_id, line.quantity) for line in self.lines)
             elif event.kind in _RELEASING_KINDS:
                 changes.extend(Release(line.line_id, line.quantity) for line in self.lines)
@@ -273,7 +304,7 @@ class ReturnRequest:
         """
         if not self.can_be_cancelled:
             raise NotCancellableError(self.rma, self.status)
-        return self._move(CANCELLABLE_STATUSES, CANCELLED, at=at, actor=actor, kind="cancelled")
+        return self._move(CANCELLABLE_STATUSES, CANCELLED, at=at, actor=actor, kind=EventKind.CANCELLED)
 
     def expire(self, *, at: datetime, actor: str, ship_within_days: int | None = None) -> ReturnRequest:
         """The parcel did not arrive in time: approved -> expired.
@@ -283,7 +314,7 @@ class ReturnRequest:
         the units back. `ship_within_days`, the policy's limit it missed, goes into the timeline.
         """
         detail = f"not shipped within {ship_within_days} days" if ship_within_days is not None else ""
-        return self._move((APPROVED,), EXPIRED, at=at, actor=actor, kind="expired", detail=detail)
+        return self._move((APPROVED,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED, detail=detail)
 
     def approve(
         self, *, at: datetime, actor: str, note: str = "", quote: Quote | None = None,
@@ -295,7 +326,7 @@ class ReturnRequest:
         caller; it replaces the quote and resolution the shopper asked for.
         """
         moved = self._move(
-            (PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind="approved", detail=note,
+            (PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind=EventKind.APPROVED, detail=note,
             source_ip=source_ip, user_agent=user_agent,
         )
         if quote is None:
@@ -310,14 +341,14 @@ class ReturnRequest:
     ) -> ReturnRequest:
         """The merchant refuses an exception: pending_approval -> rejected."""
         return self._move(
-            (PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind="rejected", detail=note,
+            (PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind=EventKind.REJECTED, detail=note,
             source_ip=source_ip, user_agent=user_agent,
         )
 
     @property
     def parcel_received(self) -> bool:
         """True once the warehouse recorded the parcel (whatever the money did before)."""
-        return any(event.kind == "received" for event in self.events)
+        return any(event.kind == EventKind.RECEIVED for event in self.events)
 
     def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
         """The parcel arrived at the warehouse: approved -> received.
@@ -326,8 +357,8 @@ class ReturnRequest:
         the arrival, so its units still count as returned.
         """
         if self.status in (REFUNDING, REFUNDED, CREDITED, REFUND_FAILED) and not self.parcel_received:
-            return self._move((self.status,), self.status, at=at, actor=actor, kind="received")
-        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind="received")
+            return self._move((self.status,), self.status, at=at, actor=actor, kind=EventKind.RECEIVED)
+        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind=EventKind.RECEIVED)
 
     def start_refund(self, amount: Money, *, at: datetime, actor: str) -> ReturnRequest:
         """Money is about to leave: -> refunding, with the amount and the attempt's key.
@@ -342,7 +373,7 @@ class ReturnRequest:
         attempt = (self.refund.attempt if self.refund is not None else 0) + 1
         moved = self._move(
             (RECEIVED, APPROVED, REFUND_FAILED), REFUNDING, at=at, actor=actor,
-            kind="refund_started", detail=f"{amount.minor} {amount.currency}",
+            kind=EventKind.REFUND_STARTED, detail=f"{amount.minor} {amount.currency}",
         )
         key = refund_idempotency_key(self.rma, attempt)
         return replace(moved, refund=RefundAttempt(attempt=attempt, amount=amount, idempotency_key=key))
@@ -350,20 +381,20 @@ class ReturnRequest:
     def hold_refund(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
         """The money can't leave yet (the charge is disputed): the status stays, the timeline says why."""
         return self._move(
-            (RECEIVED, APPROVED, REFUND_FAILED), self.status, at=at, actor=actor, kind="refund_held", detail=reason,
+            (RECEIVED, APPROVED, REFUND_FAILED), self.status, at=at, actor=actor, kind=EventKind.REFUND_HELD, detail=reason,
         )
 
     @property
     def cancelled_by_shopper(self) -> bool:
         """True when the shopper cancelled this return (not a decision anyone else made)."""
         return self.status == CANCELLED and any(
-            event.kind == "cancelled" and event.actor == SHOPPER for event in self.events
+            event.kind == EventKind.CANCELLED and event.actor == SHOPPER for event in self.events
         )
 
     @property
     def refund_is_held(self) -> bool:
         """True while the latest event is a hold: a job should take it up again when it lifts."""
-        return bool(self.events) and self.events[-1].kind == "refund_held"
+        return bool(self.events) and self.events[-1].kind == EventKind.REFUND_HELD
 
     def owns_refund(self, refund_id: str, *, attempt: int | None) -> bool:
         """Whether the provider's refund `refund_id`, made for `attempt`, is the current attempt's.
@@ -380,13 +411,13 @@ class ReturnRequest:
 
     def resume_refund(self, *, at: datetime, actor: str) -> ReturnRequest:
         """A job takes over a refund left in refunding (same attempt, same key)."""
-        return self._move((REFUNDING,), REFUNDING, at=at, actor=actor, kind="refund_resumed")
+        return self._move((REFUNDING,), REFUNDING, at=at, actor=actor, kind=EventKind.REFUND_RESUMED)
 
     def mark_refunded(self, refund_id: str, *, at: datetime, actor: str) -> ReturnRequest:
         """Stripe accepted the refund: refunding -> refunded, with Stripe's refund id."""
         if self.refund is None:
             raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
-        moved = self._move((REFUNDING,), REFUNDED, at=at, actor=actor, kind="refunded", detail=refund_id)
+        moved = self._move((REFUNDING,), REFUNDED, at=at, actor=actor, kind=EventKind.REFUNDED, detail=refund_id)
         return replace(moved, refund=replace(self.refund, refund_id=refund_id, failure_reason=None))
 
     def mark_refund_failed(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
@@ -394,25 +425,25 @@ class ReturnRequest:
         if self.refund is None:
             raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
         moved = self._move(
-            (REFUNDING, REFUNDED), REFUND_FAILED, at=at, actor=actor, kind="refund_failed", detail=reason,
+            (REFUNDING, REFUNDED), REFUND_FAILED, at=at, actor=actor, kind=EventKind.REFUND_FAILED, detail=reason,
         )
         return replace(moved, refund=replace(self.refund, failure_reason=reason))
 
     def credit(self, *, at: datetime, actor: str) -> ReturnRequest:
         """Paid as store credit (the quote's total, bonus included): -> credited."""
         return self._move(
-            (RECEIVED, APPROVED, REFUND_FAILED), CREDITED, at=at, actor=actor, kind="credited",
+            (RECEIVED, APPROVED, REFUND_FAILED), CREDITED, at=at, actor=actor, kind=EventKind.CREDITED,
             detail=f"{self.quote.total.minor} {self.quote.total.currency}",
         )
 
     def _move(
         self,
-        allowed_from: tuple[str, ...],
-        to: str,
+        allowed_from: tuple[ReturnStatus, ...],
+        to: ReturnStatus,
         *,
         at: datetime,
         actor: str,
-        kind: str,
+        kind: EventKind,
         detail: str = "",
         source_ip: str = "",
         user_agent: str = "",

@@ -18,7 +18,7 @@ from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleW
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
-from ..domain.return_request import APPROVED, PENDING_APPROVAL, ReturnEvent, ReturnRequest
+from ..domain.return_request import APPROVED, PENDING_APPROVAL, EventKind, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
 from .issue_label import IssueLabelDeps, issue_label
 from .ports.notifications import DecisionNotifier
@@ -28,7 +28,7 @@ from .refund_return import RefundDeps, on_return_approved
 log = logging.getLogger("retour.approvals")
 
 MAX_NOTE = 1000
-DECISION_KINDS = ("approved", "rejected")
+DECISION_KINDS = (EventKind.APPROVED, EventKind.REJECTED)
 
 
 class AlreadyDecidedError(ConflictError):

@@ -11,7 +11,7 @@ import re
 
 from ..domain.errors import ValidationError
 from ..domain.order import is_plausible_email, normalize_email
-from ..domain.return_request import PENDING_APPROVAL, STATUSES, ReturnRequest
+from ..domain.return_request import PENDING_APPROVAL, STATUSES, ReturnRequest, ReturnStatus
 from .ports.returns import ReturnListings, ReturnsPage
 from .ports.system import Clock
 
@@ -64,10 +64,10 @@ def list_returns(
             raise ValidationError("email must be an email address", fields=("email",))
         page = deps.listings.by_customer(shopper, limit=limit, cursor=cursor or None)
     else:
-        status = status or PENDING_APPROVAL
-        if status not in STATUSES:
+        if (status or PENDING_APPROVAL) not in STATUSES:
             raise ValidationError(f"status must be one of {', '.join(STATUSES)}", fields=("status",))
-        page = deps.listings.with_status(status, newest_first=True, limit=limit, cursor=cursor or None)
+        page = deps.listings.with_status(ReturnStatus(status or PENDING_APPROVAL), newest_first=True, limit=limit,
+                                         cursor=cursor or None)
     now = deps.clock.now()
     return ListedReturns(
         returns=tuple((r, now - r.status_changed_at) for r in page.returns), cursor=page.cursor, now=now,

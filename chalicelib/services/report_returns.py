@@ -15,6 +15,7 @@ from ..domain.return_report import (
     ReportPeriod,
     summarize_outcomes,
 )
+from ..domain.return_request import ReturnStatus
 from .ports.returns import ReturnReports
 from .ports.system import Clock
 
@@ -32,7 +33,7 @@ class ReturnsReport:
 
     period: ReportPeriod
     summary: OutcomeSummary
-    backlog: Mapping[str, int]
+    backlog: Mapping[ReturnStatus, int]
     generated_at: datetime
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from ...domain.reservations import ReturnedUnits
 from ...domain.return_limits import CreationLimits
-from ...domain.return_request import ReturnRequest
+from ...domain.return_request import ReturnRequest, ReturnStatus
 
 
 class ReturnHistory(Protocol):
@@ -77,7 +77,7 @@ class ReturnsPage:
 class ReturnListings(Protocol):
     """Returns by status, by order and by shopper, through indexes (never a Scan)."""
 
-    def with_status(self, status: str, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
+    def with_status(self, status: ReturnStatus, *, newest_first: bool, limit: int, cursor: str | None) -> ReturnsPage:
         """Returns now in `status`, by the time they entered it. ValidationError for a bad cursor."""
         ...
 
@@ -102,11 +102,11 @@ class ReturnReports(Protocol):
     """What the returns report reads: returns by the status they reached and when, and how many
     wait in a status; through the status index, never a Scan."""
 
-    def reached_between(self, status: str, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
+    def reached_between(self, status: ReturnStatus, *, since: datetime, until: datetime) -> Iterator[ReturnRequest]:
         """Returns now in `status` that moved last at or after `since` and before `until`, oldest
         first, without timelines; read page by page as the caller iterates."""
         ...
 
-    def count_in(self, status: str) -> int:
+    def count_in(self, status: ReturnStatus) -> int:
         """How many returns are in `status` now."""
         ...

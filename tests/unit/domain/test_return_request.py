@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,8 +18,10 @@ from chalicelib.domain.return_request import (
     PENDING_APPROVAL,
     RELEASED_STATUSES,
     STATUSES,
+    EventKind,
     NotCancellableError,
     ReturnRequest,
+    ReturnStatus,
     normalize_rma,
     rma_from_bits,
 )
@@ -182,3 +185,18 @@ def test_only_the_shoppers_own_cancellation_counts_as_cancelled_by_the_shopper()
     assert a_return().cancel(at=NOW).cancelled_by_shopper
     assert not a_return().cancel(at=NOW, actor="admin").cancelled_by_shopper
     assert not a_return().cancelled_by_shopper
+
+
+def test_statuses_and_event_kinds_read_and_serialise_as_their_stored_strings() -> None:
+    # Table items, JSON answers, templates and logs all see the plain value, as before the enums.
+    created = a_return()
+    assert created.status == "approved" and created.events[0].kind == "requested"
+    assert json.dumps({"status": created.status, "kind": created.events[0].kind}) == (
+        '{"status": "approved", "kind": "requested"}'
+    )
+    assert f"{ReturnStatus.REFUND_FAILED}" == str(EventKind.REFUND_FAILED) == "refund_failed"
+    assert ReturnStatus("cancelled") is CANCELLED and "cancelled" in RELEASED_STATUSES
+    assert [str(s) for s in STATUSES] == [
+        "pending_approval", "approved", "rejected", "received", "refunding", "refunded", "credited",
+        "cancelled", "expired", "refund_failed",
+    ]
