@@ -25,6 +25,7 @@ from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.ses_approvals import SESApprovalMailer
 from .adapters.ses_mailer import SESMailer
 from .adapters.ses_merchant_mailer import SESMerchantMailer
+from .adapters.ses_notifiers import SESMerchantNotifier, SESShopperNotifier
 from .adapters.signed_tokens import SignedTokens
 from .adapters.sqs_refund_queue import SQSRefundQueue
 from .adapters.stripe_payments import StripePayments
@@ -47,13 +48,7 @@ if TYPE_CHECKING:
         StoreCreditLedger,
         StoredEvents,
     )
-    from .services.ports.notifications import (
-        ApprovalNotifier,
-        DecisionNotifier,
-        MerchantNotifier,
-        MoneyNotifier,
-        ShopperNotifier,
-    )
+    from .services.ports.notifications import MerchantNotifier, ShopperNotifier
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
     from .services.ports.returns import ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
@@ -80,14 +75,13 @@ class Deps:
     # Returns (issue 5); optional here only so that narrower Deps in tests stay short.
     _returns: ReturnRepository | None = field(default=None, repr=False)
     _rate_counter: RateCounter | None = field(default=None, repr=False)
-    _notifier: ShopperNotifier | None = field(default=None, repr=False)
+    _shopper_notifier: ShopperNotifier | None = field(default=None, repr=False)
     random: RandomBits = field(default_factory=SystemRandomBits)
     # Labels (issue 6): the private bucket of PDFs.
     _labels: LabelStore | None = field(default=None, repr=False)
-    # Merchant approvals (issue 8): links, listings by status, the approval emails.
+    # Merchant approvals (issue 8): links, listings by status.
     _approval_links: ApprovalLinkStore | None = field(default=None, repr=False)
     _listings: ReturnListings | None = field(default=None, repr=False)
-    _approval_mailer: SESApprovalMailer | None = field(default=None, repr=False)
     # Reporting: returns by the outcome they reached, and the backlog.
     _return_reports: ReturnReports | None = field(default=None, repr=False)
     # The merchant's exception emails per order and day (the first at once, later ones digested).
@@ -114,16 +108,6 @@ class Deps:
         return cast("ExceptionDigests", self._wired("_exception_digests", "exception digest store"))
 
     @property
-    def approval_notifier(self) -> ApprovalNotifier:
-        """The merchant's approval emails."""
-        return cast("ApprovalNotifier", self._wired("_approval_mailer", "approval mailer"))
-
-    @property
-    def decision_notifier(self) -> DecisionNotifier:
-        """The shopper's decision emails."""
-        return cast("DecisionNotifier", self._wired("_approval_mailer", "approval mailer"))
-
-    @property
     def public_base_url(self) -> str:
         """Where the stage's pages live: links in emails are absolute from here."""
         return self.settings.public_base_url
@@ -137,7 +121,6 @@ class Deps:
     _refund_queue: RefundQueue | None = field(default=None, repr=False)
     _store_credit: StoreCreditLedger | None = field(default=None, repr=False)
     _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
-    _money_notifier: MoneyNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
@@ -177,13 +160,8 @@ class Deps:
         return cast("StoreCreditLedger", self._wired("_store_credit", "store-credit ledger"))
 
     @property
-    def money_notifier(self) -> MoneyNotifier:
-        """Emails to the shopper when their money is back."""
-        return cast("MoneyNotifier", self._wired("_money_notifier", "money notifier"))
-
-    @property
     def merchant_notifier(self) -> MerchantNotifier:
-        """Emails to the merchant."""
+        """Emails to the merchant: exceptions to decide, refunds in trouble."""
         return cast("MerchantNotifier", self._wired("_merchant_notifier", "merchant notifier"))
 
     @property
@@ -256,9 +234,9 @@ class Deps:
         return self.settings.lookups_per_window
 
     @property
-    def notifier(self) -> ShopperNotifier:
-        """Emails to the shopper."""
-        return cast("ShopperNotifier", self._wired("_notifier", "shopper notifier"))
+    def shopper_notifier(self) -> ShopperNotifier:
+        """Emails to the shopper: their return, the merchant's decision, their money."""
+        return cast("ShopperNotifier", self._wired("_shopper_notifier", "shopper notifier"))
 
     @property
     def tokens(self) -> TokenSigner:
@@ -368,16 +346,18 @@ def build_deps(settings: Settings) -> Deps:
         lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
         store_name=settings.store_name, status_link=deps.status_url,
     )
-    deps._notifier = deps._money_notifier = shopper_mailer
-    deps._merchant_notifier = SESMerchantMailer(
+    merchant_mailer = SESMerchantMailer(
         lambda: ses, sender=settings.mail_from, store_name=settings.store_name,
         admin_base_url=settings.public_base_url, merchant_locale=settings.merchant_locale,
     )
-    deps._approval_mailer = SESApprovalMailer(
+    approval_mailer = SESApprovalMailer(
         lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
         store_name=settings.store_name, merchant_locale=settings.merchant_locale,
         configuration_set=settings.ses_configuration_set, status_link=deps.status_url,
     )
+    # One notifier per recipient; each email is still written by the mailer that owns it.
+    deps._shopper_notifier = SESShopperNotifier(shopper_mailer, approval_mailer)
+    deps._merchant_notifier = SESMerchantNotifier(merchant_mailer, approval_mailer)
     deps._payments = StripePayments(deps.stripe_api_key, api_base=settings.stripe_api_base)
     deps._aws_clients = (dynamodb, ses, sqs, secretsmanager)
     if settings.label_bucket:

@@ -176,7 +176,8 @@ def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_
 
 
 class SESApprovalMailer:
-    """ApprovalNotifier and DecisionNotifier through SES (SendRawEmail, text and HTML)."""
+    """The merchant's exception emails and the shopper's decision email through SES (SendRawEmail, text
+    and HTML); ses_notifiers hands them to the merchant's and the shopper's notifier."""
 
     def __init__(self, client: Callable[[], Any], *, sender: str, public_base_url: str, store_name: str,
                  merchant_locale: str, configuration_set: str | None = None,

@@ -201,7 +201,7 @@ def followed_link(status_link: Callable[[ReturnRequest], str] | None, request: R
 
 
 class SESMailer:
-    """ShopperNotifier sending through SES (SendRawEmail: one message with both parts)."""
+    """The shopper's return and money emails through SES (SendRawEmail: one message with both parts)."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""MerchantNotifier through SES: refunds that failed or are held, in the merchant's language.
+"""The merchant's refund emails through SES: refunds that failed or are held, in the merchant's language.
 
 Rendered from templates/emails/merchant_refund.{txt,html} by the one Jinja environment of the
 merchant's language (adapters/jinja_templates.py: the one catalog, money through Babel, HTML

@@ -27,7 +27,7 @@ from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
 from .ports.approvals import ApprovalLinkStore, ExceptionDigests
-from .ports.notifications import ApprovalNotifier
+from .ports.notifications import MerchantNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnHistory, ReturnListings, ReturnRepository
@@ -80,7 +80,7 @@ class ApprovalLinkDeps(Protocol):
     @property
     def listings(self) -> ReturnListings: ...
     @property
-    def approval_notifier(self) -> ApprovalNotifier: ...
+    def merchant_notifier(self) -> MerchantNotifier: ...
     @property
     def public_base_url(self) -> str: ...
 
@@ -167,7 +167,7 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
     """
     policy = judged.policy if judged is not None else deps.policies.current()
     approval, link = approval_of(deps, request, order, policy=policy, reminder=reminder, judged=judged)
-    deps.approval_notifier.approval_requested(approval, to=policy.merchant_email)
+    deps.merchant_notifier.approval_requested(approval, to=policy.merchant_email)
     return link
 
 

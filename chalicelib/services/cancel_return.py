@@ -44,7 +44,7 @@ class CancelReturnDeps(Protocol):
     def clock(self) -> Clock: ...
 
     @property
-    def notifier(self) -> ShopperNotifier: ...
+    def shopper_notifier(self) -> ShopperNotifier: ...
 
 
 def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> ReturnRequest:
@@ -77,6 +77,6 @@ def _tell_the_shopper(deps: CancelReturnDeps, request: ReturnRequest) -> None:
         if order is None:
             log.warning("return %s was cancelled but its order is gone: no email", request.rma)
             return
-        deps.notifier.return_cancelled(request, order)
+        deps.shopper_notifier.return_cancelled(request, order)
     except Exception:  # noqa: BLE001 - the cancellation is stored; the status page shows it
         log.exception("could not email the shopper the cancellation of return %s", request.rma)

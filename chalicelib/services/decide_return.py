@@ -21,7 +21,7 @@ from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, EventKind, ReturnEvent, ReturnRequest
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
 from .issue_label import IssueLabelDeps, issue_label
-from .ports.notifications import DecisionNotifier
+from .ports.notifications import ShopperNotifier
 from .read_return import read_return
 from .refund_return import RefundDeps, on_return_approved
 
@@ -70,7 +70,7 @@ class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, RefundDeps, Protocol):
     """What deciding a return needs."""
 
     @property
-    def decision_notifier(self) -> DecisionNotifier: ...
+    def shopper_notifier(self) -> ShopperNotifier: ...
 
 
 def decision_event(request: ReturnRequest) -> ReturnEvent | None:
@@ -216,7 +216,7 @@ def _after_decision(deps: DecideReturnDeps, request: ReturnRequest, order: Order
             log.exception("could not release the money of return %s", request.rma)
     counter_terms = decision.action if decision.action in (APPROVE_STORE_CREDIT, APPROVE_FEE) else ""
     try:
-        deps.decision_notifier.return_decided(
+        deps.shopper_notifier.return_decided(
             request, order, note=decision.note, counter_terms=counter_terms,
         )
     except Exception:  # noqa: BLE001 - the decision is stored; the status page shows it

@@ -57,7 +57,7 @@ class ExpireReturnsDeps(Protocol):
     def clock(self) -> Clock: ...
 
     @property
-    def notifier(self) -> ShopperNotifier: ...
+    def shopper_notifier(self) -> ShopperNotifier: ...
 
 
 def expire_returns(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
@@ -127,6 +127,6 @@ def _tell_the_shopper(deps: ExpireReturnsDeps, request: ReturnRequest, *, days: 
         if order is None:
             log.warning("return %s expired but its order is gone: no email", request.rma)
             return
-        deps.notifier.return_expired(request, order, ship_within_days=days)
+        deps.shopper_notifier.return_expired(request, order, ship_within_days=days)
     except Exception:  # noqa: BLE001 - the expiry is stored; the status page shows it
         log.exception("could not email the shopper the expiry of return %s", request.rma)

@@ -43,7 +43,7 @@ from ..domain.return_request import (
     ReturnRequest,
 )
 from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
-from .ports.notifications import MerchantNotifier, MoneyNotifier
+from .ports.notifications import MerchantNotifier, ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnRepository
@@ -85,7 +85,7 @@ class ReleaseDeps(Protocol):
     def store_credit(self) -> StoreCreditLedger: ...
 
     @property
-    def money_notifier(self) -> MoneyNotifier: ...
+    def shopper_notifier(self) -> ShopperNotifier: ...
 
 
 class RefundDeps(ReleaseDeps, Protocol):
@@ -343,7 +343,7 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
         return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
     balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
-    deps.money_notifier.credit_issued(stored, balance=balance)
+    deps.shopper_notifier.credit_issued(stored, balance=balance)
     return stored
 
 
@@ -408,7 +408,7 @@ def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> 
         if current.status == REFUNDED:
             return current
         raise
-    deps.money_notifier.refund_sent(stored)
+    deps.shopper_notifier.refund_sent(stored)
     return stored
 
 

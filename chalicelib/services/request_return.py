@@ -67,7 +67,7 @@ class RequestReturnDeps(QuoteReturnDeps, NotifyMerchantDeps, ReleaseDeps, Protoc
     def random(self) -> RandomBits: ...
 
     @property
-    def notifier(self) -> ShopperNotifier: ...
+    def shopper_notifier(self) -> ShopperNotifier: ...
 
 
 def quote_return(
@@ -192,7 +192,7 @@ def _create(
                 TOO_MANY_RETURNS_MESSAGE, code=TOO_MANY_RETURNS,
                 retry_after=_seconds_to_midnight(now, policy),
             ) from error
-    deps.notifier.return_requested(stored, order)
+    deps.shopper_notifier.return_requested(stored, order)
     # The merchant's email explains the verdicts just reached: nothing is read or judged again.
     notify_merchant(deps, stored, order, judged=Judgement(policy, verdicts))
     if stored.status == APPROVED:

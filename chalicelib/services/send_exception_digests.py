@@ -58,6 +58,6 @@ def send_exception_digests(deps: SendDigestsDeps) -> DigestsSent:
                 log.warning("the digest of order %s has no order: not sent", digest.order_number)
                 continue
             approvals = tuple(approval_of(deps, request, order, policy=policy)[0] for request in waiting)
-            deps.approval_notifier.approval_digest(approvals, to=policy.merchant_email)
+            deps.merchant_notifier.approval_digest(approvals, to=policy.merchant_email)
             run.sent.append(name)
     return run

@@ -1,4 +1,4 @@
-"""Emails to the people a return concerns."""
+"""Emails to the two people a return concerns: one notifier per recipient."""
 
 from __future__ import annotations
 
@@ -27,20 +27,10 @@ class ShopperNotifier(Protocol):
         still returnable."""
         ...
 
-
-class MerchantNotifier(Protocol):
-    """Tells the merchant what needs them (email)."""
-
-    def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+    def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
+        """What the merchant decided: approved (with the label link), approved on counter-terms
+        (the new quote), or denied."""
         ...
-
-    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
-        """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
-        ...
-
-
-class MoneyNotifier(Protocol):
-    """Tells the shopper their money is back (email, in the return's language)."""
 
     def refund_sent(self, request: ReturnRequest) -> None:
         """Stripe accepted the refund: its amount, and that banks take 5-10 days."""
@@ -51,11 +41,11 @@ class MoneyNotifier(Protocol):
         ...
 
 
-class ApprovalNotifier(Protocol):
-    """Emails the merchant about exceptions, in the merchant's language."""
+class MerchantNotifier(Protocol):
+    """Tells the merchant what needs them (email), in the merchant's language."""
 
     def approval_requested(self, approval: ApprovalRequest, *, to: str) -> None:
-        """The request, why it is an exception, the quote, and the Approve / Deny links."""
+        """An exception: the request, why it is one, the quote, and the Approve / Deny links."""
         ...
 
     def approval_digest(self, approvals: tuple[ApprovalRequest, ...], *, to: str) -> None:
@@ -63,10 +53,10 @@ class ApprovalNotifier(Protocol):
         its own links."""
         ...
 
+    def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        """Stripe refused (or later failed) the refund: the merchant retries or pays otherwise."""
+        ...
 
-class DecisionNotifier(Protocol):
-    """Tells the shopper what the merchant decided, in the order's language."""
-
-    def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
-        """Approved (with the label link), approved on counter-terms (the new quote), or denied."""
+    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
         ...

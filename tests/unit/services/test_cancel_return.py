@@ -43,7 +43,7 @@ class Deps:
     orders: Any = field(default_factory=InMemoryOrderRepository)
     returns: Any = field(default_factory=InMemoryReturnRepository)
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
-    notifier: Outbox = field(default_factory=Outbox)
+    shopper_notifier: Outbox = field(default_factory=Outbox)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_a_return_waiting_for_the_store_is_cancelled_its_units_freed_and_the_sho
     assert deps.returns.get(created.rma) == cancelled
     assert [(e.kind, e.actor, e.at) for e in cancelled.events][-1] == ("cancelled", "shopper", NOW + timedelta(hours=1))
     assert deps.returns.units_of_order("1001").in_open_returns == {"L1": 0}
-    assert deps.notifier.cancelled == [(created.rma, "cancelled", "1001")]
+    assert deps.shopper_notifier.cancelled == [(created.rma, "cancelled", "1001")]
 
 
 def test_an_approved_return_is_cancelled_and_its_label_is_no_longer_issued(deps: Deps) -> None:
@@ -92,7 +92,7 @@ def test_another_orders_return_is_not_found_and_stays_as_it_was(deps: Deps) -> N
         cancel_return(deps, created.rma, order_number="1002")
     assert refused.value.message == "We couldn't find that return."
     assert deps.returns.get(created.rma) == created
-    assert deps.notifier.cancelled == []
+    assert deps.shopper_notifier.cancelled == []
 
 
 def test_too_late_once_received_nothing_is_written_or_sent(deps: Deps) -> None:
@@ -102,7 +102,7 @@ def test_too_late_once_received_nothing_is_written_or_sent(deps: Deps) -> None:
         cancel_return(deps, created.rma, order_number="1001")
     assert refused.value.why == "received"
     assert deps.returns.get(created.rma) == received
-    assert deps.notifier.cancelled == []
+    assert deps.shopper_notifier.cancelled == []
 
 
 def test_a_second_cancel_answers_the_cancelled_return_and_writes_and_sends_nothing(deps: Deps) -> None:
@@ -111,7 +111,7 @@ def test_a_second_cancel_answers_the_cancelled_return_and_writes_and_sends_nothi
     second = cancel_return(deps, created.rma, order_number="1001")
     assert second == first
     assert [e.kind for e in second.events].count("cancelled") == 1
-    assert len(deps.notifier.cancelled) == 1
+    assert len(deps.shopper_notifier.cancelled) == 1
     assert deps.returns.units_of_order("1001").in_open_returns == {"L1": 0}
 
 
@@ -151,7 +151,7 @@ def test_a_warehouse_receipt_that_lands_first_wins_and_the_cancel_says_too_late(
     stored = deps.returns.get(created.rma)
     assert stored.status == "received"
     assert deps.returns.units_of_order("1001").returned == {"L1": 2}
-    assert deps.notifier.cancelled == []
+    assert deps.shopper_notifier.cancelled == []
 
 
 def test_a_return_that_keeps_moving_gives_up_with_a_stale_write(deps: Deps) -> None:
@@ -163,11 +163,11 @@ def test_a_return_that_keeps_moving_gives_up_with_a_stale_write(deps: Deps) -> N
     created = a_return(deps)
     with pytest.raises(StaleWriteError):
         cancel_return(deps, created.rma, order_number="1001")
-    assert deps.notifier.cancelled == []
+    assert deps.shopper_notifier.cancelled == []
 
 
 def test_a_failed_email_does_not_undo_the_cancellation(deps: Deps) -> None:
-    deps.notifier.broken = True
+    deps.shopper_notifier.broken = True
     created = a_return(deps)
     assert cancel_return(deps, created.rma, order_number="1001").status == "cancelled"
     assert deps.returns.get(created.rma).status == "cancelled"

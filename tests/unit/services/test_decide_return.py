@@ -17,7 +17,7 @@ from chalicelib.services.request_return import request_return
 from chalicelib.web.schemas.orders import OrderIn
 from tests.documents import an_order_document
 from tests.unit.services.test_issue_label import LabelDeps
-from tests.unit.services.test_request_return import NOW, one
+from tests.unit.services.test_request_return import NOW, Outbox, one
 
 MERCHANT = DecidedBy(actor="merchant:returns@example.com", source_ip="203.0.113.7", user_agent="Mail/1.0")
 
@@ -31,7 +31,9 @@ class Queue:
 
 
 @dataclass
-class Shopper:
+class Shopper(Outbox):
+    """The shopper's inbox: the confirmation of the request, then the decision."""
+
     decided: list[tuple[str, str, str, str]] = field(default_factory=list)
     broken: bool = False
 
@@ -44,8 +46,7 @@ class Shopper:
 @dataclass
 class DecideDeps(LabelDeps):
     refund_queue: Queue = field(default_factory=Queue)
-    decision_notifier: Shopper = field(default_factory=Shopper)
-    money_notifier: Any = None
+    shopper_notifier: Shopper = field(default_factory=Shopper)
     store_credit: Any = None
 
 
@@ -73,7 +74,7 @@ def test_an_approval_is_stored_once_with_who_decided_and_the_label_is_ready(deps
         "approved", MERCHANT.actor, "Thanks!", "203.0.113.7")
     assert deps.returns.get(created.rma) == decided
     assert list(deps.labels.stored) == [f"labels/{created.rma}/4x6.pdf"]
-    assert deps.decision_notifier.decided == [(created.rma, "approved", "Thanks!", "")]
+    assert deps.shopper_notifier.decided == [(created.rma, "approved", "Thanks!", "")]
     # The units stay in the approved return; under on_receipt no money moves yet.
     assert deps.returns.units_of_order("1001").in_open_returns == {"L1": 1}
     assert deps.refund_queue.jobs == []
@@ -85,7 +86,7 @@ def test_a_rejection_gives_the_units_back_and_draws_no_label(deps: DecideDeps) -
     assert decided.status == "rejected"
     assert deps.returns.units_of_order("1001").in_open_returns == {"L1": 0}
     assert deps.labels.stored == {} and deps.render_label.drawn == []
-    assert deps.decision_notifier.decided == [(created.rma, "rejected", "Worn", "")]
+    assert deps.shopper_notifier.decided == [(created.rma, "rejected", "Worn", "")]
 
 
 def test_a_second_decision_is_refused_and_changes_nothing(deps: DecideDeps) -> None:
@@ -95,7 +96,7 @@ def test_a_second_decision_is_refused_and_changes_nothing(deps: DecideDeps) -> N
         decide_return(deps, created.rma, Decision("approve"), by=DecidedBy(actor="admin"))
     assert refused.value.decision is not None and refused.value.decision.actor == MERCHANT.actor
     assert deps.returns.get(created.rma) == first
-    assert len(deps.decision_notifier.decided) == 1
+    assert len(deps.shopper_notifier.decided) == 1
 
 
 def test_a_decision_that_loses_the_race_is_told_who_won(deps: DecideDeps) -> None:
@@ -120,7 +121,7 @@ def test_a_decision_that_loses_the_race_is_told_who_won(deps: DecideDeps) -> Non
         decide_return(deps, created.rma, Decision("approve"), by=MERCHANT)
     assert lost.value.request.status == "rejected"
     assert lost.value.decision is not None and lost.value.decision.actor == "merchant:rival@example.com"
-    assert deps.labels.stored == {} and deps.decision_notifier.decided == []
+    assert deps.labels.stored == {} and deps.shopper_notifier.decided == []
 
 
 def test_a_write_conflict_on_a_return_still_pending_is_not_reported_as_a_decision(deps: DecideDeps) -> None:
@@ -151,7 +152,7 @@ def test_approving_as_store_credit_prices_the_bonus_the_policy_gives(deps: Decid
     assert (quote.items.minor, quote.tax.minor, quote.bonus.minor) == (3300, 300, 360)
     assert quote.total.minor == created.quote.total.minor + 360
     assert quote.policy_version == created.quote.policy_version
-    assert deps.decision_notifier.decided[-1][3] == "approve_store_credit"
+    assert deps.shopper_notifier.decided[-1][3] == "approve_store_credit"
     assert decided.events[-1].detail == "approved as store credit only"
 
 
@@ -187,7 +188,7 @@ def test_nothing_after_the_stored_decision_can_undo_it(deps: DecideDeps) -> None
         raise RuntimeError("out of memory")
 
     deps.render_label = broken_renderer  # type: ignore[assignment]
-    deps.decision_notifier.broken = True
+    deps.shopper_notifier.broken = True
     decided = decide_return(deps, created.rma, Decision("approve"), by=MERCHANT)
     assert decided.status == "approved"
     assert deps.returns.get(created.rma) == decided

@@ -65,7 +65,7 @@ class Deps:
     store: InMemoryReturnRepository = field(default_factory=InMemoryReturnRepository)
     policies: Any = field(default_factory=InMemoryPolicyRepository)
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
-    notifier: Outbox = field(default_factory=Outbox)
+    shopper_notifier: Outbox = field(default_factory=Outbox)
     returns: Any = None
     listings: Any = None
 
@@ -112,7 +112,7 @@ def test_an_approved_return_past_the_limit_expires_its_units_are_freed_and_the_s
     assert (stored.events[-1].kind, stored.events[-1].actor, stored.events[-1].at) == (
         "expired", EXPIRY_ACTOR, NOW + timedelta(days=30.5))
     assert deps.store.units_of_order("1001").in_open_returns == {"L1": 0}
-    assert deps.notifier.expired == [(old.rma, "aiko@example.jp", 30)]
+    assert deps.shopper_notifier.expired == [(old.rma, "aiko@example.jp", 30)]
 
 
 def test_younger_pending_and_received_returns_are_left_alone(deps: Deps) -> None:
@@ -125,7 +125,7 @@ def test_younger_pending_and_received_returns_are_left_alone(deps: Deps) -> None
 
     assert [deps.store.get(r.rma).status for r in (young, pending, received)] == [  # type: ignore[union-attr]
         "approved", "pending_approval", "received"]
-    assert deps.notifier.expired == []
+    assert deps.shopper_notifier.expired == []
 
 
 def test_the_limit_counts_from_the_approval_not_from_the_request(deps: Deps) -> None:
@@ -176,7 +176,7 @@ def test_the_store_sets_the_limit_and_null_expires_nothing(deps: Deps) -> None:
     deps.ship_within(7)
     second = a_return(deps, "1002", at=NOW + timedelta(days=395))
     assert expire_returns(deps) == [first.rma]  # the day-395 return has 5 days left
-    assert deps.notifier.expired == [(first.rma, "aiko@example.jp", 7)]
+    assert deps.shopper_notifier.expired == [(first.rma, "aiko@example.jp", 7)]
     assert deps.store.get(second.rma).status == "approved"  # type: ignore[union-attr]
 
 
@@ -188,7 +188,7 @@ def test_a_second_run_expires_and_emails_nothing_again(deps: Deps) -> None:
     assert expire_returns(deps.later(32)) == []
 
     assert deps.store.get(old.rma) == stored
-    assert len(deps.notifier.expired) == 1
+    assert len(deps.shopper_notifier.expired) == 1
 
 
 class ReceivedMeanwhile(CountingReads):
@@ -212,12 +212,12 @@ def test_a_parcel_received_while_the_job_runs_wins_and_the_job_leaves_the_return
     assert stored is not None and stored.status == "received"
     assert [e.kind for e in stored.events].count("expired") == 0
     assert deps.store.units_of_order("1001").returned == {"L1": 2}
-    assert deps.notifier.expired == []
+    assert deps.shopper_notifier.expired == []
 
 
 def test_a_lost_email_never_undoes_the_expiry_and_the_run_goes_on(deps: Deps) -> None:
     first, second = a_return(deps, "1001"), a_return(deps, "1002")
-    deps.notifier.broken = True
+    deps.shopper_notifier.broken = True
 
     assert expire_returns(deps.later(31)) == [first.rma, second.rma]
 

@@ -101,7 +101,7 @@ class Deps:
         self.payment_ledger = InMemoryPaymentLedger(self.returns)
 
     @property
-    def money_notifier(self) -> Mail:
+    def shopper_notifier(self) -> Mail:
         return self.mail
 
     @property

@@ -52,7 +52,7 @@ class Deps:
     returns: Any = field(default_factory=InMemoryReturnRepository)
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     random: Any = field(default_factory=CountingBits)
-    notifier: Outbox = field(default_factory=Outbox)
+    shopper_notifier: Outbox = field(default_factory=Outbox)
     rate_counter: Any = field(default_factory=InMemoryRateCounter)
     lookups_per_window: int = 10
 
@@ -85,7 +85,7 @@ def test_a_returnable_line_makes_an_approved_return_stored_with_its_reservation_
     assert created.version == 1
     assert deps.returns.get(created.rma) == created
     assert deps.returns.units_of_order("1001").in_open_returns == {"L1": 1}
-    assert [(r.rma, o.number) for r, o in deps.notifier.sent] == [(created.rma, "1001")]
+    assert [(r.rma, o.number) for r, o in deps.shopper_notifier.sent] == [(created.rma, "1001")]
 
 
 def test_a_line_outside_the_window_makes_the_return_pending_approval(deps: Deps) -> None:
@@ -114,7 +114,7 @@ def test_every_bad_choice_is_named_and_nothing_is_stored_or_sent(
     assert set(refused.value.fields) == set(fields)
     assert deps.returns.of_order("1001") == []
     assert deps.returns.units_of_order("1001").in_open_returns == {}
-    assert deps.notifier.sent == []
+    assert deps.shopper_notifier.sent == []
 
 
 def test_units_in_an_open_return_cannot_be_chosen_again(deps: Deps) -> None:
@@ -145,7 +145,7 @@ def test_a_lost_race_for_the_units_is_a_conflict_and_stores_nothing(deps: Deps) 
         request_return(deps, order_number="1001", selections=one(quantity=1), resolution="refund")
     assert lost.value.code == "units_already_requested"
     assert len(deps.returns.of_order("1001")) == 1
-    assert len(deps.notifier.sent) == 1
+    assert len(deps.shopper_notifier.sent) == 1
 
 
 def test_a_taken_rma_is_drawn_again(deps: Deps) -> None:

@@ -1,0 +1,65 @@
+"""The shopper's and the merchant's notifiers, over the SES mailers that write their emails.
+
+Each mailer owns the templates and catalogs of its emails (ses_mailer: the shopper's return and
+money emails; ses_approvals: exceptions and decisions; ses_merchant_mailer: refund trouble);
+the use cases see one notifier per recipient.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the mailers load email, Jinja2 and Babel when built
+    from ..domain.approvals import ApprovalRequest
+    from ..domain.money import Money
+    from ..domain.order import Order
+    from ..domain.return_request import ReturnRequest
+    from .ses_approvals import SESApprovalMailer
+    from .ses_mailer import SESMailer
+    from .ses_merchant_mailer import SESMerchantMailer
+
+
+class SESShopperNotifier:
+    """ShopperNotifier: the return and money emails, and the merchant's decision."""
+
+    def __init__(self, mailer: SESMailer, approvals: SESApprovalMailer) -> None:
+        self._mailer = mailer
+        self._approvals = approvals
+
+    def return_requested(self, request: ReturnRequest, order: Order) -> None:
+        self._mailer.return_requested(request, order)
+
+    def return_cancelled(self, request: ReturnRequest, order: Order) -> None:
+        self._mailer.return_cancelled(request, order)
+
+    def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
+        self._mailer.return_expired(request, order, ship_within_days=ship_within_days)
+
+    def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
+        self._approvals.return_decided(request, order, note=note, counter_terms=counter_terms)
+
+    def refund_sent(self, request: ReturnRequest) -> None:
+        self._mailer.refund_sent(request)
+
+    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+        self._mailer.credit_issued(request, balance=balance)
+
+
+class SESMerchantNotifier:
+    """MerchantNotifier: exceptions to decide (at once or in a digest) and refunds in trouble."""
+
+    def __init__(self, mailer: SESMerchantMailer, approvals: SESApprovalMailer) -> None:
+        self._mailer = mailer
+        self._approvals = approvals
+
+    def approval_requested(self, approval: ApprovalRequest, *, to: str) -> None:
+        self._approvals.approval_requested(approval, to=to)
+
+    def approval_digest(self, approvals: tuple[ApprovalRequest, ...], *, to: str) -> None:
+        self._approvals.approval_digest(approvals, to=to)
+
+    def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        self._mailer.refund_failed(request, to=to, reason=reason)
+
+    def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        self._mailer.refund_held(request, to=to, reason=reason)
