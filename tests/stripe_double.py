@@ -15,8 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.domain.money import Money
-from chalicelib.domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
-from chalicelib.domain.refunds import GatewayRefund
+from chalicelib.domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
 
 # Stripe makes every refund `pending` (as it does for many payment methods); the test settles it
 # later as succeeded or failed, which Stripe reports only through events.

@@ -14,8 +14,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.refunds import ChargeDisputedError, RefundCeilingError
-from ..domain.refunds import PaymentLedgerState
+from ..domain.refunds import ChargeDisputedError, PaymentLedgerState, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
 from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all
 from .dynamodb_returns import DynamoDBReturnRepository, stale

@@ -15,8 +15,7 @@ from typing import Any
 from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
-from ..domain.reservations import CountReturned, Release, Reserve
-from ..domain.reservations import ReturnedUnits
+from ..domain.reservations import CountReturned, Release, Reserve, ReturnedUnits
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,

@@ -8,8 +8,7 @@ from datetime import datetime
 
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.refunds import ChargeDisputedError, RefundCeilingError
-from ..domain.refunds import PaymentLedgerState
+from ..domain.refunds import ChargeDisputedError, PaymentLedgerState, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
 from .in_memory_returns import InMemoryReturnRepository
 

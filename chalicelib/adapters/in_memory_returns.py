@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from ..domain.errors import ConflictError, StaleWriteError
-from ..domain.reservations import CountReturned
-from ..domain.reservations import ReturnedUnits
+from ..domain.reservations import CountReturned, ReturnedUnits
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,

@@ -15,8 +15,7 @@ from typing import Any
 import stripe
 
 from ..domain.money import Money
-from ..domain.refunds import PaymentGatewayUnavailableError, RefundDeclinedError
-from ..domain.refunds import GatewayRefund
+from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
 
 # Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's
 # reserved concurrency) each pacing at 4/s stay at or under 20/s together.

@@ -27,6 +27,7 @@ from .order import Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
 
+
 class ReturnStatus(StrEnum):
     """Where a return stands. A StrEnum: stored, sent as JSON and compared as its plain value."""
 
