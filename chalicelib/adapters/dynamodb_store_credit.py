@@ -22,6 +22,7 @@ from ..domain.store_credit import (
     REDEEM,
     CreditEntry,
     CreditLot,
+    EntryKind,
     InsufficientCreditError,
     Redemption,
     StoreCreditAccount,
@@ -218,7 +219,7 @@ def _entry(record: dict[str, Any]) -> CreditEntry:
     at = datetime.fromisoformat(record["at_exact"]) if record.get("at_exact") else parse_iso(record["at"])
     assert at is not None
     return CreditEntry(
-        id=record["id"], kind=record["kind"], amount=Money(record["amount"], record["currency"]), at=at,
+        id=record["id"], kind=EntryKind(record["kind"]), amount=Money(record["amount"], record["currency"]), at=at,
         rma=record.get("rma"), idempotency_key=record.get("idempotency_key"),
         expires_at=parse_iso(record.get("expires_at_iso")),
     )

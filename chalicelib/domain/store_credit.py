@@ -8,16 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Final
 
 from .errors import ConflictError
 from .money import Money
 
-ISSUE: Final = "issue"
-REDEEM: Final = "redeem"
-EXPIRE: Final = "expire"
-VOID: Final = "void"
-ENTRY_KINDS: tuple[str, ...] = (ISSUE, REDEEM, EXPIRE, VOID)
+
+class EntryKind(StrEnum):
+    """What moved an account's balance (an entry's `kind`, stored as the plain value)."""
+
+    ISSUE = "issue"
+    REDEEM = "redeem"
+    EXPIRE = "expire"
+    VOID = "void"
+
+
+ISSUE: Final = EntryKind.ISSUE
+REDEEM: Final = EntryKind.REDEEM
+EXPIRE: Final = EntryKind.EXPIRE
+VOID: Final = EntryKind.VOID
+ENTRY_KINDS: tuple[EntryKind, ...] = tuple(EntryKind)
 
 
 class InsufficientCreditError(ConflictError):
@@ -31,7 +42,7 @@ class CreditEntry:
     """One movement of an account: positive for issue, negative for redeem, expire and void."""
 
     id: str
-    kind: str
+    kind: EntryKind
     amount: Money
     at: datetime
     rma: str | None = None

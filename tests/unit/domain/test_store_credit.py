@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.money import Money
 from chalicelib.domain.store_credit import (
+    ENTRY_KINDS,
     CreditEntry,
+    EntryKind,
     StoreCreditAccount,
     credit_lots,
     due_to_expire,
@@ -54,3 +56,8 @@ def test_written_off_credit_is_no_longer_due_and_a_later_spend_skips_it() -> Non
     assert due_to_expire(account, now=T0 + timedelta(days=40)) == []
     assert spendable(account, now=T0 + timedelta(days=40)) == Money(0, "JPY")
     assert [lot.remaining.minor for lot in credit_lots(account.entries, "JPY")] == [0, 0]
+
+
+def test_entry_kinds_are_stored_as_their_plain_words() -> None:
+    assert [str(kind) for kind in ENTRY_KINDS] == ["issue", "redeem", "expire", "void"]
+    assert EntryKind("expire") is EntryKind.EXPIRE and EntryKind.ISSUE == "issue"
