@@ -8,7 +8,8 @@ from datetime import date
 
 from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.domain.order import Address
-from chalicelib.services.label_document import LABEL_SIZES, LabelDocument, LabelLine, reason_label
+from chalicelib.locales.names import reason_name
+from chalicelib.services.label_document import LABEL_SIZES, LabelDocument, LabelLine
 
 # A Japanese shopper returning three lines: CJK text on both pages, both codes on the label.
 DOCUMENT = LabelDocument(
@@ -21,9 +22,9 @@ DOCUMENT = LabelDocument(
     status_url="https://returns.example.com/returns/R-20261123-7K3M9Q?order=1001",
     locale="ja",
     lines=(
-        LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_label("too_small", "ja")),
-        LabelLine("リネンシャツ 白 L", "SHIRT-WHITE-L", 1, reason_label("damaged", "ja")),
-        LabelLine("ウールソックス 3足セット", "SOCKS-WOOL-3", 1, reason_label("changed_mind", "ja")),
+        LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, reason_name("too_small", "ja")),
+        LabelLine("リネンシャツ 白 L", "SHIRT-WHITE-L", 1, reason_name("damaged", "ja")),
+        LabelLine("ウールソックス 3足セット", "SOCKS-WOOL-3", 1, reason_name("changed_mind", "ja")),
     ),
     generated_on=date(2026, 11, 23),
 )
