@@ -10,6 +10,7 @@ import boto3.session
 from botocore.config import Config
 
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
+from .adapters.dynamodb_console_sessions import DynamoDBConsoleSessions
 from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_payments import DynamoDBPaymentLedger
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
     from .services.ports.returns import ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
+    from .services.ports.staff import ConsoleSessions, StaffDirectory
     from .services.ports.system import Clock, RandomBits
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
@@ -123,6 +125,9 @@ class Deps:
     _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
+    # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
+    _staff: StaffDirectory | None = field(default=None, repr=False)
+    _console_sessions: ConsoleSessions | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -136,6 +141,16 @@ class Deps:
         if adapter is None:
             raise RuntimeError(f"no {what} is wired")
         return adapter
+
+    @property
+    def staff(self) -> StaffDirectory:
+        """The store's staff accounts (the Cognito user pool)."""
+        return cast("StaffDirectory", self._wired("_staff", "staff directory"))
+
+    @property
+    def console_sessions(self) -> ConsoleSessions:
+        """Signed-in console sessions."""
+        return cast("ConsoleSessions", self._wired("_console_sessions", "console session store"))
 
     @property
     def payment_ledger(self) -> PaymentLedger:
@@ -337,6 +352,7 @@ def build_deps(settings: Settings) -> Deps:
         _listings=DynamoDBReturnListings(dynamodb, table),
         _return_reports=DynamoDBReturnReports(dynamodb, table),
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
+        _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )

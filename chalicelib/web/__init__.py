@@ -16,6 +16,7 @@ def register(app: Chalice) -> None:
     from .admin_refunds_api import admin_refunds_api
     from .admin_reports_api import admin_reports_api
     from .assets import assets
+    from .console import console_pages
     from .dev_outbox import dev_outbox
     from .labels_api import labels_api
     from .merchant_pages import merchant_pages
@@ -39,3 +40,4 @@ def register(app: Chalice) -> None:
     app.register_blueprint(dev_outbox)
     app.register_blueprint(stripe_webhooks)
     app.register_blueprint(warehouse_pages)
+    app.register_blueprint(console_pages)

@@ -112,3 +112,41 @@ def app_clock[C](clock: C) -> Iterator[C]:
 def days_later(days: float) -> AbstractContextManager[ShiftedClock]:
     """The app's clock `days` ahead inside the block (the jobs, and anything the app does meanwhile)."""
     return app_clock(ShiftedClock(timedelta(days=days)))
+
+
+def console_cookie(role: str, email: str | None = None) -> dict[str, str]:
+    """Headers of a browser signed in to the console as `email` in `role`, without Cognito.
+
+    The session is opened the way the sign-in opens one (a stored item and its signed cookie);
+    the sign-in itself, against the local Cognito, has its own tests (test_console_sign_in.py).
+    """
+    import secrets as _secrets
+
+    from chalicelib.domain.staff import ConsoleSession, Role
+    from chalicelib.web.console.visit import COOKIE, SESSION_PURPOSE, SESSION_TTL
+
+    deps = get_deps()
+    now = deps.clock.now()
+    email = email or f"{role}@retour.local"
+    session = ConsoleSession(session_id=_secrets.token_urlsafe(24), email=email, role=Role(role), locale="en",
+                             created_at=now, expires_at=now + SESSION_TTL, address="127.0.0.1")
+    deps.console_sessions.open(session)
+    token = deps.tokens.issue(f"{email}\n{session.session_id}", purpose=SESSION_PURPOSE, now=now, ttl=SESSION_TTL)
+    return {"Cookie": f"{COOKIE}={token}"}
+
+
+def console_csrf(page_html: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    assert found, "the page has a form with a CSRF token"
+    return found.group(1)
+
+
+def form_post(client: Client, path: str, headers: dict[str, str], **fields: str) -> Any:
+    """POST a form (urlencoded) with `headers` (a console cookie)."""
+    from urllib.parse import urlencode
+
+    return client.http.post(path, headers=headers | {"Content-Type": "application/x-www-form-urlencoded"},
+                            body=urlencode(fields))

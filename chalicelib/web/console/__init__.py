@@ -1,0 +1,17 @@
+"""The merchant console: the store's staff, signed in with their own Cognito accounts.
+
+Server-rendered and complete without JavaScript, in the staff member's language. One module per
+page family beside its templates in templates/console/; what they share (the session, roles,
+CSRF, rendering, error pages) is in visit.py.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+console_pages = Blueprint(__name__)
+
+# Each page module registers its routes on `console_pages` when imported, so they come after it.
+from . import account  # noqa: E402 - they need console_pages
+
+__all__ = ["account", "console_pages"]
