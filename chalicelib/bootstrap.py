@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from .services.ports.notifications import MerchantNotifier, ShopperNotifier
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
-    from .services.ports.returns import ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
+    from .services.ports.returns import CsatStore, ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
     from .services.ports.staff import ConsoleSessions, StaffDirectory
     from .services.ports.system import Clock, RandomBits
 
@@ -128,6 +128,8 @@ class Deps:
     # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
     _staff: StaffDirectory | None = field(default=None, repr=False)
     _console_sessions: ConsoleSessions | None = field(default=None, repr=False)
+    # CSAT surveys and answers (wired by the CSAT adapter).
+    _csat: CsatStore | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -146,6 +148,11 @@ class Deps:
     def staff(self) -> StaffDirectory:
         """The store's staff accounts (the Cognito user pool)."""
         return cast("StaffDirectory", self._wired("_staff", "staff directory"))
+
+    @property
+    def csat(self) -> CsatStore:
+        """CSAT surveys sent and answers given."""
+        return cast("CsatStore", self._wired("_csat", "CSAT store"))
 
     @property
     def console_sessions(self) -> ConsoleSessions:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from ...domain.csat import CsatAnswer, CsatSurvey
 from ...domain.reservations import ReturnedUnits
 from ...domain.return_limits import CreationLimits
 from ...domain.return_request import ReturnRequest, ReturnStatus
@@ -109,4 +110,16 @@ class ReturnReports(Protocol):
 
     def count_in(self, status: ReturnStatus) -> int:
         """How many returns are in `status` now."""
+        ...
+
+
+class CsatStore(Protocol):
+    """Surveys sent and answers given (CSAT), listed by time for the reports (never a Scan)."""
+
+    def answers_between(self, start: datetime, end: datetime) -> list[CsatAnswer]:
+        """Every answer given in [start, end)."""
+        ...
+
+    def surveys_sent_between(self, start: datetime, end: datetime) -> list[CsatSurvey]:
+        """Every survey sent in [start, end)."""
         ...
