@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3.session
 from botocore.config import Config
 
+from .adapters.cognito_staff import CognitoStaffDirectory
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
 from .adapters.dynamodb_console_sessions import DynamoDBConsoleSessions
 from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
@@ -341,6 +342,7 @@ def build_deps(settings: Settings) -> Deps:
     ses = aws_client(settings, "ses")
     sqs = aws_client(settings, "sqs")
     secretsmanager = aws_client(settings, "secretsmanager")
+    cognito = aws_client(settings, "cognito-idp")
     table = settings.table_name
     returns = DynamoDBReturnRepository(dynamodb, table)
     deps = Deps(
@@ -360,6 +362,8 @@ def build_deps(settings: Settings) -> Deps:
         _return_reports=DynamoDBReturnReports(dynamodb, table),
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
         _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
+        _staff=CognitoStaffDirectory(lambda: cognito, pool_id=settings.staff_user_pool_id,
+                                     client_id=settings.staff_client_id, pool_name=settings.staff_pool_name),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )
@@ -382,7 +386,7 @@ def build_deps(settings: Settings) -> Deps:
     deps._shopper_notifier = SESShopperNotifier(shopper_mailer, approval_mailer)
     deps._merchant_notifier = SESMerchantNotifier(merchant_mailer, approval_mailer)
     deps._payments = StripePayments(deps.stripe_api_key, api_base=settings.stripe_api_base)
-    deps._aws_clients = (dynamodb, ses, sqs, secretsmanager)
+    deps._aws_clients = (dynamodb, ses, sqs, secretsmanager, cognito)
     if settings.label_bucket:
         s3 = _s3_client(settings)
         deps._labels = S3Documents(lambda: s3, settings.label_bucket)

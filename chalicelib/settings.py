@@ -57,6 +57,16 @@ class Settings:
     refund_queue_name: str = "retour-local-refunds"
     # The Stripe webhook signing secret itself on the local stage only (a documented fake).
     stripe_webhook_secret: str | None = None
+    # The staff user pool and its app client (infra/retour.yaml's StaffUserPool and
+    # StaffUserPoolClient). The local stack leaves them out: the adapter finds the pool named
+    # `retour-local-staff` and its client on first use (moto makes up new ids on every start).
+    staff_user_pool_id: str | None = None
+    staff_client_id: str | None = None
+
+    @property
+    def staff_pool_name(self) -> str:
+        """The staff user pool's name (its app client has the same)."""
+        return f"retour-{self.stage}-staff"
 
     @property
     def is_local(self) -> bool:
@@ -112,6 +122,8 @@ class Settings:
             merchant_locale=env.get("RETOUR_MERCHANT_LOCALE") or "en",
             refund_queue_name=env.get("RETOUR_REFUND_QUEUE_NAME", f"retour-{stage}-refunds"),
             stripe_webhook_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET") if is_local else None,
+            staff_user_pool_id=env.get("RETOUR_STAFF_USER_POOL_ID") or None,
+            staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from devstack import moto_query
+from devstack import moto_query, totp
 
 HOST = "127.0.0.1"
 # The messages the local SES accepted, as moto's /moto-api/data.json lists them under
@@ -97,14 +97,170 @@ def _json_error(start_response: Callable[..., Any], code: str, message: str) -> 
     return [body]
 
 
+COGNITO = "AWSCognitoIdentityProviderService."
+
+
+class SoftwareTokens:
+    """Cognito's TOTP rule, which moto lacks (it hands every user one fixed secret and takes any
+    code): each AssociateSoftwareToken gets a secret of its own, and VerifySoftwareToken and a
+    SOFTWARE_TOKEN_MFA answer are refused unless the code is that secret's (RFC 6238, 30 s, one
+    step either side). A challenge session that got a wrong code is spent, as Cognito's is."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        # ("AccessToken" | "Session", its value) -> the secret handed out, until verified
+        self._pending: dict[tuple[str, str], str] = {}
+        # (user pool id, moto's username) -> the verified secret
+        self._secrets: dict[tuple[str, str], str] = {}
+        self._spent: set[str] = set()
+
+    def __call__(self, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
+        """The answer to a TOTP call of Cognito's, or None for every other request."""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        action = target.removeprefix(COGNITO) if target.startswith(COGNITO) else ""
+        if action not in ("AssociateSoftwareToken", "VerifySoftwareToken", "RespondToAuthChallenge"):
+            return None
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            params = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(params, dict):
+            return None
+        if action == "AssociateSoftwareToken":
+            return self._associate(app, environ, start_response, params)
+        if action == "VerifySoftwareToken":
+            return self._verify(app, environ, start_response, params)
+        if params.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+            return self._answer(app, environ, start_response, params)
+        return None
+
+    @staticmethod
+    def _holder(params: dict[str, Any]) -> tuple[str, str] | None:
+        for name in ("AccessToken", "Session"):
+            if isinstance(params.get(name), str) and params[name]:
+                return name, params[name]
+        return None
+
+    def _associate(self, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any],
+                   params: dict[str, Any]) -> list[bytes]:
+        status, headers, answer = _run(app, environ)
+        holder = self._holder(params)
+        if status.startswith("200") and holder is not None:
+            secret = totp.new_secret()
+            self._pending[holder] = secret
+            answer = json.dumps({**json.loads(answer), "SecretCode": secret}).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(answer))))
+        start_response(status, headers)
+        return [answer]
+
+    def _verify(self, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any],
+                params: dict[str, Any]) -> list[bytes]:
+        holder = self._holder(params)
+        secret = self._pending.get(holder) if holder is not None else None
+        if holder is None or secret is None:
+            return _cognito_error(start_response, "InvalidParameterException",
+                                  "Software token TOTP has not been associated with this user.")
+        if not totp.is_valid(secret, str(params.get("UserCode", "")), self._clock()):
+            return _cognito_error(start_response, "EnableSoftwareTokenMFAException",
+                                  "Code mismatch and fail enable Software Token MFA")
+        user = _user_of_token(holder[1]) if holder[0] == "AccessToken" else _user_of_session(holder[1])
+        status, headers, answer = _run(app, environ)
+        if status.startswith("200") and user is not None:
+            self._secrets[user] = secret
+            del self._pending[holder]
+        start_response(status, headers)
+        return [answer]
+
+    def _answer(self, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any],
+                params: dict[str, Any]) -> list[bytes] | None:
+        session = str(params.get("Session", ""))
+        if session in self._spent:
+            return _cognito_error(start_response, "NotAuthorizedException",
+                                  "Invalid session for the user, session can only be used once.")
+        responses = params.get("ChallengeResponses") or {}
+        user = _user_of_client(str(params.get("ClientId", "")), str(responses.get("USERNAME", "")))
+        if user is None:
+            return None  # moto answers a stranger as Cognito would
+        secret = self._secrets.get(user)
+        code = str(responses.get("SOFTWARE_TOKEN_MFA_CODE", ""))
+        if secret is None or not totp.is_valid(secret, code, self._clock()):
+            self._spent.add(session)
+            return _cognito_error(start_response, "CodeMismatchException", "Invalid code received for user")
+        status, headers, answer = _run(app, environ)
+        start_response(status, headers)
+        return [answer]
+
+
+def _run(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], *rest: Any) -> Callable[[bytes], None]:
+        captured.update(status=status, headers=list(headers))
+        return lambda data: None
+
+    result = app(environ, capture)
+    try:
+        answer = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], answer
+
+
+def _cognito_backends() -> Iterator[Any]:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    for account in list(cognitoidp_backends.values()):
+        yield from list(account.values())
+
+
+def _user_of_token(access_token: str) -> tuple[str, str] | None:
+    for backend in _cognito_backends():
+        for pool in backend.user_pools.values():
+            if access_token in pool.access_tokens:
+                user = pool._get_user(pool.access_tokens[access_token][1])
+                return (pool.id, user.username) if user is not None else None
+    return None
+
+
+def _user_of_session(session: str) -> tuple[str, str] | None:
+    for backend in _cognito_backends():
+        if session in backend.sessions:
+            username, pool = backend.sessions[session]
+            user = pool._get_user(username)
+            return (pool.id, user.username) if user is not None else None
+    return None
+
+
+def _user_of_client(client_id: str, username: str) -> tuple[str, str] | None:
+    for backend in _cognito_backends():
+        for pool in backend.user_pools.values():
+            if client_id in pool.clients:
+                user = pool._get_user(username)
+                return (pool.id, user.username) if user is not None else None
+    return None
+
+
+def _cognito_error(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                       ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class SerializedApp:
-    """A WSGI app that lets only one request at a time into the app it wraps, and answers a
-    repeated transaction token as DynamoDB does."""
+    """A WSGI app that lets only one request at a time into the app it wraps, answers a
+    repeated transaction token as DynamoDB does, and checks TOTP codes as Cognito does."""
 
     def __init__(self, app: WSGIApp) -> None:
         self._app = app
         self._lock = threading.Lock()
         self._tokens = TransactionTokens()
+        self._software_tokens = SoftwareTokens()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ.get("PATH_INFO") == SES_OUTBOX_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -116,9 +272,10 @@ class SerializedApp:
         # both pass one ConditionExpression; DynamoDB never allows that. The body is consumed
         # inside the lock too, because a lazy body may still be computing from the backend.
         with self._lock:
-            answered = self._tokens(self._app, environ, start_response)
-            if answered is not None:
-                return answered
+            for rule in (self._tokens, self._software_tokens):
+                answered = rule(self._app, environ, start_response)
+                if answered is not None:
+                    return answered
             result = self._app(environ, start_response)
             try:
                 return [b"".join(result)]

@@ -20,6 +20,7 @@ from types import FrameType
 from chalicelib.bootstrap import aws_client
 from chalicelib.settings import Settings
 
+from .cognito import DEMO_STAFF, DEMO_STAFF_PASSWORD, seed_demo_staff
 from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_free, start_process, start_server
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
@@ -95,23 +96,30 @@ def check_ports_free(chosen: Mapping[str, int]) -> None:
 
 
 def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder]) -> str:
-    """What a newcomer needs after startup: where things are, the demo orders, the admin key."""
+    """What a newcomer needs after startup: where things are, the demo orders and staff, the admin key."""
     app_url = f"http://{HOST}:{env['RETOUR_APP_PORT']}"
     width = max(len(order.email) for order in orders)
     rows = "\n".join(
         f"    {order.number}  {order.email:<{width}}  {order.currency}  {order.locale}"
         for order in orders
     )
+    staff_width = max(len(email) for email, _ in DEMO_STAFF)
+    staff = "\n".join(f"    {email:<{staff_width}}  {role.value}" for email, role in DEMO_STAFF)
     return f"""
 ================================================================================
  Retour is running (stage {STAGE}, store "{settings.store_name}")
 
   Returns portal   {app_url}/
-  Local AWS        {env['RETOUR_AWS_ENDPOINT_URL']}   (DynamoDB, SES, S3, SQS; table {settings.table_name})
+  Console          {app_url}/console/sign-in
+  Local AWS        {env['RETOUR_AWS_ENDPOINT_URL']}   (DynamoDB, SES, S3, SQS, Cognito; table {settings.table_name})
   Local Stripe     {env['RETOUR_STRIPE_API_BASE']}
 
   Demo orders (number, email, currency, language), each paid on the local Stripe:
 {rows}
+
+  Demo staff (email, role), each with the password {DEMO_STAFF_PASSWORD}
+  (a documented fake, local stage only); sign in at {app_url}/console/sign-in:
+{staff}
 
   Admin API key    {ADMIN_API_KEY}   (a documented fake, local stage only)
     curl -H 'Authorization: Bearer {ADMIN_API_KEY}' {app_url}/api/v1/admin/orders/1001
@@ -157,6 +165,9 @@ def run(environ: Mapping[str, str]) -> int:
         # The refund queue (and its dead-letter queue) that the worker below drains.
         ensure_refund_queues(aws_client(settings, "sqs"), settings.refund_queue_name)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
+        # The staff user pool and its three demo members, found by name by the app (settings.py).
+        pool = seed_demo_staff(aws_client(settings, "cognito-idp"), STAGE)
+        print(f"Staff pool {settings.staff_pool_name}: {'created' if pool.created else 'already there'}", flush=True)
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "
               f"{sum(not o.created for o in orders)} already there", flush=True)

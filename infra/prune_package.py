@@ -26,7 +26,7 @@ KEEP_LANGUAGES = frozenset({"root", "en", "ja", "zh", "ko"})
 
 BOTOCORE_DATA = "botocore/data/"
 # The services chalicelib/bootstrap.py builds clients for.
-KEEP_SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "ses", "sqs"})
+KEEP_SERVICES = frozenset({"cognito-idp", "dynamodb", "s3", "secretsmanager", "ses", "sqs"})
 
 
 def is_kept(name: str) -> bool:

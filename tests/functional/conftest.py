@@ -15,6 +15,7 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.settings import Settings
+from devstack.cognito import StaffPool, ensure_staff_pool
 from devstack.s3 import ensure_bucket
 from devstack.ses import ensure_ses_identity
 from devstack.tables import ensure_table
@@ -73,7 +74,19 @@ def s3(aws_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def client(aws_endpoint: str, local_table: Any) -> Iterator[Client]:
+def staff_pool(aws_endpoint: str) -> StaffPool:
+    """The local stage's staff user pool (`retour-local-staff`), empty for this module; the app
+    finds it by name on first use, as on `make run`."""
+    cognito = local_client("cognito-idp", aws_endpoint)
+    name = Settings.from_env({"RETOUR_STAGE": "local"}).staff_pool_name
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] == name:
+            cognito.delete_user_pool(UserPoolId=pool["Id"])
+    return ensure_staff_pool(cognito, "local")
+
+
+@pytest.fixture(scope="module")
+def client(aws_endpoint: str, local_table: Any, staff_pool: StaffPool) -> Iterator[Client]:
     """A test client on the local stage, against the module's fresh table."""
     previous = os.environ.get("RETOUR_AWS_ENDPOINT_URL")
     previous_limit = os.environ.get("RETOUR_LOOKUP_LIMIT")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chalicelib.domain.staff import Role
 from devstack.tables import _CloudFormationLoader, create_table_request
 
 pytestmark = pytest.mark.package
@@ -42,7 +43,7 @@ DEFAULT_WORKER_TIMEOUT_SECONDS = 30
 VISIBILITY_FACTOR = 6
 
 # Services holding the merchant's data: no wildcard action or resource may reach them.
-DATA_SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager")
+DATA_SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager", "cognito-idp")
 # The one wildcard a data resource may carry: objects under the bucket's label prefix.
 ALLOWED_WILDCARDS = (re.compile(r"^\$\{LabelBucket\.Arn\}/labels/\*$"),)
 
@@ -287,7 +288,7 @@ def test_babel_still_formats_every_supported_locale(build: Build, tmp_path: Path
 
 def test_every_aws_client_the_code_builds_works_from_the_pruned_package(build: Build, tmp_path: Path) -> None:
     services = set(re.findall(r'aws_client\(settings, "([a-z0-9-]+)"', (REPO / "chalicelib" / "bootstrap.py").read_text()))
-    assert {"dynamodb", "ses", "sqs", "s3", "secretsmanager"} <= services, services
+    assert {"cognito-idp", "dynamodb", "ses", "sqs", "s3", "secretsmanager"} <= services, services
     with zipfile.ZipFile(build.zip_path) as archive:
         archive.extractall(tmp_path)
     code = (
@@ -452,6 +453,61 @@ def test_every_function_gets_the_stacks_table_and_public_address(build: Build) -
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert variables.get("RETOUR_TABLE_NAME") == {"Ref": "Table"}, name
         assert variables.get("RETOUR_PUBLIC_BASE_URL") == {"Ref": "PublicBaseUrl"}, name
+
+
+# --- staff accounts (Cognito) -------------------------------------------------------------
+
+
+def _staff_resources() -> dict[str, Any]:
+    resources: dict[str, Any] = load_template(REPO / "infra" / "retour.yaml")["Resources"]
+    return resources
+
+
+def test_the_staff_pool_takes_only_accounts_an_owner_creates_with_strong_passwords() -> None:
+    pool = _staff_resources()["StaffUserPool"]["Properties"]
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[f"Require{kind}"] for kind in ("Uppercase", "Lowercase", "Numbers", "Symbols"))
+    assert (pool["MfaConfiguration"], pool["EnabledMfas"]) == ("OPTIONAL", ["SOFTWARE_TOKEN_MFA"])
+    assert pool["AccountRecoverySetting"]["RecoveryMechanisms"] == [{"Name": "verified_email", "Priority": 1}]
+    assert pool["DeletionProtection"] == {"Fn::If": ["IsProd", "ACTIVE", "INACTIVE"]}
+
+
+def test_the_staff_pools_groups_are_the_consoles_roles() -> None:
+    groups = {r["Properties"]["GroupName"] for r in _staff_resources().values()
+              if r.get("Type") == "AWS::Cognito::UserPoolGroup"
+              and r["Properties"]["UserPoolId"] == {"Ref": "StaffUserPool"}}
+    assert groups == {role.value for role in Role}
+
+
+def test_the_staff_client_signs_in_server_side_and_tells_no_one_who_has_an_account() -> None:
+    client = _staff_resources()["StaffUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["TokenValidityUnits"]["AccessToken"] == "minutes" and client["AccessTokenValidity"] <= 60
+
+
+def test_the_api_function_gets_the_stacks_staff_pool_and_client(build: Build) -> None:
+    variables = build.template()["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["RETOUR_STAFF_USER_POOL_ID"] == {"Ref": "StaffUserPool"}
+    assert variables["RETOUR_STAFF_CLIENT_ID"] == {"Ref": "StaffUserPoolClient"}
+
+
+def test_the_role_grants_exactly_the_cognito_admin_calls_the_code_makes_on_the_staff_pool_only() -> None:
+    source = (REPO / "chalicelib" / "adapters" / "cognito_staff.py").read_text()
+    # InitiateAuth, RespondToAuthChallenge and the software-token calls are Cognito's public
+    # API (authorised by the password, session or access token), never by IAM.
+    calls = set(re.findall(r"\.(admin_[a-z_]+)\(", source)) | set(re.findall(r'get_paginator\("(list_users)"\)', source))
+    used = {"cognito-idp:" + "".join(part.capitalize() for part in call.split("_")) for call in calls}
+    used = {action.replace("Mfa", "MFA") for action in used}
+    statements = [s for s in _as_list(_policy_file("prod")["Statement"])
+                  if any(str(a).startswith("cognito-idp:") for a in _as_list(s["Action"]))]
+    granted = {a for s in statements for a in _as_list(s["Action"])}
+    assert granted == used
+    assert [s["Resource"] for s in statements] == [{"Fn::GetAtt": ["StaffUserPool", "Arn"]}]
 
 
 # --- SnapStart ----------------------------------------------------------------------------
