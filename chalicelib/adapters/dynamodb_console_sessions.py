@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.staff import ConsoleSession, Role
+from ..services.ports.staff import TotpSetup
 from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
 
 
@@ -73,6 +74,37 @@ class DynamoDBConsoleSessions:
     def close(self, email: str, session_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=session_key(email, session_id))
 
+    def hold_totp_setup(self, email: str, session_id: str, setup: TotpSetup) -> None:
+        # On the session item itself: it goes when the session ends, whatever ends it.
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=session_key(email, session_id),
+                UpdateExpression="SET totp_setup = :setup", ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":setup": {"M": {
+                    "access_token": {"S": setup.access_token}, "secret": {"S": setup.secret},
+                    "until": {"S": iso(setup.until)}}}})
+        except Exception as error:
+            if not is_conditional_check_failure(error):
+                raise
+
+    def totp_setup(self, email: str, session_id: str, *, now: datetime) -> TotpSetup | None:
+        raw = self._client.get_item(TableName=self._table, Key=session_key(email, session_id), ConsistentRead=True,
+                                    ProjectionExpression="totp_setup").get("Item")
+        setup = from_item(raw).get("totp_setup") if raw else None
+        until = parse_iso(setup.get("until")) if isinstance(setup, dict) else None
+        if not isinstance(setup, dict) or until is None or until <= now:
+            return None
+        return TotpSetup(access_token=str(setup["access_token"]), secret=str(setup["secret"]), until=until)
+
+    def drop_totp_setup(self, email: str, session_id: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=session_key(email, session_id), UpdateExpression="REMOVE totp_setup",
+                ConditionExpression="attribute_exists(pk)")
+        except Exception as error:
+            if not is_conditional_check_failure(error):
+                raise
+
     def close_all(self, email: str) -> int:
         items = query_all(self._client, {
             "TableName": self._table, "ConsistentRead": True, "ProjectionExpression": "pk, sk",
@@ -89,6 +121,18 @@ class InMemoryConsoleSessions:
 
     def __init__(self) -> None:
         self.sessions: dict[tuple[str, str], ConsoleSession] = {}
+        self.setups: dict[tuple[str, str], TotpSetup] = {}
+
+    def hold_totp_setup(self, email: str, session_id: str, setup: TotpSetup) -> None:
+        if (email.lower(), session_id) in self.sessions:
+            self.setups[(email.lower(), session_id)] = setup
+
+    def totp_setup(self, email: str, session_id: str, *, now: datetime) -> TotpSetup | None:
+        found = self.setups.get((email.lower(), session_id))
+        return found if found is not None and found.until > now and (email.lower(), session_id) in self.sessions else None
+
+    def drop_totp_setup(self, email: str, session_id: str) -> None:
+        self.setups.pop((email.lower(), session_id), None)
 
     def open(self, session: ConsoleSession) -> None:
         key = (session.email.lower(), session.session_id)
@@ -107,9 +151,11 @@ class InMemoryConsoleSessions:
 
     def close(self, email: str, session_id: str) -> None:
         self.sessions.pop((email.lower(), session_id), None)
+        self.setups.pop((email.lower(), session_id), None)
 
     def close_all(self, email: str) -> int:
         keys = [k for k in self.sessions if k[0] == email.lower()]
         for key in keys:
             del self.sessions[key]
+            self.setups.pop(key, None)
         return len(keys)

@@ -108,9 +108,11 @@ def test_a_code_of_the_step_before_counts_but_not_of_two_steps_before(cognito: A
         code = totp.code_at(secret, at)
         if not accepted and code in {totp.code_at(secret, now + s * totp.STEP_SECONDS) for s in (-1, 0, 1)}:
             continue  # one chance in a few hundred thousand that an old code equals a current one
-        call = lambda: cognito.respond_to_auth_challenge(  # noqa: E731
-            ClientId=pool.client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge["Session"],
-            ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code})
+        def call() -> dict[str, Any]:
+            answer: dict[str, Any] = cognito.respond_to_auth_challenge(
+                ClientId=pool.client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge["Session"],
+                ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code})
+            return answer
         if accepted:
             assert call()["AuthenticationResult"]
         else:

@@ -25,6 +25,16 @@ class SignInStep:
     access_token: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    """Between "switch TOTP on" and its first code: Cognito's access token (to verify the code
+    with) and the secret shown, kept on the console session item until `until`."""
+
+    access_token: str
+    secret: str
+    until: datetime
+
+
 class StaffDirectory(Protocol):
     """The store's user pool: signing in, and the owner's staff management."""
 
@@ -95,4 +105,16 @@ class ConsoleSessions(Protocol):
 
     def close_all(self, email: str) -> int:
         """End every session of `email` (removed, or role changed); how many were ended."""
+        ...
+
+    def hold_totp_setup(self, email: str, session_id: str, setup: TotpSetup) -> None:
+        """Keep a TOTP app being registered on the session (server-side, never in a page)."""
+        ...
+
+    def totp_setup(self, email: str, session_id: str, *, now: datetime) -> TotpSetup | None:
+        """The TOTP registration under way on the session, or None (none, or past `until`)."""
+        ...
+
+    def drop_totp_setup(self, email: str, session_id: str) -> None:
+        """Forget the TOTP registration of the session (done, or given up)."""
         ...
