@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from chalicelib.settings import Settings
+from devstack.cognito import DEMO_STAFF, DEMO_STAFF_PASSWORD, seed_demo_staff
 from devstack.demo_orders import demo_orders, order_total
 from devstack.payments import pay, stripe_client
 from devstack.processes import REPO_ROOT, free_port, port_is_free
@@ -202,6 +203,8 @@ def test_make_run_serves_the_demo_store_stops_everything_and_runs_again(tmp_path
 
             banner = stack.output()
             assert "local-admin-key" in banner and "aiko.yamada@example.jp" in banner
+            assert DEMO_STAFF_PASSWORD in banner and stack.app_url + "/console/sign-in" in banner
+            assert all(email in banner for email, _ in DEMO_STAFF)
             stop_and_check_nothing_is_left(stack)
 
 
@@ -247,3 +250,24 @@ def test_seeding_twice_pays_once_and_imports_every_demo_order_for_its_total(
         assert intent.status == "succeeded"
         assert (intent.amount, intent.currency) == (totals[seeded.number], seeded.currency.lower())
         assert order.total.minor == totals[seeded.number]
+
+
+def test_seeding_the_staff_twice_keeps_one_pool_and_each_demo_member_signs_in_in_their_role(
+    aws_endpoint: str,
+) -> None:
+    import uuid
+
+    import boto3
+
+    from chalicelib.adapters.cognito_staff import CognitoStaffDirectory
+
+    cognito = boto3.client("cognito-idp", endpoint_url=aws_endpoint, region_name="us-east-1")
+    stage = f"e2e{uuid.uuid4().hex[:6]}"
+    first, second = seed_demo_staff(cognito, stage), seed_demo_staff(cognito, stage)
+    assert first.created and not second.created
+    assert (first.pool_id, first.client_id) == (second.pool_id, second.client_id)
+    staff = CognitoStaffDirectory(lambda: cognito, pool_id=None, client_id=None, pool_name=f"retour-{stage}-staff")
+    assert len(staff.members()) == len(DEMO_STAFF)
+    for email, role in DEMO_STAFF:
+        step = staff.sign_in(email, DEMO_STAFF_PASSWORD)
+        assert (step.outcome, step.role) == ("signed_in", role)

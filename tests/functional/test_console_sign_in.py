@@ -137,8 +137,10 @@ def test_a_temporary_password_asks_for_a_new_one_then_signs_in(client: Client, c
 
     mismatch = answer("A-fresh-password-3", "A-fresh-password-4")
     assert mismatch.status_code == 400 and "not the same" in mismatch.body.decode()
+    assert 'aria-describedby="confirm-password-error"' in mismatch.body.decode()
     weak = answer("weakpassword", "weakpassword")
     assert weak.status_code == 400 and "too weak" in weak.body.decode()
+    assert 'aria-describedby="new-password-hint new-password-error"' in weak.body.decode()
     done = answer("A-fresh-password-3", "A-fresh-password-3")
     assert (done.status_code, done.headers["Location"]) == (303, "/console/staff")
     assert _signed_in_home(browser) == "/console"
