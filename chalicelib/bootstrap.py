@@ -363,7 +363,9 @@ def build_deps(settings: Settings) -> Deps:
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
         _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
         _staff=CognitoStaffDirectory(lambda: cognito, pool_id=settings.staff_user_pool_id,
-                                     client_id=settings.staff_client_id, pool_name=settings.staff_pool_name),
+                                     client_id=settings.staff_client_id, pool_name=settings.staff_pool_name,
+                                     # Only moto makes up new ids on every start; a stage names its own.
+                                     find_by_name=settings.is_local),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )

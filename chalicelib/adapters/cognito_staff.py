@@ -58,12 +58,13 @@ class CognitoStaffDirectory:
     """
 
     def __init__(self, client: Callable[[], Any], *, pool_id: str | None, client_id: str | None,
-                 pool_name: str) -> None:
+                 pool_name: str, find_by_name: bool = True) -> None:
         self._client_factory = client
         self._client: Any = None
         self._pool_id = pool_id
         self._client_id = client_id
         self._pool_name = pool_name
+        self._find_by_name = find_by_name
         self._lock = threading.Lock()
 
     # --- the pool ----------------------------------------------------------------------------
@@ -76,6 +77,8 @@ class CognitoStaffDirectory:
 
     def _ids(self) -> tuple[str, str]:
         if self._pool_id is None or self._client_id is None:
+            if not self._find_by_name:
+                raise RuntimeError("no staff user pool is configured (RETOUR_STAFF_USER_POOL_ID, RETOUR_STAFF_CLIENT_ID)")
             with self._lock:
                 if self._pool_id is None:
                     self._pool_id = find_pool_id(self.cognito, self._pool_name)

@@ -63,3 +63,20 @@ def staff_sign_in(deps: StaffSignInDeps, email: str | None, password: str | None
     except AuthenticationError:
         deps.rate_counter.hit(SCOPE, pair, window_start=start, window=LOOKUP_WINDOW)
         raise AuthenticationError(WRONG_PAIR_MESSAGE, code="wrong_password") from None
+
+
+def answer_sign_in_code(deps: StaffSignInDeps, email: str | None, session: str, code: str, *,
+                        client_address: str) -> SignInStep:
+    """Cognito's answer to a TOTP code; a wrong one counts as a wrong password does.
+
+    A wrong code spends Cognito's challenge, so guessing codes means signing in again each time:
+    counting them against the same pair keeps someone who has the password from guessing on.
+    """
+    email = normalize_email(email)
+    try:
+        return deps.staff.answer_mfa(email, session, code)
+    except AuthenticationError:
+        now = deps.clock.now()
+        deps.rate_counter.hit(SCOPE, _pair(client_address, email), window_start=window_start(now),
+                              window=LOOKUP_WINDOW)
+        raise

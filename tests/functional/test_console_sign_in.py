@@ -216,3 +216,18 @@ def test_a_sign_in_without_the_forms_token_is_refused(client: Client, cognito: A
     answer = browser.post("/console/sign-in", csrf="forged", email=email, password=PASSWORD)
     assert answer.status_code == 403
     assert _signed_in_home(browser) is None
+
+
+def test_wrong_codes_count_like_wrong_passwords(client: Client, cognito: Any, staff_pool: StaffPool) -> None:
+    # Someone who has the password cannot guess codes on: each guess needs a new sign-in, and
+    # ten wrong codes close the form for that email from that address.
+    email = _member(cognito, staff_pool, Role.OWNER)
+    secret = _switch_totp_on(cognito, staff_pool, email)
+    browser = Browser(client)
+    for _ in range(10):
+        csrf, challenge = _code_form(browser, email)
+        right = totp.code_now(secret)
+        wrong = browser.post("/console/sign-in/code", csrf=csrf, email=email, challenge=challenge,
+                             code=f"{(int(right) + 7) % 1_000_000:06d}")
+        assert wrong.status_code == 401
+    assert browser.sign_in(email, PASSWORD).status_code == 429

@@ -9,7 +9,7 @@ from chalice.app import Response
 from ...domain.errors import AuthenticationError, RateLimitedError, ValidationError
 from ...domain.staff import Permission, Role
 from ...services.ports.staff import SignInStep
-from ...services.staff_sign_in import normalize_email, staff_sign_in
+from ...services.staff_sign_in import answer_sign_in_code, normalize_email, staff_sign_in
 from ..locale_negotiation import supported
 from . import console_pages
 from .visit import FORM, ConsoleVisit, console_view, safe_next
@@ -110,7 +110,7 @@ def post_mfa_code(visit: ConsoleVisit) -> Response:
         return _sign_in_form(visit, status=403, problem="expired", email=email, next_path=next_path)
     code = "".join(form.get("code", "").split())
     try:
-        step = visit.deps.staff.answer_mfa(email, form.get("challenge", ""), code)
+        step = answer_sign_in_code(visit.deps, email, form.get("challenge", ""), code, client_address=visit.address)
     except AuthenticationError:
         # Cognito's session for the challenge allows one wrong code: sign in again from the start.
         return _sign_in_form(visit, status=401, problem="wrong_code", email=email, next_path=next_path)
