@@ -15,7 +15,7 @@ import pytest
 from chalice.test import Client
 
 from tests.documents import an_order_document
-from tests.functional.conftest import ADMIN, LOCAL_TABLE, client, local_table  # noqa: F401 - fixtures
+from tests.functional.conftest import ADMIN, LOCAL_TABLE, client, local_table, staff_pool  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 
