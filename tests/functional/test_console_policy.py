@@ -130,6 +130,24 @@ def test_money_is_typed_in_the_currencys_units_and_stored_in_minor_units(client:
     assert current_policy(client)["fees"]["return_shipping"] == {"JPY": 1500, "USD": 595}
 
 
+def test_rules_and_reasons_are_added_in_empty_rows_and_removed_with_their_box(client: Client) -> None:
+    owner = console_cookie("owner")
+    fields = forms(client.http.get("/console/policy", headers=owner))["/console/policy/preview"]
+    assert fields["rule-0-product_type"] == "gift_card" and "rule-1-sku" in fields, "an empty row to add a rule"
+    fields |= {"rule-0-remove": "yes", "rule-1-tag": "swimwear", "rule-1-window_days": "7",
+               "reason-0-remove": "yes", "reason-6-code": "arrived_late", "reason-6-requires_note": "yes"}
+    preview = post(client, "/console/policy/preview", owner, fields)
+    assert preview.status_code == 200
+    assert post(client, "/console/policy", owner, forms(preview)["/console/policy"]).status_code == 303
+    stored = current_policy(client)
+    assert stored["rules"] == [{"match": {"tag": "swimwear"}, "returnable": True, "window_days": 7}]
+    assert [r["code"] for r in stored["reasons"]] == ["too_large", "changed_mind", "not_as_described", "damaged",
+                                                     "wrong_item", "arrived_late"]
+    assert stored["reasons"][-1]["requires_note"] is True
+    history = client.http.get("/console/policy/versions", headers=owner).body.decode()
+    assert "The admin API" in history, "versions saved by a PUT name no staff member"
+
+
 def test_errors_are_shown_beside_each_field_with_a_summary_and_nothing_is_saved(client: Client) -> None:
     owner = console_cookie("owner")
     before = current_policy(client)
@@ -169,6 +187,20 @@ def test_a_save_on_a_version_someone_else_replaced_is_refused_and_keeps_the_form
     assert f'href="/console/policy/versions/diff?from={opened_at}&amp;to={newer["version"]}"' in page
     assert forms(refused)["/console/policy/preview"]["window_days"] == "9", "nothing typed is lost"
     assert current_policy(client)["window_days"] == 60
+
+
+def test_a_preview_after_someone_elses_save_compares_with_their_version_and_says_so(client: Client) -> None:
+    owner = console_cookie("owner")
+    fields = forms(client.http.get("/console/policy", headers=owner))["/console/policy/preview"]
+    opened_at = fields["opened_at"]
+    newer = put_policy(client, window_days=60)
+    fields["window_days"] = "9"
+    preview = post(client, "/console/policy/preview", owner, fields)
+    page = preview.body.decode()
+    assert f"after you opened this form at version {opened_at}" in page
+    assert re.search(r"Return window \(days\)</th>\s*<td>60</td>\s*<td>9</td>", page), "compared with theirs"
+    saving = forms(preview)["/console/policy"]
+    assert saving["opened_at"] == str(newer["version"])
 
 
 def test_the_diff_between_two_versions_names_the_changed_window_in_words(client: Client) -> None:

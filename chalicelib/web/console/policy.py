@@ -189,12 +189,15 @@ def post_preview(visit: ConsoleVisit) -> Response:
     candidate, errors = _checked(visit, form)
     if candidate is None:
         return _editor(visit, form, opened_at=opened_at, errors=errors, status=400)
+    current = read_policy(visit.deps.policies)
     result = dry_run_policy(visit.deps, candidate)
     normalized = policy_to_form(candidate)
-    current = read_policy(visit.deps.policies)
     changes = _described_changes(visit, diff_policies(current, candidate))
-    return _editor(visit, normalized, opened_at=opened_at, preview=_preview(visit, result, changes),
-                   saving=[(name, value) for name, value in normalized.items()])
+    # A version saved since the form was opened: the preview compares with it, and says so, so
+    # the Save under it is made on the version the owner has now seen (a later one is refused).
+    behind = {"opened_at": opened_at, "newer": current.version} if current.version != opened_at else None
+    return _editor(visit, normalized, opened_at=current.version, preview=_preview(visit, result, changes),
+                   saving=list(normalized.items()), behind=behind)
 
 
 @console_view(console_pages, "/console/policy", permission=Permission.EDIT_POLICY, methods=["POST"],
@@ -272,7 +275,8 @@ def _checked(visit: ConsoleVisit, form: dict[str, str]) -> tuple[Policy | None, 
 
 def _editor(visit: ConsoleVisit, form: dict[str, str], *, opened_at: int, errors: dict[str, str] | None = None,
             status: int = 200, notice: str | None = None, preview: dict[str, Any] | None = None,
-            saving: list[tuple[str, str]] | None = None, stale: dict[str, int] | None = None) -> Response:
+            saving: list[tuple[str, str]] | None = None, stale: dict[str, int] | None = None,
+            behind: dict[str, int] | None = None) -> Response:
     errors = errors or {}
     labels = {name: visit._(words) for name, words in LABELS.items()}
     sections = [
@@ -289,7 +293,7 @@ def _editor(visit: ConsoleVisit, form: dict[str, str], *, opened_at: int, errors
                for name, message in sorted(errors.items(), key=lambda item: _order(item[0]))]
     return visit.page("policy.html", status=status, notice=notice, sections=sections, rules=rules, reasons=reasons,
                       shipping=shipping, labels=labels, hints={k: visit._(v) for k, v in HINTS.items()},
-                      summary=summary, opened_at=opened_at, preview=preview, saving=saving, stale=stale,
+                      summary=summary, opened_at=opened_at, preview=preview, saving=saving, stale=stale, behind=behind,
                       rule_rows=len(rules), reason_rows=len(reasons), shipping_rows=len(shipping))
 
 
