@@ -46,7 +46,6 @@ from ..domain.csat import (
 from ..domain.errors import NotFoundError, RetourError
 from ..domain.return_request import CREDITED, REFUNDED, REJECTED, ReturnRequest, ReturnStatus
 from .ports.access import TokenSigner
-from .ports.notifications import ShopperNotifier
 from .ports.returns import CsatSurveyStore, ReturnReports
 from .ports.system import Clock
 
@@ -74,7 +73,14 @@ class SurveyLinkDeps(Protocol):
     @property
     def csat_surveys(self) -> CsatSurveyStore: ...
 
-    clock: Clock
+    @property
+    def clock(self) -> Clock: ...
+
+
+class SurveyMailer(Protocol):
+    """The one shopper email the job sends (ShopperNotifier.csat_survey)."""
+
+    def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None: ...
 
 
 class SendSurveysDeps(SurveyLinkDeps, Protocol):
@@ -84,7 +90,7 @@ class SendSurveysDeps(SurveyLinkDeps, Protocol):
     def return_reports(self) -> ReturnReports: ...
 
     @property
-    def shopper_notifier(self) -> ShopperNotifier: ...
+    def shopper_notifier(self) -> SurveyMailer: ...
 
 
 def survey_token(tokens: TokenSigner, rma: str, *, now: datetime) -> str:
