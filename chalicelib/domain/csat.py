@@ -63,9 +63,19 @@ def parse_rating(text: str | None) -> int:
     return int(value)
 
 
+def readable_text(text: str | None) -> str:
+    """`text` as a person reads it: newlines as `\\n`, no control character but newline and tab,
+    a lone surrogate (no character at all, and unstorable) as U+FFFD; trimmed."""
+    return "".join(
+        "\ufffd" if "\ud800" <= c <= "\udfff" else c
+        for c in (text or "").replace("\r\n", "\n")
+        if c in "\n\t" or (c >= " " and c != "\x7f")
+    ).strip()
+
+
 def clean_comment(text: str | None) -> str:
-    """The comment as stored: trimmed; ValidationError past MAX_COMMENT characters."""
-    comment = (text or "").replace("\r\n", "\n").strip()
+    """The comment as stored (readable_text); ValidationError past MAX_COMMENT characters."""
+    comment = readable_text(text)
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"the comment is longer than {MAX_COMMENT} characters",
                               code="comment_too_long", fields=("comment",))

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from ...domain.csat import MAX_COMMENT, RATING_WORDS, RATINGS, AlreadyAnsweredError, CsatSurvey
+from ...domain.csat import MAX_COMMENT, RATING_WORDS, RATINGS, AlreadyAnsweredError, CsatSurvey, readable_text
 from ...domain.errors import AuthenticationError, NotFoundError, ValidationError
 from ...locales import N_
 from ...services.csat_surveys import CSAT_LINK_TTL, answer_survey, open_survey_link, survey_path
@@ -62,7 +62,7 @@ def post_survey(page: Page, token: str) -> Response:
     except ValidationError as error:
         field = error.fields[0] if error.fields else "rating"
         message = page._(_FIELD_MESSAGES.get(field, _FIELD_MESSAGES["rating"]), max=f"{MAX_COMMENT:,}")
-        return _form(page, token, found, chosen=form.get("rating", ""), comment=form.get("comment", ""),
+        return _form(page, token, found, chosen=form.get("rating", ""), comment=readable_text(form.get("comment")),
                      errors=[{"field": field, "message": message}], status=400)
     except AlreadyAnsweredError:
         return _answered(page, token, found, status=409)

@@ -99,6 +99,7 @@ def test_ratings_and_comments_as_stored() -> None:
     assert parse_rating(" 4 ") == 4
     assert clean_comment("  fine\r\nthanks  ") == "fine\nthanks"
     assert clean_comment(None) == ""
+    assert clean_comment("ok\x00\x1b[31m\ud800 fine\tthanks") == "ok[31m\ufffd fine\tthanks"
     assert len(clean_comment("あ" * MAX_COMMENT)) == MAX_COMMENT
     with pytest.raises(ValidationError) as raised:
         clean_comment("あ" * (MAX_COMMENT + 1))
