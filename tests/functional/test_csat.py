@@ -8,6 +8,7 @@ import html
 import re
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ from chalicelib.bootstrap import get_deps
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest, rma_from_bits
+from chalicelib.services.csat_surveys import send_due_surveys
 from tests.builders import a_line, an_order
 from tests.functional.conftest import days_later, put_policy
 from tests.functional.test_shopper_pages import Browser
@@ -131,6 +133,14 @@ def test_a_day_after_the_money_went_back_the_shopper_gets_one_survey_with_five_l
     now = datetime.now(UTC)
     [survey] = [s for s in deps.csat.surveys_sent_between(now, now + timedelta(days=2)) if s.rma == refunded]
     assert survey.reasons == ("damaged", "too_small")
+
+
+def test_overlapping_runs_send_one_survey(client: Client, aws_endpoint: str) -> None:
+    rma, email = resolved("credited")
+    with days_later(1.01), ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda _: send_due_surveys(get_deps()), range(4)))
+    assert [rma in run.sent for run in runs].count(True) == 1
+    assert len(surveys_to(aws_endpoint, email)) == 1
 
 
 def test_declined_returns_are_surveyed_but_cancelled_and_expired_ones_are_not(
