@@ -11,6 +11,7 @@ from botocore.config import Config
 
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
 from .adapters.dynamodb_console_sessions import DynamoDBConsoleSessions
+from .adapters.dynamodb_csat import DynamoDBCsatStore
 from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_payments import DynamoDBPaymentLedger
@@ -52,7 +53,14 @@ if TYPE_CHECKING:
     from .services.ports.notifications import MerchantNotifier, ShopperNotifier
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
-    from .services.ports.returns import CsatStore, ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
+    from .services.ports.returns import (
+        CsatStore,
+        CsatSurveyStore,
+        ReturnHistory,
+        ReturnListings,
+        ReturnReports,
+        ReturnRepository,
+    )
     from .services.ports.staff import ConsoleSessions, StaffDirectory
     from .services.ports.system import Clock, RandomBits
 
@@ -153,6 +161,11 @@ class Deps:
     def csat(self) -> CsatStore:
         """CSAT surveys sent and answers given."""
         return cast("CsatStore", self._wired("_csat", "CSAT store"))
+
+    @property
+    def csat_surveys(self) -> CsatSurveyStore:
+        """The same store as `csat`, with what the survey job and page write."""
+        return cast("CsatSurveyStore", self._wired("_csat", "CSAT store"))
 
     @property
     def console_sessions(self) -> ConsoleSessions:
@@ -360,6 +373,7 @@ def build_deps(settings: Settings) -> Deps:
         _return_reports=DynamoDBReturnReports(dynamodb, table),
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
         _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
+        _csat=DynamoDBCsatStore(dynamodb, table),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )
