@@ -28,6 +28,7 @@ from ...domain.return_request import (
     INTERNAL_KINDS,
     MAX_INTERNAL_NOTE,
     PENDING_APPROVAL,
+    STATUSES,
     Condition,
     EventKind,
     ReceivedLine,
@@ -37,6 +38,7 @@ from ...domain.return_request import (
 )
 from ...domain.staff import Permission
 from ...locales import N_
+from ...locales.names import status_name
 from ...services.approval_links import resend_approval_email
 from ...services.decide_return import MAX_NOTE, AlreadyDecidedError, DecidedBy, Decision, counter_quote, decide_return
 from ...services.note_return import add_internal_note
@@ -48,6 +50,7 @@ from . import console_pages
 from .visit import FORM, ConsoleVisit, console_view, quoted
 
 DEFAULT_FEE_PERCENT = 15
+STATUS_VALUES = frozenset(str(status) for status in STATUSES)
 # Where a parcel can be received: approved, or paid before it came (refund_trigger on_approval).
 RECEIVABLE = ("approved", "refunding", "refunded", "credited", "refund_failed")
 # The notice after each action (`?done=`), in the member's words.
@@ -207,9 +210,12 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
     order = deps.orders.get(request.order_number)
     ledger = deps.payment_ledger.get(request.order_number)
     timeline = []
-    for event in sorted(request.events, key=lambda e: e.at, reverse=True):
+    # Newest first; the stored order (not the time) settles two entries of the same second.
+    for event in reversed(request.events):
         timeline.append({
             "event": event, "what": visit._(EVENT_NAMES.get(event.kind, event.kind)),
+            # A move's detail is often just the status it reached: named in the member's words.
+            "detail": status_name(event.detail, visit.lang) if event.detail in STATUS_VALUES else event.detail,
             "who": actor_name(visit, event.actor), "channel": visit._(channel_of(event)),
             "internal": event.kind in INTERNAL_KINDS,
             "received": [{"line_id": r.line_id, "units": r.units, "condition": visit._(CONDITION_NAMES[r.condition])}
