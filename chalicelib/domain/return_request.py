@@ -351,15 +351,16 @@ class ReturnRequest:
         """True once the warehouse recorded the parcel (whatever the money did before)."""
         return any(event.kind == EventKind.RECEIVED for event in self.events)
 
-    def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
+    def receive(self, *, at: datetime, actor: str, source_ip: str = "") -> ReturnRequest:
         """The parcel arrived at the warehouse: approved -> received.
 
         Paid already (refund_trigger on_approval): the status stays and the timeline records
         the arrival, so its units still count as returned.
         """
         if self.status in (REFUNDING, REFUNDED, CREDITED, REFUND_FAILED) and not self.parcel_received:
-            return self._move((self.status,), self.status, at=at, actor=actor, kind=EventKind.RECEIVED)
-        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind=EventKind.RECEIVED)
+            return self._move((self.status,), self.status, at=at, actor=actor, kind=EventKind.RECEIVED,
+                              source_ip=source_ip)
+        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind=EventKind.RECEIVED, source_ip=source_ip)
 
     def start_refund(self, amount: Money, *, at: datetime, actor: str) -> ReturnRequest:
         """Money is about to leave: -> refunding, with the amount and the attempt's key.

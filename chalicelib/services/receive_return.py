@@ -19,7 +19,7 @@ NOT_EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 
-def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnRequest:
+def receive_return(deps: RefundDeps, rma: str, *, received_by: str, source_ip: str = "") -> ReturnRequest:
     """Mark the parcel received (approved -> received) and release the money if the policy says so.
 
     Idempotent: a return whose parcel is already recorded is answered as it is, so a double
@@ -27,7 +27,8 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
     (`on_approval`) keeps its status and records the arrival, so its units count as returned.
     ConflictError (409) for a return that is not approved (pending, rejected); code
     `return_cancelled` for one the shopper cancelled and `return_expired` for one whose parcel
-    came too late (the daily job expired it), so the scan says so.
+    came too late (the daily job expired it), so the scan says so. `source_ip`, when given, is
+    recorded on the receipt's timeline event (where the scan came from).
     """
     canonical = normalize_rma(rma)
     if canonical is None:
@@ -55,7 +56,7 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
             request.receive(at=deps.clock.now(), actor=received_by)
         try:
             received = deps.returns.save(
-                request.receive(at=deps.clock.now(), actor=received_by), new_events=1, now=deps.clock.now()
+                request.receive(at=deps.clock.now(), actor=received_by, source_ip=source_ip), new_events=1, now=deps.clock.now()
             )
         except StaleWriteError:
             continue
