@@ -136,7 +136,7 @@ class DynamoDBStoreCredit:
         raise ConflictError("the account is busy; try again with the same idempotency key", code="credit_busy")
 
     def adjust(self, email: str, amount: Money, *, reason: str, actor: str, idempotency_key: str,
-               now: datetime) -> CreditAdjustment:
+               now: datetime, expires_at: datetime | None = None) -> CreditAdjustment:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
         record_key = {"pk": {"S": f"IDEMPOTENCY#adjust#{digest}"}, "sk": {"S": "IDEMPOTENCY"}}
         for attempt in range(_ATTEMPTS):
@@ -149,7 +149,8 @@ class DynamoDBStoreCredit:
                     f"the spendable store credit ({spendable(account, now=now).minor}) is lower than {-amount.minor}"
                 )
             entry = CreditEntry(id=f"adjust-{digest[:16]}", kind=adjustment_kind(amount), amount=amount, at=now,
-                                idempotency_key=idempotency_key, reason=reason, actor=actor)
+                                idempotency_key=idempotency_key, reason=reason, actor=actor,
+                                expires_at=expires_at if not amount.is_negative() else None)
             result = CreditAdjustment(entry_id=entry.id, email=email, amount=amount,
                                       balance_after=account.balance + amount, idempotency_key=idempotency_key)
             transaction = DynamoDBTransaction(self._client, self._table)

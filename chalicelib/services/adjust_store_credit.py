@@ -3,15 +3,38 @@ back credit with a reason, recorded in the ledger with who they are (`staff:<ema
 
 from __future__ import annotations
 
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Final, Protocol
 
 from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.store_credit import CreditAdjustment
 from ..domain.typed_amount import MAX_MINOR
+from .ports.money import StoreCreditLedger
+from .ports.policy import PolicyRepository
+from .ports.system import Clock
 from .redeem_store_credit import StoreCreditDeps, checked_account
 
 REASON_MAX: Final = 500
+
+
+class AdjustCreditDeps(Protocol):
+    """What an adjustment needs: the ledger, the clock, and the policy (how long credit lasts)."""
+
+    @property
+    def store_credit(self) -> StoreCreditLedger: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+
+
+def credit_expiry(deps: AdjustCreditDeps, *, now: datetime) -> datetime | None:
+    """When credit issued now expires: the policy's `store_credit_expiry_days`, as for a credited return."""
+    days = deps.policies.current(consistent=False).store_credit_expiry_days
+    return now + timedelta(days=days) if days is not None else None
 
 
 def store_credit_currencies(deps: StoreCreditDeps, email: str) -> list[str]:
@@ -21,11 +44,12 @@ def store_credit_currencies(deps: StoreCreditDeps, email: str) -> list[str]:
 
 
 def adjust_store_credit(
-    deps: StoreCreditDeps, *, email: str, currency: str, amount: int, reason: str, actor: str,
+    deps: AdjustCreditDeps, *, email: str, currency: str, amount: int, reason: str, actor: str,
     idempotency_key: str,
 ) -> CreditAdjustment:
     """Add `amount` minor units (negative: take them back) once per `idempotency_key`.
 
+    Credit added expires as a credited return's does (the policy's `store_credit_expiry_days`).
     ValidationError for a zero or oversized amount, a missing or overlong reason, a bad key;
     InsufficientCreditError (409) when taking back more than the spendable balance: the balance
     never goes below zero.
@@ -42,5 +66,7 @@ def adjust_store_credit(
         problems.append(("idempotency_key", "idempotency_key must be 8 to 200 printable ASCII characters"))
     if problems:
         raise ValidationError("; ".join(m for _, m in problems), fields=tuple(f for f, _ in problems))
+    now = deps.clock.now()
+    expires_at = credit_expiry(deps, now=now) if amount > 0 else None
     return deps.store_credit.adjust(email, Money(amount, currency), reason=said, actor=actor, idempotency_key=key,
-                                    now=deps.clock.now())
+                                    now=now, expires_at=expires_at)

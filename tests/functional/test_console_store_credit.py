@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
-from tests.functional.conftest import console_cookie, console_csrf, form_post
+from tests.functional.conftest import console_cookie, console_csrf, form_post, put_policy
 
 PAGE = "/console/store-credit"
 
@@ -180,6 +181,25 @@ def test_a_shopper_with_several_currencies_has_a_balance_in_each_and_a_ledger_pe
     assert f'href="/console/store-credit?email={email.replace("@", "%40")}&amp;currency=USD"' in page
     usd = open_page(client, headers, email, "USD")
     assert "Ledger (USD)" in usd and 'name="currency" type="text"' in usd
+
+
+def test_credit_staff_issue_expires_as_the_policy_says_and_the_ledger_shows_when(client: Client) -> None:
+    put_policy(client, store_credit_expiry_days=30)
+    try:
+        headers = console_cookie("agent")
+        email = shopper()
+        reviewed = review(client, headers, email, "20", "Goodwill")
+        expiry = (get_deps().clock.now() + timedelta(days=30)).date()
+        assert "Expires" in reviewed.body.decode()
+        assert confirm(client, headers, reviewed).status_code == 303
+        entry = get_deps().store_credit.account(email, "USD").entries[0]
+        assert entry.expires_at is not None and entry.expires_at.date() == expiry
+        # Taking credit back never carries an expiry.
+        assert issue(client, headers, email, "-5", "Too much").status_code == 303
+        voided = [e for e in get_deps().store_credit.account(email, "USD").entries if e.kind == "void"]
+        assert voided[0].expires_at is None
+    finally:
+        put_policy(client, store_credit_expiry_days=None)
 
 
 def test_warehouse_staff_get_403_and_strangers_the_sign_in(client: Client) -> None:

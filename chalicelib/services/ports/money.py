@@ -108,9 +108,10 @@ class StoreCreditLedger(Protocol):
         ...
 
     def adjust(self, email: str, amount: Money, *, reason: str, actor: str, idempotency_key: str,
-               now: datetime) -> CreditAdjustment:
+               now: datetime, expires_at: datetime | None = None) -> CreditAdjustment:
         """Staff add (positive) or take back (negative) credit once per key, with their reason.
 
+        Credit added may expire at `expires_at` (then the expiry job writes off what is left).
         The same key replays its first result; ConflictError `idempotency_key_reused` when it was
         used for another adjustment. InsufficientCreditError when taking back more than the
         spendable balance (nothing written).

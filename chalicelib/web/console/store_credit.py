@@ -26,7 +26,7 @@ from ...domain.staff import Permission
 from ...domain.store_credit import EXPIRE, ISSUE, REDEEM, VOID, InsufficientCreditError, StoreCreditAccount, spendable
 from ...domain.typed_amount import NOT_AN_AMOUNT, TOO_LARGE, TOO_MANY_DECIMALS, TypedAmountError, parse_typed_amount
 from ...locales import N_
-from ...services.adjust_store_credit import REASON_MAX, adjust_store_credit, store_credit_currencies
+from ...services.adjust_store_credit import REASON_MAX, adjust_store_credit, credit_expiry, store_credit_currencies
 from ...services.redeem_store_credit import read_store_credit
 from . import console_pages
 from .visit import FORM, ConsoleVisit, console_view
@@ -205,8 +205,10 @@ def post_adjust(visit: ConsoleVisit) -> Response:
         status = 409 if too_much and step == "confirm" and set(form.errors) == {"amount"} else 400
         return _page(visit, status=status, email=form.email if email_ok else "", form=form, chosen=form.currency)
     if step != "confirm":
+        expires_at = None if form.amount.is_negative() else credit_expiry(visit.deps, now=visit.now)
         return visit.page("store_credit_confirm.html", form=form, amount=form.amount, balance=balance,
-                          after=balance + form.amount, plain_amount=str(form.amount.to_decimal()))
+                          after=balance + form.amount, plain_amount=str(form.amount.to_decimal()),
+                          expires_at=expires_at)
     try:
         adjust_store_credit(visit.deps, email=form.email, currency=form.currency, amount=form.amount.minor,
                             reason=form.reason, actor=visit.actor, idempotency_key=KEY_PREFIX + form.token)
