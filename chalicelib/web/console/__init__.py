@@ -15,5 +15,6 @@ console_pages = Blueprint(__name__)
 from . import account  # noqa: E402 - they need console_pages
 from . import policy  # noqa: E402
 from . import returns  # noqa: E402
+from . import store_credit  # noqa: E402
 
-__all__ = ["account", "console_pages", "policy", "returns"]
+__all__ = ["account", "console_pages", "policy", "returns", "store_credit"]
