@@ -8,13 +8,15 @@ caller's one eventually consistent GetItem, for the SLA, the reasons and the sto
 and then
 
 - a listing without a filter on top (the inbox, one status, an order's or a shopper's returns,
-  whose creation dates are key conditions there): one Query of PAGE_SIZE + 1 entries;
+  whose creation dates are key conditions there): one Query of PAGE_SIZE + 1 entries (about 2 to
+  4 read units);
 - a listing with a filter the key cannot serve (a reason; a creation date on a status listing,
   whose key is the time of the last status move; a status on a search): Queries of up to
   CHUNK entries until the page is full, at most READ_BUDGET entries in all. When the budget runs
   out first the page shows what matched so far and "Next" carries on from the last entry read,
-  so a page never costs more than READ_BUDGET entries (about 3 KB each: READ_BUDGET * 3 KB / 4 KB
-  / 2, some 75 read units), however rare the match. A creation date "from" still narrows the
+  so a page never reads more than READ_BUDGET entries, however rare the match (a one-line return
+  is about 0.7 KB, a bigger one some more: 200 entries are some 18 to 40 read units, eventually
+  consistent as every index read is). A creation date "from" still narrows the
   status listing's key (a return moved last no earlier than it was created);
 - the inbox's first page also counts the other open statuses: one Select=COUNT Query each,
   stopped at COUNT_CAP entries (COUNT reads and bills every entry it counts);
