@@ -19,7 +19,9 @@ and then
   consistent as every index read is). A creation date "from" still narrows the
   status listing's key (a return moved last no earlier than it was created);
 - the inbox's first page also counts the other open statuses: one Select=COUNT Query each,
-  stopped at COUNT_CAP entries (COUNT reads and bills every entry it counts);
+  stopped at COUNT_CAP entries (COUNT reads and bills every entry it counts), and, without a
+  reason or date filter, shows the GROUP_ROWS longest-waiting of each: one Query of GROUP_ROWS
+  entries per status that has any;
 - an RMA: one eventually consistent GetItem of the return item.
 
 Pages are linked by an opaque cursor: the sort key of the entry to continue after (or before, for
@@ -51,8 +53,9 @@ PAGE_SIZE = 25
 # Index entries one page may read when a filter sits on top of a listing, and per Query.
 READ_BUDGET = 200
 CHUNK = 50
-# How far the inbox counts each open status ("100+" beyond).
+# How far the inbox counts each open status ("100 or more" beyond), and how many of each it shows.
 COUNT_CAP = 100
+GROUP_ROWS = 5
 # The open statuses after the decisions, in the order a return moves through them.
 OPEN_GROUPS: tuple[ReturnStatus, ...] = (APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
 OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, *OPEN_GROUPS)
@@ -177,11 +180,13 @@ class InboxRow:
 
 @dataclass(frozen=True, slots=True)
 class StatusCount:
-    """How many returns wait in `status` (`count` == COUNT_CAP: at least that many)."""
+    """How many returns wait in `status` (`count` == COUNT_CAP: at least that many) and the
+    longest-waiting of them (none when a reason or date filter is on: the count is of them all)."""
 
     status: ReturnStatus
     count: int
     capped: bool
+    rows: tuple[InboxRow, ...] = ()
 
 
 InboxView = Literal["inbox", "status", "search"]
@@ -266,7 +271,8 @@ def inbox_page(deps: InboxDeps, query: InboxQuery, *, policy: Policy) -> InboxPa
         previous_key = (shown[0].key if shown else start_after) if start_after is not None else None
     counts: tuple[StatusCount, ...] = ()
     if view == "inbox" and query.page is None:
-        counts = tuple(_count(deps.inbox, s) for s in OPEN_GROUPS)
+        preview = query.reason is None and since is None and until is None
+        counts = tuple(_group(deps.inbox, s, row if preview else None) for s in OPEN_GROUPS)
     return InboxPage(
         query=query, view=view, status=status, rows=tuple(row(entry.request) for entry in shown),
         next_page=_cursor(deps, query, next_key, "next", now) if next_key else None,
@@ -309,9 +315,14 @@ def _read_page(index: InboxIndex, listing: Listing, *, forward: bool, after: str
             return _Read(kept, position, True, read)
 
 
-def _count(index: InboxIndex, status: ReturnStatus) -> StatusCount:
+def _group(index: InboxIndex, status: ReturnStatus, row: Callable[[ReturnRequest], InboxRow] | None) -> StatusCount:
+    """How many wait in `status`, and (given `row`) the GROUP_ROWS that have waited longest."""
     counted = index.count(status, at_most=COUNT_CAP)
-    return StatusCount(status, counted, counted >= COUNT_CAP)
+    rows: tuple[InboxRow, ...] = ()
+    if counted and row is not None:
+        read = index.read(Listing("status", status), forward=True, after=None, limit=GROUP_ROWS)
+        rows = tuple(row(entry.request) for entry in read.entries)
+    return StatusCount(status, counted, counted >= COUNT_CAP, rows)
 
 
 def _cursor(deps: InboxDeps, query: InboxQuery, key: str, direction: str, now: datetime) -> str:

@@ -75,7 +75,13 @@ def text(response: Any) -> str:
 
 
 def rmas(response: Any) -> list[str]:
-    return RMA_LINK.findall(response.body.decode())
+    """The RMAs the page lists (above the other open statuses' groups, on the inbox's first page)."""
+    return RMA_LINK.findall(response.body.decode().partition('id="groups-heading"')[0])
+
+
+def grouped(response: Any) -> list[str]:
+    """The RMAs in the other open statuses' groups."""
+    return RMA_LINK.findall(response.body.decode().partition('id="groups-heading"')[2])
 
 
 def test_returns_waiting_for_a_decision_come_first_oldest_first_with_their_age_against_the_sla(
@@ -96,6 +102,8 @@ def test_returns_waiting_for_a_decision_come_first_oldest_first_with_their_age_a
     assert body.index(made["pending"][-1]) < groups
     assert re.search(r"Approved, waiting for the parcel\s*</span>\s*<span[^>]*>2 returns", body)
     assert 'href="/console?status=approved"' in body
+    # ...each group with the returns that have waited longest in it.
+    assert grouped(page) == made["approved"]
 
 
 def test_a_return_past_the_sla_is_marked_overdue_in_words(client: Client, made: dict[str, Any]) -> None:
@@ -131,7 +139,10 @@ def test_filters_by_status_reason_and_creation_date(client: Client, made: dict[s
     # An open status is listed oldest first.
     assert rmas(inbox(client, "?status=approved")) == [first, second]
     assert rmas(inbox(client, "?status=pending_approval&reason=damaged")) == [made["pending"][1]]
-    assert rmas(inbox(client, "?reason=damaged")) == [made["pending"][1]]
+    filtered = inbox(client, "?reason=damaged")
+    assert rmas(filtered) == [made["pending"][1]]
+    # The groups count every return in their status; their rows would have to be filtered too.
+    assert grouped(filtered) == [] and "2 returns" in text(filtered)
     assert rmas(inbox(client, "?q=9103&reason=too_small")) == []
     assert rmas(inbox(client, "?status=rejected")) == []
     today, tomorrow = days_ago(0)[:10], days_ago(-1)[:10]

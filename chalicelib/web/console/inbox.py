@@ -83,7 +83,8 @@ def _render(visit: ConsoleVisit, page: InboxPage | None, reasons: list[str], *, 
                            for row in page.rows]
         context["counts"] = [
             {"code": c.status, "name": visit._(GROUP_NAMES[c.status]), "count": c.count, "capped": c.capped,
-             "href": "/console?" + urlencode({**fields, "status": c.status})}
+             "href": "/console?" + urlencode({**fields, "status": c.status}),
+             "rows": [_row(visit, row.request, row.age.total_seconds(), row.overdue, zone) for row in c.rows]}
             for c in page.counts
         ]
         if page.next_page:

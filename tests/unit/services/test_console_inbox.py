@@ -109,6 +109,7 @@ def test_an_approved_return_is_never_overdue_and_is_counted_not_listed(deps: Dep
     store(deps, 1, minutes=60 * 24 * 5, pending=False)
     shown = page(deps)
     assert shown.rows == () and [(c.status, c.count) for c in shown.counts][0] == ("approved", 1)
+    assert [row.request.status for row in shown.counts[0].rows] == ["approved"]
     listed = page(deps, status="approved")
     assert not listed.rows[0].overdue and listed.counts == ()
 
