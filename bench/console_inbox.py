@@ -142,7 +142,7 @@ def measure() -> list[tuple[str, str, str]]:
         assert first.status_code == 200, first.body
         shopper = copies[3]["customer_email"]["S"]
         pages = {
-            "inbox, first page (25 waiting + 4 open statuses counted)": "",
+            "inbox, first page (25 waiting; 4 open statuses counted, 5 of each shown)": "",
             "inbox, second page": _next_link(first.body),
             "one open status: approved, oldest first": "?status=approved",
             "a closed status with a reason filter: refunded + damaged": "?status=refunded&reason=damaged",
