@@ -145,10 +145,12 @@ def test_filters_by_status_reason_and_creation_date(client: Client, made: dict[s
     assert grouped(filtered) == [] and "2 returns" in text(filtered)
     assert rmas(inbox(client, "?q=9103&reason=too_small")) == []
     assert rmas(inbox(client, "?status=rejected")) == []
-    today, tomorrow = days_ago(0)[:10], days_ago(-1)[:10]
-    assert rmas(inbox(client, f"?status=approved&from={today}&to={today}")) == [first, second]
+    # Days in the store's time zone (UTC here); the returns were made under an hour ago.
+    yesterday, today, tomorrow = days_ago(1)[:10], days_ago(0)[:10], days_ago(-1)[:10]
+    assert rmas(inbox(client, f"?status=approved&from={yesterday}&to={today}")) == [first, second]
     assert rmas(inbox(client, f"?status=approved&from={tomorrow}")) == []
-    assert rmas(inbox(client, f"?q=9103&to={days_ago(1)[:10]}")) == []
+    assert rmas(inbox(client, f"?q=9103&to={days_ago(2)[:10]}")) == []
+    assert rmas(inbox(client, f"?q=9103&from={yesterday}")) == [first]
 
 
 def test_pages_walk_forward_and_back_over_more_returns_than_a_page(
@@ -177,7 +179,11 @@ def test_a_filtered_listing_pages_through_the_matches_only(
     found = re.search(r'href="([^"]+)" rel="next"', first.body.decode())
     assert found is not None and "reason=too_small" in found.group(1)
     # The damaged one (second oldest) is skipped: the next page starts after the shown entry.
-    assert rmas(inbox(client, html.unescape(found.group(1)).removeprefix("/console"))) == [made["pending"][2]]
+    second = inbox(client, html.unescape(found.group(1)).removeprefix("/console"))
+    assert rmas(second) == [made["pending"][2]]
+    back = re.search(r'href="([^"]+)" rel="prev"', second.body.decode())
+    assert back is not None
+    assert rmas(inbox(client, html.unescape(back.group(1)).removeprefix("/console"))) == [made["pending"][0]]
 
 
 def test_a_cursor_carried_to_another_query_or_edited_is_refused(
