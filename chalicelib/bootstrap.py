@@ -10,6 +10,7 @@ import boto3.session
 from botocore.config import Config
 
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
+from .adapters.dynamodb_inbox import DynamoDBInboxIndex
 from .adapters.dynamodb_console_sessions import DynamoDBConsoleSessions
 from .adapters.dynamodb_csat import DynamoDBCsatStore
 from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from .services.ports.notifications import MerchantNotifier, ShopperNotifier
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
+    from .services.ports.inbox import InboxIndex
     from .services.ports.returns import (
         CsatStore,
         CsatSurveyStore,
@@ -108,6 +110,11 @@ class Deps:
         return cast("ReturnListings", self._wired("_listings", "return listing"))
 
     @property
+    def inbox(self) -> InboxIndex:
+        """What the console's inbox reads (the listing indexes, never a Scan)."""
+        return cast("InboxIndex", self._wired("_inbox", "inbox index"))
+
+    @property
     def return_reports(self) -> ReturnReports:
         """What the returns report reads (the status index, never a Scan)."""
         return cast("ReturnReports", self._wired("_return_reports", "return report reader"))
@@ -136,6 +143,8 @@ class Deps:
     # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
     _staff: StaffDirectory | None = field(default=None, repr=False)
     _console_sessions: ConsoleSessions | None = field(default=None, repr=False)
+    # The console's inbox: returns through the listing indexes, with their sort keys.
+    _inbox: InboxIndex | None = field(default=None, repr=False)
     # CSAT surveys and answers (wired by the CSAT adapter).
     _csat: CsatStore | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
@@ -374,6 +383,7 @@ def build_deps(settings: Settings) -> Deps:
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
         _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
         _csat=DynamoDBCsatStore(dynamodb, table),
+        _inbox=DynamoDBInboxIndex(dynamodb, table),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )
