@@ -22,6 +22,7 @@ from chalicelib.settings import Settings
 
 from .cognito import DEMO_STAFF, DEMO_STAFF_PASSWORD, seed_demo_staff
 from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_free, start_process, start_server
+from .demo_returns import seed_pending_exception
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
 from .s3 import ensure_bucket
@@ -95,7 +96,7 @@ def check_ports_free(chosen: Mapping[str, int]) -> None:
         )
 
 
-def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder]) -> str:
+def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder], pending: str | None = None) -> str:
     """What a newcomer needs after startup: where things are, the demo orders and staff, the admin key."""
     app_url = f"http://{HOST}:{env['RETOUR_APP_PORT']}"
     width = max(len(order.email) for order in orders)
@@ -105,6 +106,8 @@ def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder]
     )
     staff_width = max(len(email) for email, _ in DEMO_STAFF)
     staff = "\n".join(f"    {email:<{staff_width}}  {role.value}" for email, role in DEMO_STAFF)
+    waiting = (f"  Waiting in the console's inbox: return {pending} (order 1003, past its window)\n"
+               if pending else "")
     return f"""
 ================================================================================
  Retour is running (stage {STAGE}, store "{settings.store_name}")
@@ -120,7 +123,7 @@ def banner(settings: Settings, env: Mapping[str, str], orders: list[SeededOrder]
   Demo staff (email, role), each with the password {DEMO_STAFF_PASSWORD}
   (a documented fake, local stage only); sign in at {app_url}/console/sign-in:
 {staff}
-
+{waiting}
   Admin API key    {ADMIN_API_KEY}   (a documented fake, local stage only)
     curl -H 'Authorization: Bearer {ADMIN_API_KEY}' {app_url}/api/v1/admin/orders/1001
 
@@ -171,6 +174,8 @@ def run(environ: Mapping[str, str]) -> int:
         orders = seed_demo_store(settings)
         print(f"Demo store: {sum(o.created for o in orders)} orders created, "
               f"{sum(not o.created for o in orders)} already there", flush=True)
+        # One exception waiting for the merchant, so the console's inbox has work at once.
+        pending = seed_pending_exception(settings)
         # `chalice local` whose access log writes routes, never tokens or emails (chalice_local.py).
         command = [
             sys.executable, "-m", "devstack.chalice_local", "--stage", STAGE,
@@ -185,7 +190,7 @@ def run(environ: Mapping[str, str]) -> int:
         )
         children.append(app)
         children.append(start_refund_worker(env, logs / "refund_worker.log"))
-        print(banner(settings, env, orders), flush=True)
+        print(banner(settings, env, orders, pending), flush=True)
         return app.process.wait()
     except (KeyboardInterrupt, StopRequested):
         return 0
