@@ -359,7 +359,8 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "currency": quote.currency,
         "refund": refund_record(request.refund) if request.refund is not None else None,
         "lines": [
-            {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note}
+            {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note,
+             "sku": line.sku}
             for line in request.lines
         ],
         "quote": quote_record(quote),
@@ -485,7 +486,7 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         status=ReturnStatus(record["status"]),
         resolution=record["resolution"],
         lines=tuple(
-            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""))
+            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""), line.get("sku") or "")
             for line in record["lines"]
         ),
         quote=quote,

@@ -162,6 +162,8 @@ class ReturnLine:
     quantity: int
     reason: str
     note: str = ""
+    # The order line's product (reports by SKU); "" for a return stored before it was kept.
+    sku: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +266,7 @@ class ReturnRequest:
         if at.tzinfo is None:
             raise ValidationError("a return's time must carry a time zone", fields=("at",))
         status = PENDING_APPROVAL if needs_approval else APPROVED
+        skus = {line.id: line.sku for line in order.lines}
         return cls(
             rma=rma,
             order_number=order.number,
@@ -271,7 +274,8 @@ class ReturnRequest:
             locale=order.locale,
             status=status,
             resolution=quote.resolution,
-            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note) for s in selections),
+            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""))
+                        for s in selections),
             quote=quote,
             policy_version=quote.policy_version,
             created_at=at,
