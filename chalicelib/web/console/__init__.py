@@ -12,6 +12,6 @@ from chalice.app import Blueprint
 console_pages = Blueprint(__name__)
 
 # Each page module registers its routes on `console_pages` when imported, so they come after it.
-from . import account  # noqa: E402 - they need console_pages
+from . import account, reports  # noqa: E402 - they need console_pages
 
-__all__ = ["account", "console_pages"]
+__all__ = ["account", "console_pages", "reports"]
