@@ -164,7 +164,7 @@ def test_the_tables_count_returns_and_units_by_outcome_reason_and_product(client
     assert table(page, "table-reasons") == [["Too small", "3", "3"], ["Damaged", "1", "2"],
                                             ["Changed my mind", "1", "1"]]
     assert table(page, "table-skus") == [["TEE-NAVY-M", "4", "4"], ["MUG-1", "1", "2"]]
-    assert "5 returns, 6 units" in page
+    assert "Returns: 5. Units: 6." in page
 
 
 def test_money_is_shown_per_currency_with_the_money_formatter(client: Client, seeded: None) -> None:
