@@ -52,7 +52,8 @@ def _returns(now: datetime) -> list[Any]:
         line = OrderLine(id="L1", sku=sku, title="Tee", quantity=2, unit_price=Money(3300, currency),
                          tax=Money(300, currency), discount=Money(0, currency))
         order = Order(number=f"B{i:06d}", email=f"b{i}@example.com", customer_name="B", locale="en",
-                      currency=currency, placed_at=created - timedelta(days=9), delivered_at=created - timedelta(days=5),
+                      currency=currency, placed_at=created - timedelta(days=9),
+                      delivered_at=created - timedelta(days=5),
                       shipping_address=address, payment=Payment(provider="other", payment_intent=None),
                       shipping_total=Money(500, currency), lines=(line,))
         reason = REASONS[rng.randrange(len(REASONS))]
