@@ -7,6 +7,7 @@ from chalicelib.jobs.approval_reminders import approval_jobs
 from chalicelib.jobs.store_credit_expiry import store_credit_jobs
 from chalicelib.jobs.return_expiry import return_expiry_jobs
 from chalicelib.jobs.exception_digests import exception_digest_jobs
+from chalicelib.jobs.csat_surveys import csat_jobs
 from chalicelib.web import register
 from chalicelib.web.snapstart import prime_when_snapshotted
 
@@ -18,5 +19,6 @@ app.register_blueprint(approval_jobs)
 app.register_blueprint(store_credit_jobs)
 app.register_blueprint(return_expiry_jobs)
 app.register_blueprint(exception_digest_jobs)
+app.register_blueprint(csat_jobs)
 # A SnapStart init builds and loads everything now, so the snapshot holds it (web/snapstart.py).
 prime_when_snapshotted()

@@ -10,7 +10,9 @@ import boto3.session
 from botocore.config import Config
 
 from .adapters.dynamodb_approvals import DynamoDBApprovalLinks, DynamoDBReturnListings
+from .adapters.dynamodb_inbox import DynamoDBInboxIndex
 from .adapters.dynamodb_console_sessions import DynamoDBConsoleSessions
+from .adapters.dynamodb_csat import DynamoDBCsatStore
 from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_payments import DynamoDBPaymentLedger
@@ -52,7 +54,15 @@ if TYPE_CHECKING:
     from .services.ports.notifications import MerchantNotifier, ShopperNotifier
     from .services.ports.orders import OrderRepository
     from .services.ports.policy import PolicyRepository
-    from .services.ports.returns import CsatStore, ReturnHistory, ReturnListings, ReturnReports, ReturnRepository
+    from .services.ports.inbox import InboxIndex
+    from .services.ports.returns import (
+        CsatStore,
+        CsatSurveyStore,
+        ReturnHistory,
+        ReturnListings,
+        ReturnReports,
+        ReturnRepository,
+    )
     from .services.ports.staff import ConsoleSessions, StaffDirectory
     from .services.ports.system import Clock, RandomBits
 
@@ -100,6 +110,11 @@ class Deps:
         return cast("ReturnListings", self._wired("_listings", "return listing"))
 
     @property
+    def inbox(self) -> InboxIndex:
+        """What the console's inbox reads (the listing indexes, never a Scan)."""
+        return cast("InboxIndex", self._wired("_inbox", "inbox index"))
+
+    @property
     def return_reports(self) -> ReturnReports:
         """What the returns report reads (the status index, never a Scan)."""
         return cast("ReturnReports", self._wired("_return_reports", "return report reader"))
@@ -128,6 +143,8 @@ class Deps:
     # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
     _staff: StaffDirectory | None = field(default=None, repr=False)
     _console_sessions: ConsoleSessions | None = field(default=None, repr=False)
+    # The console's inbox: returns through the listing indexes, with their sort keys.
+    _inbox: InboxIndex | None = field(default=None, repr=False)
     # CSAT surveys and answers (wired by the CSAT adapter).
     _csat: CsatStore | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
@@ -153,6 +170,11 @@ class Deps:
     def csat(self) -> CsatStore:
         """CSAT surveys sent and answers given."""
         return cast("CsatStore", self._wired("_csat", "CSAT store"))
+
+    @property
+    def csat_surveys(self) -> CsatSurveyStore:
+        """The same store as `csat`, with what the survey job and page write."""
+        return cast("CsatSurveyStore", self._wired("_csat", "CSAT store"))
 
     @property
     def console_sessions(self) -> ConsoleSessions:
@@ -360,6 +382,8 @@ def build_deps(settings: Settings) -> Deps:
         _return_reports=DynamoDBReturnReports(dynamodb, table),
         _exception_digests=DynamoDBExceptionDigests(dynamodb, table),
         _console_sessions=DynamoDBConsoleSessions(dynamodb, table),
+        _csat=DynamoDBCsatStore(dynamodb, table),
+        _inbox=DynamoDBInboxIndex(dynamodb, table),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )

@@ -8,7 +8,8 @@ from typing import Any
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch, policy_document
-from .dynamodb_items import from_item, iso, query_all, to_item
+from ..services.ports.policy import StoredPolicyVersion
+from .dynamodb_items import from_item, iso, parse_iso, query_all, to_item
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 POLICY_PK = "POLICY"
@@ -42,18 +43,18 @@ class DynamoDBPolicyRepository:
         record = from_item(item)
         return policy_from_document(record["document"], version=record["current_version"])
 
-    def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
+    def save(self, policy: Policy, *, expected_version: int, now: datetime, saved_by: str | None = None) -> Policy:
         stored = policy.with_version(expected_version + 1)
         document = policy_document(stored)
         saved_at = iso(now)
         version_item = {
             "pk": POLICY_PK, "sk": version_sk(stored.version), "entity": "policy_version",
-            "version": stored.version, "saved_at": saved_at, "document": document,
+            "version": stored.version, "saved_at": saved_at, "saved_by": saved_by, "document": document,
         }
         pointer = {
             "pk": POLICY_PK, "sk": CURRENT_SK, "entity": "policy_pointer",
             "version": stored.version, "current_version": stored.version,
-            "saved_at": saved_at, "document": document,
+            "saved_at": saved_at, "saved_by": saved_by, "document": document,
         }
         # One transaction: a version is never stored without becoming current, and two writers
         # that read the same version cannot both move the pointer.
@@ -97,6 +98,25 @@ class DynamoDBPolicyRepository:
         }
         return [policy_from_document(record["document"], version=record["version"])
                 for record in query_all(self._client, request)]
+
+    def history(self, limit: int) -> list[StoredPolicyVersion]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": POLICY_PK, ":prefix": "V#"}),
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        return [
+            StoredPolicyVersion(
+                policy=policy_from_document(record["document"], version=record["version"]),
+                saved_at=parse_iso(record.get("saved_at")),
+                # Versions saved through the admin API (or before this was kept) name nobody.
+                saved_by=record.get("saved_by"),
+            )
+            for record in (from_item(item) for item in response.get("Items", []))
+        ]
 
 
 def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:

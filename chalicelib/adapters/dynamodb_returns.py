@@ -19,8 +19,10 @@ from ..domain.reservations import CountReturned, Release, Reserve, ReturnedUnits
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
+    Condition,
     EventKind,
     Milestones,
+    ReceivedLine,
     ReturnStatus,
     UNITS_TAKEN_MESSAGE,
     RefundAttempt,
@@ -139,7 +141,14 @@ class DynamoDBReturnRepository:
     def _change(self, transaction: DynamoDBTransaction, order_number: str, change: CountReturned | Release) -> None:
         """A move's change to one line's reservation (the aggregate decides which)."""
         name, key = f"line {change.line_id}", line_key(order_number, change.line_id)
-        if isinstance(change, CountReturned):
+        if isinstance(change, CountReturned) and change.released:
+            # A partial receipt: what arrived counts as returned, the rest is given back; one
+            # update, as a transaction touches an item once.
+            transaction.update(name, key, "ADD returned :n, reserved :minus",
+                               condition="attribute_exists(pk) AND reserved >= :held",
+                               values={":n": {"N": str(change.quantity)}, ":minus": {"N": str(-change.released)},
+                                       ":held": {"N": str(change.quantity + change.released)}})
+        elif isinstance(change, CountReturned):
             # Still reserved, so never returnable again; now also counted as returned.
             transaction.update(name, key, "ADD returned :n", condition="attribute_exists(pk) AND reserved >= :n",
                                values={":n": {"N": str(change.quantity)}})
@@ -436,9 +445,12 @@ def event_record(rma: str, event: ReturnEvent, seq: int) -> dict[str, Any]:
         "kind": event.kind,
         "actor": event.actor,
         "detail": event.detail,
-        # Only decisions carry these (who decided from where); absent attributes stay unset.
+        # Staff actions and decisions carry these (who acted from where); absent attributes stay unset.
         "source_ip": event.source_ip or None,
         "user_agent": event.user_agent or None,
+        # A receipt's lines as found (units, condition); absent for a plain full receipt.
+        "received": [{"line_id": r.line_id, "units": r.units, "condition": r.condition} for r in event.received]
+        or None,
     }
 
 
@@ -477,6 +489,8 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         timeline.append(ReturnEvent(
             at=at, kind=EventKind(event["kind"]), actor=event["actor"], detail=event.get("detail", ""),
             source_ip=event.get("source_ip", ""), user_agent=event.get("user_agent", ""),
+            received=tuple(ReceivedLine(r["line_id"], int(r["units"]), Condition(r["condition"]))
+                           for r in event.get("received") or ()),
         ))
     return ReturnRequest(
         rma=record["rma"],

@@ -1,5 +1,8 @@
 """Store credit in the single table: `CREDIT#{email_key}#{currency}` / `ACCOUNT` and `ENTRY#...`.
 
+The account item is also in gsi1 under the shopper (`CUSTOMER#{email_key}` / `CREDIT#{currency}`),
+so the console finds every currency a shopper holds credit in with one Query, never a Scan.
+
 The balance lives on the account item and moves only together with an entry, in one
 transaction; spending is conditioned on `balance >= amount`, so it never goes below zero and the
 entries always sum to the balance.
@@ -20,12 +23,14 @@ from ..domain.store_credit import (
     EXPIRE,
     ISSUE,
     REDEEM,
+    CreditAdjustment,
     CreditEntry,
     CreditLot,
     EntryKind,
     InsufficientCreditError,
     Redemption,
     StoreCreditAccount,
+    adjustment_kind,
     expire_entry_id,
     spendable,
 )
@@ -130,6 +135,53 @@ class DynamoDBStoreCredit:
             time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise ConflictError("the account is busy; try again with the same idempotency key", code="credit_busy")
 
+    def adjust(self, email: str, amount: Money, *, reason: str, actor: str, idempotency_key: str,
+               now: datetime, expires_at: datetime | None = None) -> CreditAdjustment:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+        record_key = {"pk": {"S": f"IDEMPOTENCY#adjust#{digest}"}, "sk": {"S": "IDEMPOTENCY"}}
+        for attempt in range(_ATTEMPTS):
+            replayed = self._replay_adjustment(record_key, email, amount, idempotency_key)
+            if replayed is not None:
+                return replayed
+            account = self.account(email, amount.currency)
+            if amount.is_negative() and spendable(account, now=now) < -amount:
+                raise InsufficientCreditError(
+                    f"the spendable store credit ({spendable(account, now=now).minor}) is lower than {-amount.minor}"
+                )
+            entry = CreditEntry(id=f"adjust-{digest[:16]}", kind=adjustment_kind(amount), amount=amount, at=now,
+                                idempotency_key=idempotency_key, reason=reason, actor=actor,
+                                expires_at=expires_at if not amount.is_negative() else None)
+            result = CreditAdjustment(entry_id=entry.id, email=email, amount=amount,
+                                      balance_after=account.balance + amount, idempotency_key=idempotency_key)
+            transaction = DynamoDBTransaction(self._client, self._table)
+            transaction.put("idempotency", {**record_key, **to_item({
+                "entity": "idempotency_record", "scope": "adjust", "email_key": email_key(email),
+                "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
+                "balance_after": result.balance_after.minor, "created_at": iso(now),
+                "expires_at": int(now.timestamp()) + 365 * 86400,
+            })}, condition="attribute_not_exists(pk)")
+            # On the balance read, so `balance_after` is exact (and a take-back never below zero).
+            self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor)
+            try:
+                transaction.commit()
+            except TransactionRefusedError as refused:
+                if "idempotency" in refused.failed:
+                    continue  # the same key won meanwhile: replay it
+                # The balance moved since we read it (or another writer at the same moment): again.
+            else:
+                return result
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+        raise ConflictError("the account is busy; try again with the same idempotency key", code="credit_busy")
+
+    def currencies(self, email: str) -> list[str]:
+        records = query_all(self._client, {
+            "TableName": self._table, "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :customer AND begins_with(gsi1sk, :credit)",
+            "ExpressionAttributeValues": {":customer": {"S": f"CUSTOMER#{email_key(email)}"},
+                                          ":credit": {"S": "CREDIT#"}},
+        })
+        return sorted({str(record["currency"]) for record in records})
+
     def expiring_accounts(self, *, before: datetime) -> list[tuple[str, str]]:
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -175,6 +227,19 @@ class DynamoDBStoreCredit:
                           balance_after=Money(record["balance_after"], amount.currency),
                           idempotency_key=idempotency_key)
 
+    def _replay_adjustment(self, key: dict[str, Any], email: str, amount: Money,
+                           idempotency_key: str) -> CreditAdjustment | None:
+        response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        record = from_item(response["Item"])
+        if (record["email_key"], record["currency"], record["amount"]) != (email_key(email), amount.currency, amount.minor):
+            raise ConflictError("this idempotency key was already used for another adjustment",
+                                code="idempotency_key_reused")
+        return CreditAdjustment(entry_id=record["entry_id"], email=email, amount=amount,
+                                balance_after=Money(record["balance_after"], amount.currency),
+                                idempotency_key=idempotency_key)
+
     def _add_movement(
         self, transaction: DynamoDBTransaction, email: str, entry: CreditEntry, *, now: datetime,
         expected_balance: int | None = None,
@@ -185,14 +250,18 @@ class DynamoDBStoreCredit:
             ":amount": {"N": str(entry.amount.minor)}, ":one": {"N": "1"},
             ":entity": {"S": "credit_account"}, ":currency": {"S": entry.amount.currency},
             ":now": {"S": iso(now) or ""},
+            ":customer": {"S": f"CUSTOMER#{email_key(email)}"}, ":credit": {"S": f"CREDIT#{entry.amount.currency}"},
         }
         if expected_balance is None:
             # Issuing: ADD creates the account at 0 when it is new.
             condition = "attribute_not_exists(pk) OR balance >= :zero"
             values[":zero"] = {"N": "0"}
         else:
-            # Spending: exactly the balance we read, and never below zero.
+            # Spending: exactly the balance we read, and never below zero. An account not yet
+            # written reads as zero (an adjustment may open it).
             condition = "balance = :expected AND balance >= :spent"
+            if expected_balance == 0:
+                condition = f"attribute_not_exists(pk) OR ({condition})"
             values[":expected"] = {"N": str(expected_balance)}
             values[":spent"] = {"N": str(-entry.amount.minor)}
         expiring = (
@@ -201,7 +270,8 @@ class DynamoDBStoreCredit:
         )
         transaction.update(
             "account", {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}},
-            "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now",
+            "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now, "
+            "gsi1pk = :customer, gsi1sk = :credit",
             condition=condition, values=values,
         )
         transaction.put("entry", to_item({
@@ -211,6 +281,7 @@ class DynamoDBStoreCredit:
             # Microseconds: the FIFO replay needs the true order within a second.
             "at_exact": entry.at.astimezone(UTC).isoformat(),
             "idempotency_key": entry.idempotency_key, "expires_at_iso": iso(entry.expires_at),
+            "reason": entry.reason or None, "actor": entry.actor or None,
             **expiring,
         }), condition="attribute_not_exists(pk)")
 
@@ -222,4 +293,5 @@ def _entry(record: dict[str, Any]) -> CreditEntry:
         id=record["id"], kind=EntryKind(record["kind"]), amount=Money(record["amount"], record["currency"]), at=at,
         rma=record.get("rma"), idempotency_key=record.get("idempotency_key"),
         expires_at=parse_iso(record.get("expires_at_iso")),
+        reason=record.get("reason") or "", actor=record.get("actor") or "",
     )

@@ -9,6 +9,7 @@ from ..domain.errors import StaleWriteError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.reservations import ReturnedUnits
+from ..services.ports.policy import StoredPolicyVersion
 from .recent_months import MAX_EMPTY_MONTHS, month_of, months_back_from
 
 
@@ -67,12 +68,13 @@ class InMemoryPolicyRepository:
 
     def __init__(self) -> None:
         self._versions: list[Policy] = []
+        self._saved: list[tuple[datetime, str | None]] = []
         self._lock = threading.Lock()
 
     def current(self, *, consistent: bool = True) -> Policy:
         return self._versions[-1] if self._versions else DEFAULT_POLICY
 
-    def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
+    def save(self, policy: Policy, *, expected_version: int, now: datetime, saved_by: str | None = None) -> Policy:
         with self._lock:
             if len(self._versions) != expected_version:
                 raise StaleWriteError(
@@ -80,6 +82,7 @@ class InMemoryPolicyRepository:
                 )
             stored = policy.with_version(expected_version + 1)
             self._versions.append(stored)
+            self._saved.append((now, saved_by))
             return stored
 
     def get_version(self, version: int) -> Policy | None:
@@ -87,6 +90,11 @@ class InMemoryPolicyRepository:
 
     def versions(self) -> list[Policy]:
         return list(reversed(self._versions))
+
+    def history(self, limit: int) -> list[StoredPolicyVersion]:
+        stored = [StoredPolicyVersion(policy, saved_at, saved_by)
+                  for policy, (saved_at, saved_by) in zip(self._versions, self._saved, strict=True)]
+        return list(reversed(stored))[:limit]
 
 
 class InMemoryReturnHistory:

@@ -85,6 +85,7 @@ class InMemoryReturnRepository:
                 entry = self._lines[(stored.order_number, change.line_id)]
                 if isinstance(change, CountReturned):
                     entry[1] += change.quantity
+                    entry[0] -= change.released
                 else:
                     entry[0] -= change.quantity
             self._returns[request.rma] = stored

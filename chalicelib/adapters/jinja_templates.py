@@ -1,7 +1,7 @@
 """The one Jinja2 environment per language: every page, shopper email, merchant email and
 approval email renders through here.
 
-Templates are the top-level templates/ folder (pages/, merchant/, warehouse/, emails/); their
+Templates are the top-level templates/ folder (pages/, merchant/, console/, emails/); their
 words are msgids of the one catalog (chalicelib/locales). Every environment also knows the
 shopper-facing names (`reason_name`, `status_name`, `resolution_name`) and formats money and
 dates (`money`, `day`, `moment`) in its language, so no surface words or formats them its own way.

@@ -16,12 +16,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..domain.csat import RATING_WORDS, RATINGS, SurveyNotSentError
 from ..domain.errors import RetourError
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.return_request import APPROVED, ReturnRequest
+from ..domain.return_request import APPROVED, REJECTED, ReturnRequest
 from ..locales import catalog, locale_or_default
 from ..locales.names import resolution_name
+from ..services.csat_surveys import CSAT_LINK_TTL
 from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
 from .jinja_templates import environment
@@ -40,6 +42,7 @@ SUBJECTS = {
     "credited": _("Store credit for return %(rma)s is ready"),
     "cancelled": _("Your return %(rma)s is cancelled"),
     "expired": _("Your return %(rma)s has expired"),
+    "csat_survey": _("How was your return? (%(rma)s)"),
 }
 
 
@@ -172,6 +175,25 @@ def render_expiry(
     return _rendered(locale, "expired", "return_expired", context)
 
 
+def render_csat_survey(
+    request: ReturnRequest, *, rating_urls: tuple[str, ...], public_base_url: str, store_name: str,
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of the CSAT survey in the return's language: "How was your
+    return?" and the five ratings, each a link (`rating_urls`, rating 1 to 5)."""
+    locale = _shopper_locale(request)
+    words = catalog(locale)
+    context = {
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=None),
+        "declined": request.status == REJECTED,
+        "ratings": [
+            {"value": rating, "words": words.gettext(RATING_WORDS[rating]), "url": url}
+            for rating, url in zip(RATINGS, rating_urls, strict=True)
+        ],
+        "days": CSAT_LINK_TTL.days,
+    }
+    return _rendered(locale, "csat_survey", "csat_survey", context)
+
+
 def mime_message(*, sender: str, sender_name: str, to: str, subject: str, text: str, html: str) -> bytes:
     """A multipart/alternative message (plain text first, HTML preferred), UTF-8 throughout."""
     message = EmailMessage()
@@ -261,7 +283,13 @@ class SESMailer:
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 
-    def _send(self, to: str, subject: str, text: str, html: str, *, rma: str) -> None:
+    def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:
+        subject, text, html = render_csat_survey(
+            request, rating_urls=rating_urls, public_base_url=self._public_base_url, store_name=self._store_name,
+        )
+        self._send(request.customer_email.strip(), subject, text, html, rma=request.rma, must_send=True)
+
+    def _send(self, to: str, subject: str, text: str, html: str, *, rma: str, must_send: bool = False) -> None:
         raw = mime_message(
             sender=self._sender, sender_name=self._store_name, to=to, subject=subject,
             text=text, html=html,
@@ -274,7 +302,10 @@ class SESMailer:
             self._client = self._client_factory()
         try:
             self._client.send_raw_email(**options)
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError) as error:
+            if must_send:
+                # The caller (the survey job) gives its claim back and tries again later.
+                raise SurveyNotSentError(f"could not email the shopper about return {rma}") from error
             # The return is stored and its status page works; a lost email must not turn
             # into an error that makes the shopper request the same return again.
             log.exception("could not email the shopper about return %s", rma)

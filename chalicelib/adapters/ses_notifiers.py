@@ -44,6 +44,9 @@ class SESShopperNotifier:
     def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
         self._mailer.credit_issued(request, balance=balance)
 
+    def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:
+        self._mailer.csat_survey(request, rating_urls=rating_urls)
+
 
 class SESMerchantNotifier:
     """MerchantNotifier: exceptions to decide (at once or in a digest) and refunds in trouble."""

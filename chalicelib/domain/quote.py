@@ -23,12 +23,18 @@ How it is computed:
 - Every amount, per line and for the return: total = items + tax - fees + bonus (fees are
   positive amounts deducted). The return's parts are the sums of the lines' parts.
 - The order's original shipping is never part of a quote.
+
+A partial receipt (fewer units arrived than the return asked for: `Quote.received`) pays only the
+units that arrived: each line's amounts are split over its units as above (earlier units take
+the leftover minor units) and the first `received` units are kept. Fees shrink with the units
+(a missing item is neither restocked nor shipped) and never exceed what is left of the line;
+nothing ever grows, so the refund stays within what was quoted and under the payment's ceiling.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import ValidationError
 from .money import Money, total
@@ -82,6 +88,36 @@ class Quote:
     def refund_value(self) -> Money:
         """The part taken from the payment's refundable amount: total without the bonus."""
         return self.total - self.bonus
+
+    def received(self, units: Mapping[str, int]) -> Quote:
+        """This quote for only `units` (per line id) of its lines' units, as a partial receipt pays.
+
+        A line missing from `units` arrived whole. ValidationError when a count is not from 0 to
+        the line's quantity.
+        """
+        lines: list[QuoteLine] = []
+        for line in self.lines:
+            arrived = units.get(line.line_id, line.quantity)
+            if type(arrived) is not int or not 0 <= arrived <= line.quantity:
+                raise ValidationError(f"received units of line {line.line_id} must be from 0 to {line.quantity}",
+                                      fields=(f"received.{line.line_id}",))
+            lines.append(line if arrived == line.quantity else _scaled_line(line, arrived))
+        if all(new is old for new, old in zip(lines, self.lines)):
+            return self
+        currency = self.currency
+        fees = total((q.fees for q in lines), currency)
+        # The return's two fees, cut back in the proportion they had.
+        if fees == self.fees:
+            restocking, shipping = self.restocking_fee, self.return_shipping_fee
+        else:
+            restocking, shipping = _share(fees, [self.restocking_fee, self.return_shipping_fee]) if not fees.is_zero() \
+                else (Money.zero(currency), Money.zero(currency))
+        return Quote(
+            currency=currency, resolution=self.resolution, lines=tuple(lines),
+            items=total((q.items for q in lines), currency), tax=total((q.tax for q in lines), currency),
+            fees=fees, bonus=total((q.bonus for q in lines), currency), total=total((q.total for q in lines), currency),
+            restocking_fee=restocking, return_shipping_fee=shipping, policy_version=self.policy_version,
+        )
 
     def amounts(self) -> dict[str, str | int]:
         """The `amounts` object of the API, in minor units."""
@@ -183,6 +219,30 @@ def quote(
         return_shipping_fee=shipping_fee,
         policy_version=policy.version,
     )
+
+
+def _first_units(amount: Money, units: int, of: int) -> Money:
+    """What the first `units` of `of` units hold of `amount`, split unit by unit (largest remainder)."""
+    if units == of:
+        return amount
+    if units == 0 or amount.is_zero():
+        return Money.zero(amount.currency)
+    return total(amount.allocate([1] * of)[:units], amount.currency)
+
+
+def _scaled_line(line: QuoteLine, units: int) -> QuoteLine:
+    """`line` for its first `units` units: never more than before, fees within the line's items and tax.
+
+    The line's value (items + tax - fees) is what is split, with the fees beside it, so the
+    value kept is never above the value quoted; items and tax are then what holds them.
+    """
+    q = line.quantity
+    gross = _first_units(line.items + line.tax, units, q)
+    fees = min(_first_units(line.fees, units, q), gross)
+    tax = min(_first_units(line.tax, units, q), gross)
+    bonus = _first_units(line.bonus, units, q)
+    value = gross - fees
+    return replace(line, quantity=units, items=gross - tax, tax=tax, fees=fees, bonus=bonus, total=value + bonus)
 
 
 def _share(amount: Money, weights: Sequence[Money]) -> list[Money]:

@@ -27,10 +27,14 @@ class Reserve:
 
 @dataclass(frozen=True, slots=True)
 class CountReturned:
-    """The parcel arrived: `quantity` reserved units of `line_id` count as returned."""
+    """The parcel arrived: `quantity` reserved units of `line_id` count as returned.
+
+    `released`: units of the line the parcel did not hold (a partial receipt), given back.
+    """
 
     line_id: str
     quantity: int
+    released: int = 0
 
 
 @dataclass(frozen=True, slots=True)

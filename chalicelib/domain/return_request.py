@@ -11,6 +11,10 @@ and when as a new event; the repository saves every move with one conditional wr
     refunding -> refund_failed (visible to the merchant, retryable)
     approved -> refunding | credited (the policy's refund_trigger "on_approval")
     refund_failed -> refunding (a retry, with a new attempt and key) | credited
+
+Staff-only entries (an internal note, a retry asked for, an approval email sent again) join the
+timeline without moving the status: INTERNAL_KINDS, never shown to the shopper, and not counted
+as a move (`status_changed_at`, `decision_version`).
 """
 
 from __future__ import annotations
@@ -58,6 +62,27 @@ class EventKind(StrEnum):
     REFUNDED = "refunded"
     REFUND_FAILED = "refund_failed"
     CREDITED = "credited"
+    # Staff-only entries (INTERNAL_KINDS): the status stays.
+    NOTE = "note"
+    REFUND_RETRY_REQUESTED = "refund_retry_requested"
+    APPROVAL_EMAIL_RESENT = "approval_email_resent"
+
+
+# The store's own entries: never on the shopper's page or API, and not a move of the return.
+INTERNAL_KINDS: frozenset[EventKind] = frozenset({
+    EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
+})
+MAX_INTERNAL_NOTE = 1000
+
+
+class Condition(StrEnum):
+    """What the warehouse found of one line's units when the parcel was opened."""
+
+    AS_DESCRIBED = "as_described"
+    DAMAGED = "damaged"
+    NOT_AS_DESCRIBED = "not_as_described"
+    # None of the line's units were in the parcel.
+    MISSING = "missing"
 
 
 # The statuses by their short names, as the rules below read them.
@@ -103,6 +128,8 @@ UNITS_TAKEN_MESSAGE: Final = (
     "what can still be returned."
 )
 
+# A receipt's event detail when the money went before the parcel (the status it kept).
+_PAID_KINDS = frozenset({REFUNDING, REFUNDED, CREDITED, REFUND_FAILED})
 # The moves into a released status: the events that give a return's units back.
 _RELEASING_KINDS = frozenset({EventKind.REJECTED, EventKind.CANCELLED, EventKind.EXPIRED})
 
@@ -167,6 +194,15 @@ class ReturnLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceivedLine:
+    """What arrived of one line: how many of its units, and in what condition."""
+
+    line_id: str
+    units: int
+    condition: Condition
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnEvent:
     """One entry of a return's timeline: when, what kind, who, and a short detail."""
 
@@ -177,6 +213,8 @@ class ReturnEvent:
     # Where a merchant's decision came from (client address, user agent): the audit trail.
     source_ip: str = ""
     user_agent: str = ""
+    # A receipt's lines as the warehouse found them (empty: everything arrived as described).
+    received: tuple[ReceivedLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +324,12 @@ class ReturnRequest:
     def status_changed_at(self) -> datetime:
         """When the status last moved (the latest event that set it).
 
-        A return read without its timeline (listings) answers the time stored with it.
+        A return read without its timeline (listings) answers the time stored with it. Staff
+        notes and other internal entries are not moves.
         """
-        if self.events:
-            return self.events[-1].at
+        moves = self._moves
+        if moves:
+            return moves[-1].at
         return self.listed_changed_at or self.created_at
 
     @property
@@ -298,6 +338,32 @@ class ReturnRequest:
         if self.events:
             return Milestones.of(self.events)
         return self.listed_milestones
+
+    @property
+    def _moves(self) -> tuple[ReturnEvent, ...]:
+        return tuple(e for e in self.events if e.kind not in INTERNAL_KINDS)
+
+    @property
+    def shopper_events(self) -> tuple[ReturnEvent, ...]:
+        """The timeline without the store's internal entries (what the shopper may see)."""
+        return self._moves
+
+    @property
+    def decision_version(self) -> int:
+        """The version counting moves only: internal entries (one per save) leave it as it was,
+        so a note does not outdate an approval link issued before it."""
+        return self.version - sum(1 for e in self.events if e.kind in INTERNAL_KINDS)
+
+    @property
+    def receipt(self) -> tuple[ReceivedLine, ...]:
+        """The lines as the parcel's receipt recorded them (every unit as described when it
+        recorded nothing, or before the parcel came: empty)."""
+        event = next((e for e in self.events if e.kind == EventKind.RECEIVED), None)
+        if event is None:
+            return ()
+        if event.received:
+            return event.received
+        return tuple(ReceivedLine(line.line_id, line.quantity, Condition.AS_DESCRIBED) for line in self.lines)
 
     @property
     def units(self) -> dict[str, int]:
@@ -325,7 +391,15 @@ class ReturnRequest:
         changes: list[CountReturned | Release] = []
         for event in self.events[len(self.events) - new_events:] if new_events > 0 else ():
             if event.kind == EventKind.RECEIVED:
-                changes.extend(CountReturned(line.line_id, line.quantity) for line in self.lines)
+                arrived = {r.line_id: r.units for r in event.received}
+                # Units that did not arrive go back (they may be returned again), unless the
+                # money went before the parcel: then they count as returned, paid as they are.
+                keep_all = event.detail in _PAID_KINDS
+                changes.extend(
+                    CountReturned(line.line_id, line.quantity) if keep_all or line.line_id not in arrived
+                    else CountReturned(line.line_id, arrived[line.line_id], released=line.quantity - arrived[line.line_id])
+                    for line in self.lines
+                )
             elif event.kind in _RELEASING_KINDS:
                 changes.extend(Release(line.line_id, line.quantity) for line in self.lines)
         return tuple(changes)
@@ -393,15 +467,76 @@ class ReturnRequest:
         """True once the warehouse recorded the parcel (whatever the money did before)."""
         return any(event.kind == EventKind.RECEIVED for event in self.events)
 
-    def receive(self, *, at: datetime, actor: str) -> ReturnRequest:
+    def receive(self, *, at: datetime, actor: str, received: tuple[ReceivedLine, ...] = (),
+                source_ip: str = "", user_agent: str = "") -> ReturnRequest:
         """The parcel arrived at the warehouse: approved -> received.
 
-        Paid already (refund_trigger on_approval): the status stays and the timeline records
-        the arrival, so its units still count as returned.
+        `received`: each line as found (units and condition); empty, every unit arrived as
+        described. Fewer units than asked for (a partial receipt) cut the quote to the units
+        that arrived (`Quote.received`), so only they are paid; the missing ones go back to the
+        order's line. Paid already (refund_trigger on_approval): the status stays, the quote
+        too (the money went), and the timeline records the arrival, so its units count as
+        returned.
         """
+        lines = self._validated_receipt(received)
         if self.status in (REFUNDING, REFUNDED, CREDITED, REFUND_FAILED) and not self.parcel_received:
-            return self._move((self.status,), self.status, at=at, actor=actor, kind=EventKind.RECEIVED)
-        return self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind=EventKind.RECEIVED)
+            return self._move((self.status,), self.status, at=at, actor=actor, kind=EventKind.RECEIVED,
+                              detail=self.status, received=lines, source_ip=source_ip, user_agent=user_agent)
+        moved = self._move((APPROVED,), RECEIVED, at=at, actor=actor, kind=EventKind.RECEIVED,
+                           received=lines, source_ip=source_ip, user_agent=user_agent)
+        if not lines:
+            return moved
+        paid = self.quote.received({r.line_id: r.units for r in lines})
+        return replace(moved, quote=paid)
+
+    def _validated_receipt(self, received: tuple[ReceivedLine, ...]) -> tuple[ReceivedLine, ...]:
+        """`received` in the return's line order; ValidationError naming each bad line."""
+        if not received:
+            return ()
+        by_line = {r.line_id: r for r in received}
+        problems: list[str] = []
+        if len(by_line) != len(received) or set(by_line) != set(self.units):
+            raise ValidationError("a receipt names each line of the return once", fields=("received",))
+        for line in self.lines:
+            found = by_line[line.line_id]
+            if type(found.units) is not int or not 0 <= found.units <= line.quantity:
+                problems.append(f"received.{line.line_id}.units")
+            elif (found.units == 0) != (found.condition == Condition.MISSING):
+                # Missing means none arrived; none arriving means missing.
+                problems.append(f"received.{line.line_id}.condition")
+        if problems:
+            raise ValidationError("check the units and condition of each line", fields=tuple(problems))
+        if all(by_line[line.line_id].units == 0 for line in self.lines):
+            raise ValidationError("nothing of this return arrived: a receipt needs at least one unit",
+                                  fields=("received",))
+        return tuple(by_line[line.line_id] for line in self.lines)
+
+    def add_note(self, text: str, *, at: datetime, actor: str, source_ip: str = "",
+                 user_agent: str = "") -> ReturnRequest:
+        """A staff member's internal note: any status, the status stays, never shown to the shopper."""
+        note = text.strip()
+        if not note or len(note) > MAX_INTERNAL_NOTE:
+            raise ValidationError(f"a note is 1 to {MAX_INTERNAL_NOTE} characters", fields=("note",))
+        return self._record(EventKind.NOTE, note, at=at, actor=actor, source_ip=source_ip, user_agent=user_agent)
+
+    def request_refund_retry(self, *, at: datetime, actor: str, source_ip: str = "",
+                             user_agent: str = "") -> ReturnRequest:
+        """Staff asked for a failed refund to be tried again (the job makes the next attempt)."""
+        return self._move((REFUND_FAILED,), REFUND_FAILED, at=at, actor=actor, kind=EventKind.REFUND_RETRY_REQUESTED,
+                          detail="retry", source_ip=source_ip, user_agent=user_agent)
+
+    def record_approval_resent(self, *, at: datetime, actor: str, source_ip: str = "",
+                               user_agent: str = "") -> ReturnRequest:
+        """A fresh approval email went to the merchant at someone's request."""
+        return self._move((PENDING_APPROVAL,), PENDING_APPROVAL, at=at, actor=actor,
+                          kind=EventKind.APPROVAL_EMAIL_RESENT, detail="approval email sent",
+                          source_ip=source_ip, user_agent=user_agent)
+
+    def _record(self, kind: EventKind, detail: str, *, at: datetime, actor: str, source_ip: str,
+                user_agent: str) -> ReturnRequest:
+        event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail, source_ip=source_ip,
+                            user_agent=user_agent)
+        return replace(self, events=(*self.events, event))
 
     def start_refund(self, amount: Money, *, at: datetime, actor: str) -> ReturnRequest:
         """Money is about to leave: -> refunding, with the amount and the attempt's key.
@@ -436,8 +571,9 @@ class ReturnRequest:
 
     @property
     def refund_is_held(self) -> bool:
-        """True while the latest event is a hold: a job should take it up again when it lifts."""
-        return bool(self.events) and self.events[-1].kind == EventKind.REFUND_HELD
+        """True while the latest move is a hold: a job should take it up again when it lifts."""
+        moves = self._moves
+        return bool(moves) and moves[-1].kind == EventKind.REFUND_HELD
 
     def owns_refund(self, refund_id: str, *, attempt: int | None) -> bool:
         """Whether the provider's refund `refund_id`, made for `attempt`, is the current attempt's.
@@ -472,11 +608,12 @@ class ReturnRequest:
         )
         return replace(moved, refund=replace(self.refund, failure_reason=reason))
 
-    def credit(self, *, at: datetime, actor: str) -> ReturnRequest:
+    def credit(self, *, at: datetime, actor: str, source_ip: str = "", user_agent: str = "") -> ReturnRequest:
         """Paid as store credit (the quote's total, bonus included): -> credited."""
         return self._move(
             (RECEIVED, APPROVED, REFUND_FAILED), CREDITED, at=at, actor=actor, kind=EventKind.CREDITED,
-            detail=f"{self.quote.total.minor} {self.quote.total.currency}",
+            detail=f"{self.quote.total.minor} {self.quote.total.currency}", source_ip=source_ip,
+            user_agent=user_agent,
         )
 
     def _move(
@@ -490,6 +627,7 @@ class ReturnRequest:
         detail: str = "",
         source_ip: str = "",
         user_agent: str = "",
+        received: tuple[ReceivedLine, ...] = (),
     ) -> ReturnRequest:
         if self.status not in allowed_from:
             raise ConflictError(
@@ -497,7 +635,7 @@ class ReturnRequest:
                 code="invalid_transition",
             )
         event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail or to,
-                            source_ip=source_ip, user_agent=user_agent)
+                            source_ip=source_ip, user_agent=user_agent, received=received)
         return replace(self, status=to, events=(*self.events, event))
 
     def with_version(self, version: int) -> ReturnRequest:

@@ -1,7 +1,9 @@
 """Store credit: an account per (shopper email, currency) and its append-only ledger.
 
-Entries are `issue` (a credited return, bonus included), `redeem` (spent at checkout),
-`expire` and `void`; the balance is their sum and never goes below zero.
+Entries are `issue` (a credited return, bonus included, or credit staff issued), `redeem`
+(spent at checkout), `expire` and `void` (credit staff took back); the balance is their sum and
+never goes below zero. What staff issue or take back carries their reason and who they are
+(`staff:<email>`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class CreditEntry:
     rma: str | None = None
     idempotency_key: str | None = None
     expires_at: datetime | None = None
+    # A staff adjustment's reason and who made it (`staff:<email>`); empty for the others.
+    reason: str = ""
+    actor: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,22 @@ class Redemption:
     amount: Money
     balance_after: Money
     idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditAdjustment:
+    """The answer to a staff adjustment; a repeat of the same idempotency key gets this very answer."""
+
+    entry_id: str
+    email: str
+    amount: Money
+    balance_after: Money
+    idempotency_key: str
+
+
+def adjustment_kind(amount: Money) -> EntryKind:
+    """A staff adjustment's entry: an issue when it adds credit, a void when it takes some back."""
+    return VOID if amount.is_negative() else ISSUE
 
 
 def expire_entry_id(issue_id: str) -> str:

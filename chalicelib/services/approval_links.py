@@ -22,7 +22,7 @@ from typing import Protocol
 
 from ..domain.approvals import ACTIONS, APPROVE_STORE_CREDIT, ApprovalLink, ApprovalRequest, LineException
 from ..domain.eligibility import Verdict, judge_line
-from ..domain.errors import ConflictError, ForbiddenError, NotFoundError
+from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
@@ -150,7 +150,7 @@ def issue_approval_link(deps: ApprovalLinkDeps, request: ReturnRequest, *, appro
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ApprovalLink(
         token_hash=token_hash(token), rma=request.rma, actions=actions_for(request),
-        approver=approver, quote_hash=quote_hash(request), return_version=request.version,
+        approver=approver, quote_hash=quote_hash(request), return_version=request.decision_version,
         issued_at=now, expires_at=now + timedelta(hours=policy.approval_link_ttl_hours),
     )
     deps.approval_links.put(link)
@@ -168,6 +168,29 @@ def request_approval(deps: ApprovalLinkDeps, request: ReturnRequest, order: Orde
     policy = judged.policy if judged is not None else deps.policies.current()
     approval, link = approval_of(deps, request, order, policy=policy, reminder=reminder, judged=judged)
     deps.merchant_notifier.approval_requested(approval, to=policy.merchant_email)
+    return link
+
+
+def resend_approval_email(deps: ApprovalLinkDeps, rma: str, *, actor: str, source_ip: str = "") -> ApprovalLink:
+    """Email the merchant a fresh link at a staff member's request, and record who asked.
+
+    ConflictError (`not_pending_approval`) once the return is decided or cancelled; nothing is
+    sent then. The record is a conditional write after the email (a lost race is read again).
+    """
+    request = deps.returns.get(rma)
+    if request is None:
+        raise NotFoundError("We couldn't find that return.", code="return_not_found")
+    link = request_approval(deps, request)
+    for _ in range(3):
+        try:
+            deps.returns.save(request.record_approval_resent(at=deps.clock.now(), actor=actor, source_ip=source_ip),
+                              new_events=1, now=deps.clock.now())
+            break
+        except StaleWriteError:
+            current = deps.returns.get(rma)
+            if current is None or current.status != PENDING_APPROVAL:
+                break  # decided meanwhile: the email's links say so themselves
+            request = current
     return link
 
 
@@ -239,7 +262,8 @@ def check_link_usable(opened: OpenedLink, *, now: datetime) -> None:
     link, request = opened.link, opened.request
     if now > link.expires_at + CLOCK_SKEW_LEEWAY:
         raise ApprovalLinkExpiredError("This link has expired.")
-    if request.version != link.return_version or quote_hash(request) != link.quote_hash:
+    # Moves only: a staff note since the email does not outdate it (domain decision_version).
+    if request.decision_version != link.return_version or quote_hash(request) != link.quote_hash:
         raise ApprovalLinkOutdatedError("This return changed after the email was sent; use the newest email.")
 
 

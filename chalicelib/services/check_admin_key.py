@@ -1,13 +1,14 @@
 """Use case: check a presented admin key, and slow down anyone guessing it.
 
-The admin key opens two doors, the admin JSON API (`Authorization: Bearer <key>`) and the
-warehouse sign-in form, and both spend ONE budget per client address: ten wrong keys in a
-15-minute window close both doors to that address until the window ends, so an attacker gets
-ten guesses, not ten at each door. While an address is limited every call from it is refused,
-the right key too, so guessing on cannot tell a right key from a wrong one. Right keys never
-count, so staff and back offices that use the key all day never meet the limit.
+The admin key opens one door, the admin JSON API (`Authorization: Bearer <key>`), for
+integrations; it signs nobody in to a page (staff use their own console accounts, whose sign-in
+has its own budget per account: services/staff_sign_in.py). Ten wrong keys from one client
+address in a 15-minute window close the API to that address until the window ends. While an
+address is limited every call from it is refused, the right key too, so guessing on cannot tell a
+right key from a wrong one. Right keys never count, so back offices that use the key all day never
+meet the limit, and no guessing at the key can lock staff out of the console or /warehouse.
 
-What it costs in DynamoDB, per admin API call or sign-in:
+What it costs in DynamoDB, per admin API call:
 - every call: one eventually consistent GetItem of the address's counter (half a read unit),
   before anything else, so a limited address costs no more than that (no secret read, no write);
 - a wrong key: one UpdateItem (`ADD count :1`, one write unit) besides;
@@ -24,12 +25,12 @@ from .limit_lookups import LOOKUP_WINDOW, seconds_left, window_start
 from .ports.access import RateCounter
 from .ports.system import Clock
 
-# One scope for both doors: the counter is of guesses at the key, wherever they are made.
+# The counter of guesses at the key, per client address.
 SCOPE: Final = "admin-key"
 WRONG_KEYS_PER_WINDOW: Final = 10
 LIMITED_CODE: Final = "too_many_attempts"
 LIMITED_MESSAGE: Final = "Too many wrong admin keys from this address. Please wait and try again."
-# The API's words (the warehouse page shows its own).
+# The API's words.
 KEY_REQUIRED_MESSAGE: Final = "an admin API key is required (Authorization: Bearer <key>)"
 KEY_NOT_VALID_MESSAGE: Final = "the admin API key is not valid"
 

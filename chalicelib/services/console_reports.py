@@ -2,7 +2,7 @@
 
 Which returns are in a period: those whose status last moved in it, in every status (the
 returns report's dating, docs/data-model.md pattern 22, widened from the five outcomes to all
-ten statuses: pattern 28). So a period holds the returns closed in it and those still open whose
+ten statuses: pattern 31). So a period holds the returns closed in it and those still open whose
 latest step happened in it, and a return is in exactly one period at a time. They are read from
 the status index, one range per status, streamed: nothing but the period's returns is read, and
 no event item (the SLA times come from the milestones stored on each return).
@@ -23,8 +23,8 @@ SLA times (each a median and 90th percentile, nearest rank):
 The share of exceptions decided within the policy's `approval_sla_hours`: of the exceptions
 decided, and those still waiting longer than that now, the share decided in time.
 
-CSAT: answers given in the period (score = share of 4 and 5, comments, by reason), and the
-response rate of the surveys sent in the period (answered within the links' 14 days).
+CSAT: domain/csat.py's summary of the answers given and the surveys sent in the period (score =
+share of 4 and 5, response rate, comments, by reason).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..domain.csat import SATISFIED, CsatAnswer, CsatSurvey
+from ..domain.csat import CsatSummary, summarize
 from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.return_report import ReportPeriod
@@ -55,8 +55,6 @@ from .ports.system import Clock
 
 # The default period: the last 30 days, today included.
 DEFAULT_DAYS = 30
-# A survey's links expire after 14 days: answers to a period's surveys arrive within them.
-SURVEY_LINK_DAYS = 14
 
 
 class ConsoleReportsDeps(Protocol):
@@ -153,37 +151,6 @@ class SlaTimes:
 
 
 @dataclass(frozen=True, slots=True)
-class CsatReason:
-    reason: str
-    answers: int
-    satisfied: int
-
-    @property
-    def score(self) -> float | None:
-        return self.satisfied / self.answers if self.answers else None
-
-
-@dataclass(frozen=True, slots=True)
-class CsatReport:
-    """The period's CSAT: answers given in it, and the surveys sent in it and how many were answered."""
-
-    answers: int
-    satisfied: int
-    surveys: int
-    surveys_answered: int
-    by_reason: tuple[CsatReason, ...]
-    comments: tuple[CsatAnswer, ...]
-
-    @property
-    def score(self) -> float | None:
-        return self.satisfied / self.answers if self.answers else None
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.surveys_answered / self.surveys if self.surveys else None
-
-
-@dataclass(frozen=True, slots=True)
 class ConsoleReport:
     period: ReportPeriod
     returns: int
@@ -194,7 +161,7 @@ class ConsoleReport:
     money: tuple[Money4, ...]
     sla: SlaTimes
     # None: no CSAT store is wired (the page says CSAT is not available).
-    csat: CsatReport | None
+    csat: CsatSummary | None
     generated_at: datetime
 
 
@@ -317,30 +284,10 @@ def build_report(deps: ConsoleReportsDeps, period: ReportPeriod, *, csat: CsatSt
     )
 
 
-def csat_report(store: CsatStore, period: ReportPeriod) -> CsatReport:
-    """The period's CSAT from two reads of the store: its surveys, and the answers from its start
-    to the last day an answer to one of its surveys could come."""
-    surveys: list[CsatSurvey] = store.surveys_sent_between(period.start, period.end)
-    answers = store.answers_between(period.start, period.end + timedelta(days=SURVEY_LINK_DAYS))
-    surveyed = {survey.rma for survey in surveys}
-    answered = {answer.rma for answer in answers} & surveyed
-    given = [answer for answer in answers if answer.answered_at < period.end]
-    reasons: dict[str, list[int]] = {}
-    for answer in given:
-        for reason in dict.fromkeys(answer.reasons):
-            counted = reasons.setdefault(reason, [0, 0])
-            counted[0] += 1
-            counted[1] += answer.rating in SATISFIED
-    return CsatReport(
-        answers=len(given),
-        satisfied=sum(answer.rating in SATISFIED for answer in given),
-        surveys=len(surveys),
-        surveys_answered=len(answered),
-        by_reason=tuple(sorted((CsatReason(code, n, happy) for code, (n, happy) in reasons.items()),
-                               key=lambda r: (-r.answers, r.reason))),
-        comments=tuple(sorted((a for a in given if a.comment.strip()), key=lambda a: (a.answered_at, a.rma),
-                              reverse=True)),
-    )
+def csat_report(store: CsatStore, period: ReportPeriod) -> CsatSummary:
+    """The period's CSAT (domain/csat.py `summarize`): the answers given and surveys sent in it."""
+    return summarize(store.answers_between(period.start, period.end),
+                     store.surveys_sent_between(period.start, period.end))
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -404,6 +351,6 @@ def returns_csv(deps: ConsoleReportsDeps, period: ReportPeriod) -> str:
 
 
 __all__ = [
-    "ConsoleReport", "CsatReport", "Durations", "Money4", "PeriodError", "SlaTimes", "Tally", "build_report",
+    "ConsoleReport", "Durations", "Money4", "PeriodError", "SlaTimes", "Tally", "build_report",
     "csv_row", "parse_period", "returns_csv", "safe_cell",
 ]

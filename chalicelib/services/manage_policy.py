@@ -6,7 +6,7 @@ from typing import Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
 from ..domain.policy import DEFAULT_POLICY, Policy
-from .ports.policy import PolicyRepository
+from .ports.policy import PolicyRepository, StoredPolicyVersion
 from .ports.system import Clock
 
 # Each PUT replaces the whole document, so a writer that lost the race simply stores its policy
@@ -53,3 +53,17 @@ def replace_policy(deps: ManagePolicyDeps, policy: Policy) -> Policy:
         except StaleWriteError:
             continue  # another change landed first: ours becomes the version after it
     raise ConflictError("the policy is being changed by other requests; try again", code="policy_busy")
+
+
+def save_policy_edit(deps: ManagePolicyDeps, policy: Policy, *, opened_at: int, saved_by: str) -> Policy:
+    """Store `policy`, edited from version `opened_at`, as the next version; return it as stored.
+
+    Unlike a PUT, an edit made on a form is not retried on top of a newer version: its author saw
+    `opened_at`, so a version saved meanwhile raises StaleWriteError and nothing is written.
+    """
+    return deps.policies.save(policy, expected_version=opened_at, now=deps.clock.now(), saved_by=saved_by)
+
+
+def recent_policy_versions(policies: PolicyRepository, limit: int) -> list[StoredPolicyVersion]:
+    """The newest `limit` stored versions with when and by whom each was saved, newest first."""
+    return policies.history(limit)

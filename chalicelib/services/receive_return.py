@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
-from ..domain.return_request import APPROVED, CANCELLED, EXPIRED, RETURNED_STATUSES, ReturnRequest, normalize_rma
+from ..domain.return_request import (
+    APPROVED,
+    CANCELLED,
+    EXPIRED,
+    RETURNED_STATUSES,
+    ReceivedLine,
+    ReturnRequest,
+    normalize_rma,
+)
 from .read_return import RETURN_NOT_FOUND_MESSAGE
 from .refund_return import RefundDeps, on_return_received
 
@@ -19,8 +27,12 @@ NOT_EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 
-def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnRequest:
+def receive_return(deps: RefundDeps, rma: str, *, received_by: str, received: tuple[ReceivedLine, ...] = (),
+                   source_ip: str = "") -> ReturnRequest:
     """Mark the parcel received (approved -> received) and release the money if the policy says so.
+
+    `received`: each line as found (the console's receipt: units and condition); empty, every
+    unit arrived as described (the scan). A partial receipt pays only the units that arrived.
 
     Idempotent: a return whose parcel is already recorded is answered as it is, so a double
     scan or 20 concurrent calls start one refund. A return paid before its parcel came
@@ -53,11 +65,10 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str) -> ReturnReq
                 continue
             # The domain names the clash (pending_approval, rejected ...).
             request.receive(at=deps.clock.now(), actor=received_by)
+        moved = request.receive(at=deps.clock.now(), actor=received_by, received=received, source_ip=source_ip)
         try:
-            received = deps.returns.save(
-                request.receive(at=deps.clock.now(), actor=received_by), new_events=1, now=deps.clock.now()
-            )
+            stored = deps.returns.save(moved, new_events=1, now=deps.clock.now())
         except StaleWriteError:
             continue
-        return on_return_received(deps, received)
+        return on_return_received(deps, stored)
     raise StaleWriteError(f"return {rma} is being changed by someone else; try again")

@@ -25,7 +25,7 @@ class StoreCreditDeps(Protocol):
 
 def read_store_credit(deps: StoreCreditDeps, email: str, currency: str) -> StoreCreditAccount:
     """The balance and entries of (email, currency); an unknown account has a zero balance."""
-    email, currency = _checked(email, currency)
+    email, currency = checked_account(email, currency)
     return deps.store_credit.account(email, currency)
 
 
@@ -33,7 +33,7 @@ def redeem_store_credit(
     deps: StoreCreditDeps, *, email: str, currency: str, amount: int, idempotency_key: str
 ) -> Redemption:
     """Spend `amount` minor units once per `idempotency_key`; InsufficientCreditError (409) if short."""
-    email, currency = _checked(email, currency)
+    email, currency = checked_account(email, currency)
     if type(amount) is not int or amount <= 0:
         raise ValidationError("amount must be a positive whole number of minor units", fields=("amount",))
     key = idempotency_key.strip()
@@ -43,7 +43,8 @@ def redeem_store_credit(
     return deps.store_credit.redeem(email, Money(amount, currency), idempotency_key=key, now=deps.clock.now())
 
 
-def _checked(email: str, currency: str) -> tuple[str, str]:
+def checked_account(email: str, currency: str) -> tuple[str, str]:
+    """The normalised email and upper-case currency of an account; ValidationError naming the fields."""
     problems: list[tuple[str, str]] = []
     if not is_plausible_email(email):
         problems.append(("email", "email must be an email address"))

@@ -143,12 +143,27 @@ def _release(deps: ReleaseDeps, request: ReturnRequest, *, trigger: str) -> Retu
     return request
 
 
-def retry_refund(deps: ReleaseDeps, rma: str, *, actor: str) -> ReturnRequest:
-    """The merchant retries a failed refund: queued again, with the next attempt's key."""
+def retry_refund(deps: ReleaseDeps, rma: str, *, actor: str, source_ip: str = "") -> ReturnRequest:
+    """The merchant retries a failed refund: queued again, with the next attempt's key.
+
+    The request is recorded on the timeline (who asked, from where) with a conditional write
+    before the job is queued; the job's own moves say how the attempt went.
+    """
     request = _get(deps, rma)
     if request.status != REFUND_FAILED:
         raise ConflictError(f"return {rma} is {request.status}; only a failed refund can be retried",
                             code="invalid_transition")
+    asked = request.request_refund_retry(at=deps.clock.now(), actor=actor, source_ip=source_ip)
+    try:
+        request = deps.returns.save(asked, new_events=1, now=deps.clock.now())
+    except StaleWriteError:
+        current = _get(deps, rma)
+        if current.status != REFUND_FAILED:
+            raise ConflictError(f"return {rma} is {current.status}; only a failed refund can be retried",
+                                code="invalid_transition") from None
+        request = deps.returns.save(current.request_refund_retry(at=deps.clock.now(), actor=actor,
+                                                                 source_ip=source_ip), new_events=1,
+                                    now=deps.clock.now())
     deps.refund_queue.enqueue(rma, trigger=TRIGGER_RETRY)
     log.info("refund retry queued", extra={"rma": rma, "actor": actor})
     return request
@@ -324,13 +339,15 @@ def refund_changed(
     return "ignored"
 
 
-def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = True) -> ReturnRequest:
+def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = True, actor: str = SYSTEM,
+                  source_ip: str = "") -> ReturnRequest:
     """Pay the return as store credit: entry, balance and the move to credited in one transaction.
 
-    `fresh`: as for `refund_return`.
+    `fresh`: as for `refund_return`. `actor`: who paid it (a staff member choosing credit
+    instead of a refund; the system when the policy releases it).
     """
     now = deps.clock.now()
-    credited = request.credit(at=now, actor=SYSTEM)
+    credited = request.credit(at=now, actor=actor, source_ip=source_ip)
     expiry_days = deps.policies.current().store_credit_expiry_days
     expires_at = now + timedelta(days=expiry_days) if expiry_days is not None else None
     try:
@@ -339,7 +356,7 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     except StaleWriteError:
         current = _get(deps, request.rma)
         if _behind(request, current, fresh=fresh):
-            return credit_return(deps, current)
+            return credit_return(deps, current, actor=actor, source_ip=source_ip)
         return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
     balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
@@ -347,7 +364,8 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     return stored
 
 
-def credit_instead(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
+def credit_instead(deps: RefundDeps, request: ReturnRequest, *, actor: str = SYSTEM,
+                   source_ip: str = "") -> ReturnRequest:
     """Staff pay a return as store credit instead of a refund.
 
     A failed refund is checked on Stripe first: if Stripe holds a refund of this return as paid
@@ -366,7 +384,7 @@ def credit_instead(deps: RefundDeps, request: ReturnRequest) -> ReturnRequest:
                 f"Stripe already holds refund {paid[0].id} for return {request.rma}; retry the refund to record it "
                 "instead of paying store credit as well", code="refund_exists",
             )
-    return credit_return(deps, request)
+    return credit_return(deps, request, actor=actor, source_ip=source_ip)
 
 
 def mark_refund_failed(deps: RefundDeps, request: ReturnRequest, reason: str) -> ReturnRequest:

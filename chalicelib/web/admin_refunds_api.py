@@ -41,7 +41,7 @@ def _authorized() -> None:
 
 def money_leg_to_json(request: ReturnRequest) -> dict[str, Any]:
     """The return with its refund attempt (amount, attempt, Stripe id, failure reason)."""
-    body = return_to_json(request, with_events=True)
+    body = return_to_json(request, with_events=True, internal=True)
     refund = request.refund
     body["refund"] = None if refund is None else {
         "attempt": refund.attempt, "amount": refund.amount.minor, "currency": refund.amount.currency,

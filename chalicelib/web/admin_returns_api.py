@@ -133,7 +133,7 @@ def approve(rma: str) -> Response:
     elif fee is not None:
         action = APPROVE_FEE
     decided = decide_return(get_deps(), rma, Decision(action, note=note, fee_percent=fee), by=_admin())
-    return Response(body=return_to_json(decided, with_events=True), headers=_json())
+    return Response(body=return_to_json(decided, with_events=True, internal=True), headers=_json())
 
 
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/reject", methods=["POST"])
@@ -144,7 +144,7 @@ def reject(rma: str) -> Response:
     if not isinstance(note, str):
         raise ValidationError("note must be text", fields=("note",))
     decided = decide_return(get_deps(), rma, Decision(REJECT, note=note), by=_admin())
-    return Response(body=return_to_json(decided, with_events=True), headers=_json())
+    return Response(body=return_to_json(decided, with_events=True, internal=True), headers=_json())
 
 
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}/approval-link", methods=["POST"])

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 def require_admin(request: Request, deps: CheckAdminKeyDeps) -> None:
     """Pass when the request carries `Authorization: Bearer <admin key>`; else 401, or 429.
 
-    Wrong keys from one address share the warehouse sign-in's budget (services/check_admin_key.py):
-    past it, every admin call from that address is a 429 with Retry-After until the window ends,
+    Wrong keys from one address are counted (services/check_admin_key.py): past ten in the
+    window, every admin call from that address is a 429 with Retry-After until the window ends,
     whatever key it carries. A missing header, or one without the Bearer scheme, is a 401 that
     does not count (no key was compared).
     """

@@ -18,7 +18,7 @@ import pytest
 
 from devstack.payments import stripe_client
 from devstack.processes import free_port
-from tests.e2e.test_make_run import ADMIN_KEY, Reply, Stack, http, make_run, wait_for_portal
+from tests.e2e.test_make_run import Reply, Stack, http, make_run, wait_for_portal
 
 pytestmark = pytest.mark.stack
 
@@ -77,13 +77,19 @@ def return_demo_order(stack: Stack) -> tuple[str, str]:
     return created["rma"], token
 
 
+# The demo warehouse member `make run` creates on the local Cognito pool (documented, fake).
+WAREHOUSE_EMAIL = "warehouse@retour.local"
+WAREHOUSE_PASSWORD = "Retour-local-staff-1"
+
+
 def receive_on_the_warehouse_page(stack: Stack, rma: str) -> None:
-    """Sign in with the admin key (a cookie, never the URL), scan the RMA, mark it received."""
+    """Sign in to the console as the warehouse member, scan the RMA, mark it received."""
     browser = Browser(stack.app_url)
-    start = browser.open("/warehouse")
-    assert start.status == 200, start.body[:500]
-    signed_in = browser.open("/warehouse/sign-in", {"csrf": csrf_of(start), "admin_key": ADMIN_KEY})
-    assert signed_in.status == 200, signed_in.body[:500]  # after the 303 back to the scan form
+    start = browser.open("/warehouse")  # a stranger: sent on to the console's sign-in
+    assert start.status == 200 and 'name="password"' in start.body.decode(), start.body[:500]
+    signed_in = browser.open("/console/sign-in", {"csrf": csrf_of(start), "email": WAREHOUSE_EMAIL,
+                                                  "password": WAREHOUSE_PASSWORD, "next": "/warehouse"})
+    assert signed_in.status == 200 and 'id="rma"' in signed_in.body.decode(), signed_in.body[:500]
     scanned = browser.open("/warehouse?" + urlencode({"rma": rma}))
     assert scanned.status == 200 and rma in scanned.body.decode(), scanned.body[:500]
     done = browser.open("/warehouse/receive", {"rma": rma, "csrf": csrf_of(scanned)})

@@ -130,11 +130,11 @@ def csat() -> Iterator[MemoryCsat]:
                  for k, d, r in (("refunded", 6, "too_small"), ("credited", 8, "damaged"),
                                  ("rejected", 9, "changed_mind"))],
     )
-    deps._csat = store
+    wired, deps._csat = deps._csat, store
     try:
         yield store
     finally:
-        deps._csat = None
+        deps._csat = wired
 
 
 def table(page: str, table_id: str) -> list[list[str]]:
@@ -207,12 +207,25 @@ def test_csat_shows_score_response_rate_comments_and_scores_by_reason(client: Cl
     assert re.search(r'id="csat-score">50%<', page)
     assert re.search(r'id="csat-answers">2<', page)
     assert re.search(r'id="csat-response-rate">67%<', page)
-    assert table(page, "table-csat") == [["Damaged", "1", "0%"], ["Too small", "1", "100%"]]
+    # By reason, most surveyed first: the declined return's survey went unanswered.
+    assert table(page, "table-csat") == [["Changed my mind", "1", "0", "—"], ["Damaged", "1", "1", "0%"],
+                                         ["Too small", "1", "1", "100%"]]
     assert "Fast refund, thanks" in page
     assert "&lt;b&gt;Slow&lt;/b&gt; credit" in page and "<b>Slow</b>" not in page
 
 
-def test_without_a_csat_store_the_page_says_so_and_shows_the_rest(client: Client, seeded: None) -> None:
+@pytest.fixture
+def no_csat() -> Iterator[None]:
+    deps = get_deps()
+    wired, deps._csat = deps._csat, None
+    try:
+        yield
+    finally:
+        deps._csat = wired
+
+
+def test_without_a_csat_store_the_page_says_so_and_shows_the_rest(client: Client, seeded: None,
+                                                                   no_csat: None) -> None:
     status, page = reports(client)
 
     assert status == 200

@@ -1,4 +1,6 @@
-"""The warehouse page: sign in with the admin key (never in a URL), scan, mark received, next parcel."""
+"""The warehouse page on staff accounts: a stranger is sent to the console's sign-in, every role
+that may receive scans and marks a parcel received (recorded as `staff:<email>`), and no guessing
+at the admin key shuts anyone out of it."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from chalice.test import Client
 
-from tests.functional.conftest import days_later
+from tests.functional.conftest import console_cookie, days_later
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -30,39 +33,43 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
-def cookie(response: Any) -> str:
-    header = response.headers["Set-Cookie"]
-    assert "HttpOnly" in header and "SameSite=Strict" in header
-    return header.split(";", 1)[0]
+def signed_in(api: Client, role: str = "warehouse") -> str:
+    """The Cookie header of a console session of `role` (warehouse@retour.local by default)."""
+    return console_cookie(role)["Cookie"]
 
 
-def signed_in(api: Client) -> str:
+def test_a_stranger_is_sent_to_the_console_sign_in_and_the_admin_key_form_is_gone(api: Client) -> None:
     first = api.http.get("/warehouse")
-    guest = cookie(first)
-    form = urlencode({"csrf": csrf(first.body.decode()), "admin_key": "local-admin-key"})
-    response = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest}, body=form)
-    assert response.status_code == 303
-    return cookie(response)
+    assert first.status_code in (302, 303)
+    assert first.headers["Location"] == "/console/sign-in?next=%2Fwarehouse"
+    scanned = api.http.get("/warehouse?rma=R-0000-0000")
+    assert scanned.headers["Location"] == "/console/sign-in?next=%2Fwarehouse%3Frma%3DR-0000-0000"
+    receive = api.http.post("/warehouse/receive", headers=FORM, body=urlencode({"rma": "R-0000-0000"}))
+    assert receive.status_code in (302, 303) and receive.headers["Location"] == "/console/sign-in"
+    # The shared admin key signs nobody in to a page any more.
+    old_form = api.http.post("/warehouse/sign-in", headers=FORM, body=urlencode({"admin_key": "local-admin-key"}))
+    assert old_form.status_code in (403, 404, 405) and "Set-Cookie" not in old_form.headers
+    assert "admin_key" not in api.http.get("/console/sign-in?next=/warehouse").body.decode()
 
 
-def test_a_wrong_key_or_a_missing_csrf_token_does_not_sign_in(api: Client) -> None:
-    first = api.http.get("/warehouse")
-    assert first.status_code == 200 and 'name="admin_key"' in first.body.decode()
-    guest = cookie(first)
-    wrong = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
-                          body=urlencode({"csrf": csrf(first.body.decode()), "admin_key": "nope"}))
-    assert wrong.status_code == 401
-    forged = api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
-                           body=urlencode({"admin_key": "local-admin-key"}))
-    assert forged.status_code == 403
+def test_the_page_is_a_console_page_with_the_member_and_the_console_sign_out(api: Client) -> None:
+    page = api.http.get("/warehouse", headers={"Cookie": signed_in(api)})
+    body = page.body.decode()
+    assert page.status_code == 200 and 'id="rma"' in body
+    assert "warehouse@retour.local" in body and 'action="/console/sign-out"' in body
+    assert 'href="/warehouse" aria-current="page"' in body
+    # A warehouse member sees no link to pages their role can't open.
+    assert 'href="/console/store-credit"' not in body and 'href="/console/reports"' not in body
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
 
 
-def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
-    api: Client, stripe_endpoint: str, stripe_state: Stripe
+@pytest.mark.parametrize("role", ["owner", "agent", "warehouse"])
+def test_each_role_that_receives_scans_a_parcel_marks_it_received_and_moves_to_the_next(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, role: str
 ) -> None:
     order = paid_order(api, stripe_endpoint, stripe_state)
     rma = request_return(api, order, ONE_TEE)
-    session = signed_in(api)
+    session = signed_in(api, role)
     scanned = api.http.get(f"/warehouse?rma={rma.lower()}", headers={"Cookie": session})
     page = scanned.body.decode()
     assert scanned.status_code == 200 and rma in page and "Organic tee" in page and "<script" not in page
@@ -74,31 +81,32 @@ def test_staff_scan_a_parcel_mark_it_received_and_move_to_the_next(
                          body=urlencode({"rma": rma, "csrf": csrf(page)}))
     assert done.status_code == 200 and "refund is on its way" in done.body.decode()
     assert 'id="rma"' in done.body.decode() and "autofocus" in done.body.decode()
-    assert status_of(rma).status == "received"
+    received = status_of(rma)
+    assert received.status == "received"
+    receipt = [event for event in received.events if event.kind == "received"]
+    assert len(receipt) == 1
+    assert receipt[0].actor == f"staff:{role}@retour.local" and receipt[0].source_ip == "127.0.0.1"
     missing = api.http.get("/warehouse?rma=R-0000-0000", headers={"Cookie": session})
     assert missing.status_code == 404
 
 
-def test_ten_wrong_keys_close_the_sign_in_to_that_address_for_the_window(api: Client) -> None:
+def test_wrong_admin_keys_from_one_address_lock_nobody_out_of_the_warehouse_page(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, ONE_TEE)
     # A day ahead: this test's counters live in a window no other test uses.
     with days_later(1):
-        first = api.http.get("/warehouse")
-        guest = cookie(first)
-        token = csrf(first.body.decode())
-
-        def attempt(key: str) -> Any:
-            return api.http.post("/warehouse/sign-in", headers={**FORM, "Cookie": guest},
-                                 body=urlencode({"csrf": token, "admin_key": key}))
-
-        assert [attempt(f"guess-{i}").status_code for i in range(10)] == [401] * 10
-        # Now even the right key is refused: guessing on cannot tell right from wrong.
-        limited = attempt("local-admin-key")
-        assert limited.status_code == 429
-        assert 1 <= int(limited.headers["Retry-After"]) <= 15 * 60
-        assert "Too many wrong keys" in limited.body.decode() and "Set-Cookie" not in limited.headers
-    # Another window (here: the real now) signs in as usual; successes never count.
-    for _ in range(12):
-        assert signed_in(api)
+        session = signed_in(api)
+        guesses = [api.http.get("/api/v1/admin/policy", headers={"Authorization": f"Bearer guess-{i}"}).status_code
+                   for i in range(11)]
+        assert guesses == [401] * 10 + [429]
+        # The same address (the test client's) still scans and receives.
+        scanned = api.http.get(f"/warehouse?rma={rma}", headers={"Cookie": session})
+        assert scanned.status_code == 200 and "Mark received" in scanned.body.decode()
+        done = api.http.post("/warehouse/receive", headers={**FORM, "Cookie": session},
+                             body=urlencode({"rma": rma, "csrf": csrf(scanned.body.decode())}))
+        assert done.status_code == 200 and status_of(rma).status == "received"
 
 
 def test_a_parcel_of_a_cancelled_return_is_refused_and_the_scan_says_it_was_cancelled(
@@ -125,21 +133,21 @@ def test_a_parcel_of_a_cancelled_return_is_refused_and_the_scan_says_it_was_canc
     assert "cancelled by the shopper" in admin.json_body["error"]["message"]
 
 
-def test_the_warehouse_page_speaks_the_language_of_the_scanning_device(
+def test_the_warehouse_page_speaks_the_language_the_member_chose(
     api: Client, stripe_endpoint: str, stripe_state: Stripe
 ) -> None:
     order = paid_order(api, stripe_endpoint, stripe_state)
     rma = request_return(api, order, ONE_TEE)
-    session = signed_in(api)
-    japanese = {"Cookie": session, "Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"}
-    scanned = api.http.get(f"/warehouse?rma={rma}", headers=japanese)
+    session = {"Cookie": signed_in(api)}
+    # Chosen once (the console's language picker, or ?lang=): the session keeps it.
+    scanned = api.http.get(f"/warehouse?rma={rma}&lang=ja", headers=session)
     page = scanned.body.decode()
     assert scanned.status_code == 200 and scanned.headers["Content-Language"] == "ja" and '<html lang="ja">' in page
     # The page's words, the status and the reason (the packing slip's words) are all Japanese.
     assert "荷物をスキャン" in page and "受領済みにする" in page and "承認済み" in page and "サイズが小さい" in page
     assert "Scan a parcel" not in page and "Mark received" not in page
-    done = api.http.post("/warehouse/receive", headers={**FORM, **japanese},
+    done = api.http.post("/warehouse/receive", headers={**FORM, **session},
                          body=urlencode({"rma": rma, "csrf": csrf(page)}))
     assert done.status_code == 200 and "返金の手続きを進めています。" in done.body.decode()
-    missing = api.http.get("/warehouse?rma=R-0000-0000", headers=japanese)
+    missing = api.http.get("/warehouse?rma=R-0000-0000", headers=session)
     assert missing.status_code == 404 and "返品 R-0000-0000 は見つかりません" in missing.body.decode()

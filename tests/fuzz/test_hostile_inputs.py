@@ -17,7 +17,7 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.web.forms import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, put_policy
+from tests.functional.conftest import ADMIN, console_cookie, put_policy
 from tests.functional.test_merchant_approvals import CSRF, links_of, pending_return
 from tests.functional.test_shopper_pages import FORM, Browser
 from tests.fuzz.test_api_schemathesis import is_error_shape
@@ -181,12 +181,20 @@ def test_a_merchant_form_past_the_limits_is_a_merchant_page(client: Client, aws_
 
 # --- warehouse ------------------------------------------------------------------------------------
 
-def test_warehouse_forms_past_the_limits_are_warehouse_pages(client: Client) -> None:
+def warehouse_member(client: Client) -> Browser:
+    """A browser signed in to the console as the warehouse member."""
     staff = Browser(client)
+    name, _, token = console_cookie("warehouse")["Cookie"].partition("=")
+    staff.cookies[name] = token
+    return staff
+
+
+def test_warehouse_forms_past_the_limits_are_console_pages(client: Client) -> None:
+    staff = warehouse_member(client)
     page = staff.get("/warehouse").body.decode()
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found
-    for path in ("/warehouse/sign-in", "/warehouse/receive", "/warehouse/sign-out"):
+    for path in ("/warehouse/receive", "/console/sign-out"):
         huge = client.http.post(path, headers=staff._headers(FORM),
                                 body=urlencode({"csrf": found.group(1), "rma": "x" * MAX_FORM_BYTES}))
         assert_a_page_in(huge, 413, "en")
@@ -224,10 +232,7 @@ def test_a_warehouse_scan_throttled_past_the_retries_is_a_503_page(client: Clien
 
     from tests.dynamodb_faults import Throttle
 
-    staff = Browser(client)
-    found = re.search(r'name="csrf" value="([^"]+)"', staff.get("/warehouse").body.decode())
-    assert found
-    assert staff.post("/warehouse/sign-in", {"csrf": found.group(1), "admin_key": "local-admin-key"}).status_code == 303
+    staff = warehouse_member(client)
     dynamodb = get_deps().returns._client  # type: ignore[attr-defined]
     hook = Throttle()
     dynamodb.meta.events.register_first("before-send.dynamodb", hook)

@@ -136,3 +136,13 @@ def test_a_version_stored_before_ship_within_days_existed_reads_as_the_default(
     assert policies.current().ship_within_days == 30
     assert policies.get_version(1).ship_within_days == 30
     assert policies.current().window_days == 14
+
+
+def test_the_history_says_when_and_by_whom_each_version_was_saved(policies: Any) -> None:
+    policies.save(a_policy(window_days=14), expected_version=0, now=NOW)
+    later = NOW.replace(hour=13)
+    policies.save(a_policy(window_days=7), expected_version=1, now=later, saved_by="staff:owner@retour.local")
+    history = policies.history(10)
+    assert [(h.policy.version, h.policy.window_days) for h in history] == [(2, 7), (1, 14)]
+    assert [(h.saved_at, h.saved_by) for h in history] == [(later, "staff:owner@retour.local"), (NOW, None)]
+    assert [h.policy.version for h in policies.history(1)] == [2]

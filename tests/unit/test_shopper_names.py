@@ -53,9 +53,10 @@ def merchant_email(locale: str, request: ReturnRequest, order: Order, *,
 
 
 def warehouse_page(locale: str, request: ReturnRequest) -> str:
-    return render("warehouse/scan.html", locale, store_name="Demo", csrf="", signed_in=True, found=request,
-                  lines=[{"quantity": 1, "title": "Tee", "sku": "TEE", "reason": request.lines[0].reason}],
-                  problem=None, typed="", done=None, done_link="", refusal="")
+    return render("console/warehouse.html", locale, store_name="Demo", csrf="", staff_email="warehouse@retour.local",
+                  staff_role="Warehouse", navigation=[], languages=[], here="/warehouse", errors={}, notice=None,
+                  found=request, lines=[{"quantity": 1, "title": "Tee", "sku": "TEE", "reason": request.lines[0].reason}],
+                  problem="", typed="", done=None, done_link="", refusal="")
 
 
 def shopper_summary(locale: str, request: ReturnRequest) -> str:

@@ -12,7 +12,7 @@ from ...domain.refunds import GatewayRefund, PaymentLedgerState
 from ...domain.return_request import ReturnRequest
 
 if TYPE_CHECKING:  # annotations only: a cold lookup need not import them
-    from ...domain.store_credit import CreditLot, Redemption, StoreCreditAccount
+    from ...domain.store_credit import CreditAdjustment, CreditLot, Redemption, StoreCreditAccount
 
 
 class PaymentGateway(Protocol):
@@ -105,6 +105,21 @@ class StoreCreditLedger(Protocol):
         InsufficientCreditError when the spendable balance (expired credit left out) is lower
         (nothing written).
         """
+        ...
+
+    def adjust(self, email: str, amount: Money, *, reason: str, actor: str, idempotency_key: str,
+               now: datetime, expires_at: datetime | None = None) -> CreditAdjustment:
+        """Staff add (positive) or take back (negative) credit once per key, with their reason.
+
+        Credit added may expire at `expires_at` (then the expiry job writes off what is left).
+        The same key replays its first result; ConflictError `idempotency_key_reused` when it was
+        used for another adjustment. InsufficientCreditError when taking back more than the
+        spendable balance (nothing written).
+        """
+        ...
+
+    def currencies(self, email: str) -> list[str]:
+        """The currencies `email` holds an account in (any balance), sorted."""
         ...
 
     def expiring_accounts(self, *, before: datetime) -> list[tuple[str, str]]:

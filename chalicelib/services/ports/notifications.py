@@ -40,6 +40,12 @@ class ShopperNotifier(Protocol):
         """Store credit was issued: the amount (bonus included) and the account's balance."""
         ...
 
+    def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:
+        """A day after the return resolved: "How was your return?" and five ratings, each a link
+        (`rating_urls`, rating 1 to 5). Raises SurveyNotSentError when the email could not be
+        handed to the mail service, so the caller can try again later."""
+        ...
+
 
 class MerchantNotifier(Protocol):
     """Tells the merchant what needs them (email), in the merchant's language."""

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from ...domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicyVersion:
+    """One stored version with when and by whom it was saved (None: saved before that was kept)."""
+
+    policy: Policy
+    saved_at: datetime | None
+    saved_by: str | None
 
 
 class PolicyRepository(Protocol):
@@ -20,8 +30,10 @@ class PolicyRepository(Protocol):
         """
         ...
 
-    def save(self, policy: Policy, *, expected_version: int, now: datetime) -> Policy:
+    def save(self, policy: Policy, *, expected_version: int, now: datetime, saved_by: str | None = None) -> Policy:
         """Store `policy` as version `expected_version + 1` and make it current; return it.
+
+        `saved_by` names who saved it (`staff:<email>` from the console; None from the admin API).
 
         Raises StaleWriteError when the current version is no longer `expected_version`;
         then nothing is written.
@@ -34,4 +46,8 @@ class PolicyRepository(Protocol):
 
     def versions(self) -> list[Policy]:
         """Every stored version, newest first."""
+        ...
+
+    def history(self, limit: int) -> list[StoredPolicyVersion]:
+        """The newest `limit` stored versions, newest first, with when and by whom they were saved."""
         ...

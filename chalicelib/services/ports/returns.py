@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -122,4 +122,35 @@ class CsatStore(Protocol):
 
     def surveys_sent_between(self, start: datetime, end: datetime) -> list[CsatSurvey]:
         """Every survey sent in [start, end)."""
+        ...
+
+
+class CsatSurveyStore(CsatStore, Protocol):
+    """What sending the surveys and recording the answers write and read: one survey and one
+    answer per return, each written once (a conditional write), never overwritten."""
+
+    def surveyed(self, rmas: Collection[str]) -> set[str]:
+        """Which of these returns have a survey already (sent, or claimed by a run sending it)."""
+        ...
+
+    def claim_survey(self, survey: CsatSurvey) -> bool:
+        """Store the survey of its return before its email goes; False when the return has one
+        already (another run, or an earlier one, claimed it)."""
+        ...
+
+    def release_survey(self, survey: CsatSurvey) -> None:
+        """Remove this claim (its email could not be sent), so a later run sends it; a claim that
+        is not this one (another `sent_at`) stays."""
+        ...
+
+    def survey_of(self, rma: str) -> CsatSurvey | None:
+        """The survey sent about return `rma`, or None."""
+        ...
+
+    def record_answer(self, answer: CsatAnswer) -> bool:
+        """Store the answer; False (nothing changed) when the return was answered already."""
+        ...
+
+    def answer_of(self, rma: str) -> CsatAnswer | None:
+        """The answer given about return `rma`, or None."""
         ...

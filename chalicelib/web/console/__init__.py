@@ -12,6 +12,11 @@ from chalice.app import Blueprint
 console_pages = Blueprint(__name__)
 
 # Each page module registers its routes on `console_pages` when imported, so they come after it.
-from . import account, reports  # noqa: E402 - they need console_pages
+from . import account  # noqa: E402 - they need console_pages
+from . import inbox  # noqa: E402
+from . import policy  # noqa: E402
+from . import reports  # noqa: E402
+from . import returns  # noqa: E402
+from . import store_credit  # noqa: E402
 
-__all__ = ["account", "console_pages", "reports"]
+__all__ = ["account", "console_pages", "inbox", "policy", "reports", "returns", "store_credit"]

@@ -8,18 +8,19 @@ What is counted and how is services/console_reports.py; here are the words, form
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 
 from chalice.app import Response
 
 from ...adapters.babel_formatting import format_money
+from ...domain.csat import CsatSummary
 from ...domain.return_report import MAX_PERIOD_DAYS
 from ...domain.staff import Permission
 from ...locales import N_
 from ...locales.names import reason_name, status_name
 from ...services.console_reports import (
     ConsoleReport,
-    CsatReport,
     Durations,
     PeriodError,
     build_report,
@@ -59,8 +60,8 @@ def _duration(visit: ConsoleVisit, value: timedelta | None) -> str:
     return visit._("%(days)s days", days=f"{seconds / 86400:.1f}")
 
 
-def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{round(share * 100)}%"
+def _percent(share: float | Fraction | None) -> str:
+    return "—" if share is None else f"{round(float(share) * 100)}%"
 
 
 def _sku(visit: ConsoleVisit, code: str) -> str:
@@ -125,22 +126,22 @@ def _context(visit: ConsoleVisit, report: ConsoleReport) -> dict[str, Any]:
     }
 
 
-def _csat_context(visit: ConsoleVisit, csat: CsatReport) -> dict[str, Any]:
+def _csat_context(visit: ConsoleVisit, csat: CsatSummary) -> dict[str, Any]:
     lang = visit.lang
     reasons: list[dict[str, Any]] = [
-        {"name": reason_name(r.reason, lang), "answers": r.answers, "score": _percent(r.score),
-         "share": r.score or 0.0}
+        {"name": reason_name(r.reason, lang), "answers": r.answers, "surveys": r.surveys,
+         "score": _percent(r.score.share), "share": float(r.score.share or 0)}
         for r in csat.by_reason
     ]
     return {
-        "answers": csat.answers, "surveys": csat.surveys, "score": _percent(csat.score),
+        "answers": csat.answers, "surveys": csat.surveys, "score": _percent(csat.score.share),
         "response_rate": _percent(csat.response_rate),
         "reasons": reasons,
         "chart": bar_chart([Bar(r["name"], r["share"] * 100, r["score"]) for r in reasons],
                            title=visit._("Satisfied shoppers by reason"), chart_id="chart-csat"),
-        "comments": [{"rating": a.rating, "comment": a.comment, "answered_at": a.answered_at, "rma": a.rma,
-                      "reasons": ", ".join(reason_name(code, lang) for code in dict.fromkeys(a.reasons))}
-                     for a in csat.comments],
+        "comments": [{"rating": c.rating, "comment": c.comment, "answered_at": c.answered_at, "rma": c.rma,
+                      "reasons": ", ".join(reason_name(code, lang) for code in dict.fromkeys(c.reasons))}
+                     for c in csat.comments],
     }
 
 

@@ -215,8 +215,12 @@ class ConsoleVisit:
         return self.page("forbidden.html", status=403, limits=self._(ROLE_LIMITS[role]), home=home)
 
     def problem(self, status: int) -> Response:
-        """A console error page for `status` (404, 409, 413, 500 ...)."""
-        return self.page("problem.html", status=status, status_code=status,
+        """A console error page for `status` (404, 409, 413, 500 ...), leading back to the member's
+        section: the warehouse page from it (or for a role that has nothing else), else the console."""
+        here = _concrete_path(self.request)
+        in_warehouse = here == "/warehouse" or here.startswith("/warehouse/")
+        back = "/warehouse" if in_warehouse or (self.signed_in and not self.may(Permission.VIEW_RETURNS)) else "/console"
+        return self.page("problem.html", status=status, status_code=status, back=back,
                          title=self._(PROBLEM_TITLES.get(status, PROBLEM_TITLES[400])))
 
 
@@ -268,6 +272,13 @@ def open_visit(request: Request) -> ConsoleVisit:
     return visit
 
 
+def _bare_visit(request: Request) -> ConsoleVisit:
+    """A visit without reading the session (its store failed): enough for an error page."""
+    deps = get_deps()
+    lang = from_accept_language(request.headers.get("accept-language")) or locale_or_default(deps.settings.merchant_locale)
+    return ConsoleVisit(request, deps, deps.clock.now(), None, lang)
+
+
 def sign_in_location(request: Request) -> str:
     """/console/sign-in, with `next` set to where the stranger was going (a GET's own path)."""
     target = _concrete_path(request)
@@ -300,9 +311,13 @@ def console_view(blueprint: Blueprint, path: str, *, permission: Permission | No
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handler(**params: str) -> Response:
-            visit = open_visit(blueprint.current_request)
+            request = blueprint.current_request
+            opened: list[ConsoleVisit] = []
 
             def answer() -> Response:
+                # Opened inside the error handling: a session read DynamoDB throttles is a 503 page.
+                visit = open_visit(request)
+                opened.append(visit)
                 if permission is not None:
                     if not visit.signed_in:
                         return visit.redirect(sign_in_location(visit.request))
@@ -312,7 +327,10 @@ def console_view(blueprint: Blueprint, path: str, *, permission: Permission | No
                         return visit.problem(403)
                 return view(visit, **params)
 
-            return html.answering_errors("console", answer, visit.problem)
+            def problem(status: int) -> Response:
+                return (opened[0] if opened else _bare_visit(request)).problem(status)
+
+            return html.answering_errors("console", answer, problem)
 
         blueprint.route(path, **options)(handler)
         return handler

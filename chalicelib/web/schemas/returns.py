@@ -45,8 +45,11 @@ def _timestamp(moment: datetime) -> str:
     return utc_timestamp(moment)
 
 
-def return_to_json(request: ReturnRequest, *, with_events: bool) -> dict[str, Any]:
-    """The return as the API shows it: amounts in minor units; `events` when asked for."""
+def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool = False) -> dict[str, Any]:
+    """The return as the API shows it: amounts in minor units; `events` when asked for.
+
+    `internal`: the store's own timeline entries too (staff notes ...); never for the shopper.
+    """
     quote = request.quote
     amounts = {q.line_id: q for q in quote.lines}
     body: dict[str, Any] = {
@@ -77,6 +80,6 @@ def return_to_json(request: ReturnRequest, *, with_events: bool) -> dict[str, An
     if with_events:
         body["events"] = [
             {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail}
-            for event in request.events
+            for event in (request.events if internal else request.shopper_events)
         ]
     return body
