@@ -21,6 +21,7 @@ from ..domain.return_request import (
     APPROVED,
     Condition,
     EventKind,
+    Milestones,
     ReceivedLine,
     ReturnStatus,
     UNITS_TAKEN_MESSAGE,
@@ -244,7 +245,8 @@ class DynamoDBReturnRepository:
         transaction.update(
             "return", return_key(request.rma),
             "SET #status = :status, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, "
-            "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now"
+            "status_changed_at = :changed, version = :new, event_count = :events, updated_at = :now, "
+            "milestones = :milestones"
             + (", refund = :refund" if stored.refund is not None else "")
             # An approval on counter-terms changes what the shopper is paid.
             + ", resolution = :resolution, quote = :quote",
@@ -262,6 +264,7 @@ class DynamoDBReturnRepository:
                 **({":refund": to_attribute(refund_record(stored.refund))} if stored.refund is not None else {}),
                 ":resolution": {"S": stored.resolution},
                 ":quote": to_attribute(quote_record(stored.quote)),
+                ":milestones": to_attribute(milestones_record(stored)),
             },
         )
         for seq, event in enumerate(stored.events):
@@ -365,11 +368,30 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "currency": quote.currency,
         "refund": refund_record(request.refund) if request.refund is not None else None,
         "lines": [
-            {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note}
+            {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note,
+             "sku": line.sku}
             for line in request.lines
         ],
         "quote": quote_record(quote),
+        "milestones": milestones_record(request),
     }
+
+
+def milestones_record(request: ReturnRequest) -> dict[str, Any]:
+    """When the return was decided, received and paid (reports' SLA times), from its timeline:
+    a map attribute written with every move, so the status index carries it."""
+    marks = request.milestones or Milestones.of(request.events)
+    times = {"decided_at": iso(marks.decided_at), "received_at": iso(marks.received_at),
+             "paid_at": iso(marks.paid_at)}
+    return {"needed_approval": marks.needed_approval, **{k: v for k, v in times.items() if v is not None}}
+
+
+def milestones_from_record(record: Mapping[str, Any] | None) -> Milestones | None:
+    if not record:
+        return None
+    return Milestones(needed_approval=bool(record.get("needed_approval")),
+                      decided_at=parse_iso(record.get("decided_at")),
+                      received_at=parse_iso(record.get("received_at")), paid_at=parse_iso(record.get("paid_at")))
 
 
 def quote_record(quote: Quote) -> dict[str, Any]:
@@ -478,7 +500,7 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         status=ReturnStatus(record["status"]),
         resolution=record["resolution"],
         lines=tuple(
-            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""))
+            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""), line.get("sku") or "")
             for line in record["lines"]
         ),
         quote=quote,
@@ -488,4 +510,5 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         version=record["version"],
         refund=refund_from_record(record.get("refund")),
         listed_changed_at=None if timeline else parse_iso(record.get("status_changed_at")),
+        listed_milestones=None if timeline else milestones_from_record(record.get("milestones")),
     )

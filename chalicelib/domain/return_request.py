@@ -189,6 +189,8 @@ class ReturnLine:
     quantity: int
     reason: str
     note: str = ""
+    # The order line's product (reports by SKU); "" for a return stored before it was kept.
+    sku: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,35 @@ def refund_idempotency_key(rma: str, attempt: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Milestones:
+    """When a return passed the steps its SLA times measure (reports); None: not (yet) passed.
+
+    Derived from the timeline, and stored on the return item with every write, so a listing that
+    reads no events still has them.
+    """
+
+    # The request waited for the merchant (an exception).
+    needed_approval: bool
+    # An exception's approval or rejection (None for a return approved at once).
+    decided_at: datetime | None
+    # The parcel's arrival at the warehouse.
+    received_at: datetime | None
+    # The money back: refunded or credited (the latest, after a failed refund was retried).
+    paid_at: datetime | None
+
+    @classmethod
+    def of(cls, events: tuple[ReturnEvent, ...]) -> Milestones:
+        needed = bool(events) and events[0].kind == EventKind.REQUESTED and events[0].detail == PENDING_APPROVAL
+
+        def first(*kinds: EventKind) -> datetime | None:
+            return next((e.at for e in events if e.kind in kinds), None)
+
+        paid = [e.at for e in events if e.kind in (EventKind.REFUNDED, EventKind.CREDITED)]
+        return cls(needed_approval=needed, decided_at=first(EventKind.APPROVED, EventKind.REJECTED),
+                   received_at=first(EventKind.RECEIVED), paid_at=paid[-1] if paid else None)
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnRequest:
     """A return and its audit trail; `version` counts its stored revisions (0: never stored)."""
 
@@ -252,6 +283,8 @@ class ReturnRequest:
     refund: RefundAttempt | None = None
     # Read without its timeline (a listing): when its latest event happened, as stored.
     listed_changed_at: datetime | None = None
+    # Read without its timeline: its milestones as stored (None: stored before they were).
+    listed_milestones: Milestones | None = None
 
     @classmethod
     def request(
@@ -271,6 +304,7 @@ class ReturnRequest:
         if at.tzinfo is None:
             raise ValidationError("a return's time must carry a time zone", fields=("at",))
         status = PENDING_APPROVAL if needs_approval else APPROVED
+        skus = {line.id: line.sku for line in order.lines}
         return cls(
             rma=rma,
             order_number=order.number,
@@ -278,7 +312,8 @@ class ReturnRequest:
             locale=order.locale,
             status=status,
             resolution=quote.resolution,
-            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note) for s in selections),
+            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""))
+                        for s in selections),
             quote=quote,
             policy_version=quote.policy_version,
             created_at=at,
@@ -296,6 +331,13 @@ class ReturnRequest:
         if moves:
             return moves[-1].at
         return self.listed_changed_at or self.created_at
+
+    @property
+    def milestones(self) -> Milestones | None:
+        """When it was decided, received and paid; None for a listed return stored without them."""
+        if self.events:
+            return Milestones.of(self.events)
+        return self.listed_milestones
 
     @property
     def _moves(self) -> tuple[ReturnEvent, ...]:

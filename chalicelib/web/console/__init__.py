@@ -15,8 +15,9 @@ console_pages = Blueprint(__name__)
 from . import account  # noqa: E402 - they need console_pages
 from . import inbox  # noqa: E402
 from . import policy  # noqa: E402
+from . import reports  # noqa: E402
 from . import returns  # noqa: E402
 from . import staff  # noqa: E402
 from . import store_credit  # noqa: E402
 
-__all__ = ["account", "console_pages", "inbox", "policy", "returns", "staff", "store_credit"]
+__all__ = ["account", "console_pages", "inbox", "policy", "reports", "returns", "staff", "store_credit"]
