@@ -104,7 +104,7 @@ def test_the_owner_decides_the_pending_exception_after_changing_the_window(stack
     page.wait_for_url("**/console/policy")
     shoot(page, "03-policy")
     assert_accessible(page, "the policy editor")
-    page.fill("#window_days", "21")
+    page.fill("#field-window_days", "21")
     page.click("form[action='/console/policy/preview'] button[type=submit]")
     preview = page.locator("main").inner_text()
     assert "30" in preview and "21" in preview
@@ -126,8 +126,8 @@ def test_the_owner_decides_the_pending_exception_after_changing_the_window(stack
     assert "€" in page.locator("main").inner_text()
     shoot(page, "06-approve-confirm")
     assert_accessible(page, "the approval confirmation")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"**/console/returns/{rma}")
+    page.click(f"form[method=post][action='/console/returns/{rma}/decision'] button[type=submit]")
+    page.wait_for_url(f"**/console/returns/{rma}?*")
     timeline = page.locator("main").inner_text()
     assert "staff:owner@retour.local" in timeline or "owner@retour.local" in timeline
     assert "Approved" in timeline
