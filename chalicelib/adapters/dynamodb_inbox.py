@@ -1,6 +1,6 @@
 """The console inbox's reads in the single DynamoDB table: gsi2 `RETURNS#{status}`, gsi3
 `ORDER#{number}`, gsi1 `CUSTOMER#{email_key}` and the return item itself (data-model.md,
-patterns 28 to 30). Every read is a Query of one index partition or a GetItem; none is a Scan.
+patterns 33 to 35). Every read is a Query of one index partition or a GetItem; none is a Scan.
 """
 
 from __future__ import annotations

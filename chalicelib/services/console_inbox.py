@@ -3,7 +3,7 @@ its age against the policy's `approval_sla_hours`; then how many wait in each ot
 or one status, or a search by RMA, order number or email; filtered by status, reason and creation
 date, page by page.
 
-What a page reads (docs/data-model.md, patterns 7, 28, 29 and 30): the current policy (the
+What a page reads (docs/data-model.md, patterns 7, 33, 34 and 35): the current policy (the
 caller's one eventually consistent GetItem, for the SLA, the reasons and the store's time zone)
 and then
 
