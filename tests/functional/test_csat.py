@@ -83,7 +83,8 @@ def run_the_job(client: Client, *, days: float) -> dict[str, list[str]]:
 
 
 def surveys_to(aws_endpoint: str, email: str) -> list[OutboxEmail]:
-    return [m for m in sent_emails(aws_endpoint) if m.to == email and "(R-" in m.subject]
+    # Known by its links: the subject's brackets are the language's own (full-width in Japanese).
+    return [m for m in sent_emails(aws_endpoint) if m.to == email and "/feedback/" in m.text]
 
 
 def links_of(message: OutboxEmail) -> list[tuple[str, str]]:
