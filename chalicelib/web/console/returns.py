@@ -29,9 +29,7 @@ from ...domain.return_request import (
     MAX_INTERNAL_NOTE,
     PENDING_APPROVAL,
     STATUSES,
-    Condition,
     EventKind,
-    ReceivedLine,
     ReturnEvent,
     ReturnRequest,
     normalize_rma,
@@ -47,6 +45,7 @@ from ...services.receive_return import receive_return
 from ...services.refund_return import credit_instead, retry_refund
 from ..forms import whole_number
 from . import console_pages
+from .receipt import CONDITION_NAMES, condition_choices, read_receipt
 from .visit import FORM, ConsoleVisit, console_view, quoted
 
 DEFAULT_FEE_PERCENT = 15
@@ -81,12 +80,6 @@ EVENT_NAMES = {
     EventKind.NOTE: N_("Internal note"),
     EventKind.REFUND_RETRY_REQUESTED: N_("Refund retry requested"),
     EventKind.APPROVAL_EMAIL_RESENT: N_("Approval email sent again"),
-}
-CONDITION_NAMES = {
-    Condition.AS_DESCRIBED: N_("As described"),
-    Condition.DAMAGED: N_("Damaged"),
-    Condition.NOT_AS_DESCRIBED: N_("Not as described"),
-    Condition.MISSING: N_("Missing"),
 }
 DECISION_TITLES = {
     APPROVE: N_("Approve this return"),
@@ -240,7 +233,7 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         can_credit=visit.may(Permission.RETRY_REFUNDS) and request.status in ("refund_failed", "received")
         and request.resolution != "store_credit",
         store_credit_offered=request.resolution != "store_credit",
-        conditions=[{"value": c.value, "name": visit._(name)} for c, name in CONDITION_NAMES.items()],
+        conditions=condition_choices(visit),
         max_note=MAX_INTERNAL_NOTE, max_decision_note=MAX_NOTE, default_fee=DEFAULT_FEE_PERCENT,
     )
 
@@ -392,29 +385,11 @@ def post_receive(visit: ConsoleVisit, rma: str) -> Response:
     if request.parcel_received:
         return render_return(visit, request, status=409,
                              problem=visit._("This parcel was already received, so nothing was changed."))
-    lines: list[ReceivedLine] = []
-    errors: dict[str, str] = {}
-    for line in request.lines:
-        units = whole_number(form.get(f"units-{line.line_id}", "").strip(), max_digits=4)
-        condition = form.get(f"condition-{line.line_id}", "")
-        if units is None or not 0 <= units <= line.quantity:
-            errors[f"units-{line.line_id}"] = visit._("Choose from 0 to %(count)s units.", count=line.quantity)
-            continue
-        if condition not in set(Condition):
-            errors[f"condition-{line.line_id}"] = visit._("Choose the condition the items arrived in.")
-            continue
-        if (units == 0) != (condition == Condition.MISSING):
-            errors[f"condition-{line.line_id}"] = visit._(
-                "Choose “Missing” when no unit of the line arrived, and only then.")
-            continue
-        lines.append(ReceivedLine(line.line_id, units, Condition(condition)))
-    if not errors and all(r.units == 0 for r in lines):
-        errors["receipt"] = visit._("Nothing of this return arrived. Record a receipt only when at least one "
-                                    "unit is in the parcel.")
+    lines, errors = read_receipt(visit, request, form)
     if errors:
         return render_return(visit, request, status=400, errors=errors, values=form)
     try:
-        received = receive_return(visit.deps, request.rma, received_by=visit.actor, received=tuple(lines),
+        received = receive_return(visit.deps, request.rma, received_by=visit.actor, received=lines,
                                   source_ip=visit.address)
     except ConflictError as error:
         return _conflict(visit, rma, error)
