@@ -19,12 +19,13 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Request, Response
 
 from ..domain.errors import ConflictError, NotFoundError
-from ..domain.return_request import ReturnRequest, normalize_rma
+from ..domain.return_request import APPROVED, RETURNED_STATUSES, ReceivedLine, ReturnRequest, normalize_rma
 from ..domain.staff import Permission
 from ..locales import N_
 from ..locales.names import status_name
 from ..services.read_return import read_return
 from ..services.receive_return import receive_return
+from .console.receipt import CONDITION_NAMES, condition_choices, is_partial, names_a_receipt, read_receipt
 from .console.visit import FORM, ConsoleVisit, console_view, open_visit
 
 warehouse_pages = Blueprint(__name__)
@@ -61,11 +62,24 @@ def _refusal(visit: ConsoleVisit, code: str, found: ReturnRequest) -> str:
     return visit._("This return can't be received now (%(status)s).", status=status_name(found.status, visit.lang))
 
 
+def _recorded(visit: ConsoleVisit, done: ReturnRequest) -> list[dict[str, Any]]:
+    """What a partial receipt recorded, line by line (empty for a full one: nothing to tell)."""
+    if not is_partial(done):
+        return []
+    titled = {row["line_id"]: row for row in _lines(visit, done)}
+    return [{"title": titled[found.line_id]["title"], "sku": titled[found.line_id]["sku"], "units": found.units,
+             "quantity": titled[found.line_id]["quantity"], "condition": visit._(CONDITION_NAMES[found.condition])}
+            for found in done.receipt]
+
+
 def _scan(visit: ConsoleVisit, *, status: int = 200, found: ReturnRequest | None = None, problem: str = "",
-          typed: str = "", done: ReturnRequest | None = None, refusal: str = "") -> Response:
+          typed: str = "", done: ReturnRequest | None = None, refusal: str = "",
+          errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
     return visit.page("warehouse.html", status=status, found=found,
                       lines=_lines(visit, found) if found is not None else [], problem=problem, typed=typed,
-                      done=done, refusal=refusal,
+                      done=done, refusal=refusal, errors=errors or {}, values=values or {},
+                      conditions=condition_choices(visit),
+                      recorded=_recorded(visit, done) if done is not None else [],
                       done_link=f"/warehouse?rma={quote(done.rma)}" if done is not None else "")
 
 
@@ -85,10 +99,23 @@ def get_warehouse(visit: ConsoleVisit) -> Response:
 @console_view(warehouse_pages, "/warehouse/receive", permission=Permission.RECEIVE, methods=["POST"],
               content_types=FORM)
 def post_receive(visit: ConsoleVisit) -> Response:
-    """Mark the scanned return received; the page then waits for the next parcel."""
-    rma = normalize_rma(visit.form().get("rma", "")) or ""
+    """Record the scanned return's receipt (each line's units and condition); the page then waits
+    for the next parcel. A bare scan (no line fields, as before the receipt) is a full receipt."""
+    form = visit.form()
+    rma = normalize_rma(form.get("rma", "")) or ""
+    lines: tuple[ReceivedLine, ...] = ()
     try:
-        received = receive_return(visit.deps, rma, received_by=visit.actor, source_ip=visit.address)
+        if names_a_receipt(form):
+            found = read_return(visit.deps, rma, order_number=None)
+            # Only a parcel still expected is read (approved, or paid before it came); any other
+            # is answered by receive_return (already received: as it is; cancelled, expired or
+            # pending: why not).
+            if found.status in (APPROVED, *RETURNED_STATUSES) and not found.parcel_received:
+                lines, errors = read_receipt(visit, found, form)
+                if errors:
+                    return _scan(visit, status=400, found=found, typed=found.rma, errors=errors, values=form)
+        received = receive_return(visit.deps, rma, received_by=visit.actor, received=lines,
+                                  source_ip=visit.address)
     except NotFoundError:
         return _scan(visit, status=404, problem="not_found", typed=rma)
     except ConflictError as error:

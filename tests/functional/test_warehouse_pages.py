@@ -11,6 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
+from chalicelib.bootstrap import get_deps
+from chalicelib.domain.money import Money
+from devstack.refund_worker import drain
 from tests.functional.conftest import console_cookie, days_later
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
@@ -20,17 +23,31 @@ from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     paid_order,
     policy,
     request_return,
+    sqs,
     status_of,
     stripe_state,
 )
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+TWO_TEES = [{"line_id": "L1", "quantity": 2, "reason": "too_small"}]
 
 
 def csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found is not None
     return found.group(1)
+
+
+def receipt_form(html: str) -> dict[str, str]:
+    """The receipt form's fields as a browser sends them untouched: hidden inputs, chosen options."""
+    form = html[html.index('action="/warehouse/receive"'):]
+    form = form[:form.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        assert chosen is not None, f"{name} has a choice made"
+        fields[name] = chosen.group(1)
+    return fields
 
 
 def signed_in(api: Client, role: str = "warehouse") -> str:
@@ -151,3 +168,67 @@ def test_the_warehouse_page_speaks_the_language_the_member_chose(
     assert done.status_code == 200 and "返金の手続きを進めています。" in done.body.decode()
     missing = api.http.get("/warehouse?rma=R-0000-0000", headers=session)
     assert missing.status_code == 404 and "返品 R-0000-0000 は見つかりません" in missing.body.decode()
+
+
+def test_the_warehouse_records_a_partial_receipt_on_the_scan_page_and_only_the_units_that_arrived_are_paid(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, TWO_TEES)
+    session = {"Cookie": signed_in(api)}
+    page = api.http.get(f"/warehouse?rma={rma}", headers=session).body.decode()
+    assert '<label for="units-L1">Units received</label>' in page and '<label for="condition-L1">Condition</label>' in page
+    done = api.http.post("/warehouse/receive", headers={**FORM, **session}, body=urlencode(
+        receipt_form(page) | {"units-L1": "1", "condition-L1": "damaged"}))
+    body = done.body.decode()
+    assert done.status_code == 200 and "refund is on its way" in body
+    # The confirmation tells what was recorded, before the next parcel is scanned.
+    assert "Recorded as received:" in body and "Organic tee — navy, M: 1 of 2 received, Damaged" in body
+    received = status_of(rma)
+    event = next(e for e in received.events if e.kind == "received")
+    assert event.actor == "staff:warehouse@retour.local"
+    assert [(r.line_id, r.units, r.condition) for r in event.received] == [("L1", 1, "damaged")]
+    # Two tees at 3300 + 300 tax each were asked for; one came: 3600 yen, not 7200.
+    assert received.quote.refund_value == Money(3600, "JPY")
+    drain(get_deps(), sqs, money_env)
+    assert [r.amount for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [3600]
+
+
+def test_missing_units_that_arrived_are_refused_next_to_the_field_and_nothing_is_recorded(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, TWO_TEES)
+    session = {"Cookie": signed_in(api)}
+    page = api.http.get(f"/warehouse?rma={rma}", headers=session).body.decode()
+    events = len(status_of(rma).events)
+    refused = api.http.post("/warehouse/receive", headers={**FORM, **session}, body=urlencode(
+        receipt_form(page) | {"units-L1": "1", "condition-L1": "missing"}))
+    body = refused.body.decode()
+    assert refused.status_code == 400
+    assert ('<p class="field-error" id="condition-L1-error"><span class="visually-hidden">Error: </span>'
+            "Choose “Missing” when no unit of the line arrived, and only then.</p>") in body
+    assert 'name="condition-L1" aria-describedby="condition-L1-error" aria-invalid="true"' in body
+    # The form keeps what was chosen, so the member corrects one field.
+    assert receipt_form(body) | {"csrf": ""} == {"csrf": "", "rma": rma, "units-L1": "1", "condition-L1": "missing"}
+    assert status_of(rma).status == "approved" and len(status_of(rma).events) == events
+
+
+def test_the_default_receipt_is_one_tap_and_pays_every_unit(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    order = paid_order(api, stripe_endpoint, stripe_state)
+    rma = request_return(api, order, TWO_TEES)
+    session = {"Cookie": signed_in(api)}
+    page = api.http.get(f"/warehouse?rma={rma}", headers=session).body.decode()
+    # Every unit requested, as described: nothing to choose for a full parcel.
+    form = receipt_form(page)
+    assert (form["units-L1"], form["condition-L1"]) == ("2", "as_described")
+    done = api.http.post("/warehouse/receive", headers={**FORM, **session}, body=urlencode(form))
+    body = done.body.decode()
+    assert done.status_code == 200 and "refund is on its way" in body and "Recorded as received" not in body
+    received = status_of(rma)
+    assert received.status == "received" and received.quote.refund_value == Money(7200, "JPY")
+    assert [(r.units, r.condition) for r in received.receipt] == [(2, "as_described")]
+    drain(get_deps(), sqs, money_env)
+    assert [r.amount for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [7200]
