@@ -59,6 +59,8 @@ def test_an_agent_sees_the_customer_the_money_and_who_acted_from_where(api: Clie
     request = status_of(rma)
     assert request.customer_email in html and request.order_number in html
     assert "Policy version" in html and "1-2-3 Jingumae" in html
+    # The shopper's language by its name, as the shopper writes it, not a code.
+    assert request.locale == "en" and '<dd lang="en">English</dd>' in html
     # Money through the formatter, per line and in total (USD: cents).
     assert "$33.00" in html and "$36.00" in html
     assert "Return requested" in html and "The shopper" in html

@@ -71,3 +71,15 @@ def _any_console_page(client: Client, headers: dict[str, str]) -> str:
     """A console page's HTML for `headers` (the sign-in redirect has none, so the 403 page of a POST)."""
     answer = form_post(client, "/console/language", headers, csrf="x", lang="ja")
     return str(answer.body.decode())
+
+
+def test_changing_the_language_keeps_the_page_with_its_query(client: Client) -> None:
+    # The warehouse's scanned RMA (or the inbox's filters) stays on screen in the new language.
+    headers = console_cookie("warehouse")
+    page = client.http.get("/warehouse?rma=R-0000-0000", headers=headers).body.decode()
+    assert 'name="back" value="/warehouse?rma=R-0000-0000"' in page
+    answer = form_post(client, "/console/language", headers, csrf=console_csrf(page), lang="ko",
+                       back="/warehouse?rma=R-0000-0000")
+    assert answer.headers["Location"] == "/warehouse?rma=R-0000-0000"
+    again = client.http.get("/warehouse?rma=R-0000-0000", headers=headers).body.decode()
+    assert '<html lang="ko">' in again

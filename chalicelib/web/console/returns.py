@@ -44,6 +44,7 @@ from ...services.read_return import read_return
 from ...services.receive_return import receive_return
 from ...services.refund_return import credit_instead, retry_refund
 from ..forms import whole_number
+from ..locale_negotiation import LANGUAGE_NAMES
 from . import console_pages
 from .receipt import CONDITION_NAMES, condition_choices, read_receipt
 from .visit import FORM, ConsoleVisit, console_view, quoted
@@ -226,6 +227,7 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         "return.html", status=status, ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
         errors=errors or {}, values=values or {}, rows=money_rows(visit, request, order), timeline=timeline,
         attempts=attempts, rma_path=quoted(request.rma),
+        shopper_language=LANGUAGE_NAMES.get(request.locale, request.locale),
         can_decide=visit.may(Permission.DECIDE) and is_pending,
         can_note=visit.may(Permission.DECIDE),
         can_receive=visit.may(Permission.RECEIVE) and request.status in RECEIVABLE and not request.parcel_received,

@@ -199,6 +199,7 @@ class ConsoleVisit:
             "languages": [{"code": code, "name": name, "current": code == self.lang}
                           for code, name in LANGUAGE_NAMES.items()],
             "here": here,
+            "back": _back_here(self.request, here),
             "errors": {},
             "notice": None,
         }
@@ -229,6 +230,13 @@ def _is_section(here: str, href: str) -> bool:
     if href == "/console":
         return here == "/console" or here.startswith("/console/returns")
     return here == href or here.startswith(href + "/")
+
+
+def _back_here(request: Request, here: str) -> str:
+    """Where the language form leads back to: a GET with its query (the scanned RMA, the found
+    shopper, the filters), so changing the language keeps the page as it was."""
+    query = dict(request.query_params or {}) if request.method == "GET" else {}
+    return here + "?" + urlencode(query) if query else here
 
 
 def _concrete_path(request: Request) -> str:
