@@ -55,8 +55,10 @@ def merchant_email(locale: str, request: ReturnRequest, order: Order, *,
 def warehouse_page(locale: str, request: ReturnRequest) -> str:
     return render("console/warehouse.html", locale, store_name="Demo", csrf="", staff_email="warehouse@retour.local",
                   staff_role="Warehouse", navigation=[], languages=[], here="/warehouse", errors={}, notice=None,
-                  found=request, lines=[{"quantity": 1, "title": "Tee", "sku": "TEE", "reason": request.lines[0].reason}],
-                  problem="", typed="", done=None, done_link="", refusal="")
+                  found=request, lines=[{"line_id": request.lines[0].line_id, "quantity": 1, "title": "Tee", "sku": "TEE",
+                                         "reason": request.lines[0].reason}],
+                  problem="", typed="", done=None, done_link="", refusal="", values={},
+                  conditions=[{"value": "as_described", "name": "As described"}], recorded=[])
 
 
 def shopper_summary(locale: str, request: ReturnRequest) -> str:
