@@ -25,7 +25,7 @@ from ..locales import N_
 from ..locales.names import status_name
 from ..services.read_return import read_return
 from ..services.receive_return import receive_return
-from .console.receipt import CONDITION_NAMES, condition_choices, is_partial, names_a_receipt, read_receipt
+from .console.receipt import CONDITION_NAMES, can_be_received, condition_choices, is_partial, names_a_receipt, read_receipt
 from .console.visit import FORM, ConsoleVisit, console_view, open_visit
 
 warehouse_pages = Blueprint(__name__)
@@ -76,6 +76,7 @@ def _scan(visit: ConsoleVisit, *, status: int = 200, found: ReturnRequest | None
           typed: str = "", done: ReturnRequest | None = None, refusal: str = "",
           errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
     return visit.page("warehouse.html", status=status, found=found,
+                      receivable=found is not None and can_be_received(found),
                       lines=_lines(visit, found) if found is not None else [], problem=problem, typed=typed,
                       done=done, refusal=refusal, errors=errors or {}, values=values or {},
                       conditions=condition_choices(visit),

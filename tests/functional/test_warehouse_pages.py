@@ -14,7 +14,7 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
 from devstack.refund_worker import drain
-from tests.functional.conftest import console_cookie, days_later
+from tests.functional.conftest import console_cookie, days_later, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
     Stripe,
@@ -232,3 +232,30 @@ def test_the_default_receipt_is_one_tap_and_pays_every_unit(
     assert [(r.units, r.condition) for r in received.receipt] == [(2, "as_described")]
     drain(get_deps(), sqs, money_env)
     assert [r.amount for r in stripe_state.refunds(order["payment"]["payment_intent"])] == [7200]
+
+
+def test_a_parcel_of_a_return_paid_at_approval_is_received_on_the_scan_page_and_paid_once(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any
+) -> None:
+    put_policy(api, refund_trigger="on_approval")
+    try:
+        order = paid_order(api, stripe_endpoint, stripe_state)
+        rma = request_return(api, order, ONE_TEE)
+        drain(get_deps(), sqs, money_env)
+        assert status_of(rma).status == "refunded"
+        session = {"Cookie": signed_in(api)}
+        page = api.http.get(f"/warehouse?rma={rma}", headers=session).body.decode()
+        # The money went at approval; the parcel still has to be recorded, so its units count as returned.
+        assert "paid before its parcel came" in page
+        done = api.http.post("/warehouse/receive", headers={**FORM, **session}, body=urlencode(receipt_form(page)))
+        assert done.status_code == 200
+        received = status_of(rma)
+        assert received.status == "refunded" and received.parcel_received
+        assert get_deps().return_history.units_of_order(order["number"]).returned == {"L1": 1}
+        # Scanned again: nothing left to record, no form.
+        again = api.http.get(f"/warehouse?rma={rma}", headers=session).body.decode()
+        assert 'action="/warehouse/receive"' not in again
+        drain(get_deps(), sqs, money_env)
+        assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
+    finally:
+        put_policy(api)

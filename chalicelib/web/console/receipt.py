@@ -22,6 +22,14 @@ CONDITION_NAMES = {
     Condition.MISSING: N_("Missing"),
 }
 FIELD_PREFIXES = ("units-", "condition-")
+# Where a parcel can be received: approved, or paid before it came (refund_trigger on_approval),
+# while its arrival is not recorded yet.
+RECEIVABLE = ("approved", "refunding", "refunded", "credited", "refund_failed")
+
+
+def can_be_received(request: ReturnRequest) -> bool:
+    """Whether a receipt of `request` may be recorded now (both pages offer the form only then)."""
+    return request.status in RECEIVABLE and not request.parcel_received
 
 
 def condition_choices(visit: ConsoleVisit) -> list[dict[str, str]]:

@@ -46,13 +46,12 @@ from ...services.refund_return import credit_instead, retry_refund
 from ..forms import whole_number
 from ..locale_negotiation import LANGUAGE_NAMES
 from . import console_pages
-from .receipt import CONDITION_NAMES, condition_choices, read_receipt
+from .receipt import CONDITION_NAMES, can_be_received, condition_choices, read_receipt
 from .visit import FORM, ConsoleVisit, console_view, quoted
 
 DEFAULT_FEE_PERCENT = 15
 STATUS_VALUES = frozenset(str(status) for status in STATUSES)
 # Where a parcel can be received: approved, or paid before it came (refund_trigger on_approval).
-RECEIVABLE = ("approved", "refunding", "refunded", "credited", "refund_failed")
 # The notice after each action (`?done=`), in the member's words.
 NOTICES = {
     "approved": N_("Approved. The shopper gets an email now."),
@@ -230,7 +229,7 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         shopper_language=LANGUAGE_NAMES.get(request.locale, request.locale),
         can_decide=visit.may(Permission.DECIDE) and is_pending,
         can_note=visit.may(Permission.DECIDE),
-        can_receive=visit.may(Permission.RECEIVE) and request.status in RECEIVABLE and not request.parcel_received,
+        can_receive=visit.may(Permission.RECEIVE) and can_be_received(request),
         can_retry=visit.may(Permission.RETRY_REFUNDS) and request.status == "refund_failed",
         can_credit=visit.may(Permission.RETRY_REFUNDS) and request.status in ("refund_failed", "received")
         and request.resolution != "store_credit",
