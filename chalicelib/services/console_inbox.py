@@ -32,6 +32,7 @@ listing or carried to another search.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -339,7 +340,8 @@ def _read_cursor(deps: InboxDeps, query: InboxQuery, now: datetime) -> tuple[str
         key, direction, digest = claims["k"], claims["d"], claims["q"]
     except (AuthenticationError, ValueError, KeyError, TypeError) as error:
         raise InboxFilterError({"page": "stale"}) from error
-    if digest != query.digest() or not isinstance(key, str) or direction not in ("next", "previous"):
+    if (not isinstance(digest, str) or not hmac.compare_digest(digest, query.digest())
+            or not isinstance(key, str) or direction not in ("next", "previous")):
         raise InboxFilterError({"page": "stale"})
     return key, direction == "previous"
 

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from chalicelib.adapters.reportlab_labels import render_label
 from chalicelib.domain.order import Address
+from chalicelib.services.console_reports import safe_cell
 from chalicelib.services.label_document import LabelDocument, LabelLine
 from tests.documents import an_order_document, days_ago
 from tests.functional.conftest import ADMIN, put_policy
@@ -102,12 +103,22 @@ def test_a_hostile_name_and_address_are_plain_text_on_the_label() -> None:
         assert "HYPERLINK" in text.replace("\n", "")
 
 
-def test_no_export_serves_spreadsheets_without_defusing_formulas() -> None:
-    # Today no route exports CSV or a spreadsheet; the first that does must defuse cells that
-    # begin with = + - @ (prefix a quote) and replace this tripwire with a real test.
-    exporting = [str(p) for p in CHALICELIB.rglob("*.py") if re.search(
-        r"text/csv|\bimport csv\b|spreadsheetml|\.xlsx", p.read_text(encoding="utf-8"))]
-    assert not exporting, f"a CSV/spreadsheet export appeared in {exporting}: test its formula cells"
+# The one export: the console's returns CSV (/console/reports/returns.csv). Its route's own test
+# (tests/functional/test_console_reports.py) downloads a return whose shopper note is a formula.
+CSV_EXPORTS = {"services/console_reports.py", "web/console/reports.py"}
+
+
+def test_the_only_spreadsheet_export_defuses_every_cell_that_could_run_as_a_formula() -> None:
+    exporting = {str(p.relative_to(CHALICELIB)) for p in CHALICELIB.rglob("*.py") if re.search(
+        r"text/csv|\bimport csv\b|spreadsheetml|\.xlsx", p.read_text(encoding="utf-8"))}
+    assert exporting == CSV_EXPORTS, (
+        f"a CSV/spreadsheet export appeared in {sorted(exporting - CSV_EXPORTS)}: defuse its formula cells "
+        "(safe_cell) and test them here")
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(f"{start}HYPERLINK(\"https://evil.example\")").startswith("'"), repr(start)
+    # Plain text, and text with a formula character later on, is left as the shopper wrote it.
+    assert safe_cell("Too small, 2-3 sizes") == "Too small, 2-3 sizes"
+    assert safe_cell("") == ""
 
 
 def test_a_hostile_name_comes_back_from_the_admin_api_as_the_same_json_string(client: Client) -> None:
