@@ -58,7 +58,8 @@ def warehouse_page(locale: str, request: ReturnRequest) -> str:
                   found=request, lines=[{"line_id": request.lines[0].line_id, "quantity": 1, "title": "Tee", "sku": "TEE",
                                          "reason": request.lines[0].reason}],
                   problem="", typed="", done=None, done_link="", refusal="", values={},
-                  conditions=[{"value": "as_described", "name": "As described"}], recorded=[])
+                  conditions=[{"value": "as_described", "name": "As described"}], recorded=[],
+                  receivable=request.status == "approved")
 
 
 def shopper_summary(locale: str, request: ReturnRequest) -> str:
