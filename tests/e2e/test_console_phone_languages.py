@@ -12,43 +12,21 @@ Screenshots go to test-artifacts/console-languages/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from devstack.demo_returns import ORDER as PENDING_ORDER
-from devstack.processes import REPO_ROOT, free_port
+from devstack.processes import REPO_ROOT
 from tests.e2e.test_console_journey import PASSWORD
-from tests.e2e.test_make_run import Stack, make_run, wait_for_portal
-from tests.e2e.test_shopper_journey import CHROMIUM, CHROMIUM_ARGS, PHONE, RMA, assert_accessible
-
-import playwright.sync_api as playwright_sync  # noqa: E402 - requirements-dev installs it; never skip
+from tests.e2e.test_make_run import Stack
+from tests.e2e.test_shopper_journey import PHONE, RMA, assert_accessible
 
 pytestmark = pytest.mark.stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console-languages"
 LANGUAGES = ("ja", "ko", "zh-Hans")
 SHOPPER = "aiko.yamada@example.jp"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """`make run` on free ports: the demo store, its pending exception and the demo staff."""
-    ports = {"RETOUR_APP_PORT": free_port(), "RETOUR_AWS_PORT": free_port(), "RETOUR_STRIPE_PORT": free_port()}
-    with make_run(ports, tmp_path_factory.mktemp("stack") / "run.log") as running:
-        wait_for_portal(running)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: make test installs it (devstack/debian-packages.sh)")
-    with playwright_sync.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Phone:

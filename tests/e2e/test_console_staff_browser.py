@@ -13,25 +13,17 @@ import pytest
 
 from devstack import totp
 from devstack.cognito import DEMO_STAFF_PASSWORD
-from devstack.processes import REPO_ROOT, free_port
-from tests.e2e.test_make_run import Stack, make_run, wait_for_portal
-from tests.e2e.test_shopper_journey import PHONE, assert_accessible, chromium  # noqa: F401 - fixture
+from devstack.processes import REPO_ROOT
+from tests.e2e.test_make_run import Stack
+from tests.e2e.test_shopper_journey import PHONE, assert_accessible
 
 pytestmark = pytest.mark.stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console-staff"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    ports = {"RETOUR_APP_PORT": free_port(), "RETOUR_AWS_PORT": free_port(), "RETOUR_STRIPE_PORT": free_port()}
-    with make_run(ports, tmp_path_factory.mktemp("stack") / "run.log") as running:
-        wait_for_portal(running)
-        yield running
-
-
 @pytest.fixture
-def phone(chromium: Any) -> Iterator[Any]:  # noqa: F811
+def phone(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                    locale="en-US")
     yield context.new_page()

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from devstack.processes import free_port
-from tests.e2e.test_make_run import Stack, make_run, wait_for_portal
+from tests.e2e.test_make_run import Stack
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -33,14 +29,6 @@ def call(method: str, url: str, body: dict[str, Any] | None = None, token: str |
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    ports = {"RETOUR_APP_PORT": free_port(), "RETOUR_AWS_PORT": free_port(), "RETOUR_STRIPE_PORT": free_port()}
-    with make_run(ports, tmp_path_factory.mktemp("labels") / "run.log") as running:
-        wait_for_portal(running)
-        yield running
 
 
 def token(stack: Stack, number: str, email: str) -> str:
