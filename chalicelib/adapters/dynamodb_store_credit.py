@@ -110,13 +110,7 @@ class DynamoDBStoreCredit:
             result = Redemption(entry_id=entry.id, email=email, amount=amount,
                                 balance_after=account.balance - amount, idempotency_key=idempotency_key)
             transaction = DynamoDBTransaction(self._client, self._table)
-            transaction.put("idempotency", {**record_key, **to_item({
-                "entity": "idempotency_record", "scope": "redeem", "email_key": email_key(email),
-                "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
-                "balance_after": result.balance_after.minor, "created_at": iso(now),
-                # Kept a year: a storefront retries within minutes, never later than that.
-                "expires_at": int(now.timestamp()) + 365 * 86400,
-            })}, condition="attribute_not_exists(pk)")
+            _record_once(transaction, record_key, "redeem", email, amount, entry.id, result.balance_after, now)
             self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor)
             try:
                 transaction.commit()
@@ -154,12 +148,7 @@ class DynamoDBStoreCredit:
             result = CreditAdjustment(entry_id=entry.id, email=email, amount=amount,
                                       balance_after=account.balance + amount, idempotency_key=idempotency_key)
             transaction = DynamoDBTransaction(self._client, self._table)
-            transaction.put("idempotency", {**record_key, **to_item({
-                "entity": "idempotency_record", "scope": "adjust", "email_key": email_key(email),
-                "currency": amount.currency, "amount": amount.minor, "entry_id": entry.id,
-                "balance_after": result.balance_after.minor, "created_at": iso(now),
-                "expires_at": int(now.timestamp()) + 365 * 86400,
-            })}, condition="attribute_not_exists(pk)")
+            _record_once(transaction, record_key, "adjust", email, amount, entry.id, result.balance_after, now)
             # On the balance read, so `balance_after` is exact (and a take-back never below zero).
             self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor)
             try:
@@ -295,3 +284,15 @@ def _entry(record: dict[str, Any]) -> CreditEntry:
         expires_at=parse_iso(record.get("expires_at_iso")),
         reason=record.get("reason") or "", actor=record.get("actor") or "",
     )
+
+
+def _record_once(transaction: DynamoDBTransaction, record_key: dict[str, Any], scope: str, email: str,
+                 amount: Money, entry_id: str, balance_after: Money, now: datetime) -> None:
+    """The idempotency record of a redemption or an adjustment, in its transaction: new or refused."""
+    transaction.put("idempotency", {**record_key, **to_item({
+        "entity": "idempotency_record", "scope": scope, "email_key": email_key(email),
+        "currency": amount.currency, "amount": amount.minor, "entry_id": entry_id,
+        "balance_after": balance_after.minor, "created_at": iso(now),
+        # Kept a year: a storefront or a form retries within minutes, never later than that.
+        "expires_at": int(now.timestamp()) + 365 * 86400,
+    })}, condition="attribute_not_exists(pk)")

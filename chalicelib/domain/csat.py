@@ -125,18 +125,6 @@ class ReasonCsat:
 
 
 @dataclass(frozen=True, slots=True)
-class CsatComment:
-    """A comment a shopper left, with their rating and the return's reasons."""
-
-    rma: str
-    rating: int
-    comment: str
-    reasons: tuple[str, ...]
-    answered_at: datetime
-    locale: str
-
-
-@dataclass(frozen=True, slots=True)
 class CsatSummary:
     """What the reports show of a period's surveys and answers."""
 
@@ -147,7 +135,8 @@ class CsatSummary:
     # By reason code, most surveyed first (then by code).
     by_reason: tuple[ReasonCsat, ...]
     # Newest first.
-    comments: tuple[CsatComment, ...]
+    # The answers that carry a comment, newest first.
+    comments: tuple[CsatAnswer, ...]
 
     @property
     def answers(self) -> int:
@@ -185,8 +174,7 @@ def summarize(answers: Iterable[CsatAnswer], surveys: Iterable[CsatSurvey]) -> C
     reasons = sorted(set(reason_ratings) | set(reason_surveys),
                      key=lambda code: (-reason_surveys.get(code, 0), code))
     comments = sorted(
-        (CsatComment(a.rma, a.rating, a.comment, a.reasons, a.answered_at, a.locale)
-         for a in answers if a.comment.strip()),
+        (a for a in answers if a.comment.strip()),
         key=lambda c: (c.answered_at, c.rma), reverse=True,
     )
     return CsatSummary(
