@@ -58,7 +58,7 @@ def amounts(q: Quote) -> tuple[int, int, int, int, int]:
 def test_one_unit_of_the_product_md_order_refunds_its_price_and_tax_share() -> None:
     q = quote(an_order(), [pick(quantity=1)], a_policy(), resolution="refund")
 
-    assert q.amounts() == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "total": 3600}
+    assert q.amounts() == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "shipping": 0, "total": 3600}
 
 
 def test_the_line_discount_is_prorated_to_the_units_returned() -> None:
