@@ -430,7 +430,7 @@ def _value(visit: ConsoleVisit, name: str, value: object) -> str:
         return visit._(EMPTY_MEANS.get(name, N_("Not set")))
     if name == "original_shipping_refund" and isinstance(value, tuple):
         words = [visit._(SHIPPING_REFUND_WORDS[occasion]) for occasion in value if occasion in SHIPPING_REFUND_WORDS]
-        return "; ".join(words) if words else visit._("Never")
+        return "; ".join(words) if words else visit._("Never refunded")
     if name in CHOICES:
         return next((visit._(words) for choice, words in CHOICES[name] if choice == value), str(value))
     return str(value)
