@@ -243,7 +243,9 @@ def test_an_order_returned_piece_by_piece_pays_back_exactly_its_total(quantities
     lines = tuple(a_line(currency="EUR", id=f"L{i}", quantity=q, unit_price=data.draw(st.integers(0, 9999)),
                          tax=data.draw(st.integers(0, 999))) for i, q in enumerate(quantities))
     order = eu_order(lines=lines, shipping_total=data.draw(st.integers(0, 2000)))
-    occasions = data.draw(st.sampled_from([("whole_order",), ("eu_withdrawal",), ("whole_order", "eu_withdrawal")]))
+    choices: list[tuple[ShippingRefundOccasion, ...]] = [("whole_order",), ("eu_withdrawal",),
+                                                          ("whole_order", "eu_withdrawal")]
+    occasions = data.draw(st.sampled_from(choices))
     done: dict[str, int] = {}
     paid = Money.zero("EUR")
     while any(done.get(line.id, 0) < line.quantity for line in lines):

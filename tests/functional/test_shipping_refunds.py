@@ -169,4 +169,4 @@ def test_the_review_and_status_pages_show_the_original_shipping_as_its_own_line(
         assert "4.90" in row.group(2) and row.group(2).startswith("+")
         assert "70.90" in text(page)
     if language == "en":
-        assert row.group(1) == "Original shipping"
+        assert row is not None and row.group(1) == "Original shipping"
