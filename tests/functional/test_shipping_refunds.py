@@ -13,8 +13,9 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
 from devstack.refund_worker import drain
-from tests.functional.conftest import ADMIN, put_policy
-from tests.functional.test_refunds import (  # the local Stripe and refund queue, as the refund tests set them up
+from tests.functional.conftest import ADMIN, console_cookie, put_policy
+from tests.functional.test_console_policy import forms, post
+from tests.functional.test_refunds import (  # noqa: F401  (fixtures: the local Stripe and refund queue)
     Stripe,
     api,
     money_env,
@@ -25,8 +26,6 @@ from tests.functional.test_refunds import (  # the local Stripe and refund queue
     stripe_state,
 )
 from tests.functional.test_shopper_pages import Browser, text
-
-__all__ = ["api", "money_env", "sqs", "stripe_state"]
 
 BERLIN = {"name": "Anna Schmidt", "line1": "Torstraße 1", "line2": "", "city": "Berlin", "region": "",
           "postal_code": "10119", "country": "DE"}
@@ -170,3 +169,38 @@ def test_the_review_and_status_pages_show_the_original_shipping_as_its_own_line(
         assert "70.90" in text(page)
     if language == "en":
         assert row is not None and row.group(1) == "Original shipping"
+
+
+# --- the console ---------------------------------------------------------------------------------
+
+def test_the_console_shows_the_original_shipping_in_the_returns_money(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe,
+) -> None:
+    put_policy(api, original_shipping_refund=["whole_order"])
+    order = paid_order(api, stripe_endpoint, stripe_state, **EU_ORDER)
+    rma = create(api, order, BOTH)["rma"]
+
+    page = text(api.http.get(f"/console/returns/{rma}", headers=console_cookie("agent")))
+
+    assert re.search(r'<tr class="shipping-row">\s*<th scope="row" class="wrap">Original shipping</th>.*?\+€4\.90',
+                     page, re.S), page
+    assert "The order's original shipping, €4.90, is paid back with this return." in page
+
+
+def test_an_owner_ticks_the_eu_withdrawal_box_and_the_policy_says_so(api: Client) -> None:
+    put_policy(api)
+    owner = console_cookie("owner")
+    editor = api.http.get("/console/policy", headers=owner)
+    assert "Refund the original shipping as the EU right of withdrawal requires" in text(editor)
+    fields = forms(editor)["/console/policy/preview"]
+    assert not any(name.startswith("shipping_refund_") for name in fields), "no box is ticked by default"
+    fields["shipping_refund_eu_withdrawal"] = "yes"
+
+    preview = post(api, "/console/policy/preview", owner, fields)
+    assert preview.status_code == 200
+    assert re.search(r"Original shipping is refunded.*?Never refunded.*?as the EU right of withdrawal requires",
+                     text(preview), re.S)
+    saved = post(api, "/console/policy", owner, forms(preview)["/console/policy"])
+
+    assert saved.status_code == 303
+    assert api.http.get("/api/v1/admin/policy", headers=ADMIN).json_body["original_shipping_refund"] == ["eu_withdrawal"]
