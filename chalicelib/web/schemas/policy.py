@@ -35,6 +35,7 @@ from ...domain.policy import (
     is_known_time_zone,
     policy_document,
 )
+from ...domain.shipping import SHIPPING_REFUND_OCCASIONS
 from .base import parse
 
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
@@ -217,7 +218,8 @@ class PolicyIn(_Strict):
             approval_sla_hours=self.approval_sla_hours,
             approval_expiry_hours=self.approval_expiry_hours,
             on_approval_timeout=self.on_approval_timeout,
-            original_shipping_refund=tuple(self.original_shipping_refund),
+            # In one order whatever the document's, so two versions differ only when the occasions do.
+            original_shipping_refund=tuple(o for o in SHIPPING_REFUND_OCCASIONS if o in self.original_shipping_refund),
         )
 
 
