@@ -137,6 +137,24 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                       unit_price=3500, tax=700, product_type="accessories"),
             ],
         },
+        {
+            # shipping: an EU order delivered two days ago, within the 14-day right of withdrawal;
+            # returned whole under `original_shipping_refund: ["eu_withdrawal"]` its 5.95 shipping
+            # comes back too (tests/e2e/test_shopper_shipping.py).
+            "number": "1007", "email": "sofie.devries@example.nl", "customer_name": "Sofie de Vries",
+            "locale": "en", "currency": "EUR",
+            "placed_at": _moment(today, 4, 8), "delivered_at": _moment(today, 2, 10),
+            "shipping_address": {
+                "name": "Sofie de Vries", "line1": "Prinsengracht 263", "line2": "",
+                "city": "Amsterdam", "region": "", "postal_code": "1016 GV", "country": "NL",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 595,
+            "lines": [
+                _line("L1", "THROW-WOOL-SAND", "Wool throw — sand", quantity=1,
+                      unit_price=7900, tax=1659, product_type="home"),
+            ],
+        },
     ]
 
 

@@ -169,4 +169,6 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         approval_sla_hours=document["approval_sla_hours"],
         approval_expiry_hours=document["approval_expiry_hours"],
         on_approval_timeout=document["on_approval_timeout"],
+        # shipping: versions stored before the setting existed never refunded the original shipping.
+        original_shipping_refund=tuple(document.get("original_shipping_refund") or ()),
     )

@@ -374,6 +374,8 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         ],
         "quote": quote_record(quote),
         "milestones": milestones_record(request),
+        # shipping: it holds the order's original shipping reservation (LINE##original_shipping).
+        "holds_original_shipping": request.holds_original_shipping,
     }
 
 
@@ -402,6 +404,7 @@ def quote_record(quote: Quote) -> dict[str, Any]:
         "bonus": _money(quote.bonus), "total": _money(quote.total),
         "restocking_fee": _money(quote.restocking_fee),
         "return_shipping_fee": _money(quote.return_shipping_fee),
+        "shipping": _money(quote.shipping),
         "policy_version": quote.policy_version,
         "lines": [
             {
@@ -478,6 +481,8 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         bonus=money(q["bonus"]), total=money(q["total"]),
         restocking_fee=money(q["restocking_fee"]),
         return_shipping_fee=money(q["return_shipping_fee"]),
+        # Quotes stored before the original shipping could be refunded had none.
+        shipping=money(q.get("shipping", 0)),
         policy_version=q["policy_version"],
     )
     created_at = parse_iso(record["created_at"])
@@ -511,4 +516,5 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         refund=refund_from_record(record.get("refund")),
         listed_changed_at=None if timeline else parse_iso(record.get("status_changed_at")),
         listed_milestones=None if timeline else milestones_from_record(record.get("milestones")),
+        holds_original_shipping=bool(record.get("holds_original_shipping", False)),
     )

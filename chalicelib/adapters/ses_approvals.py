@@ -81,6 +81,7 @@ def quote_context(request: ReturnRequest, locale: str) -> dict[str, Any]:
         "items": format_money(quote.items, locale), "tax": format_money(quote.tax, locale),
         "fees": format_money(quote.fees, locale), "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale), "has_bonus": not quote.bonus.is_zero(),
+        "shipping": format_money(quote.shipping, locale), "has_shipping": not quote.shipping.is_zero(),
         "total": format_money(quote.total, locale),
     }
 

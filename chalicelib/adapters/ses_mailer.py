@@ -104,6 +104,8 @@ def confirmation_context(
         "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale),
         "has_bonus": not quote.bonus.is_zero(),
+        "shipping": format_money(quote.shipping, locale),
+        "has_shipping": not quote.shipping.is_zero(),
         "total": format_money(quote.total, locale),
     }
 

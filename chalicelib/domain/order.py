@@ -10,6 +10,10 @@ from .errors import ValidationError
 from .locale import SUPPORTED_LOCALES
 from .money import Money, total
 
+# The id under which a return holds the order's original shipping, beside its lines'
+# reservations (domain/shipping.py); no line of an order may take it.
+ORIGINAL_SHIPPING = "#original_shipping"
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -134,6 +138,8 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
         where = f"lines[{i}]"
         if line.id in seen:
             problems.append((f"{where}.id", f"line id {line.id!r} appears twice"))
+        elif line.id == ORIGINAL_SHIPPING:
+            problems.append((f"{where}.id", f"line id {line.id!r} is reserved for the order's shipping"))
         seen.add(line.id)
         if type(line.quantity) is not int:
             problems.append((f"{where}.quantity", "quantity must be a whole number"))

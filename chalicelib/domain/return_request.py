@@ -27,7 +27,7 @@ from typing import Final
 
 from .errors import ConflictError, ValidationError
 from .money import Money
-from .order import Order
+from .order import ORIGINAL_SHIPPING, Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
 
@@ -285,6 +285,9 @@ class ReturnRequest:
     listed_changed_at: datetime | None = None
     # Read without its timeline: its milestones as stored (None: stored before they were).
     listed_milestones: Milestones | None = None
+    # shipping: this return pays back the order's original shipping, so holds it on the order
+    # (a reservation under ORIGINAL_SHIPPING) until it is paid or closes without its parcel.
+    holds_original_shipping: bool = False
 
     @classmethod
     def request(
@@ -318,6 +321,7 @@ class ReturnRequest:
             policy_version=quote.policy_version,
             created_at=at,
             events=(ReturnEvent(at=at, kind=EventKind.REQUESTED, actor=actor, detail=status),),
+            holds_original_shipping=not quote.shipping.is_zero(),
         )
 
     @property
@@ -379,7 +383,9 @@ class ReturnRequest:
         for line in self.lines:
             if line.quantity > line_quantities.get(line.line_id, 0):
                 raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
-        return tuple(Reserve(line.line_id, line.quantity, line_quantities[line.line_id]) for line in self.lines)
+        held = tuple(Reserve(line.line_id, line.quantity, line_quantities[line.line_id]) for line in self.lines)
+        # The original shipping is one "unit": a second return cannot hold it too.
+        return held + ((Reserve(ORIGINAL_SHIPPING, 1, 1),) if self.holds_original_shipping else ())
 
     def reservation_changes(self, *, new_events: int) -> tuple[CountReturned | Release, ...]:
         """What the moves behind its last `new_events` events do to its lines' reservations.
@@ -400,8 +406,15 @@ class ReturnRequest:
                     else CountReturned(line.line_id, arrived[line.line_id], released=line.quantity - arrived[line.line_id])
                     for line in self.lines
                 )
+                if self.holds_original_shipping:
+                    # A partial receipt pays no original shipping (Quote.received): a later
+                    # return that completes the order may pay it.
+                    partial = not keep_all and any(arrived.get(l.line_id, l.quantity) < l.quantity for l in self.lines)
+                    changes.append(Release(ORIGINAL_SHIPPING, 1) if partial else CountReturned(ORIGINAL_SHIPPING, 1))
             elif event.kind in _RELEASING_KINDS:
                 changes.extend(Release(line.line_id, line.quantity) for line in self.lines)
+                if self.holds_original_shipping:
+                    changes.append(Release(ORIGINAL_SHIPPING, 1))
         return tuple(changes)
 
     @property

@@ -116,9 +116,13 @@ def token_hash(token: str) -> str:
 def quote_hash(request: ReturnRequest) -> str:
     """A fingerprint of exactly what the merchant was shown: resolution and every amount."""
     quote = request.quote
+    amounts = quote.amounts()
+    if quote.shipping.is_zero():
+        # Links issued before the original shipping could be refunded stay valid.
+        del amounts["shipping"]
     shown = {
         "resolution": request.resolution,
-        "amounts": quote.amounts(),
+        "amounts": amounts,
         "lines": [[q.line_id, q.quantity, q.reason, q.items.minor, q.tax.minor, q.fees.minor,
                    q.bonus.minor, q.total.minor] for q in quote.lines],
     }

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError, ValidationError
-from ..domain.order import Order
+from ..domain.order import ORIGINAL_SHIPPING, Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, EventKind, ReturnEvent, ReturnRequest
@@ -154,8 +154,14 @@ def counter_quote(deps: DecideReturnDeps, request: ReturnRequest, order: Order, 
         line_id: max(units.returned.get(line_id, 0) + units.in_open_returns.get(line_id, 0) - own.get(line_id, 0), 0)
         for line_id in {*units.returned, *units.in_open_returns}
     }
+    if request.holds_original_shipping:
+        returned_before.pop(ORIGINAL_SHIPPING, None)
+    else:
+        # The terms cannot add an original shipping the return does not hold on the order.
+        returned_before[ORIGINAL_SHIPPING] = 1
     selections = tuple(Selection(l.line_id, l.quantity, l.reason, l.note) for l in request.lines)
-    priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before)
+    priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before,
+                   at=request.created_at)
     return replace(priced, policy_version=request.quote.policy_version)
 
 

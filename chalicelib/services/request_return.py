@@ -250,7 +250,7 @@ def _judged_quote(
         for line_id in {*units.returned, *units.in_open_returns}
     }
     try:
-        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before)
+        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before, at=now)
     except ValidationError as error:
         for name, message in _split(error):
             # A line that can't be chosen has no quantity to discuss: its line_id says it all.

@@ -35,6 +35,7 @@ from ...domain.policy import (
     is_known_time_zone,
     policy_document,
 )
+from ...domain.shipping import SHIPPING_REFUND_OCCASIONS
 from .base import parse
 
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
@@ -152,6 +153,17 @@ class PolicyIn(_Strict):
     approval_sla_hours: Hours = DEFAULT_POLICY.approval_sla_hours
     approval_expiry_hours: Hours = DEFAULT_POLICY.approval_expiry_hours
     on_approval_timeout: Literal["approve", "reject"] = DEFAULT_POLICY.on_approval_timeout
+    # shipping: when the original shipping is refunded; any listed occasion, [] never.
+    original_shipping_refund: Annotated[
+        list[Literal["whole_order", "fee_waiving_reasons", "eu_withdrawal"]], Field(max_length=3)
+    ] = Field(default_factory=lambda: list(DEFAULT_POLICY.original_shipping_refund))
+
+    @field_validator("original_shipping_refund")
+    @classmethod
+    def _occasions_unique(cls, occasions: list[str]) -> list[str]:
+        if len(set(occasions)) != len(occasions):
+            raise ValueError("an occasion is listed twice")
+        return occasions
 
     @field_validator("reasons")
     @classmethod
@@ -206,6 +218,8 @@ class PolicyIn(_Strict):
             approval_sla_hours=self.approval_sla_hours,
             approval_expiry_hours=self.approval_expiry_hours,
             on_approval_timeout=self.on_approval_timeout,
+            # In one order whatever the document's, so two versions differ only when the occasions do.
+            original_shipping_refund=tuple(o for o in SHIPPING_REFUND_OCCASIONS if o in self.original_shipping_refund),
         )
 
 
