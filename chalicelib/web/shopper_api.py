@@ -81,7 +81,7 @@ def post_return() -> Response:
         raise ForbiddenError("this token is for another order; look that order up first", code="wrong_order")
     created = request_return(
         deps, order_number=order_number, selections=body.selections(), resolution=body.resolution,
-        idempotency_key=idempotency_key(request.headers),
+        idempotency_key=idempotency_key(request.headers), locale=body.locale,
     )
     return Response(
         body=return_to_json(created, with_events=False), status_code=201,

@@ -13,7 +13,7 @@ from ...services.limit_lookups import limit_lookups
 from ...services.look_up_order import look_up_order
 from ..sessions import new_session
 from . import shopper_pages
-from .page import FORM, Page, csrf_ok, ended, error_page, shopper_view
+from .page import FORM, Page, csrf_ok, ended, error_page, shopper_view, switching_language
 
 MAX_FIELD = 254
 
@@ -38,6 +38,10 @@ def post_lookup(page: Page) -> Response:
         return error_page(page, 403)
     number = form.get("order_number", "").strip()[:MAX_FIELD]
     email = form.get("email", "").strip()[:MAX_FIELD]
+    if switching_language(form):
+        # The language menu sent the form: the same form in the new language, as typed so far.
+        return page.html("pages/home.html", step=1, values={"order_number": number, "email": email},
+                         next_rma=form.get("rma", ""))
     errors: list[dict[str, str]] = []
     if not number:
         errors.append({"field": "order_number", "message": page._("Enter your order number.")})
