@@ -38,6 +38,11 @@ def order_number_key(text: str) -> str:
     return key
 
 
+def same_order_number(one: str, other: str) -> bool:
+    """Whether two order numbers, however typed, name one order."""
+    return order_number_key(one) == order_number_key(other)
+
+
 def is_plausible_email(email: str) -> bool:
     """True for something shaped like an address a store could have mailed."""
     return len(email) <= 254 and bool(_EMAIL.match(email))
