@@ -149,7 +149,7 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
 
 def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_terms: str,
                     public_base_url: str, store_name: str, status_url: str | None = None) -> tuple[str, str, str]:
-    """(subject, text, HTML) of the shopper's decision email, in the order's language.
+    """(subject, text, HTML) of the shopper's decision email, in the return's language (the shopper's).
 
     `status_url`: the signed link to the status page (where the label is); else the plain address.
     """

@@ -300,8 +300,13 @@ class ReturnRequest:
         needs_approval: bool,
         at: datetime,
         actor: str = SHOPPER,
+        locale: str | None = None,
     ) -> ReturnRequest:
-        """A new return: `approved` when every line is returnable, else `pending_approval`."""
+        """A new return: `approved` when every line is returnable, else `pending_approval`.
+
+        `locale` is the language the shopper used to ask for it (every email about the return
+        and its label speak it); None: the order's.
+        """
         if not selections:
             raise ValidationError("choose at least one line to return", fields=("lines",))
         if at.tzinfo is None:
@@ -312,7 +317,7 @@ class ReturnRequest:
             rma=rma,
             order_number=order.number,
             customer_email=order.customer_email,
-            locale=order.locale,
+            locale=locale or order.locale,
             status=status,
             resolution=quote.resolution,
             lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""))

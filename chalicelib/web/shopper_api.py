@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
+from ..domain.order import same_order_number
 from ..services.cancel_return import cancel_return
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
@@ -76,11 +77,11 @@ def post_return() -> Response:
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))
     body = parse(ReturnIn, parse_json(request.raw_body))
-    if body.order_number.strip() != order_number:
+    if not same_order_number(body.order_number, order_number):
         raise ForbiddenError("this token is for another order; look that order up first", code="wrong_order")
     created = request_return(
         deps, order_number=order_number, selections=body.selections(), resolution=body.resolution,
-        idempotency_key=idempotency_key(request.headers),
+        idempotency_key=idempotency_key(request.headers), locale=body.locale,
     )
     return Response(
         body=return_to_json(created, with_events=False), status_code=201,

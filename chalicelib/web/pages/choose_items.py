@@ -16,7 +16,7 @@ from ..forms import whole_number
 from ..i18n import verdict_message
 from ..sessions import Draft, fits_in_a_cookie
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, shopper_view
+from .page import FORM, Page, bound_order, bound_post, ended, shopper_view, switching_language
 from .resolution import offered
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ def post_items(page: Page) -> Response:
                 "Keep the note under %(max)s characters.", max=MAX_NOTE)
         selections.append(selection)
         indexes.append(index)
+    if switching_language(form):
+        return _switch_language(page, judged, submitted, Draft(tuple(submitted.values()), page.session.draft.resolution))
     errors: list[dict[str, str]] = []
     if not selections:
         errors.append({"field": "lines", "message": page._("Choose at least one item to return.")})
@@ -111,6 +113,16 @@ def post_items(page: Page) -> Response:
         return _items_page(page, judged, submitted, line_errors, errors, status=400)
     page.save(page.session.with_draft(draft))
     return page.redirect("/return/resolution")
+
+
+def _switch_language(page: Page, judged: JudgedOrder, submitted: Mapping[str, Selection], draft: Draft) -> Response:
+    """The language menu sent the step: keep what is ticked and typed so far in the draft (as it
+    is: Continue checks it, like every step) and show the step again in the chosen language."""
+    if fits_in_a_cookie(page.deps.tokens, page.session.with_draft(draft), now=page.now):
+        page.save(page.session.with_draft(draft))
+        return page.redirect("/return/items")
+    # Notes too long for the cookie: the page itself carries them, the draft stays as it was.
+    return _items_page(page, judged, submitted, {}, [], status=200)
 
 
 def _line_problems(page: Page, judged: JudgedOrder, error: ValidationError, indexes: list[int],

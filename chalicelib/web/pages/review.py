@@ -13,7 +13,7 @@ from ...domain.quote import Quote
 from ...services.request_return import quote_return, request_return
 from ..sessions import Draft
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view
+from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view, switching_language
 from .resolution import offered
 
 if TYPE_CHECKING:
@@ -63,11 +63,16 @@ def post_confirm(page: Page) -> Response:
         return bound
     judged, form = bound
     draft = page.session.draft
+    if switching_language(form):
+        # The language menu, not the confirm button: nothing is requested, the review is shown again.
+        return page.redirect("/return/review")
     if not draft.selections:
         return page.redirect("/return/items")
     try:
         created = request_return(page.deps, order_number=judged.order.number, selections=draft.selections,
-                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft))
+                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft),
+                                 # The language the shopper reads now: the return's emails and label speak it.
+                                 locale=page.lang)
     except ValidationError:
         # Something changed since the review (another return, a new policy): choose again.
         return page.redirect("/return/items")

@@ -98,7 +98,7 @@ def _follow_link(page: Page, rma: str, token: str) -> Response:
         return _link_refused(page, rma, expired=error.code == "token_expired")
     # A grant of this return only, beside whatever session the browser holds (kept as it is: it
     # may be another order's, with a draft); it opens no other return and starts none.
-    grant = ReturnGrant(request.rma, order.number, order.locale)
+    grant = ReturnGrant(request.rma, order.number, request.locale)
     page.cookies.append(grant_cookie(grant_token(page.deps.tokens, grant, now=page.now), request.rma,
                                      secure=page.secure))
     return page.redirect(f"/returns/{request.rma}")

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 class LookupIn(BaseModel):
     """What a shopper types: the order number and the email used at checkout.
 
-    Lengths only: any other mismatch is simply "not found", with the one neutral message.
+    Lengths only: the use case matches the number as people type it, refuses an email that is
+    no address (400 on `email`), and answers any other mismatch with the one neutral "not found".
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

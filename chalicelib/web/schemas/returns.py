@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from ...domain.errors import ValidationError
+from ...domain.locale import normalize_locale
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
 from ...domain.return_request import ReturnRequest
+
+
+def _locale(value: str) -> str:
+    try:
+        return normalize_locale(value)
+    except ValidationError as error:
+        raise ValueError(error.message) from error
 
 
 class ReturnLineIn(BaseModel):
@@ -36,6 +45,9 @@ class ReturnIn(BaseModel):
     lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=100)]
     # Any text: the store's policy says which resolutions it offers, with a clear message.
     resolution: Annotated[str, Field(min_length=1, max_length=32)]
+    # The shopper's language (`ja`, `zh-CN` ...): the return's emails and label speak it.
+    # Left out: the order's language.
+    locale: Annotated[str, AfterValidator(_locale)] | None = None
 
     def selections(self) -> tuple[Selection, ...]:
         return tuple(line.to_domain() for line in self.lines)
