@@ -20,6 +20,7 @@ from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_contex
 from ..bootstrap import Deps, get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from ..domain.notes import MAX_NOTE
 from ..locales import catalog, locale_or_default
 from ..locales.names import status_name
 from ..services.approval_links import (
@@ -129,7 +130,7 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
                  for a in opened.link.actions],
         csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
         expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
-        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT),
+        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT), max_note=MAX_NOTE,
         **quote_context(request, locale),
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from ...domain.notes import MAX_NOTE
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
 from ...domain.return_request import ReturnRequest
@@ -21,7 +22,7 @@ class ReturnLineIn(BaseModel):
     # Strict: "2" or 2.0 is a client bug, not two units.
     quantity: StrictInt
     reason: Annotated[str, Field(min_length=1, max_length=64)]
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: Annotated[str, Field(max_length=MAX_NOTE)] = ""
 
     def to_domain(self) -> Selection:
         return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note)
