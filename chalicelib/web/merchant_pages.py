@@ -210,8 +210,11 @@ def decide_approval(token: str) -> Response:
             decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
                                      source_ip=source_ip, user_agent=user_agent)
         except ValidationError as error:
+            # The note's limit in the merchant's words (the one limit, domain/notes.py).
+            why = (_t(locale, "The note can be at most %(count)s characters.", count=MAX_NOTE)
+                   if error.fields == ("note",) else error.message)
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
-                            fee_percent=fee_text, error=error.message)
+                            fee_percent=fee_text, error=why)
         except ForbiddenError as error:
             if error.code != "action_not_allowed":
                 raise
