@@ -43,10 +43,10 @@ def csrf_on(response: Any) -> str:
     return found.group(1)
 
 
-def up_to_review(shopper: Browser) -> str:
+def up_to_review(shopper: Browser, quantity: int = 1) -> str:
     """Choose the tee (one unit, too small) and store credit; the review page's CSRF token."""
     chosen = shopper.post("/return/items", {"csrf": shopper.csrf_of("/return/items"), "return-0": "1",
-                                             "quantity-0": "1", "reason-0": "too_small", "note-0": ""})
+                                             "quantity-0": str(quantity), "reason-0": "too_small", "note-0": ""})
     assert chosen.headers["Location"] == "/return/resolution", text(chosen)
     picked = shopper.post("/return/resolution", {"csrf": shopper.csrf_of("/return/resolution"),
                                                   "resolution": "store_credit"})
@@ -84,6 +84,15 @@ def test_the_lookup_lists_the_orders_returns_and_the_line_says_which_return_hold
     assert f'href="/returns/{rma}/label"' in body
     # The tee has one unit left to return, and says where the other one went.
     assert f'Already in return <a href="/returns/{rma}">{rma}</a>' in body
+
+
+def test_an_order_with_nothing_left_to_return_points_to_its_returns(client: Client) -> None:
+    an_order(client, "8110")
+    shopper = signed_in(client, "8110")
+    rma = confirmed_rma(shopper.post("/return/confirm", {"csrf": up_to_review(shopper, quantity=2)}))
+    body = shopper.get("/return/items").body.decode()
+    assert "Nothing in this order can be returned right now." in body
+    assert 'href="#returns-heading"' in body and f'href="/returns/{rma}"' in body
 
 
 def test_every_return_of_the_order_opens_for_a_shopper_who_proves_it_in_another_browser(client: Client) -> None:
