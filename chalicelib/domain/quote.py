@@ -44,6 +44,7 @@ from datetime import datetime
 
 from .errors import ValidationError
 from .money import Money, total
+from .notes import MAX_NOTE, note_too_long
 from .order import Order, OrderLine
 from .policy import RESOLUTIONS, Policy, Resolution
 from .shipping import original_shipping_due
@@ -307,15 +308,19 @@ def _validated(
         elif selection.line_id in seen:
             problems.append((f"{where}.line_id", f"line {selection.line_id!r} is chosen twice"))
         seen.add(selection.line_id)
+        # Every message names the line it is about, so a client can tell its shopper which item.
+        about = f"line {selection.line_id!r}: "
         if line is not None:
             left = line.quantity - max(returned_before.get(line.id, 0), 0)
             if type(selection.quantity) is not int or not 1 <= selection.quantity <= left:
-                problems.append((f"{where}.quantity", f"quantity must be from 1 to {max(left, 0)}"))
+                problems.append((f"{where}.quantity", f"{about}quantity must be from 1 to {max(left, 0)}"))
         reason = policy.reason(selection.reason)
         if reason is None:
-            problems.append((f"{where}.reason", f"{selection.reason!r} is not a return reason of this store"))
+            problems.append((f"{where}.reason", f"{about}{selection.reason!r} is not a return reason of this store"))
         elif reason.requires_note and not selection.note.strip():
-            problems.append((f"{where}.note", f"a note is needed for the reason {reason.code!r}"))
+            problems.append((f"{where}.note", f"{about}a note is needed for the reason {reason.code!r}"))
+        if note_too_long(selection.note):
+            problems.append((f"{where}.note", f"{about}a note is at most {MAX_NOTE} characters"))
         if line is not None and reason is not None:
             chosen.append((selection, line, reason.waive_fees))
     if problems:

@@ -27,6 +27,7 @@ from typing import Final
 
 from .errors import ConflictError, ValidationError
 from .money import Money
+from .notes import MAX_NOTE
 from .order import ORIGINAL_SHIPPING, Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
@@ -72,7 +73,6 @@ class EventKind(StrEnum):
 INTERNAL_KINDS: frozenset[EventKind] = frozenset({
     EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
 })
-MAX_INTERNAL_NOTE = 1000
 
 
 class Condition(StrEnum):
@@ -533,8 +533,8 @@ class ReturnRequest:
                  user_agent: str = "") -> ReturnRequest:
         """A staff member's internal note: any status, the status stays, never shown to the shopper."""
         note = text.strip()
-        if not note or len(note) > MAX_INTERNAL_NOTE:
-            raise ValidationError(f"a note is 1 to {MAX_INTERNAL_NOTE} characters", fields=("note",))
+        if not note or len(note) > MAX_NOTE:
+            raise ValidationError(f"a note is 1 to {MAX_NOTE} characters", fields=("note",))
         return self._record(EventKind.NOTE, note, at=at, actor=actor, source_ip=source_ip, user_agent=user_agent)
 
     def request_refund_retry(self, *, at: datetime, actor: str, source_ip: str = "",

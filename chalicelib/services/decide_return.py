@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError, ValidationError
+from ..domain.notes import MAX_NOTE
 from ..domain.order import ORIGINAL_SHIPPING, Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
@@ -27,7 +28,6 @@ from .refund_return import RefundDeps, on_return_approved
 
 log = logging.getLogger("retour.approvals")
 
-MAX_NOTE = 1000
 DECISION_KINDS = (EventKind.APPROVED, EventKind.REJECTED)
 
 
@@ -84,7 +84,7 @@ def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS)
         raise ValidationError(f"decision must be one of {', '.join(allowed)}", fields=("decision",))
     note = decision.note.strip()
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"note must be at most {MAX_NOTE} characters", fields=("note",))
+        raise ValidationError(f"the note is {len(note)} characters; a note is at most {MAX_NOTE}", fields=("note",))
     fee = decision.fee_percent
     if decision.action == APPROVE_FEE:
         if type(fee) is not int or not 1 <= fee <= 100:

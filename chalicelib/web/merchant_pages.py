@@ -20,6 +20,7 @@ from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_contex
 from ..bootstrap import Deps, get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from ..domain.notes import MAX_NOTE
 from ..locales import catalog, locale_or_default
 from ..locales.names import status_name
 from ..services.approval_links import (
@@ -129,7 +130,7 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
                  for a in opened.link.actions],
         csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
         expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
-        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT),
+        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT), max_note=MAX_NOTE,
         **quote_context(request, locale),
     )
 
@@ -209,8 +210,11 @@ def decide_approval(token: str) -> Response:
             decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
                                      source_ip=source_ip, user_agent=user_agent)
         except ValidationError as error:
+            # The note's limit in the merchant's words (the one limit, domain/notes.py).
+            why = (_t(locale, "The note can be at most %(count)s characters.", count=MAX_NOTE)
+                   if error.fields == ("note",) else error.message)
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
-                            fee_percent=fee_text, error=error.message)
+                            fee_percent=fee_text, error=why)
         except ForbiddenError as error:
             if error.code != "action_not_allowed":
                 raise

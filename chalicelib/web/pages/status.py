@@ -23,7 +23,7 @@ from ...services.status_links import LINK_PARAMETER, open_status_link
 from ..sessions import ReturnGrant, grant_cookie, grant_token
 from . import shopper_pages
 from .page import EVENT_LABELS, Page, bound_order, error_page, shopper_view
-from .review import review_rows
+from .review import MADE_ALREADY, review_rows
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
@@ -78,7 +78,10 @@ def status(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
-    return status_page(page, judged, request)
+    notice = None
+    if query.get(MADE_ALREADY) and request.rma == page.session.confirmed:
+        notice = page._("You've already sent this return, so nothing new was made. Here it is.")
+    return status_page(page, judged, request, notice=notice)
 
 
 def _follow_link(page: Page, rma: str, token: str) -> Response:
@@ -126,7 +129,7 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
 
 
 def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
-                problem: str | None = None) -> Response:
+                problem: str | None = None, notice: str | None = None) -> Response:
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
@@ -136,7 +139,8 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
-                     credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
+                     credit_balance=credit_balance, problem=problem, notice=notice,
+                     switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=review_rows(judged, request.quote),
@@ -146,16 +150,25 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
 
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
 def label(page: Page, rma: str) -> Response:
-    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF.
+
+    `?link=`: the API lookup's signed label link for this return (services/status_links.py).
+    """
+    query: Mapping[str, str] = page.request.query_params or {}
     grant = grant_for(page, rma)
     if grant is not None:
         order_number = grant.order_number
+    elif LINK_PARAMETER in query:
+        try:
+            order_number = open_status_link(page.deps.tokens, query[LINK_PARAMETER], rma=rma, now=page.now)
+        except AuthenticationError as error:
+            log.info("a label link was refused", extra={"reason": error.code})
+            return _link_refused(page, rma, expired=error.code == "token_expired")
     else:
         judged = bound_order(page)
         if judged is None:
             return page.redirect("/?" + urlencode({"rma": rma}))
         order_number = judged.order.number
-    query: Mapping[str, str] = page.request.query_params or {}
     size = parse_label_size(query.get("size"))
     try:
         url = label_url(page.deps, rma, order_number=order_number, size=size)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from ...domain.errors import ValidationError
 from ...domain.locale import normalize_locale
+from ...domain.notes import MAX_NOTE
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
 from ...domain.return_request import ReturnRequest
@@ -30,7 +31,7 @@ class ReturnLineIn(BaseModel):
     # Strict: "2" or 2.0 is a client bug, not two units.
     quantity: StrictInt
     reason: Annotated[str, Field(min_length=1, max_length=64)]
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: Annotated[str, Field(max_length=MAX_NOTE)] = ""
 
     def to_domain(self) -> Selection:
         return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note)

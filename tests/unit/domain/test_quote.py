@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.money import Money
+from chalicelib.domain.notes import MAX_NOTE
 from chalicelib.domain.order import Address, Order, OrderLine, Payment
 from chalicelib.domain.policy import DEFAULT_POLICY, Fees, Policy, Resolutions
 from chalicelib.domain.quote import Quote, Selection, quote
@@ -326,3 +327,12 @@ def test_zero_decimal_currencies_never_produce_a_fraction(args: dict[str, Any]) 
     for amount in (q.items, q.tax, q.fees, q.bonus, q.total, *(line.total for line in q.lines)):
         assert type(amount.minor) is int
     assert all(type(value) is int for key, value in q.amounts().items() if key != "currency")
+
+
+def test_a_note_past_the_one_note_limit_is_refused_naming_its_line_and_the_limit() -> None:
+    quote(an_order(), [pick(note="x" * MAX_NOTE)], a_policy(), resolution="refund")
+    with pytest.raises(ValidationError) as error:
+        quote(an_order(), [pick(note="x" * (MAX_NOTE + 1))], a_policy(), resolution="refund")
+
+    assert error.value.fields == ("lines[0].note",)
+    assert "line 'L1'" in error.value.message and str(MAX_NOTE) in error.value.message
