@@ -24,7 +24,7 @@ from chalicelib.services.read_return import read_return
 from chalicelib.services.return_photos import accept_photo, forget_photos, photos_of
 from chalicelib.services.shopper_order import shopper_order
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, LABEL_BUCKET
+from tests.functional.conftest import ADMIN, LABEL_BUCKET, console_cookie
 from tests.functional.test_shopper_pages import Browser, text
 
 # The smallest PNG there is: one transparent pixel.
@@ -255,6 +255,11 @@ def test_the_merchant_sees_the_photos_on_the_approval_page_and_they_go_with_the_
     assert link.startswith(f"{aws_endpoint}/{LABEL_BUCKET}/returns/{rma}/photos/L1/") and "X-Amz-Expires=900" in link
     assert requests.get(link, timeout=30).content == PNG
     assert f"img-src 'self' {aws_endpoint}" in page.headers["Content-Security-Policy"]
+    # The console's return page shows them too.
+    console = client.http.get(f"/console/returns/{rma}", headers=console_cookie("agent"))
+    assert console.status_code == 200
+    assert 'alt="Photo 1 of Organic tee — navy, M"' in console.body.decode()
+    assert f"img-src 'self' {aws_endpoint}" in console.headers["Content-Security-Policy"]
 
     assert forget_photos(deps, rma) == 1
     assert photos_of(deps, rma) == {}
