@@ -137,6 +137,25 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                       unit_price=3500, tax=700, product_type="accessories"),
             ],
         },
+        {
+            # photos: delivered ~40 days ago (past the window, inside the grace), so a return waits
+            # for the store, which sees the shopper's photos of the damaged item before deciding.
+            "number": "1077", "email": "seoyeon.park@example.kr", "customer_name": "박서연",
+            "locale": "ko", "currency": "KRW",
+            "placed_at": _moment(today, 43, 3), "delivered_at": _moment(today, 40, 6),
+            "shipping_address": {
+                "name": "박서연", "line1": "해운대해변로 264", "line2": "1203호",
+                "city": "해운대구", "region": "부산광역시", "postal_code": "48099", "country": "KR",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 3000,
+            "lines": [
+                _line("L1", "MUG-CERAMIC-WHT", "세라믹 머그컵 — 화이트", quantity=1,
+                      unit_price=18000, tax=1800, product_type="kitchen"),
+                _line("L2", "PLATE-STONE-GRY", "스톤웨어 접시 — 그레이", quantity=1,
+                      unit_price=24000, tax=2400, product_type="kitchen"),
+            ],
+        },
     ]
 
 
