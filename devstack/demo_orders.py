@@ -156,6 +156,23 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                       unit_price=24000, tax=2400, product_type="kitchen"),
             ],
         },
+        {
+            # photos: the same in English (the merchant hears of one exception per order and day
+            # at once, so a second walk needs an order of its own).
+            "number": "1078", "email": "oliver.bennett@example.com", "customer_name": "Oliver Bennett",
+            "locale": "en", "currency": "USD",
+            "placed_at": _moment(today, 43, 15), "delivered_at": _moment(today, 40, 18),
+            "shipping_address": {
+                "name": "Oliver Bennett", "line1": "48 Harbor Street", "line2": "Apt 5C",
+                "city": "Portland", "region": "ME", "postal_code": "04101", "country": "US",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 800,
+            "lines": [
+                _line("L1", "VASE-GLASS-AMB", "Hand-blown glass vase — amber", quantity=1,
+                      unit_price=6400, tax=512, product_type="home"),
+            ],
+        },
     ]
 
 

@@ -16,6 +16,7 @@ import pytest
 import requests
 from chalice.test import Client
 
+from chalicelib.adapters.local_ses_outbox import sent_emails
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.return_photos import MAX_PHOTO_BYTES, PhotoLimitReachedError
 from chalicelib.domain.policy import DEFAULT_POLICY
@@ -241,6 +242,10 @@ def test_the_merchant_sees_the_photos_on_the_approval_page_and_they_go_with_the_
         client: Client, s3: Any, aws_endpoint: str) -> None:
     # Delivered 45 days ago: past the window, inside the grace, so the store must approve it.
     shopper, rma = a_damaged_return(client, "8110", delivered_days_ago=45)
+    # The approval email goes before any photo: it says where they will show.
+    emails = [e for e in sent_emails(aws_endpoint) if rma in e.subject and e.to == "returns@merchant.example"]
+    assert emails, "no approval email"
+    assert "The shopper can add up to 3 photos of this item" in emails[0].text
     upload(shopper, rma, PNG)
     deps = get_deps()
     token, _ = issue_approval_link(deps, read_return(deps, rma, order_number=None), approver="returns@merchant.example",
