@@ -135,12 +135,12 @@ def accept_photo(deps: PhotoDeps, request: ReturnRequest, policy: Policy, *, lin
     """
     now = deps.clock.now()
     subject = deps.tokens.verify(token, purpose=PHOTO_PURPOSE, now=now)
-    if not (hmac.compare_digest(subject, _subject(request.rma, line_id, key))
+    if not (_same(subject, _subject(request.rma, line_id, key))
             and is_photo_key_of(key, request.rma, line_id)):
         raise AuthenticationError("this upload link is not for that photo", code="invalid_token")
     existing = photos_of(deps, request.rma).get(line_id, [])
     for photo in existing:
-        if photo.key == key:
+        if _same(photo.key, key):
             return photo  # a reload of the page S3 sent the browser to
     found = deps.photo_storage.first_bytes(key, MAGIC_BYTES)
     if found is None:
@@ -162,7 +162,7 @@ def accept_photo(deps: PhotoDeps, request: ReturnRequest, policy: Policy, *, lin
                 return photo
             # Another upload took this slot first: read the line again (it may be ours, twice).
             again = photos_of(deps, request.rma).get(line_id, [])
-            mine = next((p for p in again if p.key == key), None)
+            mine = next((p for p in again if _same(p.key, key)), None)
             if mine is not None:
                 return mine
             taken = {p.slot for p in again} | {slot}
@@ -182,3 +182,8 @@ def forget_photos(deps: PhotoDeps, rma: str) -> int:
 
 def _subject(rma: str, line_id: str, key: str) -> str:
     return f"{rma}|{line_id}|{key}"
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time equality of two texts (bytes: a query may carry any character)."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
