@@ -24,7 +24,7 @@ from chalicelib.services.read_return import read_return
 from chalicelib.services.return_photos import accept_photo, forget_photos, photos_of
 from chalicelib.services.shopper_order import shopper_order
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, LABEL_BUCKET, console_cookie
+from tests.functional.conftest import ADMIN, LABEL_BUCKET, console_cookie, put_policy
 from tests.functional.test_shopper_pages import Browser, text
 
 # The smallest PNG there is: one transparent pixel.
@@ -267,3 +267,18 @@ def test_the_merchant_sees_the_photos_on_the_approval_page_and_they_go_with_the_
     assert forget_photos(deps, rma) == 1
     assert photos_of(deps, rma) == {}
     assert s3.list_objects_v2(Bucket=LABEL_BUCKET, Prefix=f"returns/{rma}/").get("KeyCount") == 0
+
+
+def test_a_store_that_turns_photos_off_for_a_reason_gets_no_photos_for_it(client: Client, s3: Any) -> None:
+    reasons = [{"code": "damaged", "requires_note": True, "waive_fees": True, "accepts_photos": False},
+               {"code": "scratched", "accepts_photos": True}]
+    stored = put_policy(client, reasons=reasons)
+    try:
+        assert [r["accepts_photos"] for r in stored["reasons"]] == [False, True]
+        shopper, rma = a_damaged_return(client, "8111")
+        assert FORM.search(shopper.get(f"/returns/{rma}").body.decode()) is None
+        shopper, rma = a_damaged_return(client, "8112", reason="scratched")
+        assert upload_form(shopper.get(f"/returns/{rma}"))[1]["key"].startswith(f"returns/{rma}/photos/L1/")
+    finally:
+        put_policy(client, reasons=[{"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
+                                    for r in DEFAULT_POLICY.reasons])
