@@ -132,7 +132,7 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
         "lines": [
             {"title": line.title, "sku": line.sku, "quantity": line.quantity, "reason": line.reason,
              "note": line.note, "total": format_money(line.total, locale),
-             "why": exception_text(line, locale)}
+             "why": exception_text(line, locale), "accepts_photos": line.accepts_photos}
             for line in approval.lines
         ],
         "earlier_returns": [

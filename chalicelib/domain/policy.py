@@ -62,6 +62,8 @@ class Reason:
     code: str
     requires_note: bool = False
     waive_fees: bool = False
+    # photos (issue 18, item 10): the shopper may add up to 3 photos of a line returned for it.
+    accepts_photos: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,21 @@ class Fees:
 
 
 _DEFAULT_RULES = (Rule(match=RuleMatch(product_type="gift_card"), returnable=False),)
+# photos: the reasons whose lines take photos when a stored policy or an API body says nothing.
+PHOTO_REASONS = frozenset({"damaged", "not_as_described"})
+
+
+def accepts_photos_by_default(code: str) -> bool:
+    """Whether a reason stored before `accepts_photos` existed (or sent without it) takes photos."""
+    return code in PHOTO_REASONS
+
+
 _DEFAULT_REASONS = (
     Reason("too_small"),
     Reason("too_large"),
     Reason("changed_mind"),
-    Reason("not_as_described", requires_note=True),
-    Reason("damaged", requires_note=True, waive_fees=True),
+    Reason("not_as_described", requires_note=True, accepts_photos=True),
+    Reason("damaged", requires_note=True, waive_fees=True, accepts_photos=True),
     Reason("wrong_item", waive_fees=True),
 )
 
@@ -306,7 +317,8 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         ],
         "final_sale_returnable": policy.final_sale_returnable,
         "reasons": [
-            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
+            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees,
+             "accepts_photos": r.accepts_photos}
             for r in policy.reasons
         ],
         "resolutions": {

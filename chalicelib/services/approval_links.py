@@ -25,6 +25,7 @@ from ..domain.eligibility import Verdict, judge_line
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
+from ..domain.return_photos import photo_lines
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
 from .ports.approvals import ApprovalLinkStore, ExceptionDigests
 from .ports.notifications import MerchantNotifier
@@ -280,6 +281,8 @@ def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
     """
     if verdicts is None:
         verdicts = _judged_again(deps, request, order)
+    # photos: the email says which lines may still get photos (the approval page shows them).
+    photo_lines_ = set(photo_lines(request, policy_of(deps.policies, request)))
     totals = {q.line_id: q.total for q in request.quote.lines}
     found: list[LineException] = []
     for line in request.lines:
@@ -300,6 +303,7 @@ def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
             sku=ordered.sku if ordered else "", quantity=line.quantity, reason=line.reason,
             note=line.note, total=totals[line.line_id], exception=exception,
             days_late=days_late, last_day=last_day, abuse_limit=limit,
+            accepts_photos=line.line_id in photo_lines_,
         ))
     return tuple(found)
 

@@ -27,7 +27,7 @@ SPARE_ROWS = 2
 # More rows than the document allows (200 rules, 50 reasons) plus spares; beyond, rows are ignored.
 MAX_ROWS = 250
 RULE_FIELDS = ("product_type", "tag", "sku", "returnable", "window_days", "remove")
-REASON_FIELDS = ("code", "requires_note", "waive_fees", "remove")
+REASON_FIELDS = ("code", "requires_note", "waive_fees", "accepts_photos", "remove")
 SHIPPING_FIELDS = ("currency", "amount", "remove")
 
 # Whole numbers the form holds as text: (form field, document path, may be left empty).
@@ -150,6 +150,8 @@ def policy_to_form(policy: Policy) -> dict[str, str]:
             form[f"reason-{row}-requires_note"] = "yes"
         if reason.waive_fees:
             form[f"reason-{row}-waive_fees"] = "yes"
+        if reason.accepts_photos:
+            form[f"reason-{row}-accepts_photos"] = "yes"
     form["reason_rows"] = str(len(policy.reasons) + SPARE_ROWS)
     for row, fee in enumerate(policy.fees.return_shipping):
         form[f"shipping-{row}-currency"] = fee.currency
@@ -254,7 +256,8 @@ def _read_reasons(form: Mapping[str, str], problems: dict[str, str]) -> tuple[li
             continue
         seen.add(code)
         reasons.append({"code": code, "requires_note": bool(values["requires_note"]),
-                        "waive_fees": bool(values["waive_fees"])})
+                        "waive_fees": bool(values["waive_fees"]),
+                        "accepts_photos": bool(values["accepts_photos"])})
         rows.append(row)
     if not reasons and not any(key.endswith("-code") for key in problems):
         problems["reason-0-code"] = "reasons_empty"

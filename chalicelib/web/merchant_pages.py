@@ -30,6 +30,7 @@ from ..services.approval_links import (
     line_exceptions,
     token_hash,
 )
+from ..services.return_photos import photo_links
 from ..services.decide_return import (
     AlreadyDecidedError,
     Decision,
@@ -54,11 +55,12 @@ def _t(locale: str, message: str, **values: Any) -> str:
     return text % values if values else text
 
 
-def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
+def _render(deps: Deps, template: str, status: int, *, photo_origin: str | None = None, **context: Any) -> Response:
     locale = locale_or_default(deps.settings.merchant_locale)
     body = html.render(f"merchant/{template}", locale, lang=locale, store_name=deps.settings.store_name,
                        **context)
-    return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True)
+    return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True,
+                     photo_origin=photo_origin)
 
 
 def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
@@ -117,14 +119,17 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
     request = opened.request
     locale = locale_or_default(deps.settings.merchant_locale)
     lines = line_exceptions(deps, request, order)
+    # photos: the shopper's photos of each line, as links that work for minutes, not days.
+    photos = photo_links(deps, request.rma)
     return _render(
-        deps, "confirm.html", status,
+        deps, "confirm.html", status, photo_origin=deps.photo_origin() if photos else None,
         title=_t(locale, "Return %(rma)s needs your decision", rma=request.rma),
         customer_name=order.customer_name, customer_email=order.customer_email,
         order_number=order.number, rma=request.rma,
         placed_on=format_date(order.placed_at.date(), locale),
         lines=[{"title": l.title, "sku": l.sku, "quantity": l.quantity, "reason": l.reason,
-                "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale)}
+                "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale),
+                "photos": photos.get(l.line_id, ())}
                for l in lines],
         actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen}
                  for a in opened.link.actions],

@@ -74,6 +74,7 @@ LABELS: dict[str, str] = {
     "code": N_("Reason code"),
     "requires_note": N_("The shopper must add a note"),
     "waive_fees": N_("No fees for this reason"),
+    "accepts_photos": N_("The shopper may add photos"),
     "currency": N_("Currency"),
     "amount": N_("Return-shipping fee"),
     "rules": N_("Rules"),
@@ -303,7 +304,8 @@ def _editor(visit: ConsoleVisit, form: dict[str, str], *, opened_at: int, errors
     ]
     rules = [_row(visit, "rule", row, ("product_type", "tag", "sku", "returnable", "window_days", "remove"), form,
                   errors) for row in range(row_count(form, "rule_rows"))]
-    reasons = [_row(visit, "reason", row, ("code", "requires_note", "waive_fees", "remove"), form, errors)
+    reasons = [_row(visit, "reason", row, ("code", "requires_note", "waive_fees", "accepts_photos", "remove"), form,
+                    errors)
                for row in range(row_count(form, "reason_rows"))]
     shipping = [_row(visit, "shipping", row, ("currency", "amount", "remove"), form, errors)
                 for row in range(row_count(form, "shipping_rows"))]
@@ -421,7 +423,8 @@ def _value(visit: ConsoleVisit, name: str, value: object) -> str:
     if isinstance(value, Reason):
         note = visit._("note required") if value.requires_note else visit._("no note needed")
         fees = visit._("no fees") if value.waive_fees else visit._("fees apply")
-        return f"{note}; {fees}"
+        photos = visit._("photos welcome") if value.accepts_photos else visit._("no photos")
+        return f"{note}; {fees}; {photos}"
     if isinstance(value, Money):
         return f"{money_text(value)} {value.currency}"
     if isinstance(value, bool):

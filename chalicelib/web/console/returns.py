@@ -37,6 +37,7 @@ from ...domain.return_request import (
 from ...domain.staff import Permission
 from ...locales import N_
 from ...locales.names import status_name
+from ...services.return_photos import photo_links
 from ...services.approval_links import resend_approval_email
 from ...services.decide_return import AlreadyDecidedError, DecidedBy, Decision, counter_quote, decide_return
 from ...services.note_return import add_internal_note
@@ -222,8 +223,12 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
     done = visit.query.get("done", "")
     notice = visit._(NOTICES[done]) if done in NOTICES and not problem else None
     is_pending = request.status == PENDING_APPROVAL
+    # photos: the shopper's photos by line, through links that work for minutes.
+    photos = photo_links(deps, request.rma)
+    titles = {line.id: line.title for line in order.lines} if order is not None else {}
     return visit.page(
-        "return.html", status=status, ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
+        "return.html", status=status, photo_origin=deps.photo_origin() if photos else None,
+        photos=[{"title": titles.get(line_id, line_id), "links": links} for line_id, links in photos.items()], ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
         errors=errors or {}, values=values or {}, rows=money_rows(visit, request, order), timeline=timeline,
         attempts=attempts, rma_path=quoted(request.rma),
         shopper_language=LANGUAGE_NAMES.get(request.locale, request.locale),

@@ -102,9 +102,11 @@ class Page:
     def save(self, session: Session) -> None:
         self.session = session
 
-    def html(self, template: str, *, status: int = 200, **context: Any) -> Response:
+    def html(self, template: str, *, status: int = 200, photo_origin: str | None = None,
+             **context: Any) -> Response:
         return html.page(render(self, template, **context), status=status, lang=self.lang,
-                         logo_url=self.deps.settings.store_logo_url, cookies=self._cookies())
+                         logo_url=self.deps.settings.store_logo_url, cookies=self._cookies(),
+                         photo_origin=photo_origin)
 
     def redirect(self, location: str) -> Response:
         return html.redirect(location, cookies=self._cookies())

@@ -18,6 +18,7 @@ from ...domain.store_credit import spendable
 from ...locales import N_
 from ...services.issue_label import label_url, parse_label_size
 from ...services.read_return import read_return
+from ...services.return_photos import shopper_photos
 from ...services.shopper_order import shopper_order
 from ...services.status_links import LINK_PARAMETER, open_status_link
 from ..sessions import ReturnGrant, grant_cookie, grant_token
@@ -138,7 +139,12 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
                       if request.status == "credited" else None)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
+    # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
+    photos = shopper_photos(page.deps, request, judged.policy, base_url=page.deps.public_base_url)
+    query: Mapping[str, str] = page.request.query_params or {}
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
+                     photos=photos, photo_outcome=photo_outcome(page, query, judged) if photos else None,
+                     photo_origin=page.deps.photo_origin() if photos else None,
                      credit_balance=credit_balance, problem=problem, notice=notice,
                      switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
@@ -178,6 +184,27 @@ def label(page: Page, rma: str) -> Response:
             raise
         return error_page(page, 409, page._(why))
     return page.redirect(url)
+
+
+def photo_outcome(page: Page, query: Mapping[str, str], judged: JudgedOrder) -> dict[str, str] | None:
+    """The result of the latest upload (web/pages/photos.py sends it in the query), for its line."""
+    outcome, line_id = query.get("photo", ""), query.get("line", "")
+    line = judged.order.line(line_id)
+    if outcome not in PHOTO_OUTCOMES or line is None:
+        return None
+    return {"line": line_id, "ok": "yes" if outcome == "added" else "",
+            "message": page._(PHOTO_OUTCOMES[outcome], item=line.title)}
+
+
+# photos: what happened to an upload, in the shopper's words.
+PHOTO_OUTCOMES: dict[str, str] = {
+    "added": N_("Your photo of %(item)s was added. The store sees it with your return."),
+    "not_an_image": N_("The file for %(item)s is not a photo we can use, so it was deleted. Choose a JPEG, PNG, WebP or HEIC image."),
+    "too_large": N_("The photo for %(item)s is larger than 10 MB, so it was deleted. Choose a smaller one."),
+    "limit": N_("%(item)s already has 3 photos, so the new one was deleted."),
+    "closed": N_("Your return has moved on, so photos of %(item)s can no longer be added. The new one was deleted."),
+    "missing": N_("No photo of %(item)s arrived. Choose a photo, then select Upload photo."),
+}
 
 
 # Why a return has no label (services/issue_label.py VOID_LABELS), in the shopper's words.

@@ -32,6 +32,7 @@ from ...domain.policy import (
     Resolutions,
     Rule,
     RuleMatch,
+    accepts_photos_by_default,
     is_known_time_zone,
     policy_document,
 )
@@ -97,6 +98,8 @@ class ReasonIn(_Strict):
     code: ReasonCode
     requires_note: StrictBool = False
     waive_fees: StrictBool = False
+    # photos: left out, the reason takes photos when it is damaged or not_as_described.
+    accepts_photos: StrictBool | None = None
 
 
 class ResolutionsIn(_Strict):
@@ -195,7 +198,9 @@ class PolicyIn(_Strict):
             ),
             final_sale_returnable=self.final_sale_returnable,
             reasons=tuple(
-                Reason(code=r.code, requires_note=r.requires_note, waive_fees=r.waive_fees)
+                Reason(code=r.code, requires_note=r.requires_note, waive_fees=r.waive_fees,
+                       accepts_photos=(accepts_photos_by_default(r.code) if r.accepts_photos is None
+                                       else r.accepts_photos))
                 for r in self.reasons
             ),
             resolutions=Resolutions(
