@@ -99,6 +99,13 @@ class StoreCreditLedger(Protocol):
     def account(self, email: str, currency: str) -> StoreCreditAccount:
         ...
 
+    def account_by_code(self, code: str) -> StoreCreditAccount:
+        """The account whose credit code is `code` (as typed: any case, dashes optional).
+
+        UnknownCreditCodeError (one message whatever the reason) when none is.
+        """
+        ...
+
     def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
         """Spend `amount` once per key; the same key replays its first result.
 
