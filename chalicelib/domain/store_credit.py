@@ -205,3 +205,14 @@ def due_to_expire(account: StoreCreditAccount, *, now: datetime) -> list[CreditL
         lot for lot in credit_lots(account.entries, account.currency)
         if lot.is_past(now) and not lot.expired
     ]
+
+
+def next_to_expire(account: StoreCreditAccount, *, now: datetime) -> CreditLot | None:
+    """The spendable credit that expires first (what is left of its issue), or None when none
+    of the balance has a date: what the shopper is told beside their code."""
+    upcoming = [
+        lot for lot in credit_lots(account.entries, account.currency)
+        if not lot.expired and not lot.remaining.is_zero() and lot.issue.expires_at is not None
+        and not lot.is_past(now)
+    ]
+    return min(upcoming, key=lambda lot: lot.issue.expires_at or now, default=None)

@@ -42,6 +42,7 @@ from ..domain.return_request import (
     REFUNDING,
     ReturnRequest,
 )
+from ..domain.store_credit import next_to_expire
 from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
 from .ports.notifications import MerchantNotifier, ShopperNotifier
 from .ports.orders import OrderRepository
@@ -359,8 +360,9 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
             return credit_return(deps, current, actor=actor, source_ip=source_ip)
         return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
-    balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
-    deps.shopper_notifier.credit_issued(stored, balance=balance)
+    account = deps.store_credit.account(stored.customer_email, stored.quote.currency)
+    deps.shopper_notifier.credit_issued(stored, balance=account.balance, code=account.code,
+                                        expiring=next_to_expire(account, now=now))
     return stored
 
 

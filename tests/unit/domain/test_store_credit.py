@@ -16,6 +16,7 @@ from chalicelib.domain.store_credit import (
     credit_lots,
     due_to_expire,
     expire_entry_id,
+    next_to_expire,
     credit_code_from_bits,
     normalize_credit_code,
     spendable,
@@ -99,3 +100,16 @@ def test_a_code_typed_in_lower_case_with_spaces_and_look_alikes_reads_as_the_cod
 def test_what_cannot_be_a_code_normalizes_to_none() -> None:
     for text in ("", "ABCD-EFGH-JKMN", "ABCD-EFGH-JKMN-PQRSU", "ABCD-EFGH-JKMN-PQR!", "R-ABCD-EFGH"):
         assert normalize_credit_code(text) is None
+
+
+def test_the_credit_told_to_expire_next_is_what_is_left_of_the_oldest_dated_issue() -> None:
+    entries = (an_issue("a", 1000, T0, expires_in_days=30), an_issue("b", 500, T0 + timedelta(days=1)),
+               a_spend(400, T0 + timedelta(days=2)), an_issue("c", 800, T0 + timedelta(days=3), expires_in_days=60))
+    account = StoreCreditAccount(email="s@example.com", currency="JPY", balance=Money(1900, "JPY"), entries=entries)
+    soon = next_to_expire(account, now=T0 + timedelta(days=5))
+    assert soon is not None and soon.issue.id == "a" and soon.remaining == Money(600, "JPY")
+    later = next_to_expire(account, now=T0 + timedelta(days=31))
+    assert later is not None and later.issue.id == "c"
+    undated = StoreCreditAccount(email="s@example.com", currency="JPY", balance=Money(500, "JPY"),
+                                 entries=(an_issue("b", 500, T0),))
+    assert next_to_expire(undated, now=T0) is None
