@@ -31,6 +31,7 @@ from ..domain.store_credit import (
     InsufficientCreditError,
     Redemption,
     CREDIT_CODE_BITS,
+    CheckoutPromotion,
     StoreCreditAccount,
     UnknownCreditCodeError,
     adjustment_kind,
@@ -57,6 +58,10 @@ def account_pk(email: str, currency: str) -> str:
 
 def code_pk(code: str) -> str:
     return f"CREDITCODE#{code}"
+
+
+def promotion_pk(promotion_id: str) -> str:
+    return f"STRIPEPROMO#{promotion_id}"
 
 
 class DynamoDBStoreCredit:
@@ -96,7 +101,40 @@ class DynamoDBStoreCredit:
             email=email, currency=currency,
             balance=Money(account["balance"] if account else 0, currency), entries=entries,
             code=(account or {}).get("credit_code"),
+            checkout_promotion=next((_promotion(r) for r in records if r["sk"] == "PROMOTION"), None),
         )
+
+    def account_by_promotion(self, promotion_id: str) -> StoreCreditAccount | None:
+        response = self._client.get_item(TableName=self._table, Key={"pk": {"S": promotion_pk(promotion_id)},
+                                                                     "sk": {"S": "PROMOTION"}}, ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        record = from_item(response["Item"])
+        return self.account(record["email"], record["currency"])
+
+    def save_checkout_promotion(self, account: StoreCreditAccount, promotion: CheckoutPromotion, *,
+                                now: datetime) -> None:
+        pk = account_pk(account.email, account.currency)
+        previous = account.checkout_promotion
+        transaction = DynamoDBTransaction(self._client, self._table)
+        # On the generation read: two offers at once, one wins (the other deactivates its code).
+        transaction.put("promotion", to_item({
+            "pk": pk, "sk": "PROMOTION", "entity": "credit_promotion", "promotion_id": promotion.id,
+            "amount": promotion.amount.minor, "currency": promotion.amount.currency,
+            "generation": promotion.generation, "updated_at": iso(now),
+        }), condition="attribute_not_exists(pk)" if previous is None else "generation = :previous",
+            values=None if previous is None else {":previous": {"N": str(previous.generation)}})
+        if promotion.id is not None:
+            # Every generation's id stays findable: a Checkout spend may arrive after the next one.
+            transaction.put("lookup", to_item({
+                "pk": promotion_pk(promotion.id), "sk": "PROMOTION", "entity": "credit_promotion_lookup",
+                "email": account.email, "currency": account.currency, "generation": promotion.generation,
+                "created_at": iso(now),
+            }), condition="attribute_not_exists(pk)")
+        try:
+            transaction.commit()
+        except TransactionRefusedError as refused:
+            raise StaleWriteError("another offer of this credit at Checkout won; read it again") from refused
 
     def account_by_code(self, code: str) -> StoreCreditAccount:
         canonical = normalize_credit_code(code)
@@ -320,6 +358,11 @@ class DynamoDBStoreCredit:
             "reason": entry.reason or None, "actor": entry.actor or None,
             **expiring,
         }), condition="attribute_not_exists(pk)")
+
+
+def _promotion(record: dict[str, Any]) -> CheckoutPromotion:
+    return CheckoutPromotion(id=record.get("promotion_id"), amount=Money(record["amount"], record["currency"]),
+                             generation=record["generation"])
 
 
 def _entry(record: dict[str, Any]) -> CreditEntry:

@@ -91,6 +91,19 @@ class CreditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckoutPromotion:
+    """The single-use Stripe promotion code that spends an account's credit at Stripe Checkout.
+
+    Made for the spendable balance; made again (the next `generation`, the previous one
+    deactivated) whenever the balance moves. `id` None: nothing to spend, no code is active.
+    """
+
+    id: str | None
+    amount: Money
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoreCreditAccount:
     """A shopper's credit in one currency: its balance and entries, oldest first."""
 
@@ -100,6 +113,8 @@ class StoreCreditAccount:
     entries: tuple[CreditEntry, ...] = ()
     # The code the shopper spends it with; None until credit is first issued.
     code: str | None = None
+    # The Stripe Checkout promotion code for it (stores selling through Stripe Checkout).
+    checkout_promotion: CheckoutPromotion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +220,15 @@ def due_to_expire(account: StoreCreditAccount, *, now: datetime) -> list[CreditL
         lot for lot in credit_lots(account.entries, account.currency)
         if lot.is_past(now) and not lot.expired
     ]
+
+
+def promotion_is_current(account: StoreCreditAccount, *, now: datetime) -> bool:
+    """True when the account's Checkout promotion code (or its absence) matches what can be spent now."""
+    promotion = account.checkout_promotion
+    amount = spendable(account, now=now)
+    if promotion is None:
+        return amount.is_zero() or account.code is None
+    return promotion.amount == amount
 
 
 def next_to_expire(account: StoreCreditAccount, *, now: datetime) -> CreditLot | None:

@@ -9,7 +9,8 @@ from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.order import is_plausible_email, normalize_email
 from ..domain.store_credit import Redemption, StoreCreditAccount, UnknownCreditCodeError
-from .ports.money import StoreCreditLedger
+from .checkout_credit import keep_checkout_offer
+from .ports.money import CheckoutPromotions, StoreCreditLedger
 from .ports.system import Clock
 
 
@@ -21,6 +22,9 @@ class StoreCreditDeps(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 def read_store_credit(deps: StoreCreditDeps, email: str, currency: str) -> StoreCreditAccount:
@@ -60,7 +64,10 @@ def redeem_store_credit(
             raise UnknownCreditCodeError()
         email = account.email
     assert email is not None
-    return deps.store_credit.redeem(email, Money(amount, currency), idempotency_key=key, now=deps.clock.now())
+    redemption = deps.store_credit.redeem(email, Money(amount, currency), idempotency_key=key, now=deps.clock.now())
+    # Spent at the storefront: what Stripe Checkout offers shrinks to what is left.
+    keep_checkout_offer(deps, email, currency)
+    return redemption
 
 
 def checked_account(email: str, currency: str) -> tuple[str, str]:

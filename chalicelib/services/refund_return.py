@@ -43,7 +43,8 @@ from ..domain.return_request import (
     ReturnRequest,
 )
 from ..domain.store_credit import next_to_expire
-from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
+from .checkout_credit import keep_checkout_offer
+from .ports.money import CheckoutPromotions, PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
 from .ports.notifications import MerchantNotifier, ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
@@ -87,6 +88,9 @@ class ReleaseDeps(Protocol):
 
     @property
     def shopper_notifier(self) -> ShopperNotifier: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 class RefundDeps(ReleaseDeps, Protocol):
@@ -363,6 +367,7 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     account = deps.store_credit.account(stored.customer_email, stored.quote.currency)
     deps.shopper_notifier.credit_issued(stored, balance=account.balance, code=account.code,
                                         expiring=next_to_expire(account, now=now))
+    keep_checkout_offer(deps, stored.customer_email, stored.quote.currency)
     return stored
 
 
