@@ -2,7 +2,7 @@
 
 The demo store's order 1005 (김민지, ko, KRW) has one return paid as store credit
 (devstack/demo_returns.py `seed_credited_return`). Its credited email's status link opens the
-return on a 390px phone, in Korean and then in English: the code in four groups of four, the
+return on a Korean 390px phone, shown in English and in Korean: the code in four groups of four, the
 balance, accessible, no sideways scroll, no CSP violation.
 """
 
