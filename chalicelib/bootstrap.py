@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .services.ports.labels import LabelRenderer, LabelStore
     from .services.ports.photos import PhotoRecords, PhotoStorage
     from .services.ports.money import (
+        CheckoutPromotions,
         PaymentGateway,
         PaymentLedger,
         RefundQueue,
@@ -144,6 +145,8 @@ class Deps:
     _store_credit: StoreCreditLedger | None = field(default=None, repr=False)
     _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
+    # Store credit as Stripe Checkout promotion codes; None for a store not selling through Checkout.
+    _checkout_promotions: CheckoutPromotions | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
     # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
     _staff: StaffDirectory | None = field(default=None, repr=False)
@@ -214,6 +217,13 @@ class Deps:
         if self._payments is None:
             self._payments = StripePayments(self.stripe_api_key, api_base=self.settings.stripe_api_base)
         return self._payments
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None:
+        """Stripe promotion codes for store credit, when the store sells through Stripe Checkout."""
+        if self._checkout_promotions is None and self.settings.stripe_checkout_credit:
+            self._checkout_promotions = cast("StripePayments", self.payments)
+        return self._checkout_promotions
 
     @property
     def refund_queue(self) -> RefundQueue:

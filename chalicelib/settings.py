@@ -65,6 +65,9 @@ class Settings:
     # photos: days a shopper's photos are kept in the label bucket (returns/{rma}/photos/), as the
     # bucket's lifecycle rule says (infra/retour.yaml PhotoRetentionDays); their records the same.
     photo_retention_days: int = 180
+    # The store sells through Stripe Checkout: store credit is offered there as a promotion code
+    # (RETOUR_STRIPE_CHECKOUT_CREDIT=1; docs/store-credit.md).
+    stripe_checkout_credit: bool = False
 
     @property
     def staff_pool_name(self) -> str:
@@ -128,6 +131,7 @@ class Settings:
             staff_user_pool_id=env.get("RETOUR_STAFF_USER_POOL_ID") or None,
             staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
             photo_retention_days=int(env.get("RETOUR_PHOTO_RETENTION_DAYS", "180")),
+            stripe_checkout_credit=env.get("RETOUR_STRIPE_CHECKOUT_CREDIT", "").lower() in ("1", "true", "yes"),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

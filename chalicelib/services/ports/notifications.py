@@ -8,6 +8,7 @@ from ...domain.approvals import ApprovalRequest
 from ...domain.money import Money
 from ...domain.order import Order
 from ...domain.return_request import ReturnRequest
+from ...domain.store_credit import CreditLot
 
 
 class ShopperNotifier(Protocol):
@@ -36,8 +37,10 @@ class ShopperNotifier(Protocol):
         """Stripe accepted the refund: its amount, and that banks take 5-10 days."""
         ...
 
-    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
-        """Store credit was issued: the amount (bonus included) and the account's balance."""
+    def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
+                      expiring: CreditLot | None = None) -> None:
+        """Store credit was issued: the amount (bonus included), the account's balance, the code
+        the shopper spends it with, and the credit that expires first (if any has a date)."""
         ...
 
     def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:

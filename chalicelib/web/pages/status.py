@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 from chalice.app import Response
 
-from ...adapters.babel_formatting import format_datetime
+from ...adapters.babel_formatting import format_date, format_datetime
 from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
 from ...domain.return_request import normalize_rma
-from ...domain.store_credit import spendable
+from ...domain.store_credit import next_to_expire, spendable
 from ...locales import N_
 from ...services.issue_label import label_url, parse_label_size
 from ...services.read_return import read_return
@@ -134,9 +134,12 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
-    credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
-                                now=page.deps.clock.now())
-                      if request.status == "credited" else None)
+    credit_balance = credit_code = expiring = None
+    if request.status == "credited":
+        now = page.deps.clock.now()
+        account = page.deps.store_credit.account(request.customer_email, request.quote.currency)
+        credit_balance, credit_code = spendable(account, now=now), account.code
+        expiring = next_to_expire(account, now=now)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
     # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
@@ -145,8 +148,9 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
                      photos=photos, photo_outcome=photo_outcome(page, query, judged) if photos else None,
                      photo_origin=page.deps.photo_origin() if photos else None,
-                     credit_balance=credit_balance, problem=problem, notice=notice,
-                     switch_path=f"/returns/{request.rma}",
+                     credit_balance=credit_balance, credit_code=credit_code, expiring=expiring,
+                     day=lambda value: format_date(value.astimezone(zone).date(), page.lang),
+                     problem=problem, notice=notice, switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_datetime(value, page.lang, zone),
                      rows=review_rows(judged, request.quote),
