@@ -62,6 +62,9 @@ class Settings:
     # `retour-local-staff` and its client on first use (moto makes up new ids on every start).
     staff_user_pool_id: str | None = None
     staff_client_id: str | None = None
+    # photos: days a shopper's photos are kept in the label bucket (returns/{rma}/photos/), as the
+    # bucket's lifecycle rule says (infra/retour.yaml PhotoRetentionDays); their records the same.
+    photo_retention_days: int = 180
 
     @property
     def staff_pool_name(self) -> str:
@@ -124,6 +127,7 @@ class Settings:
             stripe_webhook_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET") if is_local else None,
             staff_user_pool_id=env.get("RETOUR_STAFF_USER_POOL_ID") or None,
             staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
+            photo_retention_days=int(env.get("RETOUR_PHOTO_RETENTION_DAYS", "180")),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

@@ -104,6 +104,8 @@ def confirmation_context(
         "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale),
         "has_bonus": not quote.bonus.is_zero(),
+        "shipping": format_money(quote.shipping, locale),
+        "has_shipping": not quote.shipping.is_zero(),
         "total": format_money(quote.total, locale),
     }
 
@@ -112,7 +114,7 @@ def render_confirmation(
     request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a new return's confirmation, in the order's language.
+    """(subject, plain text, HTML) of a new return's confirmation, in the return's language (the shopper's).
 
     `status_url`: the signed "Follow your return" link; without it, the plain status address.
     """
@@ -146,7 +148,7 @@ def render_cancellation(
     request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) confirming that the shopper cancelled, in the order's language."""
+    """(subject, plain text, HTML) confirming that the shopper cancelled, in the return's language (the shopper's)."""
     locale = _shopper_locale(request)
     context = {
         **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
@@ -163,7 +165,7 @@ def render_expiry(
     request: ReturnRequest, order: Order, *, ship_within_days: int, public_base_url: str, store_name: str,
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) telling the shopper their return expired unsent, in the order's
+    """(subject, plain text, HTML) telling the shopper their return expired unsent, in the return's
     language: the parcel did not arrive within `ship_within_days` days of approval."""
     locale = _shopper_locale(request)
     context = {

@@ -30,6 +30,8 @@ SETTINGS: tuple[str, ...] = (
     "on_approval_timeout",
     "ship_within_days",
     "max_returns_per_customer_90d",
+    # shipping: the occasions on which the original shipping is refunded (a tuple; empty: never).
+    "original_shipping_refund",
 )
 
 

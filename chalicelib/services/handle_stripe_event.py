@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from ..domain.errors import ValidationError
 from ..domain.money import Money
-from ..domain.order import Order
+from ..domain.order import Order, order_number_key
 from .import_order import import_order
 from .ports.money import StoredEvents
 from .refund_return import RefundDeps, refund_changed, release_held_refunds
@@ -190,7 +190,7 @@ def _orders_paid_by(
         paid = deps.orders.paid_by(payment_intent)
         if paid:
             numbers = [order.number for order in paid]
-            if number is not None and number not in numbers:
+            if number is not None and order_number_key(number) not in {order_number_key(n) for n in numbers}:
                 log.warning("Stripe metadata names another order than the one this PaymentIntent paid; ours applies",
                             extra={"stripe_object": about.get("id"), "payment_intent": payment_intent,
                                    "metadata_order": number, "orders": ",".join(numbers)})

@@ -35,7 +35,7 @@ from tests.functional.test_shopper_pages import Browser
 LANGUAGES = [
     ("en", "Please allow 5–10 days", "Your store credit balance"),
     ("ja", "5〜10日", "ストアクレジット残高"),
-    ("zh-Hans", "5–10 天", "商店积分余额"),
+    ("zh-Hans", "5–10 天", "店铺积分余额"),
     ("ko", "5~10일", "스토어 크레딧 잔액"),
 ]
 

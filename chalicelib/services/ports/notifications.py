@@ -11,7 +11,7 @@ from ...domain.return_request import ReturnRequest
 
 
 class ShopperNotifier(Protocol):
-    """Tells the shopper about their return (email), in the order's language."""
+    """Tells the shopper about their return (email), in the return's language (the shopper's)."""
 
     def return_requested(self, request: ReturnRequest, order: Order) -> None:
         """The confirmation of a new return: RMA, quote, next steps, status page link."""
