@@ -3,10 +3,10 @@
 set -eu
 # One package a line, with why. Add to this list rather than installing anything by hand.
 PACKAGES="
-poppler-utils  # pdftoppm: the label tests rasterize each PDF at a thermal printer's 203 dpi
+poppler-utils  # pdftoppm, pdffonts: the label tests rasterize each PDF at a thermal printer's 203 dpi and list its fonts
 libzbar0       # zbar, loaded by pyzbar: the label tests scan the Code128 and the QR code back
-poppler-data   # CMaps for pdftoppm to draw the labels' Japanese, Chinese and Korean CID fonts
-fonts-wqy-microhei  # a CJK and Hangul font fontconfig can put behind those CID fonts (4 MB)
+poppler-data   # CMaps poppler needs for a CJK PDF without embedded fonts (the labels now embed theirs)
+fonts-wqy-microhei  # the source of chalicelib/fonts/wqy-microhei.ttc, the labels' embedded font (5 MB)
 chromium       # the browser the Playwright tests drive at /usr/bin/chromium (never playwright install)
 fonts-noto-cjk # so the browser tests' screenshots show Japanese, Chinese and Korean, not boxes
 nodejs         # node and npm here: npm installs axe-core (pinned in the Makefile) for the accessibility check

@@ -2,24 +2,31 @@
 
 Text is always drawn with drawString, never through Paragraph markup, so a name such as
 `<b>Bob</b>` prints exactly as typed; control characters are dropped before drawing.
-Japanese, Chinese and Korean use the CID fonts every PDF reader has for those languages
-(Adobe's Asian font packs; poppler with poppler-data), so a label stays a few KB.
+
+Every word is drawn from one font embedded in the PDF, WenQuanYi Micro Hei (chalicelib/fonts,
+Apache-2.0): Latin, kana, Hangul and Han alike, so a label prints the same on any computer, with
+or without Asian font packs. reportlab's TTFont embeds a subset of only the glyphs the label
+uses (a label stays well under its size goal), and the font file is parsed once per container:
+on the first render, which SnapStart's priming does at init (web/snapstart.py). Its Han glyphs
+have mainland Chinese shapes, so a few kanji differ in a stroke from Japanese print; kana and
+Japanese-only forms (渋, 区, 発) are the font's own. One font also means one weight: bold is the
+glyphs filled and outlined.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.qr import QrCode  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from ..domain.order import Address
@@ -43,9 +50,10 @@ LABEL_WIDTH, LABEL_HEIGHT = PAGE_SIZES["4x6"]
 # that every bar prints at the same width and scans.
 DOT = 72 / 203
 
-LATIN, LATIN_BOLD = "Helvetica", "Helvetica-Bold"
-JAPANESE, CHINESE, KOREAN = "HeiseiKakuGo-W5", "STSong-Light", "HYGothic-Medium"
-CJK_BY_LOCALE = {"ja": JAPANESE, "zh-Hans": CHINESE, "ko": KOREAN}
+# The one font of every label, embedded as a subset; face 0 of the collection is the
+# proportional Micro Hei (face 1 is its monospaced twin).
+FONT = "RetourSans"
+FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "wqy-microhei.ttc"
 
 INK = (0, 0, 0)
 GREY = (0.35, 0.35, 0.35)
@@ -60,34 +68,40 @@ BIG_ENDIAN_ADDRESS = {"JP", "CN", "KR", "TW"}
 
 
 def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) -> bytes:
-    """The label (page 1) and packing slip (page 2 on) of `document` as a PDF."""
+    """The label and packing slip of `document` as a PDF.
+
+    On a 4x6 thermal roll, the label is page 1 and the slip page 2 on. On an A4 or Letter sheet,
+    both share page 1: the label at its real size in a dashed frame to cut along, the slip below
+    it (a long slip goes on over further pages).
+    """
     # Compressed streams stay binary: ASCII85 makes them 25% larger and, in pure Python, slow.
     rl_config.useA85 = 0
     if size not in PAGE_SIZES:
         raise ValueError(f"unknown label size {size!r}")
-    _register_cid_fonts()
+    _register_font()
     width, height = PAGE_SIZES[size]
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=(width, height), pageCompression=1, invariant=1,
-                    initialFontName=LATIN, initialFontSize=9)
+                    initialFontName=FONT, initialFontSize=9)
     canvas.setTitle(f"{_clean(document.store_name)} return {_clean(document.rma)}")
     canvas.setAuthor(_clean(document.store_name))
     canvas.setSubject(label_word("return_label", document.locale))
     pen = _Pen(canvas, document.locale)
     if size == "4x6":
         _draw_label(pen, document, 0.0, 0.0)
+        canvas.showPage()
+        _draw_packing_slip(pen, document, width, height, top=height, thermal=True)
     else:
-        _draw_label_on_sheet(pen, document, width, height)
-    canvas.showPage()
-    _draw_packing_slip(pen, document, width, height, thermal=size == "4x6")
+        slip_top = _draw_label_on_sheet(pen, document, width, height)
+        _draw_packing_slip(pen, document, width, height, top=slip_top, thermal=False)
     canvas.save()
     return out.getvalue()
 
 
 @cache
-def _register_cid_fonts() -> None:
-    for name in (JAPANESE, CHINESE, KOREAN):
-        pdfmetrics.registerFont(UnicodeCIDFont(name))
+def _register_font() -> None:
+    """Parse the font file (about 150 ms, once per container) and register it with reportlab."""
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0, asciiReadable=False))
 
 
 def _clean(text: str) -> str:
@@ -100,28 +114,6 @@ def _clean(text: str) -> str:
         elif category[0] != "C":
             kept.append(ch)
     return " ".join("".join(kept).split())
-
-
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-
-
-def _font_for(text: str, locale: str, *, bold: bool = False) -> str:
-    """The font that has glyphs for `text`: Helvetica for Western text, else a CID font.
-
-    Han characters alone do not tell the language, so they follow the order's locale (a
-    Japanese name in Chinese glyph shapes reads as foreign); kana and Hangul decide outright.
-    """
-    try:
-        text.encode("cp1252")
-        return LATIN_BOLD if bold else LATIN
-    except UnicodeEncodeError:
-        pass
-    if _HANGUL.search(text):
-        return KOREAN
-    if _KANA.search(text):
-        return JAPANESE
-    return CJK_BY_LOCALE.get(locale, CHINESE if locale.startswith("zh") else JAPANESE)
 
 
 def _is_wide(ch: str) -> bool:
@@ -146,7 +138,7 @@ class _Pen:
         text = _clean(text)
         if not text:
             return size
-        font = _font_for(text, self.locale, bold=bold)
+        font = FONT
         if max_width is not None:
             while size > min_size and self._width(text, font, size) > max_width:
                 size = max(min_size, size - 0.5)
@@ -154,14 +146,13 @@ class _Pen:
                 while text and self._width(text + "…", font, size) > max_width:
                     text = text[:-1]
                 text += "…"
-                font = _font_for(text, self.locale, bold=bold)
         canvas = self.canvas
         canvas.saveState()
         canvas.setFillColorRGB(*color)
         canvas.setFont(font, size)
-        # CID fonts come in one weight: bold is the glyphs filled and outlined (mode 2).
+        # The font comes in one weight: bold is the glyphs filled and outlined (mode 2).
         mode = None
-        if bold and font not in (LATIN, LATIN_BOLD):
+        if bold:
             mode = 2
             canvas.setStrokeColorRGB(*color)
             canvas.setLineWidth(size * 0.035)
@@ -181,7 +172,7 @@ class _Pen:
         between any two characters.
         """
         text = _clean(text)
-        font = _font_for(text, self.locale)
+        font = FONT
         lines: list[str] = []
         line = ""
         for token in _tokens(text):
@@ -326,35 +317,67 @@ def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
     c.restoreState()
 
 
-def _draw_label_on_sheet(pen: _Pen, doc: LabelDocument, width: float, height: float) -> None:
-    """The 4x6 label at its real size on an office sheet, with a dashed line to cut along."""
+# On an office sheet: the label's top edge below the page's, and the gap between the label's cut
+# frame and the packing slip under it.
+SHEET_TOP = 36.0
+CUT_MARGIN = 6.0
+SLIP_GAP = 10.0
+
+
+def _draw_label_on_sheet(pen: _Pen, doc: LabelDocument, width: float, height: float) -> float:
+    """The 4x6 label at its real size at the top of an office sheet, framed by a dashed line to
+    cut along with a scissors mark on it; returns the y below which the packing slip goes."""
     c = pen.canvas
-    top = 48.0
     # On the dot grid from the left edge, so the barcode's bars stay whole dots wide.
     ox = round((width - LABEL_WIDTH) / 2 / DOT) * DOT
-    oy = height - top - LABEL_HEIGHT
-    pen.text(width / 2, height - 30, label_word("cut_out", doc.locale), 10, align="center",
-             max_width=width - 72)
+    oy = height - SHEET_TOP - LABEL_HEIGHT
+    pen.text(width / 2, height - SHEET_TOP + CUT_MARGIN + 8, label_word("cut_out", doc.locale), 9,
+             align="center", max_width=width - 72)
     _draw_label(pen, doc, ox, oy)
+    left, bottom = ox - CUT_MARGIN, oy - CUT_MARGIN
     c.saveState()
     c.setDash(6, 4)
     c.setLineWidth(0.75)
     c.setStrokeColorRGB(*GREY)
-    c.rect(ox - 6, oy - 6, LABEL_WIDTH + 12, LABEL_HEIGHT + 12, stroke=1, fill=0)
+    c.rect(left, bottom, LABEL_WIDTH + 2 * CUT_MARGIN, LABEL_HEIGHT + 2 * CUT_MARGIN, stroke=1, fill=0)
+    c.restoreState()
+    _draw_scissors(c, left + 36, bottom)
+    return bottom - SLIP_GAP
+
+
+def _draw_scissors(c: Any, x: float, y: float) -> None:
+    """A scissors mark centred at (x, y), its blades along a horizontal cut line, on a white
+    patch that interrupts the dashes."""
+    c.saveState()
+    c.setFillColorRGB(1, 1, 1)
+    c.rect(x - 11, y - 7, 22, 14, stroke=0, fill=1)
+    c.setStrokeColorRGB(*INK)
+    c.setLineWidth(1)
+    # Two finger rings on the left, two blades crossing at the pivot and closing to the right.
+    c.circle(x - 7, y + 3.5, 2.6, stroke=1, fill=0)
+    c.circle(x - 7, y - 3.5, 2.6, stroke=1, fill=0)
+    c.line(x - 4.8, y + 2.2, x + 9, y - 1.2)
+    c.line(x - 4.8, y - 2.2, x + 9, y + 1.2)
     c.restoreState()
 
 
 def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: float,
-                       *, thermal: bool) -> None:
-    """The packing slip: what is in the parcel and why, with the instructions to enclose it."""
+                       *, top: float, thermal: bool) -> None:
+    """The packing slip: what is in the parcel and why, with the instructions to enclose it.
+
+    It starts below `top` on the current page; lines that do not fit go on over new pages.
+    On a sheet, the facts and the RMA's barcode stand side by side, to leave room for lines.
+    """
     c = pen.canvas
     locale = doc.locale
-    m = 14.0 if thermal else 48.0
+    m = 14.0 if thermal else 40.0
+    # The lowest baseline: an office printer's unprintable edge is under 0.4 in (29 pt).
+    floor = m if thermal else 30.0
     inner = width - 2 * m
-    scale = 1.0 if thermal else 1.3
+    scale = 1.0
 
-    def header() -> float:
-        y = height - m - 14 * scale
+    def header(top: float = height - m) -> float:
+        y = top - 14 * scale
         pen.text(m, y, doc.store_name, 11 * scale, bold=True, max_width=inner * 0.5)
         pen.text(width - m, y, label_word("packing_slip", locale), 11 * scale, bold=True,
                  align="right", max_width=inner * 0.48)
@@ -363,7 +386,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         c.line(m, y, width - m, y)
         return y
 
-    y = header()
+    y = header(top)
     # The instruction, boxed so that it is read first.
     heading_size = 12 * scale
     detail_size = 8 * scale
@@ -388,15 +411,24 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         (label_word("customer", locale), doc.customer_name),
         (label_word("created", locale), format_date(doc.generated_on, locale)),
     )
-    key_width = inner * 0.32
+    facts_width = inner if thermal else inner * 0.55
+    key_width = facts_width * 0.32 if thermal else facts_width * 0.4
+    facts_top = y
     for key, value in facts:
         pen.text(m, y, key, 8 * scale, color=GREY, max_width=key_width - 4)
         pen.text(m + key_width, y, value, 9 * scale, bold=key == facts[0][0],
-                 max_width=inner - key_width)
+                 max_width=facts_width - key_width)
         y -= 12 * scale
     bar_height = 26.0 * scale
-    y -= bar_height - 4
-    pen.code128(m, y, doc.rma, inner, bar_height, align="left")
+    if thermal:
+        y -= bar_height - 4
+        pen.code128(m, y, doc.rma, inner, bar_height, align="left")
+    else:
+        # Beside the facts, level with their first line's top.
+        bar_x = m + facts_width + 8
+        pen.code128(bar_x, facts_top + 9 * scale - bar_height, doc.rma, width - m - bar_x,
+                    bar_height)
+        y = min(y + 12 * scale, facts_top + 9 * scale - bar_height)
     y -= 16 * scale
 
     # The lines: item (title, SKU), quantity, reason.
@@ -423,7 +455,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         reason = pen.wrap(line.reason, size, reason_width)[:3] or [""]
         rows = max(len(title), len(reason)) + 1
         needed = rows * size * 1.25 + 6
-        if y - needed < m:
+        if y - needed < floor:
             c.showPage()
             y = table_head(header() - 18)
         pen.text(qty_x, y, str(line.quantity), size + 1, bold=True)
@@ -442,7 +474,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         c.line(m, y + size, width - m, y + size)
         c.setStrokeColorRGB(*INK)
     total = sum(line.quantity for line in doc.lines)
-    if y - 14 < m:
+    if y - 14 < floor:
         c.showPage()
         y = header() - 18
     y -= 4

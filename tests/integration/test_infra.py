@@ -305,6 +305,33 @@ def test_every_aws_client_the_code_builds_works_from_the_pruned_package(build: B
     assert result.stdout.strip().startswith(str(tmp_path)), "botocore was not loaded from the package"
 
 
+def test_a_label_drawn_from_the_package_embeds_the_packaged_font(build: Build, tmp_path: Path) -> None:
+    with zipfile.ZipFile(build.zip_path) as archive:
+        assert "chalicelib/fonts/wqy-microhei.ttc" in archive.namelist()
+        assert "chalicelib/fonts/LICENSE-Apache-2.0.txt" in archive.namelist()
+        archive.extractall(tmp_path)
+    code = (
+        "import datetime, sys\n"
+        "from chalicelib.adapters.reportlab_labels import FONT_FILE, render_label\n"
+        "from chalicelib.domain.order import Address\n"
+        "from chalicelib.services.label_document import LabelDocument, LabelLine\n"
+        "home = Address('山田 愛子', '神宮前1-2-3', '渋谷区', '150-0001', 'JP', region='東京都')\n"
+        "sys.stdout.buffer.write(render_label(LabelDocument(\n"
+        "    rma='R-7K3M-9QX2', order_number='1001', store_name='Retour', return_to=home, ship_from=home,\n"
+        "    customer_name='山田 愛子', status_url='https://retour.invalid/r', locale='ja',\n"
+        "    lines=(LabelLine('リネンシャツ', 'SHIRT', 1, '破損している'),),\n"
+        "    generated_on=datetime.date(2026, 11, 23))))\n"
+        "sys.stderr.write(str(FONT_FILE))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr.decode().startswith(str(tmp_path)), "the font was not read from the package"
+    fonts = subprocess.run(["pdffonts", "-"], input=result.stdout, capture_output=True, check=True).stdout.decode()
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes yes yes " in row for row in rows), fonts  # embedded, subset, unicode
+
+
 # --- IAM ----------------------------------------------------------------------------------
 
 
