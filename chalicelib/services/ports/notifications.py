@@ -66,3 +66,8 @@ class MerchantNotifier(Protocol):
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
         ...
+
+    def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
+        """The shopper accepted (the return is approved on the offer) or declined (closed, nothing
+        paid, the items free again) the merchant's counter-offer."""
+        ...
