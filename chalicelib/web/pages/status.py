@@ -126,7 +126,7 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
 
 
 def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
-                problem: str | None = None) -> Response:
+                problem: str | None = None, problem_title: str | None = None) -> Response:
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
@@ -135,11 +135,16 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
                       if request.status == "credited" else None)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
+    rows = review_rows(judged, request.quote)
+    if request.status != "pending_approval":
+        # Decided: "Needs the store's approval" on a line would be stale (judging today would say so).
+        rows = [{**row, "needs_approval": False} for row in rows]
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
-                     credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
+                     credit_balance=credit_balance, problem=problem, problem_title=problem_title,
+                     switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_datetime(value, page.lang, zone),
-                     rows=review_rows(judged, request.quote),
+                     rows=rows,
                      events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
                                    key=lambda e: e.at, reverse=True))
 
