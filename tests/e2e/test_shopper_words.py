@@ -151,5 +151,5 @@ def test_a_counter_offer_with_a_reason_is_read_and_accepted_on_a_phone(stack: St
 
     # The merchant is told, by email.
     page.goto(stack.app_url + "/_dev/outbox")
-    assert f"Return {rma}: the shopper accepted your offer" in page.locator("main").inner_text()
+    assert f"Return {rma}: the shopper accepted your offer" in page.locator("body").inner_text()
 
