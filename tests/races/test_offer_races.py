@@ -28,7 +28,7 @@ def an_offer(client: Client, number: str) -> str:
 def assert_one_answer(rma: str, number: str, local_table: Any, answers: dict[str, list[str]]) -> str:
     final = get_deps().returns.get(rma)
     assert final is not None
-    kinds = Counter(event.kind for event in final.events)
+    kinds = Counter(str(event.kind) for event in final.events)
     assert kinds["offer_accepted"] + kinds["offer_declined"] == 1, kinds
     units = line_item(local_table, number)
     if final.status == "cancelled":
