@@ -156,7 +156,7 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
         actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen,
                   "outcome": outcomes.get(a, "")}
                  for a in opened.link.actions],
-        error_field=error_field or ("note" if error else ""),
+        error_field=error_field,
         csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
         expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
         fee_percent=fee_text,
