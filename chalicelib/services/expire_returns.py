@@ -141,11 +141,13 @@ def expire_offers(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta]
                     break  # answered meanwhile, or the index lagged
                 at = deps.clock.now()
                 try:
-                    deps.returns.save(request.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
+                    stored = deps.returns.save(request.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
                 except StaleWriteError:
                     continue  # the shopper answered at this very moment: read again
-                log.info("return %s: its offer expired unanswered", request.rma)
-                expired.append(request.rma)
+                log.info("return %s: its offer expired unanswered", stored.rma)
+                expired.append(stored.rma)
+                # The email says the offer expired (it reads the return's offer_outcome), not a parcel.
+                _tell_the_shopper(deps, stored, days=0)
                 break
         cursor = page.cursor
         if cursor is None:

@@ -165,6 +165,9 @@ def test_an_unanswered_offer_expires_and_frees_the_items(client: Client, aws_end
     assert line_item(local_table, "7305") == {"reserved": 0, "returned": 0}
     page = text(a_return_page(client, "7305", rma))
     assert "The store's offer expired before you answered" in page
+    [mail] = [e for e in emails_to(aws_endpoint, "7305") if e.subject == f"Your return {rma} has expired"]
+    assert "offer on your return" in mail.text and "expired before you answered" in mail.text
+    assert "did not reach us" not in mail.text  # no parcel was ever due
     put_policy(client)
 
 

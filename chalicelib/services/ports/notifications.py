@@ -24,7 +24,8 @@ class ShopperNotifier(Protocol):
     def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
         """The parcel did not arrive within `ship_within_days` days of approval: the return
         expired, its label no longer works, and a new return can be started while the items are
-        still returnable."""
+        still returnable. A counter-offer left unanswered expires too (`ship_within_days` 0, the
+        return's `offer_outcome` "expired"): the email says the offer expired instead."""
         ...
 
     def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:

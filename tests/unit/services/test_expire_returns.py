@@ -267,5 +267,6 @@ def test_an_offer_unanswered_past_the_approval_expiry_expires_and_frees_its_unit
     assert expired is not None and expired.status == "expired" and expired.offer_outcome == "expired"
     assert deps.store.units_of_order("1001").in_open_returns.get("L1", 0) == 0
     assert deps.store.get(young.rma).status == "offered"  # type: ignore[union-attr]
+    assert [rma for rma, *_ in deps.shopper_notifier.expired] == [old.rma]  # the shopper is told
     # An answered offer is not the job's: a second run leaves everything as it is.
     assert expire_offers(deps) == []
