@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Final, Protocol
 
+from ..domain.approvals import APPROVE_FEE, APPROVE_STORE_CREDIT
 from ..domain.errors import StaleWriteError, ValidationError
 from ..domain.policy import Policy
 from ..domain.return_request import (
@@ -77,6 +78,12 @@ def _answered(request: ReturnRequest, answer: str) -> bool:
     return request.status == CANCELLED and any(e.kind == EventKind.OFFER_DECLINED for e in request.events)
 
 
+def _terms_of(request: ReturnRequest) -> str:
+    """Which counter-terms the accepted offer was (the offer's timeline entry says)."""
+    offered = next((e for e in reversed(request.events) if e.kind == EventKind.OFFERED), None)
+    return APPROVE_STORE_CREDIT if offered is not None and "store credit" in offered.detail else APPROVE_FEE
+
+
 def _after_answer(deps: AnswerOfferDeps, request: ReturnRequest, *, accepted: bool) -> None:
     """The label and the money (accepted), the merchant's email; never undoes the stored answer."""
     order = deps.orders.get(request.order_number)
@@ -89,6 +96,11 @@ def _after_answer(deps: AnswerOfferDeps, request: ReturnRequest, *, accepted: bo
             request = on_return_approved(deps, request)
         except Exception:  # noqa: BLE001 - the answer is stored; a refund is retryable
             log.exception("could not release the money of return %s", request.rma)
+        try:
+            # As after any approval: the terms and the label link, by email (the page may be lost).
+            deps.shopper_notifier.return_decided(request, order, note="", counter_terms=_terms_of(request))
+        except Exception:  # noqa: BLE001 - the answer is stored; the status page shows it
+            log.exception("could not email the shopper the approval of return %s", request.rma)
     try:
         policy: Policy = deps.policies.current()
         deps.merchant_notifier.offer_answered(request, to=policy.merchant_email, accepted=accepted)

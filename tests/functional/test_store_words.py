@@ -104,6 +104,8 @@ def test_a_fee_offer_shows_both_amounts_and_accepting_approves_on_its_terms(
     assert "You accepted the store's offer" in page and "/label?size=" in page
     told = merchant_emails(aws_endpoint, rma)
     assert any("accepted your offer" in e.subject for e in told)
+    approved_mail = [e for e in emails_to(aws_endpoint, "7302") if "approved with changed terms" in e.subject]
+    assert approved_mail and "$65.40" in approved_mail[-1].text and "fee of 10%" in approved_mail[-1].text
 
 
 def test_declining_an_offer_closes_the_return_frees_the_items_and_tells_the_merchant(
