@@ -250,7 +250,9 @@ class DynamoDBReturnRepository:
             "milestones = :milestones"
             + (", refund = :refund" if stored.refund is not None else "")
             # An approval on counter-terms changes what the shopper is paid.
-            + ", resolution = :resolution, quote = :quote",
+            + ", resolution = :resolution, quote = :quote"
+            # A counter-offer open (`offered`) or none (answered, expired).
+            + (", offer = :offer" if stored.offer is not None else " REMOVE offer"),
             condition="version = :expected",
             names={"#status": "status"},
             values={
@@ -265,6 +267,7 @@ class DynamoDBReturnRepository:
                 **({":refund": to_attribute(refund_record(stored.refund))} if stored.refund is not None else {}),
                 ":resolution": {"S": stored.resolution},
                 ":quote": to_attribute(quote_record(stored.quote)),
+                **({":offer": to_attribute(quote_record(stored.offer))} if stored.offer is not None else {}),
                 ":milestones": to_attribute(milestones_record(stored)),
             },
         )
@@ -374,6 +377,7 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
             for line in request.lines
         ],
         "quote": quote_record(quote),
+        "offer": quote_record(request.offer) if request.offer is not None else None,
         "milestones": milestones_record(request),
         # shipping: it holds the order's original shipping reservation (LINE##original_shipping).
         "holds_original_shipping": request.holds_original_shipping,
@@ -455,37 +459,16 @@ def event_record(rma: str, event: ReturnEvent, seq: int) -> dict[str, Any]:
         # A receipt's lines as found (units, condition); absent for a plain full receipt.
         "received": [{"line_id": r.line_id, "units": r.units, "condition": r.condition} for r in event.received]
         or None,
+        # The merchant's words to the shopper with a decision or an offer.
+        "note": event.note or None,
     }
 
 
 def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) -> ReturnRequest:
     """The ReturnRequest its item (and event items) hold."""
     currency: str = record["currency"]
-    q = record["quote"]
-
-    def money(value: int) -> Money:
-        return Money(value, currency)
-
-    quote = Quote(
-        currency=currency,
-        resolution=q["resolution"],
-        lines=tuple(
-            QuoteLine(
-                line_id=line["line_id"], quantity=line["quantity"], reason=line["reason"],
-                note=line.get("note", ""), items=money(line["items"]), tax=money(line["tax"]),
-                fees=money(line["fees"]), bonus=money(line["bonus"]), total=money(line["total"]),
-                fees_waived=line.get("fees_waived", False),
-            )
-            for line in q["lines"]
-        ),
-        items=money(q["items"]), tax=money(q["tax"]), fees=money(q["fees"]),
-        bonus=money(q["bonus"]), total=money(q["total"]),
-        restocking_fee=money(q["restocking_fee"]),
-        return_shipping_fee=money(q["return_shipping_fee"]),
-        # Quotes stored before the original shipping could be refunded had none.
-        shipping=money(q.get("shipping", 0)),
-        policy_version=q["policy_version"],
-    )
+    quote = quote_from_record(record["quote"], currency)
+    offer = quote_from_record(record["offer"], currency) if record.get("offer") else None
     created_at = parse_iso(record["created_at"])
     assert created_at is not None
     timeline: list[ReturnEvent] = []
@@ -497,6 +480,7 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
             source_ip=event.get("source_ip", ""), user_agent=event.get("user_agent", ""),
             received=tuple(ReceivedLine(r["line_id"], int(r["units"]), Condition(r["condition"]))
                            for r in event.get("received") or ()),
+            note=event.get("note") or "",
         ))
     return ReturnRequest(
         rma=record["rma"],
@@ -518,4 +502,33 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         listed_changed_at=None if timeline else parse_iso(record.get("status_changed_at")),
         listed_milestones=None if timeline else milestones_from_record(record.get("milestones")),
         holds_original_shipping=bool(record.get("holds_original_shipping", False)),
+        offer=offer,
+    )
+
+
+def quote_from_record(q: Mapping[str, Any], currency: str) -> Quote:
+    """The Quote a map attribute (quote_record) holds."""
+
+    def money(value: int) -> Money:
+        return Money(value, currency)
+
+    return Quote(
+        currency=currency,
+        resolution=q["resolution"],
+        lines=tuple(
+            QuoteLine(
+                line_id=line["line_id"], quantity=line["quantity"], reason=line["reason"],
+                note=line.get("note", ""), items=money(line["items"]), tax=money(line["tax"]),
+                fees=money(line["fees"]), bonus=money(line["bonus"]), total=money(line["total"]),
+                fees_waived=line.get("fees_waived", False),
+            )
+            for line in q["lines"]
+        ),
+        items=money(q["items"]), tax=money(q["tax"]), fees=money(q["fees"]),
+        bonus=money(q["bonus"]), total=money(q["total"]),
+        restocking_fee=money(q["restocking_fee"]),
+        return_shipping_fee=money(q["return_shipping_fee"]),
+        # Quotes stored before the original shipping could be refunded had none.
+        shipping=money(q.get("shipping", 0)),
+        policy_version=q["policy_version"],
     )

@@ -22,7 +22,7 @@ from ..domain.approvals import (
     LineException,
 )
 from ..domain.order import Order
-from ..domain.return_request import APPROVED, ReturnRequest
+from ..domain.return_request import APPROVED, OFFERED, ReturnRequest
 from ..locales import catalog, locale_or_default
 from ..locales.names import resolution_name, status_name
 from ..services.status_links import plain_status_url
@@ -39,8 +39,8 @@ def _(message: str) -> str:
 
 ACTION_LABELS = {
     APPROVE: _("Approve"),
-    APPROVE_STORE_CREDIT: _("Approve as store credit only"),
-    APPROVE_FEE: _("Approve minus a fee"),
+    APPROVE_STORE_CREDIT: _("Offer store credit only"),
+    APPROVE_FEE: _("Offer the refund minus a fee"),
     REJECT: _("Deny"),
 }
 WINDOW_PASSED = _("The return window ended %(days)s days ago (last day %(date)s).")
@@ -53,6 +53,7 @@ SUBJECT_DIGEST = _("Order %(order)s: %(count)s more return requests need your de
 SUBJECT_APPROVED = _("Your return %(rma)s is approved")
 SUBJECT_COUNTER = _("Your return %(rma)s is approved with changed terms")
 SUBJECT_REJECTED = _("Your return request %(rma)s was declined")
+SUBJECT_OFFER = _("The store makes you an offer for your return %(rma)s")
 
 
 def locale_of(locale: str) -> str:
@@ -73,11 +74,14 @@ def exception_text(line: LineException, locale: str) -> str:
     return gettext_(OTHER_EXCEPTION) % {"code": line.exception}
 
 
-def quote_context(request: ReturnRequest, locale: str) -> dict[str, Any]:
-    """The money of a return, formatted for `locale`."""
-    quote = request.quote
+def quote_context(request: ReturnRequest, locale: str, *, offer: bool = False) -> dict[str, Any]:
+    """The money of a return, formatted for `locale`; `offer`: of its open counter-offer instead,
+    with `asked_total`, the total the shopper asked for."""
+    quote = request.offer if offer and request.offer is not None else request.quote
+    extra = {"asked_total": format_money(request.quote.total, locale)} if quote is not request.quote else {}
     return {
-        "resolution": resolution_name(request.resolution, locale),
+        **extra,
+        "resolution": resolution_name(quote.resolution, locale),
         "items": format_money(quote.items, locale), "tax": format_money(quote.tax, locale),
         "fees": format_money(quote.fees, locale), "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale), "has_bonus": not quote.bonus.is_zero(),
@@ -156,19 +160,22 @@ def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_
     locale = locale_of(request.locale)
     gettext_ = catalog(locale).gettext
     approved = request.status == APPROVED
-    subject_id = (SUBJECT_REJECTED if not approved else SUBJECT_COUNTER if counter_terms else SUBJECT_APPROVED)
+    offered = request.status == OFFERED
+    subject_id = (SUBJECT_OFFER if offered else SUBJECT_REJECTED if not approved
+                  else SUBJECT_COUNTER if counter_terms else SUBJECT_APPROVED)
     subject = gettext_(subject_id) % {"rma": request.rma}
     followed = status_url or plain_status_url(public_base_url, request.rma)
     fee_percent = 0
-    if counter_terms == APPROVE_FEE and not request.quote.items.is_zero():
-        fee_percent = round(request.quote.fees.minor * 100 / request.quote.items.minor)
+    terms = request.offer if offered and request.offer is not None else request.quote
+    if counter_terms == APPROVE_FEE and not terms.items.is_zero():
+        fee_percent = round(terms.fees.minor * 100 / terms.items.minor)
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name,
         "customer_name": order.customer_name, "order_number": order.number, "rma": request.rma,
-        "approved": approved, "counter_terms": counter_terms, "fee_percent": fee_percent,
+        "approved": approved, "offered": offered, "counter_terms": counter_terms, "fee_percent": fee_percent,
         # The label is printed from the status page: both links open it.
         "note": note, "status_url": followed, "label_url": followed,
-        **quote_context(request, locale),
+        **quote_context(request, locale, offer=offered),
     }
     env = environment(locale)
     text = env.get_template("emails/return_decided.txt").render(context)

@@ -179,6 +179,8 @@ def render_expiry(
         "customer_name": order.customer_name,
         "order_number": order.number,
         "days": ship_within_days,
+        # A counter-offer left unanswered closed it: no parcel was ever due (issue 18 item 5).
+        "offer_expired": request.offer_outcome == "expired",
     }
     return _rendered(locale, "expired", "return_expired", context)
 

@@ -24,6 +24,8 @@ log = logging.getLogger("retour.email")
 
 SUBJECT_FAILED = N_("Refund failed for return %(rma)s")
 SUBJECT_HELD = N_("Refund held for return %(rma)s: the charge is disputed")
+SUBJECT_OFFER_ACCEPTED = N_("Return %(rma)s: the shopper accepted your offer")
+SUBJECT_OFFER_DECLINED = N_("Return %(rma)s: the shopper declined your offer")
 
 # Why a refund failed or waits, in the merchant's words: our own codes (services/refund_return.py)
 # and Stripe's refund failure reasons. Any other code (a Stripe error code, a message) is shown as
@@ -67,6 +69,24 @@ def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, lo
     return subject, text, html
 
 
+def render_offer_answer(request: ReturnRequest, *, accepted: bool, locale: str,
+                        store_name: str) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's email when the shopper answers a counter-offer."""
+    locale = locale_or_default(locale)
+    subject = catalog(locale).gettext(SUBJECT_OFFER_ACCEPTED if accepted else SUBJECT_OFFER_DECLINED) % {
+        "rma": request.rma}
+    context: dict[str, Any] = {
+        "lang": locale, "subject": subject, "store_name": store_name, "accepted": accepted,
+        "rma": request.rma, "order_number": request.order_number,
+        "amount": format_money(request.quote.total, locale),
+        "requested_on": format_date(request.created_at.date(), locale),
+    }
+    env = environment(locale)
+    text = env.get_template("emails/merchant_offer.txt").render(context)
+    html = env.get_template("emails/merchant_offer.html").render(context)
+    return subject, text, html
+
+
 class SESMerchantMailer:
     """Emails to the merchant about refunds that failed or are held."""
 
@@ -85,10 +105,17 @@ class SESMerchantMailer:
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self._send(request, to=to, held=True, reason=reason)
 
+    def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
+        self._deliver(request, to, *render_offer_answer(request, accepted=accepted, locale=self._merchant_locale,
+                                                         store_name=self._store_name))
+
     def _send(self, request: ReturnRequest, *, to: str, held: bool, reason: str) -> None:
         subject, text, html = render_refund_problem(
             request, held=held, reason=reason, locale=self._merchant_locale, store_name=self._store_name,
         )
+        self._deliver(request, to, subject, text, html)
+
+    def _deliver(self, request: ReturnRequest, to: str, subject: str, text: str, html: str) -> None:
         raw = mime_message(
             sender=self._sender, sender_name=self._store_name, to=to, subject=subject, text=text, html=html,
         )

@@ -68,3 +68,6 @@ class SESMerchantNotifier:
 
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self._mailer.refund_held(request, to=to, reason=reason)
+
+    def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
+        self._mailer.offer_answered(request, to=to, accepted=accepted)

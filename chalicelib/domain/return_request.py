@@ -8,6 +8,9 @@ and when as a new event; the repository saves every move with one conditional wr
     approved -> received -> refunding -> refunded | credited
     pending_approval | approved -> cancelled (by the shopper, before the parcel is sent)
     approved -> expired (not shipped in time)
+    pending_approval -> offered (the merchant's counter-offer: store credit only, or minus a fee)
+    offered -> approved (the shopper accepts: the offer becomes the quote) | cancelled (the
+        shopper declines: nothing is paid, the units are freed) | expired (left unanswered)
     refunding -> refund_failed (visible to the merchant, retryable)
     approved -> refunding | credited (the policy's refund_trigger "on_approval")
     refund_failed -> refunding (a retry, with a new attempt and key) | credited
@@ -46,6 +49,8 @@ class ReturnStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REFUND_FAILED = "refund_failed"
+    # The merchant's counter-offer waits for the shopper's answer (issue 18, item 5).
+    OFFERED = "offered"
 
 
 class EventKind(StrEnum):
@@ -63,6 +68,9 @@ class EventKind(StrEnum):
     REFUNDED = "refunded"
     REFUND_FAILED = "refund_failed"
     CREDITED = "credited"
+    OFFERED = "offered"
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_DECLINED = "offer_declined"
     # Staff-only entries (INTERNAL_KINDS): the status stays.
     NOTE = "note"
     REFUND_RETRY_REQUESTED = "refund_retry_requested"
@@ -96,16 +104,17 @@ CREDITED: Final = ReturnStatus.CREDITED
 CANCELLED: Final = ReturnStatus.CANCELLED
 EXPIRED: Final = ReturnStatus.EXPIRED
 REFUND_FAILED: Final = ReturnStatus.REFUND_FAILED
+OFFERED: Final = ReturnStatus.OFFERED
 
 STATUSES: tuple[ReturnStatus, ...] = tuple(ReturnStatus)
 # Units of a return in these statuses are back on the shelf: they may be returned again.
 RELEASED_STATUSES: tuple[ReturnStatus, ...] = (REJECTED, CANCELLED, EXPIRED)
 # Still waiting for the parcel (units reserved, not yet returned).
-OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED)
+OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED)
 # The parcel arrived: its units count as returned.
 RETURNED_STATUSES: tuple[ReturnStatus, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
 # The shopper may still change their mind: nothing has reached the store and no money has moved.
-CANCELLABLE_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED)
+CANCELLABLE_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED)
 # Why a return can't be cancelled any more, by status (`NotCancellableError.why`).
 _TOO_LATE = {
     RECEIVED: "received", REFUNDING: "paid", REFUNDED: "paid", CREDITED: "paid", REFUND_FAILED: "paid",
@@ -131,7 +140,20 @@ UNITS_TAKEN_MESSAGE: Final = (
 # A receipt's event detail when the money went before the parcel (the status it kept).
 _PAID_KINDS = frozenset({REFUNDING, REFUNDED, CREDITED, REFUND_FAILED})
 # The moves into a released status: the events that give a return's units back.
-_RELEASING_KINDS = frozenset({EventKind.REJECTED, EventKind.CANCELLED, EventKind.EXPIRED})
+_RELEASING_KINDS = frozenset({EventKind.REJECTED, EventKind.CANCELLED, EventKind.EXPIRED,
+                              EventKind.OFFER_DECLINED})
+# A merchant's words to the shopper: required with a counter-offer (and, on the pages where a
+# person decides, with a decline); the same limit as every note.
+MAX_MERCHANT_NOTE: Final = MAX_NOTE
+# The moves that carry the merchant's decision (the shopper's "Message from the store").
+DECIDING_KINDS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.OFFERED})
+
+
+class OfferClosedError(ConflictError):
+    """The counter-offer was already answered (or expired, or the return moved): nothing changed."""
+
+    code = "offer_closed"
+
 
 # Crockford's base32: no I, L, O or U, so an RMA read aloud or typed from paper survives.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -215,6 +237,8 @@ class ReturnEvent:
     user_agent: str = ""
     # A receipt's lines as the warehouse found them (empty: everything arrived as described).
     received: tuple[ReceivedLine, ...] = ()
+    # The merchant's words to the shopper with a decision or an offer (shown to them as such).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +282,7 @@ class Milestones:
             return next((e.at for e in events if e.kind in kinds), None)
 
         paid = [e.at for e in events if e.kind in (EventKind.REFUNDED, EventKind.CREDITED)]
-        return cls(needed_approval=needed, decided_at=first(EventKind.APPROVED, EventKind.REJECTED),
+        return cls(needed_approval=needed, decided_at=first(EventKind.APPROVED, EventKind.REJECTED, EventKind.OFFERED),
                    received_at=first(EventKind.RECEIVED), paid_at=paid[-1] if paid else None)
 
 
@@ -288,6 +312,8 @@ class ReturnRequest:
     # shipping: this return pays back the order's original shipping, so holds it on the order
     # (a reservation under ORIGINAL_SHIPPING) until it is paid or closes without its parcel.
     holds_original_shipping: bool = False
+    # While `offered`: the merchant's counter-terms (the quote stays what the shopper asked for).
+    offer: Quote | None = None
 
     @classmethod
     def request(
@@ -449,6 +475,9 @@ class ReturnRequest:
         the units back. `ship_within_days`, the policy's limit it missed, goes into the timeline.
         """
         detail = f"not shipped within {ship_within_days} days" if ship_within_days is not None else ""
+        if self.status == OFFERED:
+            return replace(self._move((OFFERED,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED,
+                                      detail="offer not answered in time"), offer=None)
         return self._move((APPROVED,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED, detail=detail)
 
     def approve(
@@ -462,7 +491,7 @@ class ReturnRequest:
         """
         moved = self._move(
             (PENDING_APPROVAL,), APPROVED, at=at, actor=actor, kind=EventKind.APPROVED, detail=note,
-            source_ip=source_ip, user_agent=user_agent,
+            source_ip=source_ip, user_agent=user_agent, note=note,
         )
         if quote is None:
             return moved
@@ -477,8 +506,65 @@ class ReturnRequest:
         """The merchant refuses an exception: pending_approval -> rejected."""
         return self._move(
             (PENDING_APPROVAL,), REJECTED, at=at, actor=actor, kind=EventKind.REJECTED, detail=note,
-            source_ip=source_ip, user_agent=user_agent,
+            source_ip=source_ip, user_agent=user_agent, note=note,
         )
+
+    def make_offer(
+        self, offer: Quote, *, at: datetime, actor: str, note: str, terms: str,
+        source_ip: str = "", user_agent: str = "",
+    ) -> ReturnRequest:
+        """The merchant's counter-offer: pending_approval -> offered, waiting for the shopper.
+
+        `offer`: the counter-terms, priced by the caller; `note`: why, in the merchant's words
+        (required: an offer of less needs a reason); `terms`: the timeline's short description.
+        """
+        reason = note.strip()
+        if not reason or len(reason) > MAX_MERCHANT_NOTE:
+            raise ValidationError(f"a counter-offer needs a reason of 1 to {MAX_MERCHANT_NOTE} characters",
+                                  fields=("note",))
+        if offer.currency != self.quote.currency or {q.line_id for q in offer.lines} != set(self.units):
+            raise ValidationError("counter-terms must price the same lines in the same currency",
+                                  fields=("quote",))
+        moved = self._move((PENDING_APPROVAL,), OFFERED, at=at, actor=actor, kind=EventKind.OFFERED,
+                           detail=terms, source_ip=source_ip, user_agent=user_agent, note=reason)
+        return replace(moved, offer=offer)
+
+    def accept_offer(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
+        """The shopper takes the counter-offer: offered -> approved on the offer's terms."""
+        if self.status != OFFERED or self.offer is None:
+            raise OfferClosedError(f"return {self.rma} has no open offer (it is {self.status})")
+        moved = self._move((OFFERED,), APPROVED, at=at, actor=actor, kind=EventKind.OFFER_ACCEPTED)
+        return replace(moved, quote=self.offer, resolution=self.offer.resolution, offer=None)
+
+    def decline_offer(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
+        """The shopper turns the counter-offer down: offered -> cancelled, nothing paid, units freed."""
+        if self.status != OFFERED:
+            raise OfferClosedError(f"return {self.rma} has no open offer (it is {self.status})")
+        return replace(self._move((OFFERED,), CANCELLED, at=at, actor=actor, kind=EventKind.OFFER_DECLINED),
+                       offer=None)
+
+    @property
+    def offer_outcome(self) -> str:
+        """How the counter-offer ended when it closed the return: "declined" (by the shopper),
+        "expired" (left unanswered), else "" (no offer, or accepted)."""
+        moves = self._moves
+        if not moves or self.status not in (CANCELLED, EXPIRED):
+            return ""
+        before = moves[-2].kind if len(moves) > 1 else None
+        if moves[-1].kind == EventKind.OFFER_DECLINED:
+            return "declined"
+        if moves[-1].kind == EventKind.EXPIRED and before == EventKind.OFFERED:
+            return "expired"
+        return ""
+
+    @property
+    def merchant_note(self) -> str:
+        """The merchant's words with their latest decision or offer ("" when they wrote none)."""
+        event = next((e for e in reversed(self.events) if e.kind in DECIDING_KINDS), None)
+        # A job's decision (the approval timeout) is no one's words: the page says what happened.
+        if event is None or event.actor.startswith("system:"):
+            return ""
+        return event.note
 
     @property
     def parcel_received(self) -> bool:
@@ -584,7 +670,8 @@ class ReturnRequest:
     def cancelled_by_shopper(self) -> bool:
         """True when the shopper cancelled this return (not a decision anyone else made)."""
         return self.status == CANCELLED and any(
-            event.kind == EventKind.CANCELLED and event.actor == SHOPPER for event in self.events
+            event.kind in (EventKind.CANCELLED, EventKind.OFFER_DECLINED) and event.actor == SHOPPER
+            for event in self.events
         )
 
     @property
@@ -646,6 +733,7 @@ class ReturnRequest:
         source_ip: str = "",
         user_agent: str = "",
         received: tuple[ReceivedLine, ...] = (),
+        note: str = "",
     ) -> ReturnRequest:
         if self.status not in allowed_from:
             raise ConflictError(
@@ -653,7 +741,7 @@ class ReturnRequest:
                 code="invalid_transition",
             )
         event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail or to,
-                            source_ip=source_ip, user_agent=user_agent, received=received)
+                            source_ip=source_ip, user_agent=user_agent, received=received, note=note)
         return replace(self, status=to, events=(*self.events, event))
 
     def with_version(self, version: int) -> ReturnRequest:

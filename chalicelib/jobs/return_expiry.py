@@ -11,7 +11,7 @@ from typing import Any
 from chalice.app import Blueprint, Rate
 
 from ..bootstrap import get_deps
-from ..services.expire_returns import expire_returns
+from ..services.expire_returns import expire_offers, expire_returns
 
 log = logging.getLogger("retour.returns")
 
@@ -29,6 +29,9 @@ def lambda_time_left(context: Any) -> Callable[[], timedelta] | None:
 @return_expiry_jobs.schedule(Rate(1, unit=Rate.DAYS), name="return_expiry")
 def return_expiry(event: Any) -> dict[str, list[str]]:
     """Expire approved returns not shipped in time; a run that stops half-way is done again tomorrow."""
-    expired = expire_returns(get_deps(), time_left=lambda_time_left(getattr(event, "context", None)))
-    log.info("return expiry job: %d returns expired", len(expired))
-    return {"expired": expired}
+    time_left = lambda_time_left(getattr(event, "context", None))
+    expired = expire_returns(get_deps(), time_left=time_left)
+    # Counter-offers the shopper left unanswered close the same way (their units freed).
+    offers = expire_offers(get_deps(), time_left=time_left)
+    log.info("return expiry job: %d returns and %d offers expired", len(expired), len(offers))
+    return {"expired": expired, "offers_expired": offers}

@@ -4,6 +4,11 @@ Every path goes through `_decide`, so the rules are one: only a `pending_approva
 decided, the decision is one conditional write on the version read (of two concurrent deciders
 exactly one wins; the other gets AlreadyDecidedError), and what follows an approval (the label,
 the refund under `on_approval`, the shopper's email) happens after the write and never undoes it.
+
+Counter-terms (store credit only, or minus a fee) are an offer, not an approval: the return goes
+to `offered` and the shopper accepts or declines it (services/answer_offer.py). An offer needs
+the merchant's reason, and so does a decline made on a page (link or console); the admin API and
+the timeout job may decline without one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from ..domain.notes import MAX_NOTE
 from ..domain.order import ORIGINAL_SHIPPING, Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
-from ..domain.return_request import APPROVED, PENDING_APPROVAL, EventKind, ReturnEvent, ReturnRequest
+from ..domain.return_request import (
+    APPROVED,
+    PENDING_APPROVAL,
+    DECIDING_KINDS,
+    ReturnEvent,
+    ReturnRequest,
+)
+from ..locales import N_
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
 from .issue_label import IssueLabelDeps, issue_label
 from .ports.notifications import ShopperNotifier
@@ -28,7 +40,9 @@ from .refund_return import RefundDeps, on_return_approved
 
 log = logging.getLogger("retour.approvals")
 
-DECISION_KINDS = (EventKind.APPROVED, EventKind.REJECTED)
+DECISION_KINDS = DECIDING_KINDS
+# The decisions that are counter-offers: the shopper must accept them.
+OFFER_ACTIONS: tuple[str, ...] = (APPROVE_STORE_CREDIT, APPROVE_FEE)
 
 
 class AlreadyDecidedError(ConflictError):
@@ -78,8 +92,13 @@ def decision_event(request: ReturnRequest) -> ReturnEvent | None:
     return next((e for e in reversed(request.events) if e.kind in DECISION_KINDS), None)
 
 
-def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS) -> Decision:
-    """`decision` with its note trimmed; ValidationError naming the bad field."""
+def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS,
+                      reason_for_decline: bool = False) -> Decision:
+    """`decision` with its note trimmed; ValidationError naming the bad field.
+
+    A counter-offer always needs the merchant's reason; a decline needs one when
+    `reason_for_decline` (a person deciding on a page: the shopper is owed a why).
+    """
     if decision.action not in allowed:
         raise ValidationError(f"decision must be one of {', '.join(allowed)}", fields=("decision",))
     note = decision.note.strip()
@@ -91,10 +110,21 @@ def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS)
             raise ValidationError("fee_percent must be a whole number from 1 to 100", fields=("fee_percent",))
     else:
         fee = None
+    if not note and (decision.action in OFFER_ACTIONS or (reason_for_decline and decision.action == REJECT)):
+        raise ValidationError(REASON_REQUIRED[decision.action], fields=("note",))
     return replace(decision, note=note, fee_percent=fee)
 
 
-def decide_return(deps: DecideReturnDeps, rma: str, decision: Decision, *, by: DecidedBy) -> ReturnRequest:
+# Why a decision without a note is refused (the pages say it in the merchant's language).
+REASON_REQUIRED = {
+    REJECT: N_("Tell the shopper why you decline: write a reason."),
+    APPROVE_STORE_CREDIT: N_("Tell the shopper why you offer store credit instead: write a reason."),
+    APPROVE_FEE: N_("Tell the shopper why you charge a fee: write a reason."),
+}
+
+
+def decide_return(deps: DecideReturnDeps, rma: str, decision: Decision, *, by: DecidedBy,
+                  reason_for_decline: bool = False) -> ReturnRequest:
     """Decide return `rma` (admin API, jobs). AlreadyDecidedError (409) once it is decided.
 
     Read eventually consistent first (half the read units): a copy behind the table is older, so
@@ -105,7 +135,7 @@ def decide_return(deps: DecideReturnDeps, rma: str, decision: Decision, *, by: D
         request = read_return(deps, rma, order_number=None, consistent=False)
     except NotFoundError:
         request = read_return(deps, rma, order_number=None)
-    return _decide(deps, request, validate_decision(decision), by=by)
+    return _decide(deps, request, validate_decision(decision, reason_for_decline=reason_for_decline), by=by)
 
 
 def decide_by_link(deps: DecideReturnDeps, token: str, decision: Decision, *, source_ip: str,
@@ -118,7 +148,8 @@ def decide_by_link(deps: DecideReturnDeps, token: str, decision: Decision, *, so
     if decision.action not in opened.link.actions:
         raise ForbiddenError("This link can't take that action.", code="action_not_allowed")
     by = DecidedBy(actor=f"merchant:{opened.link.approver}", source_ip=source_ip, user_agent=user_agent)
-    return _decide(deps, opened.request, validate_decision(decision, allowed=opened.link.actions), by=by)
+    return _decide(deps, opened.request,
+                   validate_decision(decision, allowed=opened.link.actions, reason_for_decline=True), by=by)
 
 
 def preview_link(deps: DecideReturnDeps, token: str) -> tuple[OpenedLink, Order]:
@@ -180,10 +211,14 @@ def _decide(deps: DecideReturnDeps, request: ReturnRequest, decision: Decision, 
     if decision.action == REJECT:
         decided = request.reject(at=now, actor=by.actor, note=decision.note,
                                  source_ip=by.source_ip, user_agent=by.user_agent)
-    else:
+    elif decision.action in OFFER_ACTIONS:
         terms = counter_quote(deps, request, order, decision)
-        detail = decision.note or _terms_detail(decision)
-        decided = request.approve(at=now, actor=by.actor, note=detail, quote=terms,
+        assert terms is not None
+        decided = request.make_offer(terms, at=now, actor=by.actor, note=decision.note,
+                                     terms=_terms_detail(decision), source_ip=by.source_ip,
+                                     user_agent=by.user_agent)
+    else:
+        decided = request.approve(at=now, actor=by.actor, note=decision.note,
                                   source_ip=by.source_ip, user_agent=by.user_agent)
     try:
         stored = deps.returns.save(decided, new_events=1, now=now)
@@ -199,9 +234,9 @@ def _decide(deps: DecideReturnDeps, request: ReturnRequest, decision: Decision, 
 
 def _terms_detail(decision: Decision) -> str:
     if decision.action == APPROVE_STORE_CREDIT:
-        return "approved as store credit only"
+        return "offered store credit only"
     if decision.action == APPROVE_FEE:
-        return f"approved minus a {decision.fee_percent}% fee"
+        return f"offered minus a {decision.fee_percent}% fee"
     return APPROVED
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import RetourError, StaleWriteError
-from ..domain.return_request import APPROVED, ReturnRequest
+from ..domain.return_request import APPROVED, OFFERED, ReturnRequest
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
@@ -118,6 +118,40 @@ def _expire_one(
         return stored
     log.warning("return expiry: return %s kept changing; the next run looks again", rma)
     return None
+
+
+def expire_offers(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
+    """Close counter-offers left unanswered for the policy's `approval_expiry_hours` (the time a
+    merchant has to answer a request, given to the shopper for the offer): offered -> expired,
+    which frees the units. The same walk as above, over the status index's `offered` returns."""
+    limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
+    now = deps.clock.now()
+    expired: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = deps.listings.with_status(OFFERED, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
+        for listed in page.returns:
+            if now - listed.status_changed_at < limit:
+                return expired
+            if time_left is not None and time_left() < SAFETY_MARGIN:
+                return expired
+            for _ in range(_ATTEMPTS):
+                request = deps.returns.get(listed.rma)
+                if request is None or request.status != OFFERED or now - request.status_changed_at < limit:
+                    break  # answered meanwhile, or the index lagged
+                at = deps.clock.now()
+                try:
+                    stored = deps.returns.save(request.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
+                except StaleWriteError:
+                    continue  # the shopper answered at this very moment: read again
+                log.info("return %s: its offer expired unanswered", stored.rma)
+                expired.append(stored.rma)
+                # The email says the offer expired (it reads the return's offer_outcome), not a parcel.
+                _tell_the_shopper(deps, stored, days=0)
+                break
+        cursor = page.cursor
+        if cursor is None:
+            return expired
 
 
 def _tell_the_shopper(deps: ExpireReturnsDeps, request: ReturnRequest, *, days: int) -> None:

@@ -18,10 +18,10 @@ from chalice.app import Blueprint, Request, Response
 from ..adapters.babel_formatting import format_date, format_datetime, format_money
 from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
 from ..bootstrap import Deps, get_deps
-from ..domain.approvals import APPROVE, APPROVE_FEE
+from ..domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
 from ..domain.notes import MAX_NOTE
-from ..locales import catalog, locale_or_default
+from ..locales import N_, catalog, locale_or_default
 from ..locales.names import status_name
 from ..services.approval_links import (
     ApprovalLinkExpiredError,
@@ -34,8 +34,8 @@ from ..services.return_photos import photo_links
 from ..services.decide_return import (
     AlreadyDecidedError,
     Decision,
+    counter_quote,
     decide_by_link,
-    decision_event,
     preview_link,
 )
 from . import html
@@ -113,14 +113,42 @@ def _refusal(deps: Deps, error: RetourError) -> Response:
                     _t(locale, "Check that the whole link was opened, or use the newest email."))
 
 
+# What each decision leaves the shopper, shown beside it before the merchant confirms.
+OUTCOMES = {
+    APPROVE: N_("The shopper gets %(amount)s."),
+    APPROVE_STORE_CREDIT: N_("The shopper is offered %(amount)s in store credit instead of %(asked)s, and accepts or declines."),
+    APPROVE_FEE: N_("The shopper gets %(amount)s instead of %(asked)s, if they accept the offer."),
+    REJECT: N_("The shopper gets nothing back. Nothing is refunded and the items stay with them."),
+}
+
+
+def _outcomes(deps: Deps, opened: Any, order: Any, locale: str, fee: int | None) -> dict[str, str]:
+    """Each offered action's outcome in money (the fee's at `fee` percent), in the merchant's words."""
+    request = opened.request
+    asked = format_money(request.quote.total, locale)
+    found: dict[str, str] = {}
+    for action in opened.link.actions:
+        amount = request.quote.total
+        if action in (APPROVE_STORE_CREDIT, APPROVE_FEE):
+            if action == APPROVE_FEE and fee is None:
+                continue  # no valid fee to price: the field's error says so
+            terms = counter_quote(deps, request, order, Decision(action, fee_percent=fee))
+            amount = terms.total if terms is not None else amount
+        found[action] = _t(locale, OUTCOMES[action], amount=format_money(amount, locale), asked=asked)
+    return found
+
+
 def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int = 200,
-             error: str = "", note: str = "", fee_percent: str = "") -> Response:
+             error: str = "", note: str = "", fee_percent: str = "", error_field: str = "") -> Response:
     opened, order = preview_link(deps, token)
     request = opened.request
     locale = locale_or_default(deps.settings.merchant_locale)
     lines = line_exceptions(deps, request, order)
     # photos: the shopper's photos of each line, as links that work for minutes, not days.
     photos = photo_links(deps, request.rma)
+    fee_text = fee_percent or str(DEFAULT_FEE_PERCENT)
+    fee = whole_number(fee_text, max_digits=3)
+    outcomes = _outcomes(deps, opened, order, locale, fee if fee is not None and 1 <= fee <= 100 else None)
     return _render(
         deps, "confirm.html", status, photo_origin=deps.photo_origin() if photos else None,
         title=_t(locale, "Return %(rma)s needs your decision", rma=request.rma),
@@ -131,11 +159,13 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
                 "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale),
                 "photos": photos.get(l.line_id, ())}
                for l in lines],
-        actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen}
+        actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen,
+                  "outcome": outcomes.get(a, "")}
                  for a in opened.link.actions],
+        error_field=error_field,
         csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
         expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
-        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT), max_note=MAX_NOTE,
+        fee_percent=fee_text, max_note=MAX_NOTE,
         **quote_context(request, locale),
     )
 
@@ -205,6 +235,9 @@ def decide_approval(token: str) -> Response:
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=403, note=note,
                             fee_percent=fee_text,
                             error=_t(locale, "This form has expired. Please confirm again."))
+        if form.get("preview"):
+            # "Show what the shopper gets": the same form again, priced at the fee typed; nothing decided.
+            return _confirm(deps, token, chosen=action or APPROVE, now=now, note=note, fee_percent=fee_text)
         fee: int | None = None
         if action == APPROVE_FEE:
             # Not a number (or "²"): -1, which the use case refuses as any fee out of range.
@@ -215,11 +248,12 @@ def decide_approval(token: str) -> Response:
             decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
                                      source_ip=source_ip, user_agent=user_agent)
         except ValidationError as error:
+            field = error.fields[0] if error.fields else "note"
             # The note's limit in the merchant's words (the one limit, domain/notes.py).
             why = (_t(locale, "The note can be at most %(count)s characters.", count=MAX_NOTE)
-                   if error.fields == ("note",) else error.message)
+                   if field == "note" and len(note) > MAX_NOTE else _t(locale, error.message))
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
-                            fee_percent=fee_text, error=why)
+                            fee_percent=fee_text, error=why, error_field=field)
         except ForbiddenError as error:
             if error.code != "action_not_allowed":
                 raise
@@ -230,11 +264,16 @@ def decide_approval(token: str) -> Response:
         return _already_decided(deps, error)
     except (ApprovalLinkInvalidError, ApprovalLinkExpiredError, ApprovalLinkOutdatedError) as error:
         return _refusal(deps, error)
-    event = decision_event(decided)
     status = status_name(decided.status, locale)
+    done = _t(locale, "Done: %(status)s. The shopper gets an email now.", status=status)
+    if decided.status == "rejected":
+        return _message(deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma), done,
+                        _t(locale, OUTCOMES[REJECT]))
+    if decided.offer is not None:
+        return _message(deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma), done,
+                        _t(locale, "Your offer: %(amount)s. The shopper accepts or declines it; we email you their answer.",
+                           amount=format_money(decided.offer.total, locale)))
     return _message(
-        deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma),
-        _t(locale, "Done: %(status)s. The shopper gets an email now.", status=status),
-        _t(locale, "What the shopper gets back") + ": " + format_money(decided.quote.total, locale)
-        + (f" ({event.detail})" if event is not None and event.detail not in ("approved", "rejected") else ""),
+        deps, 200, _t(locale, "Return %(rma)s", rma=decided.rma), done,
+        _t(locale, "What the shopper gets back") + ": " + format_money(decided.quote.total, locale),
     )

@@ -1,4 +1,5 @@
-"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): lookup, request a return, read it back, cancel it."""
+"""The shopper's JSON API (PRODUCT.md, "HTTP API (v1)"): lookup, request a return, read it back, cancel it,
+answer the store's counter-offer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from chalice.app import Blueprint, Response
 from ..bootstrap import get_deps
 from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
 from ..domain.order import same_order_number
+from ..services.answer_offer import answer_offer
 from ..services.cancel_return import cancel_return
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
@@ -20,7 +22,7 @@ from ..services.status_links import label_link_url
 from .errors import route
 from .schemas.base import parse, parse_json
 from .schemas.lookup import LookupIn, lookup_to_json
-from .schemas.returns import ReturnIn, return_to_json
+from .schemas.returns import OfferAnswerIn, ReturnIn, return_to_json
 
 shopper_api = Blueprint(__name__)
 
@@ -120,3 +122,19 @@ def post_cancel(rma: str) -> Response:
     order_number = shopper_order_number(deps, bearer_token(request.headers))
     cancelled = cancel_return(deps, rma, order_number=order_number)
     return Response(body=return_to_json(cancelled, with_events=True), headers=private_json())
+
+
+@route(shopper_api, "/api/v1/returns/{rma}/offer", methods=["POST"])
+def post_offer(rma: str) -> Response:
+    """Answer the store's counter-offer `{"decision": "accept"|"decline"}`: 200 with the return.
+
+    Accepted: approved on the offer's terms. Declined: cancelled, nothing paid, the units free
+    again. 409 `offer_closed` when no offer is open (answered the other way, expired); the same
+    answer again is answered with the return as it is.
+    """
+    request = shopper_api.current_request
+    deps = get_deps()
+    order_number = shopper_order_number(deps, bearer_token(request.headers))
+    body = parse(OfferAnswerIn, parse_json(request.raw_body))
+    answered = answer_offer(deps, rma, body.decision, order_number=order_number)
+    return Response(body=return_to_json(answered, with_events=True), headers=private_json())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -99,17 +100,25 @@ def test_an_agent_approves_after_a_page_that_shows_the_amount(api: Client) -> No
     assert "Approved. The shopper gets an email now." in after and "Console" in after
 
 
-def test_a_counter_offer_minus_a_fee_shows_and_pays_the_reduced_amount(api: Client) -> None:
+def test_a_counter_offer_minus_a_fee_shows_the_reduced_amount_and_waits_for_the_shopper(api: Client) -> None:
     rma = pending_return(api, number())
     agent = console_cookie("agent")
     review = page_of(api, rma, agent, "/decision?decision=approve_fee&fee_percent=25")
     # 25% of $33.00 kept: $36.00 - $8.25.
-    assert "The shopper gets back $27.75" in review.body.decode()
-    done = form_post(api, f"/console/returns/{rma}/decision", agent, csrf=console_csrf(review.body.decode()),
-                     decision="approve_fee", fee_percent="25")
+    assert "The shopper is offered $27.75 instead of $36.00" in html.unescape(review.body.decode())
+    csrf = console_csrf(review.body.decode())
+    # An offer needs the store's reason: without one, the form again with the error at the note.
+    refused = form_post(api, f"/console/returns/{rma}/decision", agent, csrf=csrf,
+                        decision="approve_fee", fee_percent="25")
+    assert refused.status_code == 400 and 'id="note-error"' in refused.body.decode()
+    assert status_of(rma).status == "pending_approval"
+    done = form_post(api, f"/console/returns/{rma}/decision", agent, csrf=csrf,
+                     decision="approve_fee", fee_percent="25", note="Tags were cut off")
     assert done.status_code == 303
-    approved = status_of(rma)
-    assert approved.quote.total == Money(2775, "USD") and approved.events[-1].actor == AGENT
+    offered = status_of(rma)
+    assert offered.status == "offered" and offered.events[-1].actor == AGENT
+    assert offered.offer is not None and offered.offer.total == Money(2775, "USD")
+    assert "Counter-offer made" in page_of(api, rma, agent, "").body.decode()
 
 
 def test_a_fee_out_of_range_is_shown_next_to_its_field(api: Client) -> None:
@@ -125,9 +134,10 @@ def test_store_credit_only_is_the_other_counter_offer(api: Client) -> None:
     review = page_of(api, rma, agent, "/decision?decision=approve_store_credit")
     assert review.status_code == 200
     done = form_post(api, f"/console/returns/{rma}/decision", agent, csrf=console_csrf(review.body.decode()),
-                     decision="approve_store_credit")
+                     decision="approve_store_credit", note="Opened items are credit only")
     assert done.status_code == 303
-    assert status_of(rma).resolution == "store_credit"
+    offer = status_of(rma).offer
+    assert offer is not None and offer.resolution == "store_credit"
 
 
 def test_a_post_without_the_sessions_csrf_token_changes_nothing(api: Client) -> None:
@@ -174,6 +184,17 @@ def test_an_agent_declines_with_a_note_to_the_shopper(api: Client) -> None:
     assert done.status_code == 303
     event = last_event(rma)
     assert (status_of(rma).status, event.actor, event.detail) == ("rejected", AGENT, "Worn items can't be returned")
+
+
+def test_a_decline_says_the_shopper_gets_nothing_and_needs_a_reason(api: Client) -> None:
+    rma = pending_return(api, number())
+    agent = console_cookie("agent")
+    page = html.unescape(page_of(api, rma, agent).body.decode())
+    assert "Declining means the shopper gets nothing back" in page
+    refused = act(api, rma, "deny", agent, note="  ")
+    assert refused.status_code == 400
+    assert "Tell the shopper why you decline" in html.unescape(refused.body.decode())
+    assert status_of(rma).status == "pending_approval"
 
 
 def test_resending_the_approval_email_sends_fresh_links_that_a_later_note_does_not_outdate(

@@ -105,6 +105,9 @@ def confirm(client: Client, path: str, decision: str, *, user_agent: str = "", *
     page = client.http.get(path)
     match = CSRF.search(page.body.decode())
     csrf = match.group(1) if match else ""
+    if decision != "approve":
+        # A decline or an offer made on this page carries the merchant's reason (issue 18 item 5).
+        fields = {"note": "Reason given on the page", **fields}
     body = urlencode({"csrf": csrf, "decision": decision, **fields})
     headers = {**FORM, "User-Agent": user_agent} if user_agent else FORM
     return client.http.post(path, headers=headers, body=body)
@@ -192,7 +195,7 @@ def test_approve_and_deny_at_the_same_instant_one_wins(client: Client, aws_endpo
     for decision in ("approve", "reject"):
         page = client.http.get(links[decision])
         forms[decision] = urlencode({"csrf": CSRF.search(page.body.decode()).group(1),  # type: ignore[union-attr]
-                                     "decision": decision})
+                                     "decision": decision, "note": "Worn"})
     answers: list[str] = []
     deps = get_deps()
     real = deps._returns
@@ -252,17 +255,20 @@ def test_a_post_without_the_pages_csrf_token_decides_nothing(client: Client, aws
     assert status_of(rma) == "pending_approval"
 
 
-def test_store_credit_only_changes_the_quote_the_shopper_is_paid(client: Client, aws_endpoint: str, s3: Any) -> None:
+def test_store_credit_only_is_offered_to_the_shopper_with_the_new_amount(client: Client, aws_endpoint: str, s3: Any) -> None:
     rma = pending_return(client, "9107", resolution="refund")
-    done = confirm(client, links_of(aws_endpoint, rma)["approve_store_credit"], "approve_store_credit")
+    done = confirm(client, links_of(aws_endpoint, rma)["approve_store_credit"], "approve_store_credit",
+                   note="Opened items are credit only")
     assert done.status_code == 200, done.body
     decided = get_deps().returns.get(rma)
-    assert decided is not None
-    assert decided.resolution == "store_credit"
+    assert decided is not None and decided.offer is not None
+    assert (decided.status, decided.resolution, decided.offer.resolution) == ("offered", "refund", "store_credit")
     # $36.00 plus the default 10 % store-credit bonus.
-    assert (decided.quote.bonus.minor, decided.quote.total.minor) == (360, 3960)
-    mail = [m for m in emails_about(aws_endpoint, rma, "shopper9107@example.com") if "changed terms" in subject(m)]
-    assert mail and "$39.60" in text_of(mail[-1]) and "store credit instead of a refund" in text_of(mail[-1])
+    assert (decided.offer.bonus.minor, decided.offer.total.minor) == (360, 3960)
+    mail = [m for m in emails_about(aws_endpoint, rma, "shopper9107@example.com") if "makes you an offer" in subject(m)]
+    text = text_of(mail[-1]) if mail else ""
+    assert "$39.60" in text and "offers you store credit instead" in text and "You asked for $36.00." in text
+    assert "Message from " in text and "Opened items are credit only" in text
 
 
 def test_a_fee_chosen_on_the_confirm_page_is_taken_off_the_quote(client: Client, aws_endpoint: str, s3: Any) -> None:
@@ -270,11 +276,11 @@ def test_a_fee_chosen_on_the_confirm_page_is_taken_off_the_quote(client: Client,
     done = confirm(client, links_of(aws_endpoint, rma)["approve_fee"], "approve_fee", fee_percent="15")
     assert done.status_code == 200, done.body
     decided = get_deps().returns.get(rma)
-    assert decided is not None
+    assert decided is not None and decided.offer is not None
     # 15 % of $33.00 = $4.95 off $36.00.
-    assert (decided.quote.fees.minor, decided.quote.total.minor) == (495, 3105)
-    assert decided.events[-1].detail == "approved minus a 15% fee"
-    mail = [m for m in emails_about(aws_endpoint, rma, "shopper9108@example.com") if "changed terms" in subject(m)]
+    assert (decided.offer.fees.minor, decided.offer.total.minor) == (495, 3105)
+    assert decided.events[-1].detail == "offered minus a 15% fee"
+    mail = [m for m in emails_about(aws_endpoint, rma, "shopper9108@example.com") if "makes you an offer" in subject(m)]
     assert mail and "$31.05" in text_of(mail[-1]) and "fee of 15%" in text_of(mail[-1])
 
 

@@ -25,7 +25,8 @@ class ShopperNotifier(Protocol):
     def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
         """The parcel did not arrive within `ship_within_days` days of approval: the return
         expired, its label no longer works, and a new return can be started while the items are
-        still returnable."""
+        still returnable. A counter-offer left unanswered expires too (`ship_within_days` 0, the
+        return's `offer_outcome` "expired"): the email says the offer expired instead."""
         ...
 
     def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
@@ -68,4 +69,9 @@ class MerchantNotifier(Protocol):
 
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
+        ...
+
+    def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
+        """The shopper accepted (the return is approved on the offer) or declined (closed, nothing
+        paid, the items free again) the merchant's counter-offer."""
         ...

@@ -39,7 +39,14 @@ from ...locales import N_
 from ...locales.names import status_name
 from ...services.return_photos import photo_links
 from ...services.approval_links import resend_approval_email
-from ...services.decide_return import AlreadyDecidedError, DecidedBy, Decision, counter_quote, decide_return
+from ...services.decide_return import (
+    REASON_REQUIRED,
+    AlreadyDecidedError,
+    DecidedBy,
+    Decision,
+    counter_quote,
+    decide_return,
+)
 from ...services.note_return import add_internal_note
 from ...services.read_return import read_return
 from ...services.receive_return import receive_return
@@ -56,7 +63,7 @@ STATUS_VALUES = frozenset(str(status) for status in STATUSES)
 # The notice after each action (`?done=`), in the member's words.
 NOTICES = {
     "approved": N_("Approved. The shopper gets an email now."),
-    "countered": N_("Approved on your terms. The shopper gets an email now."),
+    "countered": N_("Offer sent. The shopper accepts or declines it; you get an email with their answer."),
     "rejected": N_("Declined. The shopper gets an email now."),
     "received": N_("The parcel is recorded as received."),
     "retried": N_("The refund will be tried again in a moment."),
@@ -81,11 +88,14 @@ EVENT_NAMES = {
     EventKind.NOTE: N_("Internal note"),
     EventKind.REFUND_RETRY_REQUESTED: N_("Refund retry requested"),
     EventKind.APPROVAL_EMAIL_RESENT: N_("Approval email sent again"),
+    EventKind.OFFERED: N_("Counter-offer made"),
+    EventKind.OFFER_ACCEPTED: N_("Offer accepted by the shopper"),
+    EventKind.OFFER_DECLINED: N_("Offer declined by the shopper"),
 }
 DECISION_TITLES = {
     APPROVE: N_("Approve this return"),
-    APPROVE_STORE_CREDIT: N_("Approve as store credit only"),
-    APPROVE_FEE: N_("Approve minus a fee"),
+    APPROVE_STORE_CREDIT: N_("Offer store credit only"),
+    APPROVE_FEE: N_("Offer the refund minus a fee"),
 }
 # Why an action can't be taken now, by the error's code (nothing was changed).
 CONFLICTS = {
@@ -285,6 +295,7 @@ def _confirm_decision(visit: ConsoleVisit, request: ReturnRequest, decision: Dec
         "return_confirm.html", status=status, ret=request, kind="decision", decision=decision.action,
         title=visit._(DECISION_TITLES[decision.action]), terms=terms, rows=money_rows(visit, request, order, terms),
         fee_percent=fee_text, note=decision.note, errors=errors or {}, max_decision_note=MAX_NOTE,
+        offer=decision.action != APPROVE, asked=request.quote.total,
         rma_path=quoted(request.rma), action_path=f"/console/returns/{quoted(request.rma)}/decision",
     )
 
@@ -306,9 +317,11 @@ def review_decision(visit: ConsoleVisit, rma: str) -> Response:
     return _confirm_decision(visit, request, decision, fee_text)
 
 
-def _decision_error(visit: ConsoleVisit, field: str) -> str:
+def _decision_error(visit: ConsoleVisit, field: str, error: ValidationError | None = None) -> str:
     if field == "fee_percent":
         return visit._("Enter a whole percent from 1 to 100.")
+    if field == "note" and error is not None and error.message in REASON_REQUIRED.values():
+        return visit._(error.message)
     if field == "note":
         return visit._("The note can be at most %(count)s characters.", count=MAX_NOTE)
     return visit._("Choose one of the decisions offered on this page.")
@@ -326,11 +339,11 @@ def post_decision(visit: ConsoleVisit, rma: str) -> Response:
         return render_return(visit, request, status=400,
                              errors={"decision": _decision_error(visit, "decision")})
     try:
-        decided = decide_return(visit.deps, request.rma, decision, by=_by(visit))
+        decided = decide_return(visit.deps, request.rma, decision, by=_by(visit), reason_for_decline=True)
     except ValidationError as error:
         field = error.fields[0] if error.fields else "decision"
         return _confirm_decision(visit, request, decision, fee_text, status=400,
-                                 errors={field: _decision_error(visit, field)})
+                                 errors={field: _decision_error(visit, field, error)})
     except ConflictError as error:
         return _conflict(visit, rma, error)
     return _back(visit, decided, "approved" if decision.action == APPROVE else "countered")
@@ -344,9 +357,11 @@ def post_deny(visit: ConsoleVisit, rma: str) -> Response:
     request = _read(visit, rma)
     note = form.get("note", "")
     try:
-        decided = decide_return(visit.deps, request.rma, Decision(REJECT, note=note), by=_by(visit))
-    except ValidationError:
-        return render_return(visit, request, status=400, errors={"deny_note": _decision_error(visit, "note")},
+        decided = decide_return(visit.deps, request.rma, Decision(REJECT, note=note), by=_by(visit),
+                                reason_for_decline=True)
+    except ValidationError as error:
+        return render_return(visit, request, status=400,
+                             errors={"deny_note": _decision_error(visit, "note", error)},
                              values={"deny_note": note})
     except ConflictError as error:
         return _conflict(visit, rma, error)

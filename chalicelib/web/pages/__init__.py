@@ -6,7 +6,7 @@ in the signed session cookie and are judged and priced again by the use case on 
 
 One module per step the shopper sees, beside its template in templates/pages/: find_order
 (home.html), choose_items (items.html), resolution, review (and its confirm), status (the
-confirmation, the status page and the label), cancel. What they share is in page.py.
+confirmation, the status page and the label), cancel, offer (the answer to a counter-offer). What they share is in page.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ from chalice.app import Blueprint
 shopper_pages = Blueprint(__name__)
 
 # Each step registers its routes on `shopper_pages` when imported, so the steps come after it.
-from . import cancel, choose_items, csat, find_order, photos, resolution, review, status  # noqa: E402 - they need shopper_pages
+from . import cancel, choose_items, csat, find_order, offer, photos, resolution, review, status  # noqa: E402 - they need shopper_pages
 
-__all__ = ["cancel", "choose_items", "csat", "find_order", "photos", "resolution", "review", "shopper_pages", "status"]
+__all__ = ["cancel", "choose_items", "csat", "find_order", "offer", "photos", "resolution", "review", "shopper_pages", "status"]

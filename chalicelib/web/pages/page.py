@@ -53,6 +53,9 @@ EVENT_LABELS = {
     "cancelled": N_("Return cancelled"),
     "expired": N_("Return expired"),
     "refund_failed": N_("Refund delayed"),
+    "offered": N_("The store made you an offer"),
+    "offer_accepted": N_("You accepted the store's offer"),
+    "offer_declined": N_("You declined the store's offer"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 # The steps whose page is one form (template: the form's action, its id STEP_FORM_ID). Their

@@ -130,7 +130,8 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
 
 
 def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
-                problem: str | None = None, notice: str | None = None) -> Response:
+                problem: str | None = None, notice: str | None = None,
+                problem_title: str | None = None) -> Response:
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
@@ -142,6 +143,10 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
         expiring = next_to_expire(account, now=now)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
+    rows = review_rows(judged, request.quote)
+    if request.status != "pending_approval":
+        # Decided: "Needs the store's approval" on a line would be stale (judging today would say so).
+        rows = [{**row, "needs_approval": False} for row in rows]
     # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
     photos = shopper_photos(page.deps, request, judged.policy, base_url=page.deps.public_base_url)
     query: Mapping[str, str] = page.request.query_params or {}
@@ -150,10 +155,11 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
                      photo_origin=page.deps.photo_origin() if photos else None,
                      credit_balance=credit_balance, credit_code=credit_code, expiring=expiring,
                      day=lambda value: format_date(value.astimezone(zone).date(), page.lang),
-                     problem=problem, notice=notice, switch_path=f"/returns/{request.rma}",
+                     problem=problem, problem_title=problem_title, notice=notice,
+                     switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_datetime(value, page.lang, zone),
-                     rows=review_rows(judged, request.quote),
+                     rows=rows,
                      events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
                                    key=lambda e: e.at, reverse=True))
 

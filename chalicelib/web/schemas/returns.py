@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
@@ -58,6 +58,14 @@ def _timestamp(moment: datetime) -> str:
     return utc_timestamp(moment)
 
 
+class OfferAnswerIn(BaseModel):
+    """`POST /api/v1/returns/{rma}/offer`: the shopper's answer to the store's counter-offer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["accept", "decline"]
+
+
 def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool = False) -> dict[str, Any]:
     """The return as the API shows it: amounts in minor units; `events` when asked for.
 
@@ -89,7 +97,12 @@ def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool 
             for line in request.lines
         ],
         "amounts": quote.amounts(),
+        # The store's words with its decision or offer ("" when it wrote none).
+        "merchant_note": request.merchant_note,
     }
+    if request.offer is not None:
+        # An open counter-offer: what the shopper gets on accepting (amounts: as above, the ask).
+        body["offer"] = {"resolution": request.offer.resolution, "amounts": request.offer.amounts()}
     if with_events:
         body["events"] = [
             {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail}

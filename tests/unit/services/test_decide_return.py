@@ -142,26 +142,48 @@ def test_a_write_conflict_on_a_return_still_pending_is_not_reported_as_a_decisio
         decide_return(deps, created.rma, Decision("approve"), by=MERCHANT)
 
 
-def test_approving_as_store_credit_prices_the_bonus_the_policy_gives(deps: DecideDeps) -> None:
+def test_offering_store_credit_prices_the_bonus_the_policy_gives_and_waits_for_the_shopper(deps: DecideDeps) -> None:
     created = pending(deps)
     assert created.quote.resolution == "refund" and created.quote.bonus.minor == 0
-    decided = decide_return(deps, created.rma, Decision("approve_store_credit"), by=MERCHANT)
-    quote = decided.quote
-    assert (decided.resolution, quote.resolution) == ("store_credit", "store_credit")
+    decided = decide_return(deps, created.rma, Decision("approve_store_credit", note="Sale items: credit only"),
+                            by=MERCHANT)
+    assert decided.status == "offered" and decided.quote == created.quote  # the ask stays until answered
+    offer = decided.offer
+    assert offer is not None and offer.resolution == "store_credit"
     # The default policy's 10 % bonus on what the unit is worth (3300 + 300 tax).
-    assert (quote.items.minor, quote.tax.minor, quote.bonus.minor) == (3300, 300, 360)
-    assert quote.total.minor == created.quote.total.minor + 360
-    assert quote.policy_version == created.quote.policy_version
-    assert deps.shopper_notifier.decided[-1][3] == "approve_store_credit"
-    assert decided.events[-1].detail == "approved as store credit only"
+    assert (offer.items.minor, offer.tax.minor, offer.bonus.minor) == (3300, 300, 360)
+    assert offer.total.minor == created.quote.total.minor + 360
+    assert offer.policy_version == created.quote.policy_version
+    assert deps.shopper_notifier.decided[-1] == (created.rma, "offered", "Sale items: credit only", "approve_store_credit")
+    assert decided.events[-1].detail == "offered store credit only"
+    assert deps.labels.stored == {}  # no label before the shopper accepts
 
 
-def test_approving_minus_a_fee_takes_that_percent_off_the_items(deps: DecideDeps) -> None:
+def test_offering_the_refund_minus_a_fee_takes_that_percent_off_the_items(deps: DecideDeps) -> None:
     created = pending(deps, quantity=2)
-    decided = decide_return(deps, created.rma, Decision("approve_fee", fee_percent=15), by=MERCHANT)
-    assert decided.quote.restocking_fee.minor == 6600 * 15 // 100
-    assert decided.quote.total.minor == created.quote.total.minor - 990
-    assert decided.events[-1].detail == "approved minus a 15% fee"
+    decided = decide_return(deps, created.rma, Decision("approve_fee", note="Tags removed", fee_percent=15), by=MERCHANT)
+    assert decided.offer is not None
+    assert decided.offer.restocking_fee.minor == 6600 * 15 // 100
+    assert decided.offer.total.minor == created.quote.total.minor - 990
+    assert decided.events[-1].detail == "offered minus a 15% fee"
+    assert decided.merchant_note == "Tags removed"
+
+
+@pytest.mark.parametrize("action", ["approve_store_credit", "approve_fee"])
+def test_an_offer_without_a_reason_decides_nothing(deps: DecideDeps, action: str) -> None:
+    created = pending(deps)
+    with pytest.raises(ValidationError) as refused:
+        decide_return(deps, created.rma, Decision(action, note="  ", fee_percent=10), by=MERCHANT)
+    assert refused.value.fields == ("note",)
+    assert deps.returns.get(created.rma) == created
+
+
+def test_a_decline_on_a_page_needs_a_reason_and_through_the_api_may_go_without(deps: DecideDeps) -> None:
+    created = pending(deps)
+    with pytest.raises(ValidationError) as refused:
+        decide_return(deps, created.rma, Decision("reject"), by=MERCHANT, reason_for_decline=True)
+    assert refused.value.fields == ("note",)
+    assert decide_return(deps, created.rma, Decision("reject"), by=MERCHANT).status == "rejected"
 
 
 @pytest.mark.parametrize("fee", [0, 101, None, 12.5])

@@ -16,7 +16,7 @@ from chalicelib.domain.order import Order
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import VOID_STATUSES, ReturnRequest
-from chalicelib.services.expire_returns import EXPIRY_ACTOR, expire_returns
+from chalicelib.services.expire_returns import EXPIRY_ACTOR, expire_offers, expire_returns
 from chalicelib.services.issue_label import VOID_LABELS
 from chalicelib.services.receive_return import NOT_EXPECTED
 from chalicelib.web.schemas.orders import OrderIn
@@ -245,3 +245,28 @@ def test_a_refund_held_by_a_dispute_is_left_for_the_merchant(deps: Deps) -> None
 def test_every_void_status_has_words_for_the_label_and_the_warehouse() -> None:
     assert set(VOID_LABELS) == set(VOID_STATUSES) == set(NOT_EXPECTED)
     assert VOID_LABELS["expired"][0] == NOT_EXPECTED["expired"][0] == "return_expired"
+
+
+# --- counter-offers left unanswered (issue 18 item 5) ------------------------------------------
+
+def an_offer(deps: Deps, number: str, *, at: datetime = NOW) -> ReturnRequest:
+    """A pending return the merchant answered with a 10 % fee offer at `at`."""
+    pending = a_return(deps, number, at=at - timedelta(hours=1), pending=True)
+    fee_policy = replace(DEFAULT_POLICY, fees=replace(DEFAULT_POLICY.fees, restocking_percent=10))
+    offer = quote(deps.orders.get(number), (Selection("L1", 2, "too_small"),), fee_policy, resolution="refund")
+    moved = pending.make_offer(offer, at=at, actor="merchant:shop@example.com", note="Tags cut off", terms="fee")
+    stored: ReturnRequest = deps.store.save(moved, new_events=1, now=at)
+    return stored
+
+
+def test_an_offer_unanswered_past_the_approval_expiry_expires_and_frees_its_units(deps: Deps) -> None:
+    hours = DEFAULT_POLICY.approval_expiry_hours
+    old, young = an_offer(deps, "1001"), an_offer(deps, "1002", at=NOW + timedelta(hours=hours - 1))
+    assert expire_offers(deps.later(hours / 24 + 0.01)) == [old.rma]
+    expired = deps.store.get(old.rma)
+    assert expired is not None and expired.status == "expired" and expired.offer_outcome == "expired"
+    assert deps.store.units_of_order("1001").in_open_returns.get("L1", 0) == 0
+    assert deps.store.get(young.rma).status == "offered"  # type: ignore[union-attr]
+    assert [rma for rma, *_ in deps.shopper_notifier.expired] == [old.rma]  # the shopper is told
+    # An answered offer is not the job's: a second run leaves everything as it is.
+    assert expire_offers(deps) == []
