@@ -1,4 +1,4 @@
-"""A credited shopper sees their store credit code and balance on a phone (item 2 of issue 18).
+"""A credited shopper sees their credit code and balance on a phone (item 2 of issue 18).
 
 The demo store's order 1005 (김민지, ko, KRW) has one return paid as store credit
 (devstack/demo_returns.py `seed_credited_return`). Its credited email's status link opens the
@@ -55,7 +55,7 @@ def test_a_credited_shopper_sees_their_code_and_balance_on_a_phone_in_korean_and
     page.wait_for_url(re.compile(r".*/returns/R-[0-9A-Z-]+$"))
     status_url = page.url
     # English first, then Korean: the Korean heading is the one word here that needs the merged catalog.
-    for language, heading in (("en", "Your store credit code"), ("ko", "고객님의 크레딧 코드")):
+    for language, heading in (("en", "Your credit code"), ("ko", "고객님의 크레딧 코드")):
         page.goto(f"{status_url}?lang={language}")
         assert page.locator("html").get_attribute("lang") == language
         card = page.locator("section.credit-code")

@@ -143,9 +143,9 @@ def test_a_credited_shopper_sees_their_credit_code_and_when_it_expires_on_the_pa
     # The day in the store's time zone.
     expires = (datetime.now(UTC) + timedelta(days=30)).astimezone(ZoneInfo(stored["time_zone"])).date()
     page = status_page(api, order, rma)
-    assert "Your store credit code" in page and code in page
+    assert "Your credit code" in page and code in page
     assert f"¥3,960 of it expires on {format_date(expires, 'en')}." in page
     [message] = [m for m in emails_to(aws_endpoint, rma, order["email"]) if "store credit" in text_of(m)]
     body = text_of(message)
-    assert f"Your store credit code: {code}" in body
+    assert f"Your credit code: {code}" in body
     assert f"¥3,960 of it expires on {format_date(expires, 'en')}." in body
