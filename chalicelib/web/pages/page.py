@@ -53,6 +53,7 @@ EVENT_LABELS = {
     "cancelled": N_("Return cancelled"),
     "expired": N_("Return expired"),
     "refund_failed": N_("Refund delayed"),
+    "ship_reminder_sent": N_("Reminder sent: please send your parcel"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 ERROR_TITLES = {
