@@ -90,8 +90,11 @@ def send_ship_reminders(deps: ShipRemindersDeps) -> RemindersSent:
 
 
 def _remind_one(deps: ShipRemindersDeps, rma: str, *, policy: Policy, now: datetime, run: RemindersSent) -> None:
-    for _ in range(_ATTEMPTS):
-        request = deps.returns.get(rma)
+    for attempt in range(_ATTEMPTS):
+        # Eventually consistent first (half the cost, and most candidates were reminded on an
+        # earlier run): the save is conditional on the version read, so a stale copy only costs
+        # a refused write and a consistent read next.
+        request = deps.returns.get(rma, consistent=attempt > 0)
         if request is None or not reminder_due(request, policy, now=now):
             return  # sent, cancelled, reminded already, or no longer in the range
         deadline = send_by(request, policy.ship_within_days)
