@@ -25,7 +25,7 @@ from chalicelib.services.issue_label import label_document
 from chalicelib.adapters.local_ses_outbox import OutboxEmail, sent_emails
 from tests.documents import an_order_document, days_ago
 from tests.fakes import FixedClock
-from tests.functional.conftest import ADMIN, app_clock, days_later, put_policy
+from tests.functional.conftest import ADMIN, app_clock, console_cookie, days_later, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     Stripe,
     api,
@@ -175,3 +175,22 @@ def test_the_timeline_keeps_the_order_of_events_within_one_second_with_the_zone_
     assert timeline.index("Return cancelled") < timeline.index("Return requested")
     assert timeline.count("3 Dec 2026, 14:05 JST") == 2
     assert "Times are in the store's time zone: Asia/Tokyo." in page
+
+    # The console's return page keeps the same order and zone.
+    console = text(api.http.get(f"/console/returns/{rma}", headers=console_cookie("agent")))
+    table = console[console.index('id="timeline-heading"'):]
+    assert table.index("Cancelled") < table.index("Return requested")
+    assert table.count("3 Dec 2026, 14:05 JST") == 2
+    assert "Times are in the store's time zone: Asia/Tokyo." in console
+
+
+def test_the_reminder_setting_is_checked_by_the_api_and_nothing_changes(api: Client) -> None:
+    stored = put_policy(api, ship_reminder_days_before=5)
+    assert stored["ship_reminder_days_before"] == 5
+    for wrong in (0, 31, "3", 2.5):
+        refused = api.http.put("/api/v1/admin/policy", headers=ADMIN, body=json.dumps({"ship_reminder_days_before": wrong}))
+        assert refused.status_code == 400, refused.json_body
+        assert refused.json_body["error"]["code"]
+    current = api.http.get("/api/v1/admin/policy", headers=ADMIN).json_body
+    assert current["ship_reminder_days_before"] == 5
+    assert put_policy(api, ship_reminder_days_before=None)["ship_reminder_days_before"] is None
