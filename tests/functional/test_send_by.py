@@ -166,7 +166,7 @@ def test_the_timeline_keeps_the_order_of_events_within_one_second_with_the_zone_
                                   headers={"Authorization": f"Bearer {token_for(api, order)}"})
         assert cancelled.status_code == 200, cancelled.json_body
     # The API lists them as they happened.
-    assert [e["kind"] for e in cancelled.json_body["events"]] == ["requested", "cancelled"]
+    assert [(e["seq"], e["kind"]) for e in cancelled.json_body["events"]] == [(0, "requested"), (1, "cancelled")]
     assert {e["at"] for e in cancelled.json_body["events"]} == {"2026-12-03T05:05:07Z"}
 
     # The status page, newest first: the cancellation above the request, in Tokyo time, named.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
-from ...domain.return_request import ReturnRequest
+from ...domain.return_request import INTERNAL_KINDS, ReturnRequest
 
 
 class ReturnLineIn(BaseModel):
@@ -78,8 +78,10 @@ def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool 
         "amounts": quote.amounts(),
     }
     if with_events:
+        # In the order written (`seq`, as stored), never re-sorted by their second-precision times.
         body["events"] = [
-            {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail}
-            for event in (request.events if internal else request.shopper_events)
+            {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail,
+             "seq": seq}
+            for seq, event in enumerate(request.events) if internal or event.kind not in INTERNAL_KINDS
         ]
     return body
