@@ -194,3 +194,20 @@ def test_the_reminder_setting_is_checked_by_the_api_and_nothing_changes(api: Cli
     current = api.http.get("/api/v1/admin/policy", headers=ADMIN).json_body
     assert current["ship_reminder_days_before"] == 5
     assert put_policy(api, ship_reminder_days_before=None)["ship_reminder_days_before"] is None
+
+
+def test_the_stores_approval_email_and_page_count_the_date_from_the_decision(
+    api: Client, aws_endpoint: str,
+) -> None:
+    put_policy(api, time_zone="Asia/Tokyo", ship_within_days=14)
+    order, rma = pending_return(api)
+    with days_later(2):
+        approved = api.http.post(f"/api/v1/admin/returns/{rma}/approve", headers=ADMIN, body="{}")
+        assert approved.status_code == 200, approved.json_body
+    decided_at = [e.at for e in status_of(rma).events if e.kind == "approved"][0]
+    day = format_date((decided_at + timedelta(days=14)).astimezone(TOKYO).date(), "en")
+    decision = [m for m in mails_about(aws_endpoint, rma) if m.to == order["email"] and "approved" in m.subject]
+    assert decision, [m.subject for m in mails_about(aws_endpoint, rma)]
+    for part in (decision[-1].text, decision[-1].html):
+        assert f"Send by {day}" in part
+    assert f"Send by {day}" in status_page(api, aws_endpoint, rma)
