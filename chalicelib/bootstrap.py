@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
@@ -26,6 +27,8 @@ from .adapters.dynamodb_store_credit import DynamoDBStoreCredit
 from .adapters.dynamodb_stripe_events import DynamoDBStripeEvents
 from .adapters.reportlab_labels import render_label
 from .adapters.s3_documents import S3Documents
+from .adapters.dynamodb_return_photos import DynamoDBPhotoRecords
+from .adapters.s3_photos import S3Photos
 from .adapters.secrets_manager import SecretsManagerSecrets
 from .adapters.ses_approvals import SESApprovalMailer
 from .adapters.ses_mailer import SESMailer
@@ -47,7 +50,9 @@ if TYPE_CHECKING:
     from .services.ports.access import RateCounter, TokenSigner
     from .services.ports.approvals import ApprovalLinkStore, ExceptionDigests
     from .services.ports.labels import LabelRenderer, LabelStore
+    from .services.ports.photos import PhotoRecords, PhotoStorage
     from .services.ports.money import (
+        CheckoutPromotions,
         PaymentGateway,
         PaymentLedger,
         RefundQueue,
@@ -147,6 +152,8 @@ class Deps:
     _store_credit: StoreCreditLedger | None = field(default=None, repr=False)
     _merchant_notifier: MerchantNotifier | None = field(default=None, repr=False)
     _stripe_events: StoredEvents | None = field(default=None, repr=False)
+    # Store credit as Stripe Checkout promotion codes; None for a store not selling through Checkout.
+    _checkout_promotions: CheckoutPromotions | None = field(default=None, repr=False)
     _stripe_webhook_secret: str | None = field(default=None, repr=False)
     # The merchant console (issue 17): staff accounts in Cognito, their sessions in the table.
     _staff: StaffDirectory | None = field(default=None, repr=False)
@@ -155,6 +162,9 @@ class Deps:
     _inbox: InboxIndex | None = field(default=None, repr=False)
     # CSAT surveys and answers (wired by the CSAT adapter).
     _csat: CsatStore | None = field(default=None, repr=False)
+    # photos: shoppers' photos in the label bucket, and their records beside each return.
+    _photo_storage: PhotoStorage | None = field(default=None, repr=False)
+    _photo_records: PhotoRecords | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -168,6 +178,20 @@ class Deps:
         if adapter is None:
             raise RuntimeError(f"no {what} is wired")
         return adapter
+
+    @property
+    def photo_storage(self) -> PhotoStorage:
+        """The private bucket shoppers upload photos to (the label bucket)."""
+        return cast("PhotoStorage", self._wired("_photo_storage", "photo bucket"))
+
+    @property
+    def photo_records(self) -> PhotoRecords:
+        """The photos recorded on each return."""
+        return cast("PhotoRecords", self._wired("_photo_records", "photo record store"))
+
+    def photo_origin(self) -> str | None:
+        """Where upload forms post and photo links point (the pages' CSP allows it); None unwired."""
+        return self._photo_storage.origin() if self._photo_storage is not None else None
 
     @property
     def staff(self) -> StaffDirectory:
@@ -200,6 +224,13 @@ class Deps:
         if self._payments is None:
             self._payments = StripePayments(self.stripe_api_key, api_base=self.settings.stripe_api_base)
         return self._payments
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None:
+        """Stripe promotion codes for store credit, when the store sells through Stripe Checkout."""
+        if self._checkout_promotions is None and self.settings.stripe_checkout_credit:
+            self._checkout_promotions = cast("StripePayments", self.payments)
+        return self._checkout_promotions
 
     @property
     def refund_queue(self) -> RefundQueue:
@@ -397,6 +428,7 @@ def build_deps(settings: Settings) -> Deps:
                                      find_by_name=settings.is_local),
         _csat=DynamoDBCsatStore(dynamodb, table),
         _inbox=DynamoDBInboxIndex(dynamodb, table),
+        _photo_records=DynamoDBPhotoRecords(dynamodb, table, kept=timedelta(days=settings.photo_retention_days)),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
     )
@@ -424,6 +456,7 @@ def build_deps(settings: Settings) -> Deps:
     if settings.label_bucket:
         s3 = _s3_client(settings)
         deps._labels = S3Documents(lambda: s3, settings.label_bucket)
+        deps._photo_storage = S3Photos(lambda: s3, settings.label_bucket)
         deps._aws_clients += (s3,)
     return deps
 

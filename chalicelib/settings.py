@@ -62,6 +62,12 @@ class Settings:
     # `retour-local-staff` and its client on first use (moto makes up new ids on every start).
     staff_user_pool_id: str | None = None
     staff_client_id: str | None = None
+    # photos: days a shopper's photos are kept in the label bucket (returns/{rma}/photos/), as the
+    # bucket's lifecycle rule says (infra/retour.yaml PhotoRetentionDays); their records the same.
+    photo_retention_days: int = 180
+    # The store sells through Stripe Checkout: store credit is offered there as a promotion code
+    # (RETOUR_STRIPE_CHECKOUT_CREDIT=1; docs/store-credit.md).
+    stripe_checkout_credit: bool = False
 
     @property
     def staff_pool_name(self) -> str:
@@ -124,6 +130,8 @@ class Settings:
             stripe_webhook_secret=env.get("RETOUR_STRIPE_WEBHOOK_SECRET") if is_local else None,
             staff_user_pool_id=env.get("RETOUR_STAFF_USER_POOL_ID") or None,
             staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
+            photo_retention_days=int(env.get("RETOUR_PHOTO_RETENTION_DAYS", "180")),
+            stripe_checkout_credit=env.get("RETOUR_STRIPE_CHECKOUT_CREDIT", "").lower() in ("1", "true", "yes"),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from devstack import moto_query, totp
+from devstack.s3_post_policy import PostPolicies
 
 HOST = "127.0.0.1"
 # The messages the local SES accepted, as moto's /moto-api/data.json lists them under
@@ -254,13 +255,15 @@ def _cognito_error(start_response: Callable[..., Any], code: str, message: str) 
 
 class SerializedApp:
     """A WSGI app that lets only one request at a time into the app it wraps, answers a
-    repeated transaction token as DynamoDB does, and checks TOTP codes as Cognito does."""
+    repeated transaction token as DynamoDB does, checks TOTP codes as Cognito does, and browser
+    uploads against their POST policy as S3 does."""
 
     def __init__(self, app: WSGIApp) -> None:
         self._app = app
         self._lock = threading.Lock()
         self._tokens = TransactionTokens()
         self._software_tokens = SoftwareTokens()
+        self._post_policies = PostPolicies()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ.get("PATH_INFO") == SES_OUTBOX_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -272,7 +275,7 @@ class SerializedApp:
         # both pass one ConditionExpression; DynamoDB never allows that. The body is consumed
         # inside the lock too, because a lazy body may still be computing from the backend.
         with self._lock:
-            for rule in (self._tokens, self._software_tokens):
+            for rule in (self._tokens, self._software_tokens, self._post_policies):
                 answered = rule(self._app, environ, start_response)
                 if answered is not None:
                     return answered

@@ -137,6 +137,60 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                       unit_price=3500, tax=700, product_type="accessories"),
             ],
         },
+        {
+            # shipping: an EU order delivered two days ago, within the 14-day right of withdrawal;
+            # returned whole under `original_shipping_refund: ["eu_withdrawal"]` its 5.95 shipping
+            # comes back too (tests/e2e/test_shopper_shipping.py).
+            "number": "1007", "email": "sofie.devries@example.nl", "customer_name": "Sofie de Vries",
+            "locale": "en", "currency": "EUR",
+            "placed_at": _moment(today, 4, 8), "delivered_at": _moment(today, 2, 10),
+            "shipping_address": {
+                "name": "Sofie de Vries", "line1": "Prinsengracht 263", "line2": "",
+                "city": "Amsterdam", "region": "", "postal_code": "1016 GV", "country": "NL",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 595,
+            "lines": [
+                _line("L1", "THROW-WOOL-SAND", "Wool throw — sand", quantity=1,
+                      unit_price=7900, tax=1659, product_type="home"),
+            ],
+        },
+        {
+            # photos: delivered ~40 days ago (past the window, inside the grace), so a return waits
+            # for the store, which sees the shopper's photos of the damaged item before deciding.
+            "number": "1077", "email": "seoyeon.park@example.kr", "customer_name": "박서연",
+            "locale": "ko", "currency": "KRW",
+            "placed_at": _moment(today, 43, 3), "delivered_at": _moment(today, 40, 6),
+            "shipping_address": {
+                "name": "박서연", "line1": "해운대해변로 264", "line2": "1203호",
+                "city": "해운대구", "region": "부산광역시", "postal_code": "48099", "country": "KR",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 3000,
+            "lines": [
+                _line("L1", "MUG-CERAMIC-WHT", "세라믹 머그컵 — 화이트", quantity=1,
+                      unit_price=18000, tax=1800, product_type="kitchen"),
+                _line("L2", "PLATE-STONE-GRY", "스톤웨어 접시 — 그레이", quantity=1,
+                      unit_price=24000, tax=2400, product_type="kitchen"),
+            ],
+        },
+        {
+            # photos: the same in English (the merchant hears of one exception per order and day
+            # at once, so a second walk needs an order of its own).
+            "number": "1078", "email": "oliver.bennett@example.com", "customer_name": "Oliver Bennett",
+            "locale": "en", "currency": "USD",
+            "placed_at": _moment(today, 43, 15), "delivered_at": _moment(today, 40, 18),
+            "shipping_address": {
+                "name": "Oliver Bennett", "line1": "48 Harbor Street", "line2": "Apt 5C",
+                "city": "Portland", "region": "ME", "postal_code": "04101", "country": "US",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 800,
+            "lines": [
+                _line("L1", "VASE-GLASS-AMB", "Hand-blown glass vase — amber", quantity=1,
+                      unit_price=6400, tax=512, product_type="home"),
+            ],
+        },
     ]
 
 

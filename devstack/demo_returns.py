@@ -26,3 +26,28 @@ def seed_pending_exception(settings: Settings) -> str | None:
     except ConflictError:
         return None
     return created.rma
+
+
+# credit: one return of order 1005 (김민지, ko, KRW) paid as store credit, so a fresh `make run`
+# shows a shopper's credit code and balance on the status page and in the outbox's email.
+CREDITED_KEY = "demo-credited-return"
+CREDITED_ORDER = "1005"
+
+
+def seed_credited_return(settings: Settings) -> str | None:
+    """The RMA of the demo's credited return (created and received on the first run; a later
+    run answers the same return), or None when the order's socks went back some other way."""
+    from chalicelib.services.receive_return import receive_return
+
+    deps = build_deps(settings)
+    try:
+        created = request_return(
+            deps, order_number=CREDITED_ORDER, resolution="store_credit", idempotency_key=CREDITED_KEY,
+            selections=[Selection("L2", 1, "changed_mind")],
+        )
+    except ConflictError:
+        return None
+    if created.status == "approved":
+        # The parcel "arrives": the default policy credits at receipt.
+        return receive_return(deps, created.rma, received_by="demo").rma
+    return created.rma

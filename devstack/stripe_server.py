@@ -12,6 +12,8 @@ from aiohttp import web
 from localstripe.resources import store
 from localstripe.server import app
 
+from devstack.stripe_promotion_codes import add_promotion_codes
+
 HOST = "127.0.0.1"
 
 
@@ -29,6 +31,8 @@ async def serve(port: int) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
+    # localstripe has Coupons but no promotion codes: Checkout store credit needs them.
+    add_promotion_codes(app)
     # A client idling on a keep-alive connection must not hold up the stop for a minute.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()

@@ -17,7 +17,7 @@ from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.returns import ReturnsPage
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, to_item
+from .dynamodb_items import email_key, from_item, order_partition, is_conditional_check_failure, iso, parse_iso, to_item
 from .dynamodb_returns import return_from_record
 
 _CURSOR_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#R-[0-9A-Z]{4}-[0-9A-Z]{4}$")
@@ -119,7 +119,7 @@ class DynamoDBReturnListings:
         return self._returns_under("gsi1", f"CUSTOMER#{email_key(email)}", limit=limit, cursor=cursor)
 
     def by_order(self, order_number: str, *, limit: int, cursor: str | None) -> ReturnsPage:
-        return self._returns_under("gsi3", f"ORDER#{order_number}", limit=limit, cursor=cursor)
+        return self._returns_under("gsi3", order_partition(order_number), limit=limit, cursor=cursor)
 
     def _returns_under(self, index: str, partition: str, *, limit: int, cursor: str | None) -> ReturnsPage:
         """A page of the returns in `index`'s `partition` (sort key RETURN#{created_at}#{rma}), newest first."""

@@ -11,7 +11,7 @@ from typing import Any
 from ..domain.errors import ValidationError
 from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.inbox import EntriesRead, Entry, Listing
-from .dynamodb_items import email_key, from_item
+from .dynamodb_items import email_key, from_item, order_partition
 from .dynamodb_returns import return_from_record
 
 # gsi2sk of a return: {status_changed_at}#{rma}; gsi1sk and gsi3sk: RETURN#{created_at}#{rma}.
@@ -92,6 +92,6 @@ def _key_condition(listing: Listing, sk: str) -> tuple[str, str, dict[str, Any]]
             return partition, f" AND {sk} < :until", {":until": {"S": listing.until}}
         return partition, "", {}
     # The shopper's partition also holds their orders (ORDER#...): the RETURN# range keeps them out.
-    partition = f"ORDER#{listing.value}" if listing.kind == "order" else f"CUSTOMER#{email_key(listing.value)}"
+    partition = order_partition(listing.value) if listing.kind == "order" else f"CUSTOMER#{email_key(listing.value)}"
     return partition, f" AND {sk} BETWEEN :since AND :until", {
         ":since": {"S": "RETURN#" + (listing.since or "")}, ":until": {"S": "RETURN#" + (listing.until or "~")}}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..domain.order import order_number_key
 from ..domain.timestamps import utc_timestamp
 
 
@@ -62,6 +63,14 @@ def from_attribute(attribute: Mapping[str, Any]) -> Any:
     if kind == "SS":
         return set(value)
     raise TypeError(f"unexpected DynamoDB attribute type {kind}")
+
+
+def order_partition(number: str) -> str:
+    """The partition of an order (its item, line reservations, day counters, payment ledger, and
+    the gsi3 entries of its returns): keyed by the number's matching form (domain/order.py
+    `order_number_key`), so "a-1002" as the store wrote it and "A-1002" as a shopper typed it
+    meet in one place. A number already in that form is its own key, as it always was."""
+    return f"ORDER#{order_number_key(number)}"
 
 
 def email_key(email: str) -> str:

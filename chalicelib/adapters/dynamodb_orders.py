@@ -11,13 +11,13 @@ from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.order import Address, Order, OrderLine, Payment
 from ..domain.reservations import ReturnedUnits
-from .dynamodb_items import email_key, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
+from .dynamodb_items import email_key, order_partition, from_item, is_conditional_check_failure, iso, parse_iso, query_all, to_item
 from .dynamodb_returns import units_from_records
 from .recent_months import MAX_EMPTY_MONTHS, months_back_from
 
 
 def order_key(number: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{number}"}, "sk": {"S": "ORDER"}}
+    return {"pk": {"S": order_partition(number)}, "sk": {"S": "ORDER"}}
 
 
 def payment_intent_key(payment_intent: str) -> str:
@@ -47,7 +47,7 @@ class DynamoDBOrderRepository:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :order",
             "ExpressionAttributeValues": {
-                ":pk": {"S": f"ORDER#{number}"}, ":first": {"S": "LINE#"}, ":order": {"S": "ORDER"},
+                ":pk": {"S": order_partition(number)}, ":first": {"S": "LINE#"}, ":order": {"S": "ORDER"},
             },
         }
         records = query_all(self._client, request)
@@ -153,7 +153,7 @@ def order_record(order: Order) -> dict[str, Any]:
     assert placed is not None
     intent = order.payment.payment_intent
     return {
-        "pk": f"ORDER#{order.number}",
+        "pk": order_partition(order.number),
         "sk": "ORDER",
         "entity": "order",
         "version": order.version,

@@ -16,13 +16,13 @@ from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.refunds import ChargeDisputedError, PaymentLedgerState, RefundCeilingError
 from ..domain.return_request import REFUNDING, ReturnRequest
-from .dynamodb_items import from_item, is_conditional_check_failure, iso, query_all
+from .dynamodb_items import from_item, order_partition, is_conditional_check_failure, iso, query_all
 from .dynamodb_returns import DynamoDBReturnRepository, stale
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 
 def payment_key(order_number: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": "PAYMENT"}}
+    return {"pk": {"S": order_partition(order_number)}, "sk": {"S": "PAYMENT"}}
 
 
 class DynamoDBPaymentLedger:

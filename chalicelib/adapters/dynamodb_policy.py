@@ -8,6 +8,7 @@ from typing import Any
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.policy import DEFAULT_POLICY, Fees, Policy, Reason, Resolutions, Rule, RuleMatch, policy_document
+from ..domain.policy import accepts_photos_by_default
 from ..services.ports.policy import StoredPolicyVersion
 from .dynamodb_items import from_item, iso, parse_iso, query_all, to_item
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
@@ -144,7 +145,9 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         ),
         final_sale_returnable=document["final_sale_returnable"],
         reasons=tuple(
-            Reason(code=r["code"], requires_note=r["requires_note"], waive_fees=r["waive_fees"])
+            Reason(code=r["code"], requires_note=r["requires_note"], waive_fees=r["waive_fees"],
+                   # photos: a version stored before the setting takes photos for its default reasons.
+                   accepts_photos=r.get("accepts_photos", accepts_photos_by_default(r["code"])))
             for r in document["reasons"]
         ),
         resolutions=Resolutions(
@@ -170,4 +173,6 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         approval_sla_hours=document["approval_sla_hours"],
         approval_expiry_hours=document["approval_expiry_hours"],
         on_approval_timeout=document["on_approval_timeout"],
+        # shipping: versions stored before the setting existed never refunded the original shipping.
+        original_shipping_refund=tuple(document.get("original_shipping_refund") or ()),
     )

@@ -36,6 +36,7 @@ from .dynamodb_items import (
     query_all,
     email_key,
     iso,
+    order_partition,
     parse_iso,
     to_attribute,
     to_item,
@@ -58,12 +59,12 @@ def return_key(rma: str) -> dict[str, Any]:
 
 
 def line_key(order_number: str, line_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": f"LINE#{line_id}"}}
+    return {"pk": {"S": order_partition(order_number)}, "sk": {"S": f"LINE#{line_id}"}}
 
 
 def order_day_key(order_number: str, day: date) -> dict[str, Any]:
     """The counter of the returns an order started on one day (the store's local date)."""
-    return {"pk": {"S": f"ORDER#{order_number}"}, "sk": {"S": f"DAY#{day.isoformat()}"}}
+    return {"pk": {"S": order_partition(order_number)}, "sk": {"S": f"DAY#{day.isoformat()}"}}
 
 
 def customer_returns_key(email: str) -> dict[str, Any]:
@@ -219,7 +220,7 @@ class DynamoDBReturnRepository:
             "IndexName": "gsi3",
             "KeyConditionExpression": "gsi3pk = :order AND begins_with(gsi3sk, :prefix)",
             "ExpressionAttributeValues": {
-                ":order": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "RETURN#"},
+                ":order": {"S": order_partition(order_number)}, ":prefix": {"S": "RETURN#"},
             },
         })
         return [return_from_record(record, []) for record in records]
@@ -294,7 +295,7 @@ class DynamoDBReturnHistory:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
-                ":pk": {"S": f"ORDER#{order_number}"}, ":prefix": {"S": "LINE#"},
+                ":pk": {"S": order_partition(order_number)}, ":prefix": {"S": "LINE#"},
             },
         }
         return units_from_records(query_all(self._client, request))
@@ -353,7 +354,7 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "gsi2pk": f"RETURNS#{request.status}",
         "gsi2sk": f"{changed}#{request.rma}",
         # The order's returns.
-        "gsi3pk": f"ORDER#{request.order_number}",
+        "gsi3pk": order_partition(request.order_number),
         "gsi3sk": f"RETURN#{created}#{request.rma}",
         "rma": request.rma,
         "order_number": request.order_number,
@@ -374,6 +375,8 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         ],
         "quote": quote_record(quote),
         "milestones": milestones_record(request),
+        # shipping: it holds the order's original shipping reservation (LINE##original_shipping).
+        "holds_original_shipping": request.holds_original_shipping,
     }
 
 
@@ -402,6 +405,7 @@ def quote_record(quote: Quote) -> dict[str, Any]:
         "bonus": _money(quote.bonus), "total": _money(quote.total),
         "restocking_fee": _money(quote.restocking_fee),
         "return_shipping_fee": _money(quote.return_shipping_fee),
+        "shipping": _money(quote.shipping),
         "policy_version": quote.policy_version,
         "lines": [
             {
@@ -478,6 +482,8 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         bonus=money(q["bonus"]), total=money(q["total"]),
         restocking_fee=money(q["restocking_fee"]),
         return_shipping_fee=money(q["return_shipping_fee"]),
+        # Quotes stored before the original shipping could be refunded had none.
+        shipping=money(q.get("shipping", 0)),
         policy_version=q["policy_version"],
     )
     created_at = parse_iso(record["created_at"])
@@ -511,4 +517,5 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         refund=refund_from_record(record.get("refund")),
         listed_changed_at=None if timeline else parse_iso(record.get("status_changed_at")),
         listed_milestones=None if timeline else milestones_from_record(record.get("milestones")),
+        holds_original_shipping=bool(record.get("holds_original_shipping", False)),
     )

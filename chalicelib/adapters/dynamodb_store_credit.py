@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -29,9 +30,14 @@ from ..domain.store_credit import (
     EntryKind,
     InsufficientCreditError,
     Redemption,
+    CREDIT_CODE_BITS,
+    CheckoutPromotion,
     StoreCreditAccount,
+    UnknownCreditCodeError,
     adjustment_kind,
+    credit_code_from_bits,
     expire_entry_id,
+    normalize_credit_code,
     spendable,
 )
 from .dynamodb_items import email_key, from_item, iso, parse_iso, query_all, to_item
@@ -50,6 +56,14 @@ def account_pk(email: str, currency: str) -> str:
     return f"CREDIT#{email_key(email)}#{currency}"
 
 
+def code_pk(code: str) -> str:
+    return f"CREDITCODE#{code}"
+
+
+def promotion_pk(promotion_id: str) -> str:
+    return f"STRIPEPROMO#{promotion_id}"
+
+
 class DynamoDBStoreCredit:
     """StoreCreditLedger; crediting a return adds the issue to the return's move (its unit of work)."""
 
@@ -65,7 +79,8 @@ class DynamoDBStoreCredit:
         entry = CreditEntry(id=f"return-{request.rma}", kind=ISSUE, amount=amount, at=now, rma=request.rma,
                             expires_at=expires_at)
         move = self._returns.move(request, new_events=new_events, now=now)
-        self._add_movement(move, request.customer_email, entry, now=now)
+        self._add_movement(move, request.customer_email, entry, now=now,
+                           new_code=self._new_code_unless(request.customer_email, amount.currency))
         try:
             move.commit()
         except TransactionRefusedError as refused:
@@ -85,7 +100,66 @@ class DynamoDBStoreCredit:
         return StoreCreditAccount(
             email=email, currency=currency,
             balance=Money(account["balance"] if account else 0, currency), entries=entries,
+            code=(account or {}).get("credit_code"),
+            checkout_promotion=next((_promotion(r) for r in records if r["sk"] == "PROMOTION"), None),
         )
+
+    def account_by_promotion(self, promotion_id: str) -> StoreCreditAccount | None:
+        response = self._client.get_item(TableName=self._table, Key={"pk": {"S": promotion_pk(promotion_id)},
+                                                                     "sk": {"S": "PROMOTION"}}, ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        record = from_item(response["Item"])
+        return self.account(record["email"], record["currency"])
+
+    def save_checkout_promotion(self, account: StoreCreditAccount, promotion: CheckoutPromotion, *,
+                                now: datetime) -> None:
+        pk = account_pk(account.email, account.currency)
+        previous = account.checkout_promotion
+        transaction = DynamoDBTransaction(self._client, self._table)
+        # On the generation read: two offers at once, one wins (the other deactivates its code).
+        transaction.put("promotion", to_item({
+            "pk": pk, "sk": "PROMOTION", "entity": "credit_promotion", "promotion_id": promotion.id,
+            "amount": promotion.amount.minor, "currency": promotion.amount.currency,
+            "generation": promotion.generation, "updated_at": iso(now),
+        }), condition="attribute_not_exists(pk)" if previous is None else "generation = :previous",
+            values=None if previous is None else {":previous": {"N": str(previous.generation)}})
+        if promotion.id is not None:
+            # Every generation's id stays findable: a Checkout spend may arrive after the next one.
+            transaction.put("lookup", to_item({
+                "pk": promotion_pk(promotion.id), "sk": "PROMOTION", "entity": "credit_promotion_lookup",
+                "email": account.email, "currency": account.currency, "generation": promotion.generation,
+                "created_at": iso(now),
+            }), condition="attribute_not_exists(pk)")
+        try:
+            transaction.commit()
+        except TransactionRefusedError as refused:
+            raise StaleWriteError("another offer of this credit at Checkout won; read it again") from refused
+
+    def account_by_code(self, code: str) -> StoreCreditAccount:
+        canonical = normalize_credit_code(code)
+        if canonical is None:
+            raise UnknownCreditCodeError()
+        response = self._client.get_item(TableName=self._table, Key={"pk": {"S": code_pk(canonical)},
+                                                                     "sk": {"S": "CODE"}}, ConsistentRead=True)
+        if "Item" not in response:
+            raise UnknownCreditCodeError()
+        record = from_item(response["Item"])
+        account = self.account(record["email"], record["currency"])
+        # Two first issues at once each draw a code; the account keeps one, the other leads nowhere.
+        if account.code != canonical:
+            raise UnknownCreditCodeError()
+        return account
+
+    def _new_code_unless(self, email: str, currency: str) -> str | None:
+        """A fresh code for an account that has none yet (one GetItem), else None."""
+        response = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": account_pk(email, currency)}, "sk": {"S": "ACCOUNT"}},
+            ConsistentRead=True, ProjectionExpression="credit_code",
+        )
+        if "credit_code" in response.get("Item", {}):
+            return None
+        return credit_code_from_bits(secrets.randbits(CREDIT_CODE_BITS))
 
     def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
         record_key = {
@@ -142,6 +216,8 @@ class DynamoDBStoreCredit:
                 raise InsufficientCreditError(
                     f"the spendable store credit ({spendable(account, now=now).minor}) is lower than {-amount.minor}"
                 )
+            new_code = (credit_code_from_bits(secrets.randbits(CREDIT_CODE_BITS))
+                        if account.code is None and not amount.is_negative() else None)
             entry = CreditEntry(id=f"adjust-{digest[:16]}", kind=adjustment_kind(amount), amount=amount, at=now,
                                 idempotency_key=idempotency_key, reason=reason, actor=actor,
                                 expires_at=expires_at if not amount.is_negative() else None)
@@ -150,7 +226,8 @@ class DynamoDBStoreCredit:
             transaction = DynamoDBTransaction(self._client, self._table)
             _record_once(transaction, record_key, "adjust", email, amount, entry.id, result.balance_after, now)
             # On the balance read, so `balance_after` is exact (and a take-back never below zero).
-            self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor)
+            self._add_movement(transaction, email, entry, now=now, expected_balance=account.balance.minor,
+                               new_code=new_code)
             try:
                 transaction.commit()
             except TransactionRefusedError as refused:
@@ -231,9 +308,10 @@ class DynamoDBStoreCredit:
 
     def _add_movement(
         self, transaction: DynamoDBTransaction, email: str, entry: CreditEntry, *, now: datetime,
-        expected_balance: int | None = None,
+        expected_balance: int | None = None, new_code: str | None = None,
     ) -> None:
-        """One movement into `transaction`: the balance change ("account") and its entry ("entry")."""
+        """One movement into `transaction`: the balance change ("account") and its entry ("entry");
+        with `new_code`, the account's credit code too ("code": code -> account, for the storefront)."""
         pk = account_pk(email, entry.amount.currency)
         values: dict[str, Any] = {
             ":amount": {"N": str(entry.amount.minor)}, ":one": {"N": "1"},
@@ -257,12 +335,19 @@ class DynamoDBStoreCredit:
             {"gsi2pk": EXPIRING, "gsi2sk": f"{iso(entry.expires_at)}#{pk}#{entry.id}", "email": email}
             if entry.kind == ISSUE and entry.expires_at is not None else {}
         )
-        transaction.update(
-            "account", {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}},
-            "ADD balance :amount, version :one SET entity = :entity, currency = :currency, updated_at = :now, "
-            "gsi1pk = :customer, gsi1sk = :credit",
-            condition=condition, values=values,
-        )
+        expression = ("ADD balance :amount, version :one SET entity = :entity, currency = :currency, "
+                      "updated_at = :now, gsi1pk = :customer, gsi1sk = :credit")
+        if new_code is not None:
+            # The first code drawn stays; a code drawn by a concurrent first issue leads nowhere
+            # (account_by_code checks the account names it back).
+            expression += ", credit_code = if_not_exists(credit_code, :code)"
+            values[":code"] = {"S": new_code}
+            transaction.put("code", to_item({
+                "pk": code_pk(new_code), "sk": "CODE", "entity": "credit_code", "email": email,
+                "currency": entry.amount.currency, "created_at": iso(now),
+            }), condition="attribute_not_exists(pk)")
+        transaction.update("account", {"pk": {"S": pk}, "sk": {"S": "ACCOUNT"}}, expression,
+                           condition=condition, values=values)
         transaction.put("entry", to_item({
             "pk": pk, "sk": f"ENTRY#{iso(entry.at)}#{entry.id}", "entity": "credit_entry",
             "id": entry.id, "kind": entry.kind, "amount": entry.amount.minor,
@@ -273,6 +358,11 @@ class DynamoDBStoreCredit:
             "reason": entry.reason or None, "actor": entry.actor or None,
             **expiring,
         }), condition="attribute_not_exists(pk)")
+
+
+def _promotion(record: dict[str, Any]) -> CheckoutPromotion:
+    return CheckoutPromotion(id=record.get("promotion_id"), amount=Money(record["amount"], record["currency"]),
+                             generation=record["generation"])
 
 
 def _entry(record: dict[str, Any]) -> CreditEntry:

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 from ..domain.errors import StaleWriteError
-from ..domain.order import Order
+from ..domain.order import Order, order_number_key
 from ..domain.policy import DEFAULT_POLICY, Policy
 from ..domain.reservations import ReturnedUnits
 from ..services.ports.policy import StoredPolicyVersion
@@ -21,7 +21,8 @@ class InMemoryOrderRepository:
         self._lock = threading.Lock()
 
     def get(self, number: str, *, consistent: bool = False) -> Order | None:
-        return self._orders.get(number)
+        # Keyed by the number's matching form, as the table is (dynamodb_items.order_partition).
+        return self._orders.get(order_number_key(number))
 
 
     def get_with_units(self, number: str) -> tuple[Order | None, ReturnedUnits | None]:
@@ -29,14 +30,14 @@ class InMemoryOrderRepository:
         return self.get(number), None
     def save(self, order: Order, *, now: datetime) -> Order:
         with self._lock:
-            current = self._orders.get(order.number)
+            current = self._orders.get(order_number_key(order.number))
             current_version = 0 if current is None else current.version
             if current_version != order.version:
                 raise StaleWriteError(
                     f"order {order.number} was changed by someone else; read it again"
                 )
             stored = order.with_version(order.version + 1)
-            self._orders[order.number] = stored
+            self._orders[order_number_key(order.number)] = stored
             return stored
 
     def paid_by(self, payment_intent: str) -> list[Order]:

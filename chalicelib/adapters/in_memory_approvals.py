@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
+from ..domain.order import same_order_number
 from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.returns import ReturnsPage
 from .in_memory_returns import InMemoryReturnRepository
@@ -64,7 +65,7 @@ class InMemoryReturnListings:
         return _page(mine, _created_key, newest_first=True, limit=limit, cursor=cursor)
 
     def by_order(self, order_number: str, *, limit: int, cursor: str | None) -> ReturnsPage:
-        theirs = [r for r in self._all() if r.order_number == order_number]
+        theirs = [r for r in self._all() if same_order_number(r.order_number, order_number)]
         return _page(theirs, _created_key, newest_first=True, limit=limit, cursor=cursor)
 
 

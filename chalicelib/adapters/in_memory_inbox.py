@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..domain.errors import ValidationError
+from ..domain.order import same_order_number
 from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..domain.timestamps import utc_timestamp
 from ..services.ports.inbox import EntriesRead, Entry, Listing
@@ -26,7 +27,8 @@ class InMemoryInboxIndex:
             low, high = listing.since or "", listing.until or "~"
         else:
             keyed = [(f"RETURN#{utc_timestamp(r.created_at)}#{r.rma}", r) for r in stored
-                     if (r.order_number if listing.kind == "order" else r.customer_email) == listing.value]
+                     if (same_order_number(r.order_number, listing.value) if listing.kind == "order"
+                         else r.customer_email == listing.value)]
             low, high = "RETURN#" + (listing.since or ""), "RETURN#" + (listing.until or "~")
         if after is not None and "#R-" not in after:
             raise ValidationError("the page's position is not one this inbox gave out", fields=("page",))

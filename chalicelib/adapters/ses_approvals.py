@@ -81,6 +81,7 @@ def quote_context(request: ReturnRequest, locale: str) -> dict[str, Any]:
         "items": format_money(quote.items, locale), "tax": format_money(quote.tax, locale),
         "fees": format_money(quote.fees, locale), "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale), "has_bonus": not quote.bonus.is_zero(),
+        "shipping": format_money(quote.shipping, locale), "has_shipping": not quote.shipping.is_zero(),
         "total": format_money(quote.total, locale),
     }
 
@@ -131,7 +132,7 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
         "lines": [
             {"title": line.title, "sku": line.sku, "quantity": line.quantity, "reason": line.reason,
              "note": line.note, "total": format_money(line.total, locale),
-             "why": exception_text(line, locale)}
+             "why": exception_text(line, locale), "accepts_photos": line.accepts_photos}
             for line in approval.lines
         ],
         "earlier_returns": [
@@ -149,7 +150,7 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
 def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_terms: str,
                     public_base_url: str, store_name: str, status_url: str | None = None,
                     send_by: str = "") -> tuple[str, str, str]:
-    """(subject, text, HTML) of the shopper's decision email, in the order's language.
+    """(subject, text, HTML) of the shopper's decision email, in the return's language (the shopper's).
 
     `status_url`: the signed link to the status page (where the label is); else the plain address.
     """

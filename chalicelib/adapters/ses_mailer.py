@@ -22,6 +22,7 @@ from ..domain.errors import RetourError
 from ..domain.money import Money
 from ..domain.order import Order
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, REJECTED, ReturnRequest
+from ..domain.store_credit import CreditLot
 from ..locales import catalog, locale_or_default
 from ..locales.names import resolution_name
 from ..services.csat_surveys import CSAT_LINK_TTL
@@ -126,6 +127,8 @@ def confirmation_context(
         "has_fees": not quote.fees.is_zero(),
         "bonus": format_money(quote.bonus, locale),
         "has_bonus": not quote.bonus.is_zero(),
+        "shipping": format_money(quote.shipping, locale),
+        "has_shipping": not quote.shipping.is_zero(),
         "total": format_money(quote.total, locale),
     }
 
@@ -134,7 +137,7 @@ def render_confirmation(
     request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
     status_url: str | None = None, send_by: str = "",
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of a new return's confirmation, in the order's language.
+    """(subject, plain text, HTML) of a new return's confirmation, in the return's language (the shopper's).
 
     `status_url`: the signed "Follow your return" link; without it, the plain status address.
     """
@@ -149,17 +152,22 @@ def render_confirmation(
 
 def render_money_back(
     request: ReturnRequest, *, amount: Money, balance: Money | None, public_base_url: str, store_name: str,
-    status_url: str | None = None,
+    status_url: str | None = None, credit_code: str | None = None, expiring: CreditLot | None = None,
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) telling the shopper their money is back: a refund (`balance`
-    None) or store credit (the amount includes the bonus; `balance` is the account's new one)."""
+    None) or store credit (the amount includes the bonus; `balance` is the account's new one,
+    `credit_code` what they spend it with, `expiring` the credit that expires first)."""
     locale = _shopper_locale(request)
     credited = balance is not None
+    expires_at = expiring.issue.expires_at if expiring is not None else None
     context = {
         **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
         "credited": credited,
         "amount": format_money(amount, locale),
         "balance": format_money(balance, locale) if balance is not None else "",
+        "credit_code": credit_code or "",
+        "expiring_amount": format_money(expiring.remaining, locale) if expiring is not None else "",
+        "expiring_on": format_date(expires_at.date(), locale) if expires_at is not None else "",
     }
     return _rendered(locale, "credited" if credited else "refunded", "money_back", context)
 
@@ -168,7 +176,7 @@ def render_cancellation(
     request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) confirming that the shopper cancelled, in the order's language."""
+    """(subject, plain text, HTML) confirming that the shopper cancelled, in the return's language (the shopper's)."""
     locale = _shopper_locale(request)
     context = {
         **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
@@ -185,7 +193,7 @@ def render_expiry(
     request: ReturnRequest, order: Order, *, ship_within_days: int, public_base_url: str, store_name: str,
     status_url: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) telling the shopper their return expired unsent, in the order's
+    """(subject, plain text, HTML) telling the shopper their return expired unsent, in the return's
     language: the parcel did not arrive within `ship_within_days` days of approval."""
     locale = _shopper_locale(request)
     context = {
@@ -326,10 +334,11 @@ class SESMailer:
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 
-    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+    def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
+                      expiring: CreditLot | None = None) -> None:
         subject, text, html = render_money_back(
             request, amount=request.quote.total, balance=balance, public_base_url=self._public_base_url,
-            store_name=self._store_name, status_url=self._status_url(request),
+            store_name=self._store_name, status_url=self._status_url(request), credit_code=code, expiring=expiring,
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 

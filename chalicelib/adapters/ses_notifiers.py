@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: the mailers load email, Jinja2 and Babel 
     from ..domain.money import Money
     from ..domain.order import Order
     from ..domain.return_request import ReturnRequest
+    from ..domain.store_credit import CreditLot
     from .ses_approvals import SESApprovalMailer
     from .ses_mailer import SESMailer
     from .ses_merchant_mailer import SESMerchantMailer
@@ -46,8 +47,9 @@ class SESShopperNotifier:
     def refund_sent(self, request: ReturnRequest) -> None:
         self._mailer.refund_sent(request)
 
-    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
-        self._mailer.credit_issued(request, balance=balance)
+    def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
+                      expiring: CreditLot | None = None) -> None:
+        self._mailer.credit_issued(request, balance=balance, code=code, expiring=expiring)
 
     def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:
         self._mailer.csat_survey(request, rating_urls=rating_urls)

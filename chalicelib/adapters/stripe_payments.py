@@ -85,6 +85,46 @@ class StripePayments:
             raise PaymentGatewayUnavailableError(f"Stripe did not answer definitely: {type(error).__name__}") from error
         return _gateway_refund(refund, amount.currency)
 
+    def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
+                                metadata: dict[str, str]) -> str:
+        """CheckoutPromotions: a Coupon for `amount` (used once) and its single-use promotion code."""
+        client = self._stripe()
+        # Our own coupon id: a repeat after a lost answer finds the coupon it made.
+        coupon_id = f"retour-{idempotency_key}"
+        self._pace()
+        try:
+            try:
+                client.v1.coupons.create(
+                    params={"id": coupon_id, "amount_off": amount.minor, "currency": amount.currency.lower(),
+                            "duration": "once", "metadata": metadata},
+                    options={"idempotency_key": f"{idempotency_key}-coupon"},
+                )
+            except stripe.InvalidRequestError as error:
+                if error.code != "resource_already_exists" and error.http_status != 409:
+                    raise
+                existing = client.v1.coupons.retrieve(coupon_id)
+                if existing.amount_off != amount.minor:
+                    raise
+            self._pace()
+            promotion = client.v1.promotion_codes.create(
+                params={"promotion": {"type": "coupon", "coupon": coupon_id}, "code": code, "max_redemptions": 1,
+                        "metadata": metadata},
+                options={"idempotency_key": f"{idempotency_key}-promotion"},
+            )
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not make the promotion code: {type(error).__name__}") from error
+        return str(promotion.id)
+
+    def deactivate_promotion(self, promotion_id: str) -> None:
+        client = self._stripe()
+        self._pace()
+        try:
+            client.v1.promotion_codes.update(promotion_id, params={"active": False})
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not deactivate the promotion code: {type(error).__name__}") from error
+
     def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
         client = self._stripe()
         found: list[GatewayRefund] = []

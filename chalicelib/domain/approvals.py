@@ -48,6 +48,8 @@ class LineException:
     days_late: int | None = None
     last_day: date | None = None
     abuse_limit: int | None = None
+    # photos: the line's reason takes photos, which the approval page shows as they arrive.
+    accepts_photos: bool = False
 
 
 @dataclass(frozen=True, slots=True)

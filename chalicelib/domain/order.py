@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -10,12 +11,40 @@ from .errors import ValidationError
 from .locale import SUPPORTED_LOCALES
 from .money import Money, total
 
+# The id under which a return holds the order's original shipping, beside its lines'
+# reservations (domain/shipping.py); no line of an order may take it.
+ORIGINAL_SHIPPING = "#original_shipping"
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Dashes a keyboard may put where the store printed "-" (NFKC leaves these as they are): the
+# hyphens and dashes of U+2010..U+2015, the minus sign, and the Japanese long-vowel mark that a
+# kana keyboard types for the "-" key.
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc"})
+_NUMBER_PREFIXES = ("NO.", "#")
 
 
 def normalize_email(email: str) -> str:
-    """The form of an email address we match on: trimmed and lower-cased."""
-    return email.strip().lower()
+    """The form of an email address we match on: NFKC (full-width letters and ＠ become ASCII),
+    trimmed and lower-cased."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def order_number_key(text: str) -> str:
+    """The form of an order number we store and match on, whatever way a person typed it.
+
+    NFKC first (full-width `１００２` and `＃` become `1002` and `#`), then the store's number
+    format: no whitespace anywhere, no leading "No." or "#", dashes as "-", upper case. A number
+    already in that form ("1001", "A-1002") is its own key.
+    """
+    key = "".join(unicodedata.normalize("NFKC", text).split()).translate(_DASHES).upper()
+    for prefix in _NUMBER_PREFIXES:
+        key = key.removeprefix(prefix)
+    return key
+
+
+def same_order_number(one: str, other: str) -> bool:
+    """Whether two order numbers, however typed, name one order."""
+    return order_number_key(one) == order_number_key(other)
 
 
 def is_plausible_email(email: str) -> bool:
@@ -115,7 +144,7 @@ class Order:
 
 def _order_problems(order: Order) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if not order.number.strip():
+    if not order_number_key(order.number):
         problems.append(("number", "number must not be empty"))
     if not is_plausible_email(order.email.strip()):
         problems.append(("email", "email is not a valid email address"))
@@ -134,6 +163,8 @@ def _order_problems(order: Order) -> list[tuple[str, str]]:
         where = f"lines[{i}]"
         if line.id in seen:
             problems.append((f"{where}.id", f"line id {line.id!r} appears twice"))
+        elif line.id == ORIGINAL_SHIPPING:
+            problems.append((f"{where}.id", f"line id {line.id!r} is reserved for the order's shipping"))
         seen.add(line.id)
         if type(line.quantity) is not int:
             problems.append((f"{where}.quantity", "quantity must be a whole number"))

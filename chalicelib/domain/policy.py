@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ValidationError
 from .money import Money
 from .order import OrderLine, is_plausible_email
+from .shipping import SHIPPING_REFUND_OCCASIONS, ShippingRefundOccasion
 
 WindowStart = Literal["delivered", "fulfilled", "placed"]
 RefundTrigger = Literal["on_approval", "on_receipt"]
@@ -61,6 +62,8 @@ class Reason:
     code: str
     requires_note: bool = False
     waive_fees: bool = False
+    # photos (issue 18, item 10): the shopper may add up to 3 photos of a line returned for it.
+    accepts_photos: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +96,21 @@ class Fees:
 
 
 _DEFAULT_RULES = (Rule(match=RuleMatch(product_type="gift_card"), returnable=False),)
+# photos: the reasons whose lines take photos when a stored policy or an API body says nothing.
+PHOTO_REASONS = frozenset({"damaged", "not_as_described"})
+
+
+def accepts_photos_by_default(code: str) -> bool:
+    """Whether a reason stored before `accepts_photos` existed (or sent without it) takes photos."""
+    return code in PHOTO_REASONS
+
+
 _DEFAULT_REASONS = (
     Reason("too_small"),
     Reason("too_large"),
     Reason("changed_mind"),
-    Reason("not_as_described", requires_note=True),
-    Reason("damaged", requires_note=True, waive_fees=True),
+    Reason("not_as_described", requires_note=True, accepts_photos=True),
+    Reason("damaged", requires_note=True, waive_fees=True, accepts_photos=True),
     Reason("wrong_item", waive_fees=True),
 )
 
@@ -136,6 +148,9 @@ class Policy:
     approval_sla_hours: int = 24
     approval_expiry_hours: int = 168
     on_approval_timeout: ApprovalTimeout = "reject"
+    # shipping: when a return pays back the order's original shipping (domain/shipping.py); any
+    # listed occasion is enough, empty never refunds it.
+    original_shipping_refund: tuple[ShippingRefundOccasion, ...] = ()
     version: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -235,6 +250,13 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
         problems.append(("time_zone", "time_zone must be an IANA time zone name such as Asia/Tokyo"))
     if not is_plausible_email(policy.merchant_email):
         problems.append(("merchant_email", "merchant_email is not a valid email address"))
+    # shipping: the original-shipping occasions, each known and listed once.
+    occasions = policy.original_shipping_refund
+    if type(occasions) is not tuple or any(o not in SHIPPING_REFUND_OCCASIONS for o in occasions):
+        problems.append(("original_shipping_refund",
+                         f"original_shipping_refund lists occasions among {', '.join(SHIPPING_REFUND_OCCASIONS)}"))
+    elif len(set(occasions)) != len(occasions):
+        problems.append(("original_shipping_refund", "original_shipping_refund lists an occasion twice"))
 
     for i, rule in enumerate(policy.rules):
         where = f"rules[{i}]"
@@ -301,7 +323,8 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         ],
         "final_sale_returnable": policy.final_sale_returnable,
         "reasons": [
-            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
+            {"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees,
+             "accepts_photos": r.accepts_photos}
             for r in policy.reasons
         ],
         "resolutions": {
@@ -323,4 +346,5 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "approval_sla_hours": policy.approval_sla_hours,
         "approval_expiry_hours": policy.approval_expiry_hours,
         "on_approval_timeout": policy.on_approval_timeout,
+        "original_shipping_refund": list(policy.original_shipping_refund),
     }

@@ -22,24 +22,32 @@ How it is computed:
   adds on top; it is never paid out of the payment, so the caps above apply to total - bonus.
 - Every amount, per line and for the return: total = items + tax - fees + bonus (fees are
   positive amounts deducted). The return's parts are the sums of the lines' parts.
-- The order's original shipping is never part of a quote.
+- Original shipping, per return: the order's `shipping_total`, paid back when the policy's
+  `original_shipping_refund` says so (domain/shipping.py) and no earlier return holds it
+  (`returned_before[ORIGINAL_SHIPPING]`). It is its own amount, added to the total, never shared
+  over the lines, earns no bonus and takes only what the payment's ceiling leaves after the lines.
+  So total = items + tax - fees + bonus + shipping, and the lines' totals add up to total - shipping.
 
 A partial receipt (fewer units arrived than the return asked for: `Quote.received`) pays only the
 units that arrived: each line's amounts are split over its units as above (earlier units take
 the leftover minor units) and the first `received` units are kept. Fees shrink with the units
 (a missing item is neither restocked nor shipped) and never exceed what is left of the line;
 nothing ever grows, so the refund stays within what was quoted and under the payment's ceiling.
+A partial receipt pays no original shipping: the return did not bring back what made it due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from .errors import ValidationError
 from .money import Money, total
+from .notes import MAX_NOTE, note_too_long
 from .order import Order, OrderLine
 from .policy import RESOLUTIONS, Policy, Resolution
+from .shipping import original_shipping_due
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,10 @@ class QuoteLine:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """What a return pays back; total = items + tax - fees + bonus, all in `currency`."""
+    """What a return pays back; total = items + tax - fees + bonus + shipping, all in `currency`.
+
+    `shipping`: the order's original shipping paid back with this return (zero mostly).
+    """
 
     currency: str
     resolution: Resolution
@@ -82,6 +93,7 @@ class Quote:
     total: Money
     restocking_fee: Money
     return_shipping_fee: Money
+    shipping: Money
     policy_version: int
 
     @property
@@ -104,19 +116,23 @@ class Quote:
             lines.append(line if arrived == line.quantity else _scaled_line(line, arrived))
         if all(new is old for new, old in zip(lines, self.lines)):
             return self
+        # Fewer units than asked for: what made the original shipping due did not come back.
+        shipping = Money.zero(self.currency)
         currency = self.currency
         fees = total((q.fees for q in lines), currency)
         # The return's two fees, cut back in the proportion they had.
         if fees == self.fees:
-            restocking, shipping = self.restocking_fee, self.return_shipping_fee
+            restocking, return_shipping = self.restocking_fee, self.return_shipping_fee
         else:
-            restocking, shipping = _share(fees, [self.restocking_fee, self.return_shipping_fee]) if not fees.is_zero() \
+            restocking, return_shipping = _share(fees, [self.restocking_fee, self.return_shipping_fee]) if not fees.is_zero() \
                 else (Money.zero(currency), Money.zero(currency))
         return Quote(
             currency=currency, resolution=self.resolution, lines=tuple(lines),
             items=total((q.items for q in lines), currency), tax=total((q.tax for q in lines), currency),
-            fees=fees, bonus=total((q.bonus for q in lines), currency), total=total((q.total for q in lines), currency),
-            restocking_fee=restocking, return_shipping_fee=shipping, policy_version=self.policy_version,
+            fees=fees, bonus=total((q.bonus for q in lines), currency),
+            total=total((q.total for q in lines), currency) + shipping,
+            restocking_fee=restocking, return_shipping_fee=return_shipping, shipping=shipping,
+            policy_version=self.policy_version,
         )
 
     def amounts(self) -> dict[str, str | int]:
@@ -127,6 +143,7 @@ class Quote:
             "tax": self.tax.minor,
             "fees": self.fees.minor,
             "bonus": self.bonus.minor,
+            "shipping": self.shipping.minor,
             "total": self.total.minor,
         }
 
@@ -139,12 +156,15 @@ def quote(
     resolution: str,
     already_refunded: Money | None = None,
     returned_before: Mapping[str, int] | None = None,
+    at: datetime | None = None,
 ) -> Quote:
     """Price a return of `selections` from `order` under `policy` (pure).
 
     `already_refunded`: money already paid back on this order (refunds and the value part of
     store credit). `returned_before`: units per line id in earlier returns that were not rejected,
-    cancelled or expired; they cannot be chosen again and fix which units this return values.
+    cancelled or expired; they cannot be chosen again and fix which units this return values
+    (with `ORIGINAL_SHIPPING`: 1 when an earlier return holds the original shipping). `at`: when
+    the return is requested (the EU withdrawal period is counted to it).
     Raises ValidationError naming every bad field (`lines[0].quantity`, `resolution`, ...).
     """
     currency = order.currency
@@ -186,6 +206,13 @@ def quote(
         values = capped
 
     value = total(values, currency)
+    shipping = Money.zero(currency)
+    if original_shipping_due(
+        order, policy.original_shipping_refund, chosen={s.line_id: s.quantity for s, _, _ in chosen},
+        waives_fees=waive_shipping, returned_before=returned_before, at=at, zone=policy.zone,
+    ):
+        # What the ceiling leaves after the lines: never above what the order paid for shipping.
+        shipping = max(min(order.shipping_total, refundable - value), Money.zero(currency))
     bonus = Money.zero(currency)
     if resolution == "store_credit":
         bonus = value.percent(policy.resolutions.store_credit_bonus_percent)
@@ -214,9 +241,10 @@ def quote(
         tax=total(taxes, currency),
         fees=total(fees, currency),
         bonus=bonus,
-        total=value + bonus,
+        total=value + bonus + shipping,
         restocking_fee=total(restocking, currency),
         return_shipping_fee=shipping_fee,
+        shipping=shipping,
         policy_version=policy.version,
     )
 
@@ -280,15 +308,19 @@ def _validated(
         elif selection.line_id in seen:
             problems.append((f"{where}.line_id", f"line {selection.line_id!r} is chosen twice"))
         seen.add(selection.line_id)
+        # Every message names the line it is about, so a client can tell its shopper which item.
+        about = f"line {selection.line_id!r}: "
         if line is not None:
             left = line.quantity - max(returned_before.get(line.id, 0), 0)
             if type(selection.quantity) is not int or not 1 <= selection.quantity <= left:
-                problems.append((f"{where}.quantity", f"quantity must be from 1 to {max(left, 0)}"))
+                problems.append((f"{where}.quantity", f"{about}quantity must be from 1 to {max(left, 0)}"))
         reason = policy.reason(selection.reason)
         if reason is None:
-            problems.append((f"{where}.reason", f"{selection.reason!r} is not a return reason of this store"))
+            problems.append((f"{where}.reason", f"{about}{selection.reason!r} is not a return reason of this store"))
         elif reason.requires_note and not selection.note.strip():
-            problems.append((f"{where}.note", f"a note is needed for the reason {reason.code!r}"))
+            problems.append((f"{where}.note", f"{about}a note is needed for the reason {reason.code!r}"))
+        if note_too_long(selection.note):
+            problems.append((f"{where}.note", f"{about}a note is at most {MAX_NOTE} characters"))
         if line is not None and reason is not None:
             chosen.append((selection, line, reason.waive_fees))
     if problems:

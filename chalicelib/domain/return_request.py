@@ -27,7 +27,8 @@ from typing import Final
 
 from .errors import ConflictError, ValidationError
 from .money import Money
-from .order import Order
+from .notes import MAX_NOTE
+from .order import ORIGINAL_SHIPPING, Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
 from .timestamps import utc_timestamp
@@ -78,7 +79,6 @@ INTERNAL_KINDS: frozenset[EventKind] = frozenset({
 })
 # Entries that record something without moving the status: the internal ones, and reminders.
 NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {EventKind.SHIP_REMINDER_SENT}
-MAX_INTERNAL_NOTE = 1000
 
 
 class Condition(StrEnum):
@@ -291,6 +291,9 @@ class ReturnRequest:
     listed_changed_at: datetime | None = None
     # Read without its timeline: its milestones as stored (None: stored before they were).
     listed_milestones: Milestones | None = None
+    # shipping: this return pays back the order's original shipping, so holds it on the order
+    # (a reservation under ORIGINAL_SHIPPING) until it is paid or closes without its parcel.
+    holds_original_shipping: bool = False
 
     @classmethod
     def request(
@@ -303,8 +306,13 @@ class ReturnRequest:
         needs_approval: bool,
         at: datetime,
         actor: str = SHOPPER,
+        locale: str | None = None,
     ) -> ReturnRequest:
-        """A new return: `approved` when every line is returnable, else `pending_approval`."""
+        """A new return: `approved` when every line is returnable, else `pending_approval`.
+
+        `locale` is the language the shopper used to ask for it (every email about the return
+        and its label speak it); None: the order's.
+        """
         if not selections:
             raise ValidationError("choose at least one line to return", fields=("lines",))
         if at.tzinfo is None:
@@ -315,7 +323,7 @@ class ReturnRequest:
             rma=rma,
             order_number=order.number,
             customer_email=order.customer_email,
-            locale=order.locale,
+            locale=locale or order.locale,
             status=status,
             resolution=quote.resolution,
             lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""))
@@ -324,6 +332,7 @@ class ReturnRequest:
             policy_version=quote.policy_version,
             created_at=at,
             events=(ReturnEvent(at=at, kind=EventKind.REQUESTED, actor=actor, detail=status),),
+            holds_original_shipping=not quote.shipping.is_zero(),
         )
 
     @property
@@ -386,7 +395,9 @@ class ReturnRequest:
         for line in self.lines:
             if line.quantity > line_quantities.get(line.line_id, 0):
                 raise ConflictError(UNITS_TAKEN_MESSAGE, code="units_already_requested")
-        return tuple(Reserve(line.line_id, line.quantity, line_quantities[line.line_id]) for line in self.lines)
+        held = tuple(Reserve(line.line_id, line.quantity, line_quantities[line.line_id]) for line in self.lines)
+        # The original shipping is one "unit": a second return cannot hold it too.
+        return held + ((Reserve(ORIGINAL_SHIPPING, 1, 1),) if self.holds_original_shipping else ())
 
     def reservation_changes(self, *, new_events: int) -> tuple[CountReturned | Release, ...]:
         """What the moves behind its last `new_events` events do to its lines' reservations.
@@ -407,8 +418,15 @@ class ReturnRequest:
                     else CountReturned(line.line_id, arrived[line.line_id], released=line.quantity - arrived[line.line_id])
                     for line in self.lines
                 )
+                if self.holds_original_shipping:
+                    # A partial receipt pays no original shipping (Quote.received): a later
+                    # return that completes the order may pay it.
+                    partial = not keep_all and any(arrived.get(l.line_id, l.quantity) < l.quantity for l in self.lines)
+                    changes.append(Release(ORIGINAL_SHIPPING, 1) if partial else CountReturned(ORIGINAL_SHIPPING, 1))
             elif event.kind in _RELEASING_KINDS:
                 changes.extend(Release(line.line_id, line.quantity) for line in self.lines)
+                if self.holds_original_shipping:
+                    changes.append(Release(ORIGINAL_SHIPPING, 1))
         return tuple(changes)
 
     @property
@@ -522,8 +540,8 @@ class ReturnRequest:
                  user_agent: str = "") -> ReturnRequest:
         """A staff member's internal note: any status, the status stays, never shown to the shopper."""
         note = text.strip()
-        if not note or len(note) > MAX_INTERNAL_NOTE:
-            raise ValidationError(f"a note is 1 to {MAX_INTERNAL_NOTE} characters", fields=("note",))
+        if not note or len(note) > MAX_NOTE:
+            raise ValidationError(f"a note is 1 to {MAX_NOTE} characters", fields=("note",))
         return self._record(EventKind.NOTE, note, at=at, actor=actor, source_ip=source_ip, user_agent=user_agent)
 
     def request_refund_retry(self, *, at: datetime, actor: str, source_ip: str = "",

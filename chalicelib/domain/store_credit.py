@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from .errors import ConflictError
+from .errors import ConflictError, NotFoundError
 from .money import Money
 
 
@@ -39,6 +39,41 @@ class InsufficientCreditError(ConflictError):
     code = "insufficient_credit"
 
 
+class UnknownCreditCodeError(NotFoundError):
+    """No account holds this credit code (never issued, mistyped, or another store's)."""
+
+    code = "unknown_credit_code"
+
+    def __init__(self) -> None:
+        # One message whatever the reason, so a code's existence elsewhere never leaks.
+        super().__init__("no store credit has this code")
+
+
+# Crockford's base32 (as the RMA's): no I, L, O or U, so a code typed from an email survives.
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_READS = {**{c: c for c in _CROCKFORD}, "O": "0", "I": "1", "L": "1"}
+# 80 random bits: four groups of four, unguessable by trying (2^80 codes per store).
+CREDIT_CODE_BITS: Final = 80
+
+
+def credit_code_from_bits(bits: int) -> str:
+    """`XXXX-XXXX-XXXX-XXXX` for 80 random bits (the caller draws them; the domain does no I/O)."""
+    if type(bits) is not int or not 0 <= bits < 1 << CREDIT_CODE_BITS:
+        raise ValueError(f"a credit code takes a {CREDIT_CODE_BITS}-bit non-negative integer")
+    chars = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(75, -1, -5))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalize_credit_code(text: str) -> str | None:
+    """The canonical credit code for what a person typed (any case, spaces or dashes, O for 0,
+    I/L for 1), or None when it cannot be one."""
+    compact = "".join(text.split()).upper().replace("-", "")
+    if len(compact) != 16 or any(c not in _CROCKFORD_READS for c in compact):
+        return None
+    chars = "".join(_CROCKFORD_READS[c] for c in compact)
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+
+
 @dataclass(frozen=True, slots=True)
 class CreditEntry:
     """One movement of an account: positive for issue, negative for redeem, expire and void."""
@@ -56,6 +91,19 @@ class CreditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckoutPromotion:
+    """The single-use Stripe promotion code that spends an account's credit at Stripe Checkout.
+
+    Made for the spendable balance; made again (the next `generation`, the previous one
+    deactivated) whenever the balance moves. `id` None: nothing to spend, no code is active.
+    """
+
+    id: str | None
+    amount: Money
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoreCreditAccount:
     """A shopper's credit in one currency: its balance and entries, oldest first."""
 
@@ -63,6 +111,10 @@ class StoreCreditAccount:
     currency: str
     balance: Money
     entries: tuple[CreditEntry, ...] = ()
+    # The code the shopper spends it with; None until credit is first issued.
+    code: str | None = None
+    # The Stripe Checkout promotion code for it (stores selling through Stripe Checkout).
+    checkout_promotion: CheckoutPromotion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +220,23 @@ def due_to_expire(account: StoreCreditAccount, *, now: datetime) -> list[CreditL
         lot for lot in credit_lots(account.entries, account.currency)
         if lot.is_past(now) and not lot.expired
     ]
+
+
+def promotion_is_current(account: StoreCreditAccount, *, now: datetime) -> bool:
+    """True when the account's Checkout promotion code (or its absence) matches what can be spent now."""
+    promotion = account.checkout_promotion
+    amount = spendable(account, now=now)
+    if promotion is None:
+        return amount.is_zero() or account.code is None
+    return promotion.amount == amount
+
+
+def next_to_expire(account: StoreCreditAccount, *, now: datetime) -> CreditLot | None:
+    """The spendable credit that expires first (what is left of its issue), or None when none
+    of the balance has a date: what the shopper is told beside their code."""
+    upcoming = [
+        lot for lot in credit_lots(account.entries, account.currency)
+        if not lot.expired and not lot.remaining.is_zero() and lot.issue.expires_at is not None
+        and not lot.is_past(now)
+    ]
+    return min(upcoming, key=lambda lot: lot.issue.expires_at or now, default=None)

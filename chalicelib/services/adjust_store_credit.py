@@ -10,7 +10,8 @@ from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.store_credit import CreditAdjustment
 from ..domain.typed_amount import MAX_MINOR
-from .ports.money import StoreCreditLedger
+from .checkout_credit import keep_checkout_offer
+from .ports.money import CheckoutPromotions, StoreCreditLedger
 from .ports.policy import PolicyRepository
 from .ports.system import Clock
 from .redeem_store_credit import StoreCreditDeps, checked_account
@@ -29,6 +30,9 @@ class AdjustCreditDeps(Protocol):
 
     @property
     def policies(self) -> PolicyRepository: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 def credit_expiry(deps: AdjustCreditDeps, *, now: datetime) -> datetime | None:
@@ -68,5 +72,7 @@ def adjust_store_credit(
         raise ValidationError("; ".join(m for _, m in problems), fields=tuple(f for f, _ in problems))
     now = deps.clock.now()
     expires_at = credit_expiry(deps, now=now) if amount > 0 else None
-    return deps.store_credit.adjust(email, Money(amount, currency), reason=said, actor=actor, idempotency_key=key,
-                                    now=now, expires_at=expires_at)
+    adjustment = deps.store_credit.adjust(email, Money(amount, currency), reason=said, actor=actor,
+                                          idempotency_key=key, now=now, expires_at=expires_at)
+    keep_checkout_offer(deps, email, currency)
+    return adjustment

@@ -25,6 +25,7 @@ from ..domain.eligibility import Verdict, judge_line
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError
 from ..domain.order import Order
 from ..domain.policy import DEFAULT_POLICY, Policy
+from ..domain.return_photos import photo_lines
 from ..domain.return_request import PENDING_APPROVAL, ReturnRequest
 from .ports.approvals import ApprovalLinkStore, ExceptionDigests
 from .ports.notifications import MerchantNotifier
@@ -116,9 +117,13 @@ def token_hash(token: str) -> str:
 def quote_hash(request: ReturnRequest) -> str:
     """A fingerprint of exactly what the merchant was shown: resolution and every amount."""
     quote = request.quote
+    amounts = quote.amounts()
+    if quote.shipping.is_zero():
+        # Links issued before the original shipping could be refunded stay valid.
+        del amounts["shipping"]
     shown = {
         "resolution": request.resolution,
-        "amounts": quote.amounts(),
+        "amounts": amounts,
         "lines": [[q.line_id, q.quantity, q.reason, q.items.minor, q.tax.minor, q.fees.minor,
                    q.bonus.minor, q.total.minor] for q in quote.lines],
     }
@@ -276,6 +281,8 @@ def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
     """
     if verdicts is None:
         verdicts = _judged_again(deps, request, order)
+    # photos: the email says which lines may still get photos (the approval page shows them).
+    photo_lines_ = set(photo_lines(request, policy_of(deps.policies, request)))
     totals = {q.line_id: q.total for q in request.quote.lines}
     found: list[LineException] = []
     for line in request.lines:
@@ -296,6 +303,7 @@ def line_exceptions(deps: ApprovalLinkDeps, request: ReturnRequest, order: Order
             sku=ordered.sku if ordered else "", quantity=line.quantity, reason=line.reason,
             note=line.note, total=totals[line.line_id], exception=exception,
             days_late=days_late, last_day=last_day, abuse_limit=limit,
+            accepts_photos=line.line_id in photo_lines_,
         ))
     return tuple(found)
 

@@ -41,7 +41,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
 from ..domain.errors import AuthenticationError, ValidationError
-from ..domain.order import is_plausible_email, normalize_email
+from ..domain.order import is_plausible_email, normalize_email, order_number_key
 from ..domain.policy import Policy
 from ..domain.return_request import (APPROVED, PENDING_APPROVAL, RECEIVED, REFUND_FAILED, REFUNDING, STATUSES,
                                      ReturnRequest, ReturnStatus, normalize_rma)
@@ -164,8 +164,9 @@ def _search_of(text: str) -> tuple[SearchKind, str] | None:
     if "@" in text:
         email = normalize_email(text)
         return ("email", email) if is_plausible_email(email) else None
-    if _ORDER_NUMBER.fullmatch(text):
-        return "order", text
+    number = order_number_key(text)  # as a shopper or the store's packing slip wrote it
+    if _ORDER_NUMBER.fullmatch(number):
+        return "order", number
     return None
 
 
@@ -241,11 +242,11 @@ def inbox_page(deps: InboxDeps, query: InboxQuery, *, policy: Policy) -> InboxPa
     status = query.status or (PENDING_APPROVAL if view == "inbox" else None)
     if found and found[0] == "rma":
         one = deps.inbox.one(found[1])
-        if one is not None or not _ORDER_NUMBER.fullmatch(query.search):
+        if one is not None or not _ORDER_NUMBER.fullmatch(order_number_key(query.search)):
             rows = (row(one),) if one is not None and matches(one) else ()
             return InboxPage(query, view, status, rows, None, None, (), policy.approval_sla_hours, policy.time_zone,
                              False, 1, now)
-        found = ("order", query.search)  # "R12345678" may be an order number too
+        found = ("order", order_number_key(query.search))  # "R12345678" may be an order number too
     if found:
         listing = Listing("order" if found[0] == "order" else "customer", found[1], since, until)
         newest_first = True

@@ -15,7 +15,8 @@ from typing import Protocol
 
 from ..domain.approvals import ACTIONS, APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ConflictError, ForbiddenError, NotFoundError, StaleWriteError, ValidationError
-from ..domain.order import Order
+from ..domain.notes import MAX_NOTE
+from ..domain.order import ORIGINAL_SHIPPING, Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
 from ..domain.return_request import APPROVED, PENDING_APPROVAL, EventKind, ReturnEvent, ReturnRequest
@@ -27,7 +28,6 @@ from .refund_return import RefundDeps, on_return_approved
 
 log = logging.getLogger("retour.approvals")
 
-MAX_NOTE = 1000
 DECISION_KINDS = (EventKind.APPROVED, EventKind.REJECTED)
 
 
@@ -84,7 +84,7 @@ def validate_decision(decision: Decision, *, allowed: tuple[str, ...] = ACTIONS)
         raise ValidationError(f"decision must be one of {', '.join(allowed)}", fields=("decision",))
     note = decision.note.strip()
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"note must be at most {MAX_NOTE} characters", fields=("note",))
+        raise ValidationError(f"the note is {len(note)} characters; a note is at most {MAX_NOTE}", fields=("note",))
     fee = decision.fee_percent
     if decision.action == APPROVE_FEE:
         if type(fee) is not int or not 1 <= fee <= 100:
@@ -154,8 +154,14 @@ def counter_quote(deps: DecideReturnDeps, request: ReturnRequest, order: Order, 
         line_id: max(units.returned.get(line_id, 0) + units.in_open_returns.get(line_id, 0) - own.get(line_id, 0), 0)
         for line_id in {*units.returned, *units.in_open_returns}
     }
+    if request.holds_original_shipping:
+        returned_before.pop(ORIGINAL_SHIPPING, None)
+    else:
+        # The terms cannot add an original shipping the return does not hold on the order.
+        returned_before[ORIGINAL_SHIPPING] = 1
     selections = tuple(Selection(l.line_id, l.quantity, l.reason, l.note) for l in request.lines)
-    priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before)
+    priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before,
+                   at=request.created_at)
     return replace(priced, policy_version=request.quote.policy_version)
 
 

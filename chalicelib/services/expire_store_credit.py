@@ -13,7 +13,8 @@ from typing import Final, Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.store_credit import due_to_expire
-from .ports.money import StoreCreditLedger
+from .checkout_credit import keep_checkout_offer
+from .ports.money import CheckoutPromotions, StoreCreditLedger
 from .ports.system import Clock
 
 log = logging.getLogger("retour.store_credit")
@@ -30,6 +31,9 @@ class ExpireDeps(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 def expire_store_credit(deps: ExpireDeps) -> list[str]:
@@ -51,4 +55,6 @@ def expire_store_credit(deps: ExpireDeps) -> list[str]:
             done.append(due[0].issue.id)
         else:
             log.warning("store credit left for the next run: the account kept changing")
+        # What expired is no longer offered at Stripe Checkout either.
+        keep_checkout_offer(deps, email, currency)
     return done

@@ -11,6 +11,9 @@
 - `checkout.session.completed` / `.async_payment_succeeded`: the order is imported (see
   `order_from_checkout`), held to the admin import's schema and payment check; a session that
   fails them is logged and acknowledged (`order_refused:<code>`), never retried.
+- The same two checkout events: store credit spent there through its promotion code is recorded
+  in the ledger once per session and code, and the code made again for what is left (see
+  `checkout_credit.py`), whether or not the order is imported.
 - `charge.dispute.created`: the order's payment is marked disputed; refunds on it are held.
   `charge.dispute.closed`: the mark is cleared and the refunds it held are queued again; a lost
   dispute first lowers the ceiling by its amount (the bank paid it back). A closed dispute is
@@ -25,9 +28,10 @@ from typing import Any, Protocol
 
 from ..domain.errors import ValidationError
 from ..domain.money import Money
-from ..domain.order import Order
+from ..domain.order import Order, order_number_key
+from .checkout_credit import record_checkout_spend
 from .import_order import import_order
-from .ports.money import StoredEvents
+from .ports.money import CheckoutPromotions, StoredEvents
 from .refund_return import RefundDeps, refund_changed, release_held_refunds
 
 log = logging.getLogger("retour.webhooks")
@@ -43,6 +47,9 @@ class StripeEventDeps(RefundDeps, Protocol):
 
     @property
     def stripe_events(self) -> StoredEvents: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 def handle_stripe_event(
@@ -76,8 +83,11 @@ def _apply(
         return _charge_refunded(deps, obj)
     if kind in ("charge.dispute.created", "charge.dispute.closed"):
         return _dispute(deps, obj, opened=kind == "charge.dispute.created")
-    if kind in _CHECKOUT_PAID and order_from_checkout is not None:
-        return _checkout_paid(deps, obj, order_from_checkout)
+    if kind in _CHECKOUT_PAID:
+        # The credit first: a session whose order is refused still took the discount.
+        credit = record_checkout_spend(deps, obj) if deps.checkout_promotions is not None else "no_credit"
+        imported = _checkout_paid(deps, obj, order_from_checkout) if order_from_checkout is not None else "ignored"
+        return imported if credit == "no_credit" else f"{imported},{credit}"
     return "ignored"
 
 
@@ -190,7 +200,7 @@ def _orders_paid_by(
         paid = deps.orders.paid_by(payment_intent)
         if paid:
             numbers = [order.number for order in paid]
-            if number is not None and number not in numbers:
+            if number is not None and order_number_key(number) not in {order_number_key(n) for n in numbers}:
                 log.warning("Stripe metadata names another order than the one this PaymentIntent paid; ours applies",
                             extra={"stripe_object": about.get("id"), "payment_intent": payment_intent,
                                    "metadata_order": number, "orders": ",".join(numbers)})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..domain.errors import ConflictError, StaleWriteError
-from ..domain.order import Order, payment_mismatch
+from ..domain.order import Order, order_number_key, payment_mismatch
 from .ports.money import PaymentGateway
 from .ports.orders import OrderRepository
 from .ports.system import Clock
@@ -46,11 +46,21 @@ def import_order(deps: ImportOrderDeps, incoming: Order) -> ImportResult:
     """Store `incoming`: created when new, replaced when different, untouched when the same.
 
     PaymentMismatchError (nothing stored) when its PaymentIntent does not pay for it;
-    PaymentGatewayUnavailableError (nothing stored) when Stripe cannot say.
+    PaymentGatewayUnavailableError (nothing stored) when Stripe cannot say; ConflictError
+    `order_number_taken` (nothing stored) when another number with the same matching form
+    (`order_number_key`: "a-1002" and "A-1002") is stored already, since a shopper typing
+    either could not tell them apart.
     """
     checked = False
     for _ in range(_ATTEMPTS):
         current = deps.orders.get(incoming.number, consistent=True)
+        if current is not None and current.number != incoming.number:
+            raise ConflictError(
+                f"order number {incoming.number!r} matches the stored order {current.number!r}: numbers "
+                f"are matched without regard to case, spaces or a leading '#' (both are "
+                f"{order_number_key(incoming.number)!r}); import it under that number or another one",
+                code="order_number_taken", fields=("number",),
+            )
         if current is not None and current == incoming:
             # Same body, same stored result: no write (and no Stripe call), so importing is idempotent.
             return ImportResult(False, current)

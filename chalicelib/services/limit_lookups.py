@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ..domain.errors import RateLimitedError
+from ..domain.order import order_number_key
 from .ports.access import RateCounter
 from .ports.system import Clock
 
@@ -43,13 +44,14 @@ def limit_lookups(deps: LimitLookupsDeps, *, client_address: str, order_number: 
     """Count one lookup for the client and for the order; RateLimitedError past the limit.
 
     Both counters are always counted, so a client cannot spread guesses over many orders, and
-    many clients cannot share the guesses for one order.
+    many clients cannot share the guesses for one order. The order is counted by its matching
+    form, so `#1002`, `１００２` and `1002` share one counter.
     """
     now = deps.clock.now()
     start = window_start(now)
     counts = [
         deps.rate_counter.hit("lookup-client", client_address.strip() or "unknown", window_start=start, window=LOOKUP_WINDOW),
-        deps.rate_counter.hit("lookup-order", order_number.strip(), window_start=start, window=LOOKUP_WINDOW),
+        deps.rate_counter.hit("lookup-order", order_number_key(order_number) or "none", window_start=start, window=LOOKUP_WINDOW),
     ]
     if max(counts) > deps.lookups_per_window:
         raise RateLimitedError(RATE_LIMITED_MESSAGE, retry_after=seconds_left(now))

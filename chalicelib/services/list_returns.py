@@ -10,7 +10,7 @@ from typing import Protocol
 import re
 
 from ..domain.errors import ValidationError
-from ..domain.order import is_plausible_email, normalize_email
+from ..domain.order import is_plausible_email, normalize_email, order_number_key
 from ..domain.return_request import PENDING_APPROVAL, STATUSES, ReturnRequest, ReturnStatus
 from .ports.returns import ReturnListings, ReturnsPage
 from .ports.system import Clock
@@ -53,7 +53,7 @@ def list_returns(
         raise ValidationError(f"limit must be from 1 to {MAX_LIMIT}", fields=("limit",))
     page: ReturnsPage
     if order_number is not None:
-        number = order_number.strip()
+        number = order_number_key(order_number)
         if not _ORDER_NUMBER.fullmatch(number):
             raise ValidationError("order_number must be an order number (letters, digits, '.', '_', '-')",
                                   fields=("order_number",))

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from ..domain.eligibility import Verdict, judge_order
-from ..domain.errors import NotFoundError
-from ..domain.order import Order, normalize_email
+from ..domain.errors import NotFoundError, ValidationError
+from ..domain.order import Order, is_plausible_email, normalize_email, order_number_key
 from ..domain.policy import Policy
 from .ports.access import TokenSigner
 from .ports.orders import OrderRepository
@@ -24,6 +24,7 @@ SHOPPER_TOKEN_TTL = timedelta(minutes=30)
 ORDER_NOT_FOUND_MESSAGE = (
     "We couldn't find an order with that number and email. Check both and try again."
 )
+EMAIL_FORMAT_MESSAGE = "email: enter an email address like name@example.com"
 
 
 class LookUpOrderDeps(Protocol):
@@ -56,10 +57,19 @@ class Lookup:
 
 
 def look_up_order(deps: LookUpOrderDeps, order_number: str, email: str) -> Lookup:
-    """The order when `email` is the one it was placed with; the same NotFoundError otherwise."""
+    """The order when `email` is the one it was placed with; the same NotFoundError otherwise.
+
+    The number is matched as people type it (`＃１００２`, ` a-1002 `: domain/order.py
+    `order_number_key`), the email in any case and with spaces around it. An email that is no
+    address at all is a ValidationError on `email`: it says nothing about any order.
+    """
+    shopper_email = normalize_email(email)
+    if not is_plausible_email(shopper_email):
+        raise ValidationError(EMAIL_FORMAT_MESSAGE, fields=("email",))
+    key = order_number_key(order_number)
     # The order and its lines' returned units in one read where the store allows it.
-    order, units_read = deps.orders.get_with_units(order_number.strip())
-    presented = normalize_email(email).encode("utf-8")
+    order, units_read = deps.orders.get_with_units(key)
+    presented = shopper_email.encode("utf-8")
     # Compare even when there is no order, so both wrong answers take about the same time.
     expected = order.customer_email.encode("utf-8") if order is not None else b"\x00"
     matches = hmac.compare_digest(presented, expected)
@@ -67,9 +77,9 @@ def look_up_order(deps: LookUpOrderDeps, order_number: str, email: str) -> Looku
     # and the answer's timing tells nothing about which numbers or emails exist.
     now = deps.clock.now()
     policy = deps.policies.current()
-    number = order.number if order is not None else order_number.strip()
+    number = order.number if order is not None else key
     units = units_read if units_read is not None else deps.return_history.units_of_order(number)
-    shopper = order.customer_email if order is not None else normalize_email(email)
+    shopper = order.customer_email if order is not None else shopper_email
     returns_90d = deps.return_history.customer_returns_90d(shopper, now=now)
     token = deps.tokens.issue(number, purpose=SHOPPER_PURPOSE, now=now, ttl=SHOPPER_TOKEN_TTL)
     if order is None or not matches:

@@ -24,7 +24,7 @@ class NoteReturnDeps(Protocol):
 
 
 def add_internal_note(deps: NoteReturnDeps, rma: str, text: str, *, actor: str, source_ip: str = "") -> ReturnRequest:
-    """Append the note (1 to MAX_INTERNAL_NOTE characters, ValidationError otherwise) as `actor`."""
+    """Append the note (1 to MAX_NOTE characters, ValidationError otherwise) as `actor`."""
     for _ in range(_ATTEMPTS):
         request = deps.returns.get(rma)
         if request is None:

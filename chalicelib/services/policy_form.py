@@ -21,12 +21,13 @@ from ..domain.currency import is_known_currency
 from ..domain.errors import ValidationError
 from ..domain.money import Money
 from ..domain.policy import Policy, policy_document
+from ..domain.shipping import SHIPPING_REFUND_OCCASIONS
 
 SPARE_ROWS = 2
 # More rows than the document allows (200 rules, 50 reasons) plus spares; beyond, rows are ignored.
 MAX_ROWS = 250
 RULE_FIELDS = ("product_type", "tag", "sku", "returnable", "window_days", "remove")
-REASON_FIELDS = ("code", "requires_note", "waive_fees", "remove")
+REASON_FIELDS = ("code", "requires_note", "waive_fees", "accepts_photos", "remove")
 SHIPPING_FIELDS = ("currency", "amount", "remove")
 
 # Whole numbers the form holds as text: (form field, document path, may be left empty).
@@ -48,6 +49,10 @@ _CHECKBOXES: tuple[tuple[str, str], ...] = (
     ("final_sale_returnable", "final_sale_returnable"),
     ("resolutions_refund", "resolutions.refund"),
     ("resolutions_store_credit", "resolutions.store_credit"),
+)
+# shipping: one checkbox per occasion on which the original shipping is refunded.
+SHIPPING_REFUND_CHECKBOXES: tuple[tuple[str, str], ...] = tuple(
+    (f"shipping_refund_{occasion}", occasion) for occasion in SHIPPING_REFUND_OCCASIONS
 )
 # What the model checks of each form field, so its error can say what is expected.
 _KINDS: dict[str, str] = {
@@ -114,6 +119,8 @@ class PolicyFormReading:
             return f"shipping-{row}-amount", "money"
         if path == "resolutions":
             return "resolutions_refund", "resolutions"
+        if path.startswith("original_shipping_refund"):
+            return SHIPPING_REFUND_CHECKBOXES[0][0], "invalid"
         for form_name, document_path, _ in _NUMBERS:
             if path == document_path:
                 return form_name, _KINDS[form_name]
@@ -145,11 +152,16 @@ def policy_to_form(policy: Policy) -> dict[str, str]:
             form[f"reason-{row}-requires_note"] = "yes"
         if reason.waive_fees:
             form[f"reason-{row}-waive_fees"] = "yes"
+        if reason.accepts_photos:
+            form[f"reason-{row}-accepts_photos"] = "yes"
     form["reason_rows"] = str(len(policy.reasons) + SPARE_ROWS)
     for row, fee in enumerate(policy.fees.return_shipping):
         form[f"shipping-{row}-currency"] = fee.currency
         form[f"shipping-{row}-amount"] = money_text(fee)
     form["shipping_rows"] = str(len(policy.fees.return_shipping) + SPARE_ROWS)
+    for form_name, occasion in SHIPPING_REFUND_CHECKBOXES:
+        if occasion in policy.original_shipping_refund:
+            form[form_name] = "yes"
     return form
 
 
@@ -203,6 +215,9 @@ def read_policy_form(form: Mapping[str, str]) -> PolicyFormReading:
     fees["return_shipping"] = shipping
     document["resolutions"] = resolutions
     document["fees"] = fees
+    document["original_shipping_refund"] = [
+        occasion for form_name, occasion in SHIPPING_REFUND_CHECKBOXES if form.get(form_name)
+    ]
     return PolicyFormReading(document, problems, rule_rows, reason_rows, shipping_rows)
 
 
@@ -243,7 +258,8 @@ def _read_reasons(form: Mapping[str, str], problems: dict[str, str]) -> tuple[li
             continue
         seen.add(code)
         reasons.append({"code": code, "requires_note": bool(values["requires_note"]),
-                        "waive_fees": bool(values["waive_fees"])})
+                        "waive_fees": bool(values["waive_fees"]),
+                        "accepts_photos": bool(values["accepts_photos"])})
         rows.append(row)
     if not reasons and not any(key.endswith("-code") for key in problems):
         problems["reason-0-code"] = "reasons_empty"

@@ -42,7 +42,9 @@ from ..domain.return_request import (
     REFUNDING,
     ReturnRequest,
 )
-from .ports.money import PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
+from ..domain.store_credit import next_to_expire
+from .checkout_credit import keep_checkout_offer
+from .ports.money import CheckoutPromotions, PaymentGateway, PaymentLedger, RefundQueue, StoreCreditLedger
 from .ports.notifications import MerchantNotifier, ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
@@ -86,6 +88,9 @@ class ReleaseDeps(Protocol):
 
     @property
     def shopper_notifier(self) -> ShopperNotifier: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
 
 
 class RefundDeps(ReleaseDeps, Protocol):
@@ -359,8 +364,10 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
             return credit_return(deps, current, actor=actor, source_ip=source_ip)
         return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
-    balance = deps.store_credit.account(stored.customer_email, stored.quote.currency).balance
-    deps.shopper_notifier.credit_issued(stored, balance=balance)
+    account = deps.store_credit.account(stored.customer_email, stored.quote.currency)
+    deps.shopper_notifier.credit_issued(stored, balance=account.balance, code=account.code,
+                                        expiring=next_to_expire(account, now=now))
+    keep_checkout_offer(deps, stored.customer_email, stored.quote.currency)
     return stored
 
 

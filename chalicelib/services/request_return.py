@@ -90,8 +90,12 @@ def request_return(
     selections: Sequence[Selection],
     resolution: str,
     idempotency_key: str | None = None,
+    locale: str | None = None,
 ) -> ReturnRequest:
     """Judge, price and store a new return with its reservations in one transaction; email the shopper.
+
+    `locale` is the shopper's language at this moment (the page's, or the API caller's): it is
+    stored with the return, and its emails and label speak it. None: the order's language.
 
     `approved` when every chosen line is returnable, `pending_approval` when any needs the
     merchant. Raises ValidationError as `quote_return` does (nothing written), ConflictError
@@ -108,7 +112,7 @@ def request_return(
         if replayed is not None:
             return replayed
         try:
-            return _create(deps, order, chosen, resolution, rmas=[rma], units=units)
+            return _create(deps, order, chosen, resolution, rmas=[rma], units=units, locale=locale)
         except (ConflictError, ValidationError, RateLimitedError):
             # A concurrent twin may have won the race (its units, or the order's last return of
             # the day, are now taken): it answers for both of us.
@@ -116,7 +120,7 @@ def request_return(
             if replayed is None:
                 raise
             return replayed
-    return _create(deps, order, chosen, resolution, rmas=None, units=units)
+    return _create(deps, order, chosen, resolution, rmas=None, units=units, locale=locale)
 
 
 def rma_for_idempotency_key(order_number: str, idempotency_key: str) -> str:
@@ -154,6 +158,7 @@ def _create(
     *,
     rmas: list[str] | None,
     units: ReturnedUnits | None,
+    locale: str | None = None,
 ) -> ReturnRequest:
     verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution, units=units)
     quantities = {line.id: line.quantity for line in order.lines}
@@ -169,7 +174,7 @@ def _create(
         needs_approval = any(verdicts[s.line_id].status == "needs_approval" for s in chosen)
         request = ReturnRequest.request(
             rma=candidates[draw], order=order, selections=chosen,
-            quote=priced, needs_approval=needs_approval, at=now,
+            quote=priced, needs_approval=needs_approval, at=now, locale=locale,
         )
         try:
             stored = deps.returns.create(request, line_quantities=quantities, now=now, limits=limits)
@@ -250,7 +255,7 @@ def _judged_quote(
         for line_id in {*units.returned, *units.in_open_returns}
     }
     try:
-        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before)
+        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before, at=now)
     except ValidationError as error:
         for name, message in _split(error):
             # A line that can't be chosen has no quantity to discuss: its line_id says it all.

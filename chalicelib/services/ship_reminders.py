@@ -3,7 +3,7 @@ days before its send-by date (domain/send_by.py), once, in the return's language
 
 **Which returns.** The policy's `ship_reminder_days_before` (None: no reminders) before the send-by
 instant (approval + `ship_within_days`). Approved returns are read from the status index (gsi2
-`RETURNS#approved`, keyed by when they entered approved; data model pattern 38), for the range of
+`RETURNS#approved`, keyed by when they entered approved; data model pattern 40), for the range of
 approval instants whose reminder is due and whose send-by has not passed: one Query, never a Scan.
 Each run reads that range again, so a run missed for hours (or days, up to the send-by) catches up.
 

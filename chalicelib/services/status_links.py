@@ -55,6 +55,13 @@ def status_url(tokens: TokenSigner, request: ReturnRequest, *, base_url: str, no
     return f"{plain_status_url(base_url, request.rma)}?{urlencode({LINK_PARAMETER: token})}"
 
 
+def label_link_url(tokens: TokenSigner, request: ReturnRequest, *, base_url: str, now: datetime) -> str:
+    """The label's address with the same token as the status link: the API's lookup hands it to
+    a storefront, whose shopper opens the PDF without a session (the token names this return)."""
+    token = status_link_token(tokens, request, now=now)
+    return f"{plain_status_url(base_url, request.rma)}/label?{urlencode({LINK_PARAMETER: token})}"
+
+
 def open_status_link(tokens: TokenSigner, token: str, *, rma: str, now: datetime) -> str:
     """The order number of a genuine, unexpired link for return `rma`.
 

@@ -14,7 +14,7 @@ from ..bootstrap import get_deps
 from ..domain.store_credit import spendable
 from ..services.read_return import read_return
 from ..services.receive_return import receive_return
-from ..services.redeem_store_credit import read_store_credit, redeem_store_credit
+from ..services.redeem_store_credit import read_credit_code, read_store_credit, redeem_store_credit
 from ..services.refund_return import credit_instead, retry_refund
 from .auth import require_admin
 from .errors import route
@@ -84,7 +84,7 @@ def account_to_json(account: StoreCreditAccount, *, now: datetime) -> dict[str, 
 
     return {
         "email": account.email, "currency": account.currency, "balance": account.balance.minor,
-        "spendable": spendable(account, now=now).minor,
+        "spendable": spendable(account, now=now).minor, "code": account.code,
         "entries": [
             {"id": e.id, "kind": e.kind, "amount": e.amount.minor, "at": stamp(e.at), "rma": e.rma,
              "expires_at": stamp(e.expires_at)}
@@ -101,6 +101,17 @@ def redemption_to_json(redemption: Redemption) -> dict[str, Any]:
     }
 
 
+def credit_code_to_json(account: StoreCreditAccount, *, now: datetime) -> dict[str, Any]:
+    """What a storefront needs to take a credit code at checkout: currency, spendable balance and
+    when the next part of it expires (no ledger entries: the shopper's history stays in the console)."""
+    upcoming = sorted(e.expires_at for e in account.entries if e.expires_at is not None and e.expires_at > now)
+    return {
+        "code": account.code, "email": account.email, "currency": account.currency,
+        "balance": account.balance.minor, "spendable": spendable(account, now=now).minor,
+        "next_expiry": utc_timestamp(upcoming[0]) if upcoming else None,
+    }
+
+
 @route(admin_refunds_api, "/api/v1/admin/store-credit/{email}", methods=["GET"])
 def get_store_credit(email: str) -> Response:
     """Balance and ledger entries of a shopper in `?currency=`."""
@@ -112,13 +123,24 @@ def get_store_credit(email: str) -> Response:
     return Response(body=account_to_json(account, now=deps.clock.now()), headers=_json(**{"Cache-Control": "no-store"}))
 
 
+@route(admin_refunds_api, "/api/v1/admin/store-credit/codes/{code}", methods=["GET"])
+def get_credit_code(code: str) -> Response:
+    """The balance a credit code spends; 404 unknown_credit_code for any code that is not one."""
+    _authorized()
+    deps = get_deps()
+    account = read_credit_code(deps, unquote(code))
+    return Response(body=credit_code_to_json(account, now=deps.clock.now()),
+                    headers=_json(**{"Cache-Control": "no-store"}))
+
+
 @route(admin_refunds_api, "/api/v1/admin/store-credit/redeem", methods=["POST"])
 def post_redeem() -> Response:
-    """Spend credit once per idempotency key; 409 insufficient_credit, never below zero."""
+    """Spend credit (by `email` or `code`) once per idempotency key; 409 insufficient_credit,
+    never below zero."""
     _authorized()
     body = parse(RedeemIn, parse_json(admin_refunds_api.current_request.raw_body))
     redemption = redeem_store_credit(
-        get_deps(), email=body.email, currency=body.currency, amount=body.amount,
+        get_deps(), email=body.email, code=body.code, currency=body.currency, amount=body.amount,
         idempotency_key=body.idempotency_key,
     )
     return Response(body=redemption_to_json(redemption), headers=_json())

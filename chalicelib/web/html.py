@@ -63,26 +63,31 @@ NOINDEX = "noindex, nofollow"
 
 
 @functools.cache
-def page_csp(logo_url: str | None) -> str:
+def page_csp(logo_url: str | None, photo_origin: str | None = None) -> str:
     """The pages' policy: our own CSS only, no inline script or style, never framed, forms post
-    only to us. The store's logo may come from its own origin."""
+    only to us. The store's logo may come from its own origin. A page with photos (photos) adds
+    the bucket's origin: its upload forms post there, its thumbnails load from there."""
     images = "'self'"
     if logo_url:
         parts = urlsplit(logo_url)
         if parts.scheme == "https" and parts.netloc:
             images += f" https://{parts.netloc}"
+    forms = "'self'"
+    if photo_origin:
+        images += f" {photo_origin}"
+        forms += f" {photo_origin}"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src {images}; object-src 'none'; frame-ancestors 'none'; "
-        "form-action 'self'; base-uri 'none'"
+        f"form-action {forms}; base-uri 'none'"
     )
 
 
 def page(body: str, *, status: int = 200, lang: str, logo_url: str | None, cookies: Sequence[str] = (),
-         noindex: bool = False) -> Response:
+         noindex: bool = False, photo_origin: str | None = None) -> Response:
     """An HTML page with the headers every page carries (and its cookies, when it sets any)."""
     headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Content-Language": lang,
-                                           "Content-Security-Policy": page_csp(logo_url)}
+                                           "Content-Security-Policy": page_csp(logo_url, photo_origin)}
     if noindex:
         headers["X-Robots-Tag"] = NOINDEX
     return _answer(status, body, headers, cookies)

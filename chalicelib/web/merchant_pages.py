@@ -20,6 +20,7 @@ from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_contex
 from ..bootstrap import Deps, get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from ..domain.notes import MAX_NOTE
 from ..locales import catalog, locale_or_default
 from ..locales.names import status_name
 from ..services.approval_links import (
@@ -29,6 +30,7 @@ from ..services.approval_links import (
     line_exceptions,
     token_hash,
 )
+from ..services.return_photos import photo_links
 from ..services.decide_return import (
     AlreadyDecidedError,
     Decision,
@@ -53,11 +55,12 @@ def _t(locale: str, message: str, **values: Any) -> str:
     return text % values if values else text
 
 
-def _render(deps: Deps, template: str, status: int, **context: Any) -> Response:
+def _render(deps: Deps, template: str, status: int, *, photo_origin: str | None = None, **context: Any) -> Response:
     locale = locale_or_default(deps.settings.merchant_locale)
     body = html.render(f"merchant/{template}", locale, lang=locale, store_name=deps.settings.store_name,
                        **context)
-    return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True)
+    return html.page(body, status=status, lang=locale, logo_url=deps.settings.store_logo_url, noindex=True,
+                     photo_origin=photo_origin)
 
 
 def _message(deps: Deps, status: int, title: str, *paragraphs: str) -> Response:
@@ -118,20 +121,23 @@ def _confirm(deps: Deps, token: str, *, chosen: str, now: datetime, status: int 
     request = opened.request
     locale = locale_or_default(deps.settings.merchant_locale)
     lines = line_exceptions(deps, request, order)
+    # photos: the shopper's photos of each line, as links that work for minutes, not days.
+    photos = photo_links(deps, request.rma)
     return _render(
-        deps, "confirm.html", status,
+        deps, "confirm.html", status, photo_origin=deps.photo_origin() if photos else None,
         title=_t(locale, "Return %(rma)s needs your decision", rma=request.rma),
         customer_name=order.customer_name, customer_email=order.customer_email,
         order_number=order.number, rma=request.rma,
         placed_on=format_date(order.placed_at.date(), locale),
         lines=[{"title": l.title, "sku": l.sku, "quantity": l.quantity, "reason": l.reason,
-                "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale)}
+                "note": l.note, "total": format_money(l.total, locale), "why": exception_text(l, locale),
+                "photos": photos.get(l.line_id, ())}
                for l in lines],
         actions=[{"value": a, "label": _t(locale, ACTION_LABELS[a]), "chosen": a == chosen}
                  for a in opened.link.actions],
         csrf=csrf_for(deps, token, now=now), form_action=f"/merchant/approvals/{token}",
         expires_on=format_date(opened.link.expires_at.date(), locale), error=error, note=note,
-        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT),
+        fee_percent=fee_percent or str(DEFAULT_FEE_PERCENT), max_note=MAX_NOTE,
         **quote_context(request, locale),
     )
 
@@ -211,8 +217,11 @@ def decide_approval(token: str) -> Response:
             decided = decide_by_link(deps, token, Decision(action, note=note, fee_percent=fee),
                                      source_ip=source_ip, user_agent=user_agent)
         except ValidationError as error:
+            # The note's limit in the merchant's words (the one limit, domain/notes.py).
+            why = (_t(locale, "The note can be at most %(count)s characters.", count=MAX_NOTE)
+                   if error.fields == ("note",) else error.message)
             return _confirm(deps, token, chosen=action or APPROVE, now=now, status=400, note=note,
-                            fee_percent=fee_text, error=error.message)
+                            fee_percent=fee_text, error=why)
         except ForbiddenError as error:
             if error.code != "action_not_allowed":
                 raise

@@ -3,12 +3,15 @@
 The cookie is a token of the shared TokenSigner with its own purpose, so a bearer token of the
 JSON API can never pass for a page session or the other way round. Its subject is compact JSON:
 
-    {"n": nonce, "o": order number or "", "l": order locale, "d": draft or absent}
+    {"n": nonce, "o": order number or "", "l": order locale, "d": draft or absent,
+     "c": the RMA this session confirmed last, or absent}
 
 A session with no order exists from the first visit, so the lookup form itself carries a CSRF
 token. A successful lookup starts a new session (a new nonce), so a session id planted before
 the lookup is worth nothing after it. The draft (chosen lines and resolution) rides in the signed
-cookie between the steps and is validated again by the use case on every step.
+cookie between the steps and is validated again by the use case on every step. Confirming
+empties the draft and remembers the return it made, so the back button or a second tab that
+confirms again lands on that return (web/pages/review.py) instead of an empty draft.
 
 An email's status link (services/status_links.py) starts no session: it grants one return, in a
 cookie of its own scoped to that return's pages (`Path=/returns/<rma>`), signed for its own
@@ -75,6 +78,8 @@ class Session:
     order_number: str = ""
     order_locale: str = ""
     draft: Draft = field(default_factory=Draft)
+    # The RMA of the last return this session confirmed ("" before the first).
+    confirmed: str = ""
     # Set when the cookie was fresh this request (so the response must send it).
     issued: bool = False
 
@@ -84,6 +89,10 @@ class Session:
 
     def with_draft(self, draft: Draft) -> Session:
         return replace(self, draft=draft, issued=True)
+
+    def confirmed_as(self, rma: str) -> Session:
+        """The session once its draft became return `rma`: an empty draft that remembers it."""
+        return replace(self, draft=Draft(), confirmed=rma, issued=True)
 
 
 def new_session(order_number: str = "", order_locale: str = "") -> Session:
@@ -107,7 +116,9 @@ def read_session(tokens: TokenSigner, cookie_header: str | None, *, now: datetim
         raise AuthenticationError("the session is not valid", code="invalid_session") from error
     if not isinstance(nonce, str) or not isinstance(order, str) or not isinstance(locale, str) or not nonce:
         raise AuthenticationError("the session is not valid", code="invalid_session")
-    return Session(nonce, order, locale, Draft.from_json(claims.get("d")))
+    confirmed = claims.get("c", "")
+    return Session(nonce, order, locale, Draft.from_json(claims.get("d")),
+                   confirmed=confirmed if isinstance(confirmed, str) else "")
 
 
 def session_token(tokens: TokenSigner, session: Session, *, now: datetime) -> str:
@@ -115,6 +126,8 @@ def session_token(tokens: TokenSigner, session: Session, *, now: datetime) -> st
     claims: dict[str, Any] = {"n": session.nonce, "o": session.order_number, "l": session.order_locale}
     if session.draft.selections or session.draft.resolution:
         claims["d"] = session.draft.to_json()
+    if session.confirmed:
+        claims["c"] = session.confirmed
     subject = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
     return tokens.issue(subject, purpose=SESSION_PURPOSE, now=now, ttl=SESSION_TTL)
 

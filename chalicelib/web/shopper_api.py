@@ -9,11 +9,14 @@ from chalice.app import Blueprint, Response
 
 from ..bootstrap import get_deps
 from ..domain.errors import AuthenticationError, ForbiddenError, ValidationError
+from ..domain.order import same_order_number
 from ..services.cancel_return import cancel_return
 from ..services.limit_lookups import limit_lookups
 from ..services.look_up_order import look_up_order, shopper_order_number
+from ..services.order_returns import order_returns
 from ..services.read_return import read_return
 from ..services.request_return import request_return
+from ..services.status_links import label_link_url
 from .errors import route
 from .schemas.base import parse, parse_json
 from .schemas.lookup import LookupIn, lookup_to_json
@@ -52,7 +55,14 @@ def post_lookup() -> Response:
     deps = get_deps()
     limit_lookups(deps, client_address=client_address(request.context), order_number=lookup.order_number)
     found = look_up_order(deps, lookup.order_number, lookup.email)
-    return Response(body=lookup_to_json(found), headers=private_json())
+    # The order is proven: its returns come with links that open each one (signed, expiring).
+    returns = order_returns(deps, found.order.number)
+    now = deps.clock.now()
+    body = lookup_to_json(
+        found, returns, status_url=deps.status_url,
+        label_url=lambda r: label_link_url(deps.tokens, r, base_url=deps.public_base_url, now=now),
+    )
+    return Response(body=body, headers=private_json())
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str | None:
@@ -76,11 +86,11 @@ def post_return() -> Response:
     deps = get_deps()
     order_number = shopper_order_number(deps, bearer_token(request.headers))
     body = parse(ReturnIn, parse_json(request.raw_body))
-    if body.order_number.strip() != order_number:
+    if not same_order_number(body.order_number, order_number):
         raise ForbiddenError("this token is for another order; look that order up first", code="wrong_order")
     created = request_return(
         deps, order_number=order_number, selections=body.selections(), resolution=body.resolution,
-        idempotency_key=idempotency_key(request.headers),
+        idempotency_key=idempotency_key(request.headers), locale=body.locale,
     )
     return Response(
         body=return_to_json(created, with_events=False), status_code=201,

@@ -253,7 +253,7 @@ def test_a_korean_shopper_cancels_a_return_and_the_emails_link_opens_it_later(st
 
     page.click(cancel_form)
     page.wait_for_url(f"**/returns/{rma}/cancel")
-    assert page.locator("h1").inner_text() == f"반품 {rma} 을(를) 취소하시겠습니까?"
+    assert page.locator("h1").inner_text() == f"반품 {rma} 건을 취소하시겠습니까?"
     shoot(page, "ko-phone-02-cancel-confirm")
     assert_accessible(page, "the cancel confirmation page")
     page.click(cancel_form)  # "Yes, cancel this return"

@@ -46,8 +46,11 @@ def test_a_new_store_reads_the_default_policy_at_version_zero(client: Client) ->
     response = get(client)
     assert response.status_code == 200
     assert response.json_body["version"] == 0
-    # PRODUCT.md's default policy, with the reason flags it leaves out spelled out.
-    expected = a_policy_document(reasons=[{"requires_note": False, "waive_fees": False, **reason}
+    # PRODUCT.md's default policy, with the reason flags it leaves out spelled out (photos are
+    # welcome for damaged and not-as-described items).
+    expected = a_policy_document(reasons=[{"requires_note": False, "waive_fees": False,
+                                           "accepts_photos": reason["code"] in ("damaged", "not_as_described"),
+                                           **reason}
                                  for reason in PRODUCT_MD_POLICY["reasons"]])
     assert {k: response.json_body[k] for k in PRODUCT_MD_POLICY} == expected
     assert get(client, "/versions").json_body == {"versions": []}

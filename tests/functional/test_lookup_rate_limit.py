@@ -11,6 +11,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
+from chalicelib.domain.errors import RateLimitedError
+from chalicelib.services.limit_lookups import limit_lookups
 from tests.documents import an_order_document
 from tests.functional.conftest import ADMIN
 
@@ -59,3 +61,14 @@ def test_the_eleventh_lookup_in_the_window_is_refused_with_a_retry_after(client:
     assert 1 <= retry_after <= 15 * 60
     # The limit holds for another order too: it is the client that is slowed down.
     assert lookup(client, "990", "guess@example.com").status_code == 429
+
+
+def test_one_order_typed_many_ways_is_one_order_to_the_limit(client: Client) -> None:
+    # Many clients guessing emails for one order, each writing its number another way, share
+    # the order's counter: the 11th guess is refused whoever sends it.
+    deps = get_deps()
+    variants = ["8009", "#8009", "＃８００９", " 80 09 ", "No.8009"]
+    for i in range(10):
+        limit_lookups(deps, client_address=f"198.51.100.{i}", order_number=variants[i % len(variants)])
+    with pytest.raises(RateLimitedError):
+        limit_lookups(deps, client_address="198.51.100.99", order_number="８００９")

@@ -3,6 +3,7 @@ counter-offers, the admin API and the reminder/timeout job, all against the loca
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -284,6 +285,19 @@ def test_a_bad_fee_shows_the_form_again_and_decides_nothing(client: Client, aws_
     answer = confirm(client, links_of(aws_endpoint, rma)["approve_fee"], "approve_fee", fee_percent="0")
     assert answer.status_code == 400
     assert "fee_percent" in answer.body.decode()
+    assert status_of(rma) == "pending_approval"
+
+
+def test_a_decline_note_past_the_one_note_limit_is_said_in_the_page_and_decides_nothing(
+    client: Client, aws_endpoint: str
+) -> None:
+    rma = pending_return(client, "9115")
+    path = links_of(aws_endpoint, rma)["reject"]
+    form = client.http.get(path).body.decode()
+    assert 'maxlength="500"' in form and "At most 500 characters." in form
+    answer = confirm(client, path, "reject", note="x" * 501)
+    assert answer.status_code == 400
+    assert "The note can be at most 500 characters." in html.unescape(answer.body.decode())
     assert status_of(rma) == "pending_approval"
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import html
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.adapters.babel_formatting import format_money
+from chalicelib.adapters.babel_formatting import format_date, format_money
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.money import Money
 from chalicelib.services.refund_return import resume_refund
 from devstack.refund_worker import drain
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_merchant_approvals import sent, subject, text_of
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     ONE_TEE,
@@ -35,7 +38,7 @@ from tests.functional.test_shopper_pages import Browser
 LANGUAGES = [
     ("en", "Please allow 5–10 days", "Your store credit balance"),
     ("ja", "5〜10日", "ストアクレジット残高"),
-    ("zh-Hans", "5–10 天", "商店积分余额"),
+    ("zh-Hans", "5–10 天", "店铺积分余额"),
     ("ko", "5~10일", "스토어 크레딧 잔액"),
 ]
 
@@ -122,3 +125,27 @@ def test_the_status_page_shows_the_store_credit_issued_and_the_balance(
     page = status_page(api, order, first)
     assert "Store credit issued: ¥3,960" in page
     assert "Your store credit balance: ¥7,920" in page
+
+
+def test_a_credited_shopper_sees_their_credit_code_and_when_it_expires_on_the_page_and_in_the_email(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, aws_endpoint: str
+) -> None:
+    stored = put_policy(api, store_credit_expiry_days=30)
+    assert stored["store_credit_expiry_days"] == 30
+    try:
+        order = shopper_order(api, stripe_endpoint, stripe_state, "en")
+        rma = request_return(api, order, ONE_TEE, resolution="store_credit")
+        assert receive(api, rma).json_body["status"] == "credited"
+    finally:
+        put_policy(api, store_credit_expiry_days=None)
+    account = api.http.get(f"/api/v1/admin/store-credit/{order['email']}?currency=JPY", headers=ADMIN).json_body
+    code = account["code"]
+    # The day in the store's time zone.
+    expires = (datetime.now(UTC) + timedelta(days=30)).astimezone(ZoneInfo(stored["time_zone"])).date()
+    page = status_page(api, order, rma)
+    assert "Your store credit code" in page and code in page
+    assert f"¥3,960 of it expires on {format_date(expires, 'en')}." in page
+    [message] = [m for m in emails_to(aws_endpoint, rma, order["email"]) if "store credit" in text_of(m)]
+    body = text_of(message)
+    assert f"Your store credit code: {code}" in body
+    assert f"¥3,960 of it expires on {format_date(expires, 'en')}." in body

@@ -122,7 +122,7 @@ def test_returnable_lines_make_an_approved_return_with_exact_amounts(client: Cli
     assert created["status"] == "approved"
     assert created["resolution"] == "refund"
     # One of two tees at ¥3,300 with ¥600 tax for both.
-    assert created["amounts"] == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "total": 3600}
+    assert created["amounts"] == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "shipping": 0, "total": 3600}
     assert created["lines"][0]["line_id"] == "L1" and created["lines"][0]["quantity"] == 1
     assert response.headers["Location"] == f"/api/v1/returns/{created['rma']}"
 
@@ -160,7 +160,7 @@ def test_a_line_outside_the_window_makes_a_return_pending_approval(client: Clien
     assert response.json_body["status"] == "pending_approval"
     amounts = response.json_body["amounts"]
     # Store credit adds the default policy's 10 % bonus: $33.00 + $3.00 tax -> $3.60.
-    assert amounts == {"currency": "USD", "items": 3300, "tax": 300, "fees": 0, "bonus": 360, "total": 3960}
+    assert amounts == {"currency": "USD", "items": 3300, "tax": 300, "fees": 0, "bonus": 360, "shipping": 0, "total": 3960}
 
 
 BAD_REQUESTS = {

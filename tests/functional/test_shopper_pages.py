@@ -196,7 +196,8 @@ def test_a_chosen_language_is_remembered_in_a_cookie_and_the_switcher_keeps_the_
     shopper = signed_in(client)
     page = shopper.get("/return/items?lang=zh-Hans")
     assert shopper.cookies["retour_lang"] == "zh-Hans"
-    assert 'href="/return/items?lang=ja"' in page.body.decode()
+    # On a step, the menu sends the step's form to the same step in the other language.
+    assert 'formaction="/return/items?lang=ja"' in page.body.decode()
     again = shopper.get("/return/items")
     assert '<html lang="zh-Hans">' in again.body.decode()
 
@@ -283,12 +284,13 @@ def test_empty_fields_get_their_own_messages_next_to_them(client: Client) -> Non
 
 
 @pytest.mark.parametrize(("fields", "field_id", "message"), [
-    ({"quantity-0": "9"}, "quantity-0", "Choose how many to return, from 1 to"),
-    ({"quantity-0": "abc"}, "quantity-0", "Choose how many to return, from 1 to"),
-    ({"reason-0": ""}, "reason-0", "Choose a reason for returning this item."),
-    ({"reason-0": "bored"}, "reason-0", "Choose a reason for returning this item."),
-    ({"reason-0": "damaged", "note-0": "  "}, "note-0", "This reason needs a short note"),
-    ({"note-0": "x" * 501}, "note-0", "Keep the note under 500 characters."),
+    ({"quantity-0": "9"}, "quantity-0", "Organic tee — navy, M: Choose how many to return, from 1 to"),
+    ({"quantity-0": "abc"}, "quantity-0", "Organic tee — navy, M: Choose how many to return, from 1 to"),
+    ({"reason-0": ""}, "reason-0", "Organic tee — navy, M: Choose a reason for returning this item."),
+    ({"reason-0": "bored"}, "reason-0", "Organic tee — navy, M: Choose a reason for returning this item."),
+    ({"reason-0": "damaged", "note-0": "  "}, "note-0", "Organic tee — navy, M: This reason needs a short note"),
+    ({"note-0": "x" * 501}, "note-0",
+     "Organic tee — navy, M: Shorten the note to 500 characters or fewer (it has 501)."),
 ])
 def test_bad_choices_get_a_400_with_the_message_beside_the_field_and_keep_nothing(
     client: Client, fields: dict[str, str], field_id: str, message: str

@@ -44,8 +44,9 @@ VISIBILITY_FACTOR = 6
 
 # Services holding the merchant's data: no wildcard action or resource may reach them.
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager", "cognito-idp")
-# The one wildcard a data resource may carry: objects under the bucket's label prefix.
-ALLOWED_WILDCARDS = (re.compile(r"^\$\{LabelBucket\.Arn\}/labels/\*$"),)
+# Object keys under one folder of the bucket: the label PDFs, and the shoppers' photos (photos).
+ALLOWED_WILDCARDS = (re.compile(r"^\$\{LabelBucket\.Arn\}/labels/\*$"),
+                     re.compile(r"^\$\{LabelBucket\.Arn\}/returns/\*$"))
 
 # botocore method -> IAM action, for the DynamoDB calls the code may make.
 DYNAMODB_ACTIONS = {

@@ -12,7 +12,13 @@ from ...domain.refunds import GatewayRefund, PaymentLedgerState
 from ...domain.return_request import ReturnRequest
 
 if TYPE_CHECKING:  # annotations only: a cold lookup need not import them
-    from ...domain.store_credit import CreditAdjustment, CreditLot, Redemption, StoreCreditAccount
+    from ...domain.store_credit import (
+        CheckoutPromotion,
+        CreditAdjustment,
+        CreditLot,
+        Redemption,
+        StoreCreditAccount,
+    )
 
 
 class PaymentGateway(Protocol):
@@ -99,6 +105,23 @@ class StoreCreditLedger(Protocol):
     def account(self, email: str, currency: str) -> StoreCreditAccount:
         ...
 
+    def account_by_promotion(self, promotion_id: str) -> StoreCreditAccount | None:
+        """The account a Stripe promotion code (any generation) was made for; None when none was."""
+        ...
+
+    def save_checkout_promotion(self, account: StoreCreditAccount, promotion: CheckoutPromotion, *,
+                                now: datetime) -> None:
+        """Record the account's current Checkout promotion code, on the generation read in
+        `account` (StaleWriteError if another offer saved one meanwhile)."""
+        ...
+
+    def account_by_code(self, code: str) -> StoreCreditAccount:
+        """The account whose credit code is `code` (as typed: any case, dashes optional).
+
+        UnknownCreditCodeError (one message whatever the reason) when none is.
+        """
+        ...
+
     def redeem(self, email: str, amount: Money, *, idempotency_key: str, now: datetime) -> Redemption:
         """Spend `amount` once per key; the same key replays its first result.
 
@@ -129,6 +152,20 @@ class StoreCreditLedger(Protocol):
     def expire(self, account: StoreCreditAccount, lot: CreditLot, *, now: datetime) -> None:
         """Write off what is left of `lot`: the expire entry and the balance change in one
         transaction, conditioned on the balance read in `account` (StaleWriteError if it moved)."""
+        ...
+
+
+class CheckoutPromotions(Protocol):
+    """Store credit offered at Stripe Checkout: single-use promotion codes (a Coupon for the amount)."""
+
+    def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
+                                metadata: dict[str, str]) -> str:
+        """A promotion code `code`, usable once, for `amount` off; its id. The same key makes it once.
+        PaymentGatewayUnavailableError when Stripe did not answer definitely."""
+        ...
+
+    def deactivate_promotion(self, promotion_id: str) -> None:
+        """Make the promotion code unusable (again: no change)."""
         ...
 
 

@@ -9,10 +9,11 @@ from ...domain.approvals import ApprovalRequest
 from ...domain.money import Money
 from ...domain.order import Order
 from ...domain.return_request import ReturnRequest
+from ...domain.store_credit import CreditLot
 
 
 class ShopperNotifier(Protocol):
-    """Tells the shopper about their return (email), in the order's language."""
+    """Tells the shopper about their return (email), in the return's language (the shopper's)."""
 
     def return_requested(self, request: ReturnRequest, order: Order) -> None:
         """The confirmation of a new return: RMA, quote, next steps, status page link."""
@@ -43,8 +44,10 @@ class ShopperNotifier(Protocol):
         """Stripe accepted the refund: its amount, and that banks take 5-10 days."""
         ...
 
-    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
-        """Store credit was issued: the amount (bonus included) and the account's balance."""
+    def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
+                      expiring: CreditLot | None = None) -> None:
+        """Store credit was issued: the amount (bonus included), the account's balance, the code
+        the shopper spends it with, and the credit that expires first (if any has a date)."""
         ...
 
     def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:

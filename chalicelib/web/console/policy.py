@@ -25,6 +25,7 @@ from ...locales import N_
 from ...services.dry_run_policy import STATUSES, DryRun, dry_run_policy
 from ...services.manage_policy import read_policy, read_policy_version, recent_policy_versions, save_policy_edit
 from ...services.policy_form import (
+    SHIPPING_REFUND_CHECKBOXES,
     PolicyFormReading,
     money_text,
     policy_to_form,
@@ -59,6 +60,12 @@ LABELS: dict[str, str] = {
     "ship_within_days": N_("The parcel must arrive within (days after approval)"),
     "ship_reminder_days_before": N_("Remind the shopper to send the parcel (days before the send-by date)"),
     "max_returns_per_customer_90d": N_("Returns a shopper may start in 90 days before each needs approval"),
+    # shipping: the original-shipping occasions, and the setting's name in the diff.
+    "shipping_refund_whole_order": N_("Refund the original shipping when the whole order comes back"),
+    "shipping_refund_fee_waiving_reasons": N_("Refund the original shipping when the reason waives fees "
+                                              "(damaged, wrong item)"),
+    "shipping_refund_eu_withdrawal": N_("Refund the original shipping as the EU right of withdrawal requires"),
+    "original_shipping_refund": N_("Original shipping is refunded"),
     "product_type": N_("Product type"),
     "tag": N_("Tag"),
     "sku": N_("SKU"),
@@ -68,6 +75,7 @@ LABELS: dict[str, str] = {
     "code": N_("Reason code"),
     "requires_note": N_("The shopper must add a note"),
     "waive_fees": N_("No fees for this reason"),
+    "accepts_photos": N_("The shopper may add photos"),
     "currency": N_("Currency"),
     "amount": N_("Return-shipping fee"),
     "rules": N_("Rules"),
@@ -81,6 +89,9 @@ HINTS: dict[str, str] = {
     "ship_within_days": N_("Leave empty: approved returns never expire."),
     "ship_reminder_days_before": N_("One email, in the shopper's language. Leave empty: no reminder."),
     "max_returns_per_customer_90d": N_("Leave empty for no limit; 0 makes every return need approval."),
+    "shipping_refund_eu_withdrawal": N_("For addresses in the EU, Iceland, Liechtenstein and Norway: when the "
+                                        "whole order comes back within 14 days of delivery. Tick none: the "
+                                        "original shipping is never refunded."),
     "approval_sla_hours": N_("Requests waiting longer show as overdue in the inbox and reports."),
     "rules": N_("A rule matches items by product type, tag or SKU (every one filled in must match) and "
                 "either makes them not returnable or gives them a window of their own. The most "
@@ -100,8 +111,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("Exception requests"), ("merchant_email", "approval_sla_hours", "approval_link_ttl_hours",
                                 "approval_expiry_hours", "on_approval_timeout")),
     (N_("Limits and expiry"), ("ship_within_days", "ship_reminder_days_before", "max_returns_per_customer_90d")),
+    (N_("Original shipping"), tuple(name for name, _ in SHIPPING_REFUND_CHECKBOXES)),
 )
-CHECKBOXES = frozenset({"final_sale_returnable", "resolutions_refund", "resolutions_store_credit"})
+CHECKBOXES = frozenset({"final_sale_returnable", "resolutions_refund", "resolutions_store_credit",
+                        *(name for name, _ in SHIPPING_REFUND_CHECKBOXES)})
 NUMBERS = frozenset({"window_days", "exception_grace_days", "store_credit_bonus_percent", "store_credit_expiry_days",
                      "restocking_percent", "approval_sla_hours", "approval_link_ttl_hours", "approval_expiry_hours",
                      "ship_within_days", "ship_reminder_days_before", "max_returns_per_customer_90d"})
@@ -164,6 +177,12 @@ DIFF_NAMES = {
     "resolutions.store_credit_bonus_percent": "store_credit_bonus_percent",
     "fees.restocking_percent": "restocking_percent",
     "fees.return_shipping": "return_shipping",
+}
+# shipping: each occasion in a diff, in words.
+SHIPPING_REFUND_WORDS = {
+    "whole_order": N_("when the whole order comes back"),
+    "fee_waiving_reasons": N_("when the reason waives fees"),
+    "eu_withdrawal": N_("as the EU right of withdrawal requires"),
 }
 EMPTY_MEANS = {
     "store_credit_expiry_days": N_("Never expires"),
@@ -289,7 +308,8 @@ def _editor(visit: ConsoleVisit, form: dict[str, str], *, opened_at: int, errors
     ]
     rules = [_row(visit, "rule", row, ("product_type", "tag", "sku", "returnable", "window_days", "remove"), form,
                   errors) for row in range(row_count(form, "rule_rows"))]
-    reasons = [_row(visit, "reason", row, ("code", "requires_note", "waive_fees", "remove"), form, errors)
+    reasons = [_row(visit, "reason", row, ("code", "requires_note", "waive_fees", "accepts_photos", "remove"), form,
+                    errors)
                for row in range(row_count(form, "reason_rows"))]
     shipping = [_row(visit, "shipping", row, ("currency", "amount", "remove"), form, errors)
                 for row in range(row_count(form, "shipping_rows"))]
@@ -407,13 +427,17 @@ def _value(visit: ConsoleVisit, name: str, value: object) -> str:
     if isinstance(value, Reason):
         note = visit._("note required") if value.requires_note else visit._("no note needed")
         fees = visit._("no fees") if value.waive_fees else visit._("fees apply")
-        return f"{note}; {fees}"
+        photos = visit._("photos welcome") if value.accepts_photos else visit._("no photos")
+        return f"{note}; {fees}; {photos}"
     if isinstance(value, Money):
         return f"{money_text(value)} {value.currency}"
     if isinstance(value, bool):
         return visit._("Yes") if value else visit._("No")
     if value is None:
         return visit._(EMPTY_MEANS.get(name, N_("Not set")))
+    if name == "original_shipping_refund" and isinstance(value, tuple):
+        words = [visit._(SHIPPING_REFUND_WORDS[occasion]) for occasion in value if occasion in SHIPPING_REFUND_WORDS]
+        return "; ".join(words) if words else visit._("Never refunded")
     if name in CHOICES:
         return next((visit._(words) for choice, words in CHOICES[name] if choice == value), str(value))
     return str(value)

@@ -23,11 +23,11 @@ from ...adapters.babel_formatting import format_zoned_datetime
 from ...domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ...domain.errors import ConflictError, NotFoundError, ValidationError
 from ...domain.money import Money
+from ...domain.notes import MAX_NOTE
 from ...domain.order import Order
 from ...domain.quote import Quote
 from ...domain.return_request import (
     INTERNAL_KINDS,
-    MAX_INTERNAL_NOTE,
     PENDING_APPROVAL,
     STATUSES,
     EventKind,
@@ -38,8 +38,9 @@ from ...domain.return_request import (
 from ...domain.staff import Permission
 from ...locales import N_
 from ...locales.names import status_name
+from ...services.return_photos import photo_links
 from ...services.approval_links import resend_approval_email
-from ...services.decide_return import MAX_NOTE, AlreadyDecidedError, DecidedBy, Decision, counter_quote, decide_return
+from ...services.decide_return import AlreadyDecidedError, DecidedBy, Decision, counter_quote, decide_return
 from ...services.note_return import add_internal_note
 from ...services.read_return import read_return
 from ...services.receive_return import receive_return
@@ -227,8 +228,12 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
     done = visit.query.get("done", "")
     notice = visit._(NOTICES[done]) if done in NOTICES and not problem else None
     is_pending = request.status == PENDING_APPROVAL
+    # photos: the shopper's photos by line, through links that work for minutes.
+    photos = photo_links(deps, request.rma)
+    titles = {line.id: line.title for line in order.lines} if order is not None else {}
     return visit.page(
-        "return.html", status=status, ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
+        "return.html", status=status, photo_origin=deps.photo_origin() if photos else None,
+        photos=[{"title": titles.get(line_id, line_id), "links": links} for line_id, links in photos.items()], ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
         errors=errors or {}, values=values or {}, rows=money_rows(visit, request, order), timeline=timeline,
         attempts=attempts, rma_path=quoted(request.rma),
         moment=lambda value: format_zoned_datetime(value, visit.lang, zone), time_zone=policy.time_zone,
@@ -241,7 +246,7 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         and request.resolution != "store_credit",
         store_credit_offered=request.resolution != "store_credit",
         conditions=condition_choices(visit),
-        max_note=MAX_INTERNAL_NOTE, max_decision_note=MAX_NOTE, default_fee=DEFAULT_FEE_PERCENT,
+        max_note=MAX_NOTE, max_decision_note=MAX_NOTE, default_fee=DEFAULT_FEE_PERCENT,
     )
 
 
@@ -377,7 +382,7 @@ def post_note(visit: ConsoleVisit, rma: str) -> Response:
         add_internal_note(visit.deps, request.rma, text, actor=visit.actor, source_ip=visit.address)
     except ValidationError:
         return render_return(visit, request, status=400, values={"note": text}, errors={
-            "note": visit._("Write a note of 1 to %(count)s characters.", count=MAX_INTERNAL_NOTE)})
+            "note": visit._("Write a note of 1 to %(count)s characters.", count=MAX_NOTE)})
     return _back(visit, request, "noted")
 
 

@@ -179,10 +179,12 @@ class ConsoleVisit:
 
     # --- answers -----------------------------------------------------------------------------
 
-    def page(self, template: str, *, status: int = 200, **context: Any) -> Response:
-        """A console page (templates/console/), with the navigation the role allows."""
+    def page(self, template: str, *, status: int = 200, photo_origin: str | None = None, **context: Any) -> Response:
+        """A console page (templates/console/), with the navigation the role allows (and, for a
+        page showing the shopper's photos, their bucket's origin in its CSP)."""
         return html.page(self.render(template, **context), status=status, lang=self.lang,
-                         logo_url=self.deps.settings.store_logo_url, cookies=self.cookies, noindex=True)
+                         logo_url=self.deps.settings.store_logo_url, cookies=self.cookies, noindex=True,
+                         photo_origin=photo_origin)
 
     def render(self, template: str, **context: Any) -> str:
         words = catalog(self.lang)

@@ -9,27 +9,29 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from ...domain.errors import ValidationError
+from ...domain.notes import MAX_NOTE, note_too_long
 from ...domain.quote import Selection
+from ...domain.return_request import ReturnRequest
 from ...locales.names import reason_name
+from ...services.order_returns import open_returns_by_line, order_returns
 from ...services.request_return import quote_return
 from ..forms import whole_number
 from ..i18n import verdict_message
 from ..sessions import Draft, fits_in_a_cookie
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, shopper_view
+from .page import FORM, Page, bound_order, bound_post, ended, shopper_view, switching_language
 from .resolution import offered
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
 
-MAX_NOTE = 500
-
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
 def _line_rows(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection],
-               errors: Mapping[int, dict[str, str]]) -> list[dict[str, Any]]:
+               errors: Mapping[int, dict[str, str]], returns: tuple[ReturnRequest, ...]) -> list[dict[str, Any]]:
     rows = []
+    in_returns = open_returns_by_line(returns)
     for index, line in enumerate(judged.order.lines):
         verdict = judged.verdict(line.id)
         assert verdict is not None
@@ -38,7 +40,7 @@ def _line_rows(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection],
             "index": index, "line": line, "verdict": verdict,
             "message": verdict_message(verdict, page.lang),
             "selection": selection, "errors": errors.get(index, {}),
-            "paid": line.paid,
+            "paid": line.paid, "in_returns": in_returns.get(line.id, ()),
         })
     return rows
 
@@ -57,11 +59,15 @@ def _items_page(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection]
                 line_errors: Mapping[int, dict[str, str]], errors: list[dict[str, str]], *, status: int) -> Response:
     reasons = [{"code": r.code, "requires_note": r.requires_note} for r in judged.policy.reasons]
     needing = [reason_name(r.code, page.lang) for r in judged.policy.reasons if r.requires_note]
+    # The order's returns above its lines, so a return made before is always found again here.
+    returns = order_returns(page.deps, judged.order.number, just_made=page.session.confirmed)
+    titles = {line.id: line.title for line in judged.order.lines}
     return page.html(
         "pages/items.html", status=status, step=2, order=judged.order,
-        note_reasons=page._(", ").join(needing),
-        rows=_line_rows(page, judged, chosen, line_errors), reasons=reasons, errors=errors,
+        note_reasons=page._(", ").join(needing), max_note=MAX_NOTE,
+        rows=_line_rows(page, judged, chosen, line_errors, returns), reasons=reasons, errors=errors,
         any_choosable=any(v.can_be_chosen for v in judged.verdicts),
+        returns=[{"ret": r, "titles": [titles.get(l.line_id, l.line_id) for l in r.lines]} for r in returns],
     )
 
 
@@ -82,14 +88,17 @@ def post_items(page: Page) -> Response:
         # Not a number (or "²"): 0, which the use case refuses beside the field like any wrong count.
         quantity = whole_number(form.get(f"quantity-{index}", ""), max_digits=5) or 0
         reason = form.get(f"reason-{index}", "")[:64]
-        note = form.get(f"note-{index}", "").strip()
+        # A textarea counts a line break as one character but sends it as CR LF: count it as one.
+        note = form.get(f"note-{index}", "").replace("\r\n", "\n").strip()
         selection = Selection(line.id, quantity, reason, note[:MAX_NOTE])
         submitted[line.id] = Selection(line.id, quantity, reason, note)
-        if len(note) > MAX_NOTE:
+        if note_too_long(note):
             line_errors.setdefault(index, {})["note"] = page._(
-                "Keep the note under %(max)s characters.", max=MAX_NOTE)
+                "Shorten the note to %(max)s characters or fewer (it has %(count)s).", max=MAX_NOTE, count=len(note))
         selections.append(selection)
         indexes.append(index)
+    if switching_language(form):
+        return _switch_language(page, judged, submitted, Draft(tuple(submitted.values()), page.session.draft.resolution))
     errors: list[dict[str, str]] = []
     if not selections:
         errors.append({"field": "lines", "message": page._("Choose at least one item to return.")})
@@ -105,12 +114,25 @@ def post_items(page: Page) -> Response:
         for index in indexes:
             line_errors.setdefault(index, {})["note"] = page._("Please shorten your notes a little.")
     if line_errors or errors:
+        # Each message names its item, beside the field and in the summary alike.
         for index, problems in sorted(line_errors.items()):
+            title = judged.order.lines[index].title
             for name, message in problems.items():
-                errors.append({"field": f"{name}-{index}", "message": message})
+                problems[name] = page._("%(item)s: %(problem)s", item=title, problem=message)
+                errors.append({"field": f"{name}-{index}", "message": problems[name]})
         return _items_page(page, judged, submitted, line_errors, errors, status=400)
     page.save(page.session.with_draft(draft))
     return page.redirect("/return/resolution")
+
+
+def _switch_language(page: Page, judged: JudgedOrder, submitted: Mapping[str, Selection], draft: Draft) -> Response:
+    """The language menu sent the step: keep what is ticked and typed so far in the draft (as it
+    is: Continue checks it, like every step) and show the step again in the chosen language."""
+    if fits_in_a_cookie(page.deps.tokens, page.session.with_draft(draft), now=page.now):
+        page.save(page.session.with_draft(draft))
+        return page.redirect("/return/items")
+    # Notes too long for the cookie: the page itself carries them, the draft stays as it was.
+    return _items_page(page, judged, submitted, {}, [], status=200)
 
 
 def _line_problems(page: Page, judged: JudgedOrder, error: ValidationError, indexes: list[int],

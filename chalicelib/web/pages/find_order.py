@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 from chalice.app import Response
 
-from ...domain.errors import NotFoundError, RateLimitedError
+from ...domain.errors import NotFoundError, RateLimitedError, ValidationError
+from ...domain.order import is_plausible_email, normalize_email
 from ...services.limit_lookups import limit_lookups
 from ...services.look_up_order import look_up_order
 from ..sessions import new_session
 from . import shopper_pages
-from .page import FORM, Page, csrf_ok, ended, error_page, shopper_view
+from .page import FORM, Page, csrf_ok, ended, error_page, shopper_view, switching_language
 
 MAX_FIELD = 254
 
@@ -37,12 +38,17 @@ def post_lookup(page: Page) -> Response:
         return error_page(page, 403)
     number = form.get("order_number", "").strip()[:MAX_FIELD]
     email = form.get("email", "").strip()[:MAX_FIELD]
+    if switching_language(form):
+        # The language menu sent the form: the same form in the new language, as typed so far.
+        return page.html("pages/home.html", step=1, values={"order_number": number, "email": email},
+                         next_rma=form.get("rma", ""))
     errors: list[dict[str, str]] = []
     if not number:
         errors.append({"field": "order_number", "message": page._("Enter your order number.")})
     if not email:
         errors.append({"field": "email", "message": page._("Enter the email address you used at checkout.")})
-    elif "@" not in email:
+    elif not is_plausible_email(normalize_email(email)):
+        # A typo in the address is the shopper's to fix, and says nothing about any order.
         errors.append({"field": "email", "message": page._("Enter an email address like name@example.com.")})
     values = {"order_number": number, "email": email}
     if errors:
@@ -53,6 +59,10 @@ def post_lookup(page: Page) -> Response:
         return limited
     try:
         found = look_up_order(page.deps, number, email)
+    except ValidationError:
+        message = page._("Enter an email address like name@example.com.")
+        return page.html("pages/home.html", status=400, step=1, values=values, next_rma=form.get("rma", ""),
+                         errors=[{"field": "email", "message": message}])
     except NotFoundError:
         # One message for an unknown number and a wrong email, on the form, nothing else.
         message = page._("We couldn't find an order with that number and email. Check both and try again.")

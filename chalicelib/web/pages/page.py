@@ -56,6 +56,14 @@ EVENT_LABELS = {
     "ship_reminder_sent": N_("Reminder sent: please send your parcel"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
+# The steps whose page is one form (template: the form's action, its id STEP_FORM_ID). Their
+# language menu is a set of buttons of that form named SWITCH_FIELD: the step's POST keeps what
+# was sent (in the draft, or on the form) and shows the same step in the chosen language, with
+# no JavaScript. Other pages keep the menu of links.
+STEP_FORMS = {"pages/home.html": "/lookup", "pages/items.html": "/return/items",
+              "pages/resolution.html": "/return/resolution", "pages/review.html": "/return/confirm"}
+STEP_FORM_ID = "step-form"
+SWITCH_FIELD = "switch_lang"
 ERROR_TITLES = {
     400: N_("Something in the form needs another look"),
     403: N_("This form can't be sent"),
@@ -95,9 +103,11 @@ class Page:
     def save(self, session: Session) -> None:
         self.session = session
 
-    def html(self, template: str, *, status: int = 200, **context: Any) -> Response:
+    def html(self, template: str, *, status: int = 200, photo_origin: str | None = None,
+             **context: Any) -> Response:
         return html.page(render(self, template, **context), status=status, lang=self.lang,
-                         logo_url=self.deps.settings.store_logo_url, cookies=self._cookies())
+                         logo_url=self.deps.settings.store_logo_url, cookies=self._cookies(),
+                         photo_origin=photo_origin)
 
     def redirect(self, location: str) -> Response:
         return html.redirect(location, cookies=self._cookies())
@@ -166,6 +176,8 @@ def render(page: Page, template: str, **context: Any) -> str:
     settings = page.deps.settings
     path = page.request.context.get("resourcePath", "/") if page.request.context else "/"
     switch_path = context.pop("switch_path", None) or _concrete_path(page.request, path)
+    # A step's form (STEP_FORMS): the language buttons send it, so what is on it is kept.
+    switch_action = STEP_FORMS.get(template)
     values: dict[str, Any] = {
         "lang": page.lang,
         "store_name": settings.store_name,
@@ -173,6 +185,7 @@ def render(page: Page, template: str, **context: Any) -> str:
         "csrf": csrf_token(page.deps.tokens, page.session, now=page.now),
         "languages": [
             {"code": code, "name": name, "href": f"{switch_path}?{urlencode({'lang': code})}",
+             "action": f"{switch_action}?{urlencode({'lang': code})}" if switch_action else "",
              "current": code == page.lang}
             for code, name in LANGUAGE_NAMES.items()
         ],
@@ -182,6 +195,7 @@ def render(page: Page, template: str, **context: Any) -> str:
         "errors": [],
         "notice": None,
         "has_session_order": page.session.has_order,
+        "switch_form": STEP_FORM_ID if switch_action else "",
     }
     values.update(context)
     values["field_errors"] = {error["field"]: error["message"] for error in values["errors"]}
@@ -227,6 +241,12 @@ def ended(page: Page) -> Response:
 def csrf_ok(page: Page, form: Mapping[str, str]) -> bool:
     """Whether the posted form carries this session's CSRF token."""
     return csrf_is_valid(page.deps.tokens, page.session, form.get(html.CSRF_FIELD), now=page.now)
+
+
+def switching_language(form: Mapping[str, str]) -> bool:
+    """Whether a step's form was sent by a button of the language menu (the page's language is
+    already the chosen one: the button's formaction carries ?lang=)."""
+    return supported(form.get(SWITCH_FIELD)) is not None
 
 
 def bound_post(page: Page) -> tuple[JudgedOrder, dict[str, str]] | Response:

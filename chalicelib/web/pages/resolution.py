@@ -10,7 +10,7 @@ from ...domain.errors import ValidationError
 from ...services.request_return import quote_return
 from ..sessions import Draft
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, shopper_view
+from .page import FORM, Page, bound_order, bound_post, ended, shopper_view, switching_language
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
@@ -61,6 +61,11 @@ def post_resolution(page: Page) -> Response:
     if not draft.selections:
         return page.redirect("/return/items")
     chosen = form.get("resolution", "")
+    if switching_language(form):
+        # The language menu sent the step: keep a choice already made, show the step in the new language.
+        if chosen in offered(judged):
+            page.save(page.session.with_draft(Draft(draft.selections, chosen)))
+        return page.redirect("/return/resolution")
     if chosen not in offered(judged):
         errors = [{"field": "resolution", "message": page._("Choose how you'd like to get your money back.")}]
         return _resolution_page(page, judged, draft, "", errors, status=400)

@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from urllib.parse import urlencode
+
 from chalice.app import Response
 
 from ...domain.errors import RateLimitedError, ValidationError
@@ -13,11 +15,14 @@ from ...domain.quote import Quote
 from ...services.request_return import quote_return, request_return
 from ..sessions import Draft
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view
+from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view, switching_language
 from .resolution import offered
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
+
+# The status page's query flag: "you have already sent this return; here it is".
+MADE_ALREADY = "made"
 
 
 def review_rows(judged: JudgedOrder, priced: Quote) -> list[dict[str, Any]]:
@@ -38,7 +43,7 @@ def review(page: Page) -> Response:
         return ended(page)
     draft = page.session.draft
     if not draft.selections:
-        return page.redirect("/return/items")
+        return made_already(page) or page.redirect("/return/items")
     if draft.resolution not in offered(judged):
         return page.redirect("/return/resolution")
     return _review_page(page, judged, draft, [], status=200)
@@ -63,11 +68,17 @@ def post_confirm(page: Page) -> Response:
         return bound
     judged, form = bound
     draft = page.session.draft
+    if switching_language(form):
+        # The language menu, not the confirm button: nothing is requested, the review is shown again.
+        return page.redirect("/return/review")
     if not draft.selections:
-        return page.redirect("/return/items")
+        # The back button, or a second tab, confirming a draft this session already made.
+        return made_already(page) or page.redirect("/return/items")
     try:
         created = request_return(page.deps, order_number=judged.order.number, selections=draft.selections,
-                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft))
+                                 resolution=draft.resolution, idempotency_key=_confirm_key(page, draft),
+                                 # The language the shopper reads now: the return's emails and label speak it.
+                                 locale=page.lang)
     except ValidationError:
         # Something changed since the review (another return, a new policy): choose again.
         return page.redirect("/return/items")
@@ -78,8 +89,15 @@ def post_confirm(page: Page) -> Response:
             "one until tomorrow. Your earlier requests are unchanged."))
         limited.headers["Retry-After"] = str(error.retry_after)
         return limited
-    page.save(page.session.with_draft(Draft()))
+    page.save(page.session.confirmed_as(created.rma))
     return page.redirect(f"/returns/{created.rma}/confirmation")
+
+
+def made_already(page: Page) -> Response | None:
+    """To the return this session confirmed last, saying so, when its draft is already spent."""
+    if not page.session.confirmed:
+        return None
+    return page.redirect(f"/returns/{page.session.confirmed}?{urlencode({MADE_ALREADY: '1'})}")
 
 
 def _confirm_key(page: Page, draft: Draft) -> str:

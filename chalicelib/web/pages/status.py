@@ -15,16 +15,17 @@ from ...adapters.babel_formatting import format_date, format_zoned_datetime
 from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
 from ...domain.return_request import normalize_rma
 from ...domain.send_by import send_by_date
-from ...domain.store_credit import spendable
+from ...domain.store_credit import next_to_expire, spendable
 from ...locales import N_
 from ...services.issue_label import label_url, parse_label_size
 from ...services.read_return import read_return
+from ...services.return_photos import shopper_photos
 from ...services.shopper_order import shopper_order
 from ...services.status_links import LINK_PARAMETER, open_status_link
 from ..sessions import ReturnGrant, grant_cookie, grant_token
 from . import shopper_pages
 from .page import EVENT_LABELS, Page, bound_order, error_page, shopper_view
-from .review import review_rows
+from .review import MADE_ALREADY, review_rows
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
@@ -79,7 +80,10 @@ def status(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
-    return status_page(page, judged, request)
+    notice = None
+    if query.get(MADE_ALREADY) and request.rma == page.session.confirmed:
+        notice = page._("You've already sent this return, so nothing new was made. Here it is.")
+    return status_page(page, judged, request, notice=notice)
 
 
 def _follow_link(page: Page, rma: str, token: str) -> Response:
@@ -99,7 +103,7 @@ def _follow_link(page: Page, rma: str, token: str) -> Response:
         return _link_refused(page, rma, expired=error.code == "token_expired")
     # A grant of this return only, beside whatever session the browser holds (kept as it is: it
     # may be another order's, with a draft); it opens no other return and starts none.
-    grant = ReturnGrant(request.rma, order.number, order.locale)
+    grant = ReturnGrant(request.rma, order.number, request.locale)
     page.cookies.append(grant_cookie(grant_token(page.deps.tokens, grant, now=page.now), request.rma,
                                      secure=page.secure))
     return page.redirect(f"/returns/{request.rma}")
@@ -127,17 +131,27 @@ def _link_refused(page: Page, rma: str, *, expired: bool) -> Response:
 
 
 def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 200,
-                problem: str | None = None) -> Response:
+                problem: str | None = None, notice: str | None = None) -> Response:
     zone = judged.policy.zone
     # What the shopper can spend now, beside the credit this return issued (credit past its date
     # is not, even before the daily job writes it off).
-    credit_balance = (spendable(page.deps.store_credit.account(request.customer_email, request.quote.currency),
-                                now=page.deps.clock.now())
-                      if request.status == "credited" else None)
+    credit_balance = credit_code = expiring = None
+    if request.status == "credited":
+        now = page.deps.clock.now()
+        account = page.deps.store_credit.account(request.customer_email, request.quote.currency)
+        credit_balance, credit_code = spendable(account, now=now), account.code
+        expiring = next_to_expire(account, now=now)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
+    # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
+    photos = shopper_photos(page.deps, request, judged.policy, base_url=page.deps.public_base_url)
+    query: Mapping[str, str] = page.request.query_params or {}
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
-                     credit_balance=credit_balance, problem=problem, switch_path=f"/returns/{request.rma}",
+                     photos=photos, photo_outcome=photo_outcome(page, query, judged) if photos else None,
+                     photo_origin=page.deps.photo_origin() if photos else None,
+                     credit_balance=credit_balance, credit_code=credit_code, expiring=expiring,
+                     day=lambda value: format_date(value.astimezone(zone).date(), page.lang),
+                     problem=problem, notice=notice, switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
                      moment=lambda value: format_zoned_datetime(value, page.lang, zone),
                      time_zone=judged.policy.time_zone, send_by=_send_by(page, judged, request),
@@ -155,16 +169,25 @@ def _send_by(page: Page, judged: JudgedOrder, request: Any) -> str | None:
 
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
 def label(page: Page, rma: str) -> Response:
-    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF."""
+    """The printable label and packing slip (`?size=4x6|a4|letter`): a short-lived link to the PDF.
+
+    `?link=`: the API lookup's signed label link for this return (services/status_links.py).
+    """
+    query: Mapping[str, str] = page.request.query_params or {}
     grant = grant_for(page, rma)
     if grant is not None:
         order_number = grant.order_number
+    elif LINK_PARAMETER in query:
+        try:
+            order_number = open_status_link(page.deps.tokens, query[LINK_PARAMETER], rma=rma, now=page.now)
+        except AuthenticationError as error:
+            log.info("a label link was refused", extra={"reason": error.code})
+            return _link_refused(page, rma, expired=error.code == "token_expired")
     else:
         judged = bound_order(page)
         if judged is None:
             return page.redirect("/?" + urlencode({"rma": rma}))
         order_number = judged.order.number
-    query: Mapping[str, str] = page.request.query_params or {}
     size = parse_label_size(query.get("size"))
     try:
         url = label_url(page.deps, rma, order_number=order_number, size=size)
@@ -174,6 +197,27 @@ def label(page: Page, rma: str) -> Response:
             raise
         return error_page(page, 409, page._(why))
     return page.redirect(url)
+
+
+def photo_outcome(page: Page, query: Mapping[str, str], judged: JudgedOrder) -> dict[str, str] | None:
+    """The result of the latest upload (web/pages/photos.py sends it in the query), for its line."""
+    outcome, line_id = query.get("photo", ""), query.get("line", "")
+    line = judged.order.line(line_id)
+    if outcome not in PHOTO_OUTCOMES or line is None:
+        return None
+    return {"line": line_id, "ok": "yes" if outcome == "added" else "",
+            "message": page._(PHOTO_OUTCOMES[outcome], item=line.title)}
+
+
+# photos: what happened to an upload, in the shopper's words.
+PHOTO_OUTCOMES: dict[str, str] = {
+    "added": N_("Your photo of %(item)s was added. The store sees it with your return."),
+    "not_an_image": N_("The file for %(item)s is not a photo we can use, so it was deleted. Choose a JPEG, PNG, WebP or HEIC image."),
+    "too_large": N_("The photo for %(item)s is larger than 10 MB, so it was deleted. Choose a smaller one."),
+    "limit": N_("%(item)s already has 3 photos, so the new one was deleted."),
+    "closed": N_("Your return has moved on, so photos of %(item)s can no longer be added. The new one was deleted."),
+    "missing": N_("No photo of %(item)s arrived. Choose a photo, then select Upload photo."),
+}
 
 
 # Why a return has no label (services/issue_label.py VOID_LABELS), in the shopper's words.

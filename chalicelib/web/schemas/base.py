@@ -67,8 +67,24 @@ def parse(model: type[Model], document: object) -> Model:
         return model.model_validate(document)
     except pydantic.ValidationError as error:
         raise invalid(
-            (detail["loc"], detail["msg"]) for detail in error.errors(include_url=False, include_input=False)
+            (detail["loc"], naming_the_line(document, detail["loc"], detail["msg"]))
+            for detail in error.errors(include_url=False, include_input=False)
         ) from error
+
+
+def naming_the_line(document: object, location: tuple[int | str, ...], message: str) -> str:
+    """`message` led by the line it is about (`line 'L1': ...`) when it is about `lines[i]` of a
+    document that names that line's id: the client can then tell its shopper which item."""
+    if len(location) < 2 or location[0] != "lines" or not isinstance(location[1], int):
+        return message
+    lines = document.get("lines") if isinstance(document, dict) else None
+    if not isinstance(lines, list) or not 0 <= location[1] < len(lines):
+        return message
+    line = lines[location[1]]
+    line_id = line.get("line_id") if isinstance(line, dict) else None
+    if not isinstance(line_id, str) or not line_id or len(line_id) > 64:
+        return message
+    return f"line {line_id!r}: {message}"
 
 
 def invalid(problems: Iterable[tuple[tuple[int | str, ...], str]]) -> ValidationError:

@@ -32,9 +32,11 @@ from ...domain.policy import (
     Resolutions,
     Rule,
     RuleMatch,
+    accepts_photos_by_default,
     is_known_time_zone,
     policy_document,
 )
+from ...domain.shipping import SHIPPING_REFUND_OCCASIONS
 from .base import parse
 
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
@@ -96,6 +98,8 @@ class ReasonIn(_Strict):
     code: ReasonCode
     requires_note: StrictBool = False
     waive_fees: StrictBool = False
+    # photos: left out, the reason takes photos when it is damaged or not_as_described.
+    accepts_photos: StrictBool | None = None
 
 
 class ResolutionsIn(_Strict):
@@ -155,6 +159,17 @@ class PolicyIn(_Strict):
     approval_sla_hours: Hours = DEFAULT_POLICY.approval_sla_hours
     approval_expiry_hours: Hours = DEFAULT_POLICY.approval_expiry_hours
     on_approval_timeout: Literal["approve", "reject"] = DEFAULT_POLICY.on_approval_timeout
+    # shipping: when the original shipping is refunded; any listed occasion, [] never.
+    original_shipping_refund: Annotated[
+        list[Literal["whole_order", "fee_waiving_reasons", "eu_withdrawal"]], Field(max_length=3)
+    ] = Field(default_factory=lambda: list(DEFAULT_POLICY.original_shipping_refund))
+
+    @field_validator("original_shipping_refund")
+    @classmethod
+    def _occasions_unique(cls, occasions: list[str]) -> list[str]:
+        if len(set(occasions)) != len(occasions):
+            raise ValueError("an occasion is listed twice")
+        return occasions
 
     @field_validator("reasons")
     @classmethod
@@ -186,7 +201,9 @@ class PolicyIn(_Strict):
             ),
             final_sale_returnable=self.final_sale_returnable,
             reasons=tuple(
-                Reason(code=r.code, requires_note=r.requires_note, waive_fees=r.waive_fees)
+                Reason(code=r.code, requires_note=r.requires_note, waive_fees=r.waive_fees,
+                       accepts_photos=(accepts_photos_by_default(r.code) if r.accepts_photos is None
+                                       else r.accepts_photos))
                 for r in self.reasons
             ),
             resolutions=Resolutions(
@@ -210,6 +227,8 @@ class PolicyIn(_Strict):
             approval_sla_hours=self.approval_sla_hours,
             approval_expiry_hours=self.approval_expiry_hours,
             on_approval_timeout=self.on_approval_timeout,
+            # In one order whatever the document's, so two versions differ only when the occasions do.
+            original_shipping_refund=tuple(o for o in SHIPPING_REFUND_OCCASIONS if o in self.original_shipping_refund),
         )
 
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from ...domain.errors import ValidationError
+from ...domain.locale import normalize_locale
+from ...domain.notes import MAX_NOTE
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
 from ...domain.return_request import INTERNAL_KINDS, ReturnRequest
+
+
+def _locale(value: str) -> str:
+    try:
+        return normalize_locale(value)
+    except ValidationError as error:
+        raise ValueError(error.message) from error
 
 
 class ReturnLineIn(BaseModel):
@@ -21,7 +31,7 @@ class ReturnLineIn(BaseModel):
     # Strict: "2" or 2.0 is a client bug, not two units.
     quantity: StrictInt
     reason: Annotated[str, Field(min_length=1, max_length=64)]
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: Annotated[str, Field(max_length=MAX_NOTE)] = ""
 
     def to_domain(self) -> Selection:
         return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note)
@@ -36,6 +46,9 @@ class ReturnIn(BaseModel):
     lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=100)]
     # Any text: the store's policy says which resolutions it offers, with a clear message.
     resolution: Annotated[str, Field(min_length=1, max_length=32)]
+    # The shopper's language (`ja`, `zh-CN` ...): the return's emails and label speak it.
+    # Left out: the order's language.
+    locale: Annotated[str, AfterValidator(_locale)] | None = None
 
     def selections(self) -> tuple[Selection, ...]:
         return tuple(line.to_domain() for line in self.lines)

@@ -6,11 +6,12 @@ import pydantic
 
 
 class RedeemIn(pydantic.BaseModel):
-    """The storefront's spend of store credit."""
+    """The storefront's spend of store credit: the account by `email` or by its credit `code`."""
 
     model_config = pydantic.ConfigDict(extra="forbid", strict=True)
 
-    email: str
+    email: str | None = None
+    code: str | None = None
     currency: str
     amount: int
     idempotency_key: str

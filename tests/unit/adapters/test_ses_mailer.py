@@ -40,7 +40,7 @@ def a_return(locale: str, *, needs_approval: bool = False, currency: str = "JPY"
     [("en", "Your return R-7Q4K-9M2P is approved", "Next steps"),
      ("ja", "返品 R-7Q4K-9M2P を承認しました", "今後の流れ"),
      ("zh-Hans", "您的退货 R-7Q4K-9M2P 已获批准", "后续步骤"),
-     ("ko", "반품 R-7Q4K-9M2P 이(가) 승인되었습니다", "다음 단계")],
+     ("ko", "반품 R-7Q4K-9M2P 건이 승인되었습니다", "다음 단계")],
 )
 def test_the_confirmation_speaks_the_orders_language(locale: str, subject: str, phrase: str) -> None:
     request, order = a_return(locale)
@@ -77,7 +77,7 @@ def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:
     [("en", "Your return R-7Q4K-9M2P is cancelled", "Please don't send anything for this return."),
      ("ja", "返品 R-7Q4K-9M2P をキャンセルしました", "この返品の商品は発送しないでください。"),
      ("zh-Hans", "您的退货 R-7Q4K-9M2P 已取消", "请不要为此退货寄出任何物品。"),
-     ("ko", "반품 R-7Q4K-9M2P 이(가) 취소되었습니다", "이 반품과 관련해 아무것도 보내지 마세요.")],
+     ("ko", "반품 R-7Q4K-9M2P 건이 취소되었습니다", "이 반품과 관련해 아무것도 보내지 마세요.")],
 )
 def test_the_cancellation_speaks_the_orders_language_and_voids_the_label(locale: str, subject: str, phrase: str) -> None:
     request, order = a_return(locale)
@@ -109,7 +109,7 @@ def test_a_request_cancelled_before_any_decision_mentions_no_label() -> None:
      ("ja", "返品 R-7Q4K-9M2P の期限が切れました", "承認から30日以内にお荷物が当店に届かなかった", "ラベルはもう使えません",
       "新しい返品を申し込めます"),
      ("zh-Hans", "您的退货 R-7Q4K-9M2P 已过期", "退货获批后 30 天内，我们未收到您的包裹", "退货标签已失效", "发起新的退货"),
-     ("ko", "반품 R-7Q4K-9M2P 이(가) 만료되었습니다", "승인 후 30일 이내에 소포가 저희에게 도착하지 않았습니다",
+     ("ko", "반품 R-7Q4K-9M2P 건이 만료되었습니다", "승인 후 30일 이내에 소포가 저희에게 도착하지 않았습니다",
       "라벨은 더 이상 사용할 수 없으니", "새 반품을 신청할 수 있습니다")],
 )
 def test_the_expiry_says_why_in_the_orders_language_voids_the_label_and_offers_a_new_return(

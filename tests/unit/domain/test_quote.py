@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationError
 from chalicelib.domain.money import Money
+from chalicelib.domain.notes import MAX_NOTE
 from chalicelib.domain.order import Address, Order, OrderLine, Payment
 from chalicelib.domain.policy import DEFAULT_POLICY, Fees, Policy, Resolutions
 from chalicelib.domain.quote import Quote, Selection, quote
+from chalicelib.domain.shipping import SHIPPING_REFUND_OCCASIONS
 
 
 def a_line(currency: str = "JPY", **overrides: Any) -> OrderLine:
@@ -58,7 +60,7 @@ def amounts(q: Quote) -> tuple[int, int, int, int, int]:
 def test_one_unit_of_the_product_md_order_refunds_its_price_and_tax_share() -> None:
     q = quote(an_order(), [pick(quantity=1)], a_policy(), resolution="refund")
 
-    assert q.amounts() == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "total": 3600}
+    assert q.amounts() == {"currency": "JPY", "items": 3300, "tax": 300, "fees": 0, "bonus": 0, "shipping": 0, "total": 3600}
 
 
 def test_the_line_discount_is_prorated_to_the_units_returned() -> None:
@@ -253,6 +255,7 @@ def returns(draw: st.DrawFn) -> dict[str, Any]:
     policy = a_policy(
         restocking=draw(st.integers(0, 100)), bonus=draw(st.integers(0, 100)),
         shipping=draw(st.sampled_from([(), (Money(draw(st.integers(0, 5000)), currency),)])),
+        original_shipping_refund=tuple(draw(st.lists(st.sampled_from(SHIPPING_REFUND_OCCASIONS), unique=True))),
     )
     returned_before = {line.id: draw(st.integers(0, line.quantity - 1)) for line in lines}
     chosen = draw(st.lists(st.sampled_from(lines), min_size=1, unique_by=lambda line: line.id))
@@ -266,6 +269,7 @@ def returns(draw: st.DrawFn) -> dict[str, Any]:
         "resolution": draw(st.sampled_from(["refund", "store_credit"])),
         "already_refunded": Money(draw(st.integers(0, order.total.minor)), currency),
         "returned_before": returned_before,
+        "at": datetime(2026, 11, 3, tzinfo=timezone.utc) + timedelta(hours=draw(st.integers(0, 24 * 20))),
     }
 
 
@@ -273,9 +277,12 @@ def returns(draw: st.DrawFn) -> dict[str, Any]:
 def test_quote_parts_always_sum_to_the_total(args: dict[str, Any]) -> None:
     q = quote(**args)
 
-    assert q.items + q.tax - q.fees + q.bonus == q.total
-    for part in ("items", "tax", "fees", "bonus", "total"):
+    assert q.items + q.tax - q.fees + q.bonus + q.shipping == q.total
+    for part in ("items", "tax", "fees", "bonus"):
         assert sum(getattr(line, part).minor for line in q.lines) == getattr(q, part).minor
+    # The original shipping is the return's own line, beside the lines.
+    assert sum(line.total.minor for line in q.lines) + q.shipping.minor == q.total.minor
+    assert q.shipping <= args["order"].shipping_total
     for line in q.lines:
         assert line.items + line.tax - line.fees + line.bonus == line.total
     assert q.restocking_fee + q.return_shipping_fee == q.fees
@@ -295,7 +302,7 @@ def test_a_quote_never_pays_back_more_than_was_paid_per_line_and_per_order(args:
         assert quoted.items <= line.gross - line.discount
         assert quoted.tax <= line.tax
         assert quoted.total - quoted.bonus <= line.paid
-    for amount in (q.items, q.tax, q.fees, q.bonus, q.total):
+    for amount in (q.items, q.tax, q.fees, q.bonus, q.shipping, q.total):
         assert not amount.is_negative()
 
 
@@ -320,3 +327,12 @@ def test_zero_decimal_currencies_never_produce_a_fraction(args: dict[str, Any]) 
     for amount in (q.items, q.tax, q.fees, q.bonus, q.total, *(line.total for line in q.lines)):
         assert type(amount.minor) is int
     assert all(type(value) is int for key, value in q.amounts().items() if key != "currency")
+
+
+def test_a_note_past_the_one_note_limit_is_refused_naming_its_line_and_the_limit() -> None:
+    quote(an_order(), [pick(note="x" * MAX_NOTE)], a_policy(), resolution="refund")
+    with pytest.raises(ValidationError) as error:
+        quote(an_order(), [pick(note="x" * (MAX_NOTE + 1))], a_policy(), resolution="refund")
+
+    assert error.value.fields == ("lines[0].note",)
+    assert "line 'L1'" in error.value.message and str(MAX_NOTE) in error.value.message

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from chalicelib.domain.money import Money
 from chalicelib.domain.store_credit import (
+    CREDIT_CODE_BITS,
     ENTRY_KINDS,
     CreditEntry,
     EntryKind,
@@ -13,6 +16,9 @@ from chalicelib.domain.store_credit import (
     credit_lots,
     due_to_expire,
     expire_entry_id,
+    next_to_expire,
+    credit_code_from_bits,
+    normalize_credit_code,
     spendable,
 )
 
@@ -61,3 +67,49 @@ def test_written_off_credit_is_no_longer_due_and_a_later_spend_skips_it() -> Non
 def test_entry_kinds_are_stored_as_their_plain_words() -> None:
     assert [str(kind) for kind in ENTRY_KINDS] == ["issue", "redeem", "expire", "void"]
     assert EntryKind("expire") is EntryKind.EXPIRE and EntryKind.ISSUE == "issue"
+
+
+# --- credit codes ------------------------------------------------------------------------------
+
+
+def test_a_credit_code_is_four_groups_of_four_without_ambiguous_letters() -> None:
+    for bits in (0, 1, (1 << CREDIT_CODE_BITS) - 1, 0x1234_5678_9ABC_DEF0_1234):
+        code = credit_code_from_bits(bits)
+        groups = code.split("-")
+        assert [len(g) for g in groups] == [4, 4, 4, 4]
+        assert not set(code) & set("ILOU")
+
+
+def test_different_bits_give_different_codes() -> None:
+    assert len({credit_code_from_bits(1 << shift) for shift in range(CREDIT_CODE_BITS)}) == CREDIT_CODE_BITS
+
+
+def test_a_code_takes_exactly_eighty_bits() -> None:
+    for bad in (-1, 1 << CREDIT_CODE_BITS):
+        with pytest.raises(ValueError):
+            credit_code_from_bits(bad)
+
+
+def test_a_code_typed_in_lower_case_with_spaces_and_look_alikes_reads_as_the_code() -> None:
+    code = credit_code_from_bits(0x0F0F_0F0F_0F0F_0F0F_0F0F)
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert normalize_credit_code(typed) == code
+    assert normalize_credit_code(code.replace("-", "")) == code
+
+
+def test_what_cannot_be_a_code_normalizes_to_none() -> None:
+    for text in ("", "ABCD-EFGH-JKMN", "ABCD-EFGH-JKMN-PQRSU", "ABCD-EFGH-JKMN-PQR!", "R-ABCD-EFGH"):
+        assert normalize_credit_code(text) is None
+
+
+def test_the_credit_told_to_expire_next_is_what_is_left_of_the_oldest_dated_issue() -> None:
+    entries = (an_issue("a", 1000, T0, expires_in_days=30), an_issue("b", 500, T0 + timedelta(days=1)),
+               a_spend(400, T0 + timedelta(days=2)), an_issue("c", 800, T0 + timedelta(days=3), expires_in_days=60))
+    account = StoreCreditAccount(email="s@example.com", currency="JPY", balance=Money(1900, "JPY"), entries=entries)
+    soon = next_to_expire(account, now=T0 + timedelta(days=5))
+    assert soon is not None and soon.issue.id == "a" and soon.remaining == Money(600, "JPY")
+    later = next_to_expire(account, now=T0 + timedelta(days=31))
+    assert later is not None and later.issue.id == "c"
+    undated = StoreCreditAccount(email="s@example.com", currency="JPY", balance=Money(500, "JPY"),
+                                 entries=(an_issue("b", 500, T0),))
+    assert next_to_expire(undated, now=T0) is None

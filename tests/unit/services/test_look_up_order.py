@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.adapters.in_memory import InMemoryOrderRepository, InMemoryPolicyRepository, InMemoryReturnHistory
 from chalicelib.adapters.signed_tokens import SignedTokens
-from chalicelib.domain.errors import AuthenticationError, NotFoundError
+from chalicelib.domain.errors import AuthenticationError, NotFoundError, ValidationError
 from chalicelib.domain.order import Order
 from chalicelib.domain.policy import Policy
 from chalicelib.services.look_up_order import (
@@ -64,14 +64,29 @@ def test_the_email_matches_whatever_its_case_and_surrounding_spaces(deps: Deps, 
 
 @pytest.mark.parametrize(
     ("number", "email"),
-    [("1001", "someone@example.jp"), ("9999", "aiko@example.jp"), ("1001", ""), ("", "")],
-    ids=["wrong email", "unknown number", "no email", "nothing"],
+    [("1001", "someone@example.jp"), ("9999", "aiko@example.jp"), ("", "aiko@example.jp"), ("#", "aiko@example.jp")],
+    ids=["wrong email", "unknown number", "no number", "only a hash sign"],
 )
 def test_any_wrong_pair_gets_the_same_neutral_answer(deps: Deps, number: str, email: str) -> None:
     with pytest.raises(NotFoundError) as refused:
         look_up_order(deps, number, email)
     assert refused.value.code == "order_not_found"
     assert refused.value.message == ORDER_NOT_FOUND_MESSAGE
+
+
+@pytest.mark.parametrize("typed", ["#1001", "＃１００１", " 10 01 ", "No.1001", "１００１"])
+def test_the_number_is_found_however_it_was_typed(deps: Deps, typed: str) -> None:
+    found = look_up_order(deps, typed, "  AIKO@Example.jp ")
+    assert found.order.number == "1001"
+    assert shopper_order_number(deps, found.token) == "1001"
+
+
+@pytest.mark.parametrize("email", ["", "aiko", "aiko@example", "ai ko@example.jp", "aiko@@example.jp"])
+def test_an_email_that_is_no_address_is_a_format_problem_not_a_missing_order(deps: Deps, email: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        look_up_order(deps, "1001", email)
+    assert refused.value.fields == ("email",)
+    assert not isinstance(refused.value, NotFoundError)
 
 
 def test_a_new_policy_judges_the_next_lookup(deps: Deps) -> None:

@@ -74,7 +74,8 @@ class Mail:
     def refund_sent(self, request: ReturnRequest) -> None:
         self.sent.append(("refund_sent", request.rma))
 
-    def credit_issued(self, request: ReturnRequest, *, balance: Money) -> None:
+    def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
+                      expiring: object = None) -> None:
         raise AssertionError("these returns are paid back as refunds")
 
     def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:

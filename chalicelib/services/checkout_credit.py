@@ -1,0 +1,139 @@
+"""Use cases: store credit at Stripe Checkout, for stores that sell through it.
+
+The credit is offered as a single-use promotion code (the shopper's credit code itself, so they
+type the code they were sent) for the spendable balance. Whenever the balance moves the code is
+made again for what is left: the old one deactivated first, then a new Coupon and promotion code
+under the next generation's idempotency key. A spend at Checkout arrives as
+`checkout.session.completed`; it is recorded in the ledger as a redeem keyed by the session and
+the promotion code (`stripe-checkout-{session}-{promotion}`), so a repeated or late delivery
+records nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from ..domain.errors import StaleWriteError
+from ..domain.money import Money
+from ..domain.refunds import PaymentGatewayUnavailableError
+from ..domain.store_credit import CheckoutPromotion, InsufficientCreditError, promotion_is_current, spendable
+from .ports.money import CheckoutPromotions, StoreCreditLedger
+from .ports.system import Clock
+
+log = logging.getLogger("retour.store_credit")
+
+
+class CheckoutCreditDeps(Protocol):
+    """What Checkout credit needs; `checkout_promotions` is None for a store not on Stripe Checkout."""
+
+    @property
+    def store_credit(self) -> StoreCreditLedger: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def checkout_promotions(self) -> CheckoutPromotions | None: ...
+
+
+def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str) -> CheckoutPromotion | None:
+    """Make the account's Checkout promotion code match its spendable balance; what is offered now.
+
+    Nothing to do when it already matches (or the store is not on Stripe Checkout). Stripe not
+    answering raises PaymentGatewayUnavailableError with the old code already deactivated or
+    untouched: the next balance move (or call) makes it again.
+    """
+    promotions = deps.checkout_promotions
+    if promotions is None:
+        return None
+    now = deps.clock.now()
+    account = deps.store_credit.account(email, currency)
+    if account.code is None or promotion_is_current(account, now=now):
+        return account.checkout_promotion
+    current = account.checkout_promotion
+    amount = spendable(account, now=now)
+    generation = (current.generation if current is not None else 0) + 1
+    if current is not None and current.id is not None:
+        # First: two codes for one balance must never both be usable.
+        promotions.deactivate_promotion(current.id)
+    promotion_id = None
+    if not amount.is_zero():
+        compact = account.code.replace("-", "")
+        promotion_id = promotions.create_credit_promotion(
+            code=account.code, amount=amount, idempotency_key=f"credit-{compact}-{generation}",
+            metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
+        )
+    offered = CheckoutPromotion(id=promotion_id, amount=amount, generation=generation)
+    try:
+        deps.store_credit.save_checkout_promotion(account, offered, now=now)
+    except StaleWriteError:
+        # Another offer saved this generation first; ours must not stay usable beside it.
+        latest = deps.store_credit.account(email, currency).checkout_promotion
+        if promotion_id is not None and (latest is None or latest.id != promotion_id):
+            promotions.deactivate_promotion(promotion_id)
+        return latest
+    return offered
+
+
+def keep_checkout_offer(deps: CheckoutCreditDeps, email: str, currency: str) -> None:
+    """After a balance move: offer what is left at Checkout, logging (never raising) if Stripe is away.
+
+    The ledger is the truth; the promotion code follows it and is made again on the next move.
+    """
+    try:
+        offer_credit_at_checkout(deps, email, currency)
+    except PaymentGatewayUnavailableError as error:
+        log.warning("store credit not re-offered at Checkout", extra={"currency": currency, "reason": error.message})
+
+
+def record_checkout_spend(deps: CheckoutCreditDeps, session: Mapping[str, Any]) -> str:
+    """Record the credit a completed Checkout Session spent (once per session and code); a word for the log."""
+    session_id = str(session.get("id") or "")
+    spends = credit_discounts(session)
+    if not session_id or not spends:
+        return "no_credit"
+    outcome = "no_credit"
+    for promotion_id, minor in spends:
+        account = deps.store_credit.account_by_promotion(promotion_id)
+        if account is None or minor <= 0:
+            continue  # another promotion of the store's
+        try:
+            deps.store_credit.redeem(
+                account.email, Money(minor, account.currency),
+                idempotency_key=f"stripe-checkout-{session_id}-{promotion_id}", now=deps.clock.now(),
+            )
+            outcome = "credit_spent"
+        except InsufficientCreditError:
+            # Stripe granted more than is left (spent elsewhere before the code was made again):
+            # the discount is given; the merchant sees it in the log, nothing is recorded twice.
+            log.error("Checkout spent more store credit than the balance",
+                      extra={"session": session_id, "promotion": promotion_id, "amount": minor})
+            outcome = "credit_overspent"
+        keep_checkout_offer(deps, account.email, account.currency)
+    return outcome
+
+
+def credit_discounts(session: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(promotion code id, amount taken off) of each promotion code on a Checkout Session.
+
+    Stripe sends the amounts in `total_details.breakdown.discounts` (when expanded); otherwise a
+    single code on `discounts[]` took the whole `total_details.amount_discount`.
+    """
+    def promotion_of(discount: Any) -> str | None:
+        code = (discount or {}).get("promotion_code") if isinstance(discount, Mapping) else None
+        if isinstance(code, Mapping):
+            code = code.get("id")
+        return str(code) if code else None
+
+    totals: Mapping[str, Any] = session.get("total_details") or {}
+    breakdown = ((totals.get("breakdown") or {}).get("discounts")) or []
+    found = [(promotion_of(item.get("discount")), int(item.get("amount") or 0)) for item in breakdown
+             if isinstance(item, Mapping)]
+    if not found:
+        codes = [promotion_of(d) for d in session.get("discounts") or []]
+        codes = [c for c in codes if c]
+        if len(codes) == 1:
+            found = [(codes[0], int(totals.get("amount_discount") or 0))]
+    return [(code, amount) for code, amount in found if code]
