@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3.session
@@ -39,6 +40,7 @@ from .adapters.stripe_payments import StripePayments
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
 from .domain.order import Address
+from .domain.send_by import send_by_date
 from .services.issue_label import LabelSender
 from .services.status_links import status_url
 from .settings import Settings
@@ -138,6 +140,11 @@ class Deps:
     def status_url(self, request: ReturnRequest) -> str:
         """The emails' signed "Follow your return" link (services/status_links.py), signed now."""
         return status_url(self.tokens, request, base_url=self.public_base_url, now=self.clock.now())
+
+    def send_by_date(self, request: ReturnRequest) -> date | None:
+        """The emails' "send by" date of `request` under the policy in force (domain/send_by.py),
+        read eventually consistent (pattern 11): a policy saved a moment ago may be missed once."""
+        return send_by_date(request, self.policies.current(consistent=False))
     # Money back (issue 7).
     _payment_ledger: PaymentLedger | None = field(default=None, repr=False)
     _payments: PaymentGateway | None = field(default=None, repr=False)
@@ -429,7 +436,7 @@ def build_deps(settings: Settings) -> Deps:
     # send time (a test may swap the clock).
     shopper_mailer = SESMailer(
         lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
-        store_name=settings.store_name, status_link=deps.status_url,
+        store_name=settings.store_name, status_link=deps.status_url, send_by=deps.send_by_date,
     )
     merchant_mailer = SESMerchantMailer(
         lambda: ses, sender=settings.mail_from, store_name=settings.store_name,
@@ -439,6 +446,7 @@ def build_deps(settings: Settings) -> Deps:
         lambda: ses, sender=settings.mail_from, public_base_url=settings.public_base_url,
         store_name=settings.store_name, merchant_locale=settings.merchant_locale,
         configuration_set=settings.ses_configuration_set, status_link=deps.status_url,
+        send_by=deps.send_by_date,
     )
     # One notifier per recipient; each email is still written by the mailer that owns it.
     deps._shopper_notifier = SESShopperNotifier(shopper_mailer, approval_mailer)

@@ -83,3 +83,18 @@ def format_datetime(moment: datetime, locale: str, zone: tzinfo | None = None) -
     time_of_day = babel_format_time(moment, format="short", tzinfo=moment.tzinfo, locale=babel_locale)
     pattern = str(babel_locale.datetime_formats["medium"])
     return pattern.replace("{1}", day).replace("{0}", time_of_day)
+
+
+def zone_abbreviation(moment: datetime, zone: tzinfo) -> str:
+    """The zone's short name at `moment`, as the tz database writes it (JST, KST, CET, EST, UTC);
+    an offset-only name (Asia/Dubai's "+04") reads "UTC+04"."""
+    name = moment.astimezone(zone).tzname() or ""
+    if not name or name[0] in "+-":
+        return f"UTC{name}"
+    return name
+
+
+def format_zoned_datetime(moment: datetime, locale: str, zone: tzinfo) -> str:
+    """An instant in the store's `zone`, with the zone named: 3 Dec 2026, 14:05 JST ·
+    2026/12/03 14:05 JST. Timelines show this so a shopper abroad knows whose clock it is."""
+    return f"{format_datetime(moment, locale, zone)} {zone_abbreviation(moment, zone)}"

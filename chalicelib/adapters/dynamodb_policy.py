@@ -166,6 +166,7 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         # Versions stored before the setting existed take the default; a stored null is kept
         # (inside the document map a None is a NULL attribute, present, not left out).
         ship_within_days=document.get("ship_within_days", DEFAULT_POLICY.ship_within_days),
+        ship_reminder_days_before=document.get("ship_reminder_days_before", DEFAULT_POLICY.ship_reminder_days_before),
         max_returns_per_customer_90d=document.get("max_returns_per_customer_90d"),
         merchant_email=document["merchant_email"],
         approval_link_ttl_hours=document["approval_link_ttl_hours"],

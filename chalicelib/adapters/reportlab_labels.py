@@ -313,6 +313,10 @@ def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
     ty -= 11
     pen.text(m, ty, f"{label_word('created', locale)} {format_date(doc.generated_on, locale)}", 7.5,
              max_width=text_width, color=GREY)
+    if doc.send_by is not None:
+        ty -= 11
+        pen.text(m, ty, f"{label_word('send_by', locale)} {format_date(doc.send_by, locale)}", 8,
+                 bold=True, max_width=text_width)
     pen.text(m, m, doc.store_name, 7.5, max_width=text_width, color=GREY)
     c.restoreState()
 
@@ -410,6 +414,7 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         (label_word("order", locale), doc.order_number),
         (label_word("customer", locale), doc.customer_name),
         (label_word("created", locale), format_date(doc.generated_on, locale)),
+        *(((label_word("send_by", locale), format_date(doc.send_by, locale)),) if doc.send_by is not None else ()),
     )
     facts_width = inner if thermal else inner * 0.55
     key_width = facts_width * 0.32 if thermal else facts_width * 0.4

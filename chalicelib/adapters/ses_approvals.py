@@ -28,7 +28,7 @@ from ..locales.names import resolution_name, status_name
 from ..services.status_links import plain_status_url
 from .babel_formatting import format_date, format_money
 from .jinja_templates import environment
-from .ses_mailer import followed_link, mime_message
+from .ses_mailer import SendByDate, followed_link, mime_message, send_by_text
 
 log = logging.getLogger("retour.email")
 
@@ -152,7 +152,8 @@ def _approval_context(approval: ApprovalRequest, locale: str) -> dict[str, Any]:
 
 
 def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_terms: str,
-                    public_base_url: str, store_name: str, status_url: str | None = None) -> tuple[str, str, str]:
+                    public_base_url: str, store_name: str, status_url: str | None = None,
+                    send_by: str = "") -> tuple[str, str, str]:
     """(subject, text, HTML) of the shopper's decision email, in the return's language (the shopper's).
 
     `status_url`: the signed link to the status page (where the label is); else the plain address.
@@ -176,6 +177,8 @@ def render_decision(request: ReturnRequest, order: Order, *, note: str, counter_
         # The label is printed from the status page: both links open it.
         "note": note, "status_url": followed, "label_url": followed,
         **quote_context(request, locale, offer=offered),
+        # "Send by <date>" of the approved return (domain/send_by.py); "" without a limit.
+        "send_by": send_by if approved else "",
     }
     env = environment(locale)
     text = env.get_template("emails/return_decided.txt").render(context)
@@ -189,8 +192,10 @@ class SESApprovalMailer:
 
     def __init__(self, client: Callable[[], Any], *, sender: str, public_base_url: str, store_name: str,
                  merchant_locale: str, configuration_set: str | None = None,
-                 status_link: Callable[[ReturnRequest], str] | None = None) -> None:
+                 status_link: Callable[[ReturnRequest], str] | None = None,
+                 send_by: SendByDate | None = None) -> None:
         self._status_link = status_link
+        self._send_by = send_by
         self._client_factory = client
         self._client: Any = None
         self._sender = sender
@@ -216,6 +221,7 @@ class SESApprovalMailer:
             request, order, note=note, counter_terms=counter_terms,
             public_base_url=self._public_base_url, store_name=self._store_name,
             status_url=followed_link(self._status_link, request, public_base_url=self._public_base_url),
+            send_by=send_by_text(self._send_by, request, locale_of(request.locale)),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 

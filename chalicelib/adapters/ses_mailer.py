@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -20,7 +21,7 @@ from ..domain.csat import RATING_WORDS, RATINGS, SurveyNotSentError
 from ..domain.errors import RetourError
 from ..domain.money import Money
 from ..domain.order import Order
-from ..domain.return_request import APPROVED, REJECTED, ReturnRequest
+from ..domain.return_request import APPROVED, PENDING_APPROVAL, REJECTED, ReturnRequest
 from ..domain.store_credit import CreditLot
 from ..locales import catalog, locale_or_default
 from ..locales.names import resolution_name
@@ -44,14 +45,31 @@ SUBJECTS = {
     "cancelled": _("Your return %(rma)s is cancelled"),
     "expired": _("Your return %(rma)s has expired"),
     "csat_survey": _("How was your return? (%(rma)s)"),
+    "ship_reminder": _("Please send your return %(rma)s by %(date)s"),
 }
 
 
-def _subject(locale: str, event: str, rma: str) -> str:
+def _subject(locale: str, event: str, rma: str, **values: str) -> str:
     """The subject of the email about `event`, in the shopper's language."""
     # Looked up first, then translated: a literal inside gettext() would be extracted as a msgid.
     message = SUBJECTS[event]
-    return catalog(locale).gettext(message) % {"rma": rma}
+    return catalog(locale).gettext(message) % {"rma": rma, **values}
+
+
+SendByDate = Callable[[ReturnRequest], date | None]
+
+
+def send_by_text(send_by: SendByDate | None, request: ReturnRequest, locale: str) -> str:
+    """The return's "send by" date as the shopper writes dates ("" when it has none, or when the
+    policy could not be read: the email goes without the line rather than not at all)."""
+    if send_by is None:
+        return ""
+    try:
+        day = send_by(request)
+    except (RetourError, RuntimeError, ClientError, BotoCoreError):
+        log.exception("could not work out the send-by date of return %s", request.rma)
+        return ""
+    return format_date(day, locale) if day is not None else ""
 
 
 def _shopper_locale(request: ReturnRequest) -> str:
@@ -69,11 +87,12 @@ def _common(request: ReturnRequest, locale: str, *, public_base_url: str, store_
     }
 
 
-def _rendered(locale: str, event: str, template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+def _rendered(locale: str, event: str, template: str, context: dict[str, Any],
+              **subject_values: str) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of templates/emails/<template>.txt/.html in `locale`."""
     env = environment(locale)
     return (
-        _subject(locale, event, context["rma"]),
+        _subject(locale, event, context["rma"], **subject_values),
         env.get_template(f"emails/{template}.txt").render(context),
         env.get_template(f"emails/{template}.html").render(context),
     )
@@ -81,7 +100,7 @@ def _rendered(locale: str, event: str, template: str, context: dict[str, Any]) -
 
 def confirmation_context(
     request: ReturnRequest, order: Order, *, locale: str, public_base_url: str, store_name: str,
-    status_url: str | None = None,
+    status_url: str | None = None, send_by: str = "",
 ) -> dict[str, Any]:
     """What the confirmation templates show, formatted for `locale`."""
     quote = request.quote
@@ -91,6 +110,9 @@ def confirmation_context(
         "customer_name": order.customer_name,
         "order_number": order.number,
         "approved": request.status == APPROVED,
+        # "Send by <date>" for an approved return (domain/send_by.py); "" without a limit.
+        "send_by": send_by if request.status == APPROVED else "",
+        "pending": request.status == PENDING_APPROVAL,
         "requested_on": format_date(request.created_at.date(), locale),
         "resolution": resolution_name(request.resolution, locale),
         "store_credit": request.resolution == "store_credit",
@@ -113,7 +135,7 @@ def confirmation_context(
 
 def render_confirmation(
     request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str,
-    status_url: str | None = None,
+    status_url: str | None = None, send_by: str = "",
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of a new return's confirmation, in the return's language (the shopper's).
 
@@ -122,7 +144,7 @@ def render_confirmation(
     locale = _shopper_locale(request)
     context = confirmation_context(
         request, order, locale=locale, public_base_url=public_base_url, store_name=store_name,
-        status_url=status_url,
+        status_url=status_url, send_by=send_by,
     )
     event = "approved" if request.status == APPROVED else "pending_approval"
     return _rendered(locale, event, "return_requested", context)
@@ -185,6 +207,22 @@ def render_expiry(
     return _rendered(locale, "expired", "return_expired", context)
 
 
+def render_ship_reminder(
+    request: ReturnRequest, order: Order, *, send_by: str, public_base_url: str, store_name: str,
+    status_url: str | None = None,
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) reminding the shopper, in the return's language, to send the
+    parcel of their approved return by `send_by` (a formatted date), after which it expires."""
+    locale = _shopper_locale(request)
+    context = {
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "send_by": send_by,
+    }
+    return _rendered(locale, "ship_reminder", "ship_reminder", context, date=send_by)
+
+
 def render_csat_survey(
     request: ReturnRequest, *, rating_urls: tuple[str, ...], public_base_url: str, store_name: str,
 ) -> tuple[str, str, str]:
@@ -244,8 +282,11 @@ class SESMailer:
         store_name: str,
         configuration_set: str | None = None,
         status_link: Callable[[ReturnRequest], str] | None = None,
+        send_by: SendByDate | None = None,
     ) -> None:
         self._client_factory = client
+        # The "send by" date of a return under the policy in force (Deps.send_by_date).
+        self._send_by = send_by
         self._client: Any = None
         self._sender = sender
         self._public_base_url = public_base_url
@@ -261,6 +302,7 @@ class SESMailer:
         subject, text, html = render_confirmation(
             request, order, public_base_url=self._public_base_url, store_name=self._store_name,
             status_url=self._status_url(request),
+            send_by=send_by_text(self._send_by, request, _shopper_locale(request)),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
 
@@ -277,6 +319,14 @@ class SESMailer:
             store_name=self._store_name, status_url=self._status_url(request),
         )
         self._send(order.email.strip(), subject, text, html, rma=request.rma)
+
+    def ship_reminder(self, request: ReturnRequest, order: Order, *, send_by: date) -> None:
+        locale = _shopper_locale(request)
+        subject, text, html = render_ship_reminder(
+            request, order, send_by=format_date(send_by, locale), public_base_url=self._public_base_url,
+            store_name=self._store_name, status_url=self._status_url(request),
+        )
+        self._send(order.email.strip(), subject, text, html, rma=request.rma, must_send=True)
 
     def refund_sent(self, request: ReturnRequest) -> None:
         amount = request.refund.amount if request.refund is not None else request.quote.refund_value
@@ -315,7 +365,8 @@ class SESMailer:
             self._client.send_raw_email(**options)
         except (ClientError, BotoCoreError) as error:
             if must_send:
-                # The caller (the survey job) gives its claim back and tries again later.
+                # The caller (the survey or reminder job) counts it failed; the survey job gives
+                # its claim back and tries again later.
                 raise SurveyNotSentError(f"could not email the shopper about return {rma}") from error
             # The return is stored and its status page works; a lost email must not turn
             # into an error that makes the shopper request the same return again.

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the mailers load email, Jinja2 and Babel when built
+    from datetime import date
+
     from ..domain.approvals import ApprovalRequest
     from ..domain.money import Money
     from ..domain.order import Order
@@ -35,6 +37,9 @@ class SESShopperNotifier:
 
     def return_expired(self, request: ReturnRequest, order: Order, *, ship_within_days: int) -> None:
         self._mailer.return_expired(request, order, ship_within_days=ship_within_days)
+
+    def ship_reminder(self, request: ReturnRequest, order: Order, *, send_by: date) -> None:
+        self._mailer.ship_reminder(request, order, send_by=send_by)
 
     def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:
         self._approvals.return_decided(request, order, note=note, counter_terms=counter_terms)

@@ -137,6 +137,9 @@ class Policy:
     # Days after approval within which the parcel must arrive; later, the daily job expires the
     # return and its units are returnable again. None: an approved return never expires.
     ship_within_days: int | None = 30
+    # Days before the send-by date (approval + ship_within_days) that the shopper is reminded to
+    # send the parcel, once (services/ship_reminders.py). None: no reminder.
+    ship_reminder_days_before: int | None = 3
     # None: no limit. 0: every return needs the merchant's approval.
     max_returns_per_customer_90d: int | None = 10
     merchant_email: str = "returns@merchant.example"
@@ -227,6 +230,9 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
     ship = policy.ship_within_days
     if ship is not None and (type(ship) is not int or not 1 <= ship <= 365):
         problems.append(("ship_within_days", "ship_within_days must be 1 to 365 days, or null"))
+    reminder = policy.ship_reminder_days_before
+    if reminder is not None and (type(reminder) is not int or not 1 <= reminder <= 30):
+        problems.append(("ship_reminder_days_before", "ship_reminder_days_before must be 1 to 30 days, or null"))
     non_negative("version", policy.version)
     for name in ("approval_link_ttl_hours", "approval_sla_hours", "approval_expiry_hours"):
         value = getattr(policy, name)
@@ -333,6 +339,7 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "refund_trigger": policy.refund_trigger,
         "store_credit_expiry_days": policy.store_credit_expiry_days,
         "ship_within_days": policy.ship_within_days,
+        "ship_reminder_days_before": policy.ship_reminder_days_before,
         "max_returns_per_customer_90d": policy.max_returns_per_customer_90d,
         "merchant_email": policy.merchant_email,
         "approval_link_ttl_hours": policy.approval_link_ttl_hours,

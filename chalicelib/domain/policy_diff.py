@@ -29,6 +29,7 @@ SETTINGS: tuple[str, ...] = (
     "approval_expiry_hours",
     "on_approval_timeout",
     "ship_within_days",
+    "ship_reminder_days_before",
     "max_returns_per_customer_90d",
     # shipping: the occasions on which the original shipping is refunded (a tuple; empty: never).
     "original_shipping_refund",

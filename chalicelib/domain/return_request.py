@@ -34,6 +34,7 @@ from .notes import MAX_NOTE
 from .order import ORIGINAL_SHIPPING, Order
 from .quote import Quote, Selection
 from .reservations import CountReturned, Release, Reserve
+from .timestamps import utc_timestamp
 
 
 class ReturnStatus(StrEnum):
@@ -75,12 +76,17 @@ class EventKind(StrEnum):
     NOTE = "note"
     REFUND_RETRY_REQUESTED = "refund_retry_requested"
     APPROVAL_EMAIL_RESENT = "approval_email_resent"
+    # The shopper was reminded to send the parcel before its send-by date (domain/send_by.py):
+    # shown to the shopper, but not a move (the status and the time it entered it stay).
+    SHIP_REMINDER_SENT = "ship_reminder_sent"
 
 
 # The store's own entries: never on the shopper's page or API, and not a move of the return.
 INTERNAL_KINDS: frozenset[EventKind] = frozenset({
     EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
 })
+# Entries that record something without moving the status: the internal ones, and reminders.
+NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {EventKind.SHIP_REMINDER_SENT}
 
 
 class Condition(StrEnum):
@@ -376,18 +382,19 @@ class ReturnRequest:
 
     @property
     def _moves(self) -> tuple[ReturnEvent, ...]:
-        return tuple(e for e in self.events if e.kind not in INTERNAL_KINDS)
+        return tuple(e for e in self.events if e.kind not in NOT_MOVES)
 
     @property
     def shopper_events(self) -> tuple[ReturnEvent, ...]:
-        """The timeline without the store's internal entries (what the shopper may see)."""
-        return self._moves
+        """The timeline without the store's internal entries (what the shopper may see), in the
+        order it was written (two entries of the same second keep their order)."""
+        return tuple(e for e in self.events if e.kind not in INTERNAL_KINDS)
 
     @property
     def decision_version(self) -> int:
         """The version counting moves only: internal entries (one per save) leave it as it was,
         so a note does not outdate an approval link issued before it."""
-        return self.version - sum(1 for e in self.events if e.kind in INTERNAL_KINDS)
+        return self.version - sum(1 for e in self.events if e.kind in NOT_MOVES)
 
     @property
     def receipt(self) -> tuple[ReceivedLine, ...]:
@@ -635,6 +642,15 @@ class ReturnRequest:
         return self._move((PENDING_APPROVAL,), PENDING_APPROVAL, at=at, actor=actor,
                           kind=EventKind.APPROVAL_EMAIL_RESENT, detail="approval email sent",
                           source_ip=source_ip, user_agent=user_agent)
+
+    def record_ship_reminder(self, *, at: datetime, actor: str, send_by: datetime) -> ReturnRequest:
+        """The shopper was reminded to send the parcel by `send_by`: only while approved; the
+        status and the time it entered it stay (not a move)."""
+        if self.status != APPROVED:
+            raise ConflictError(f"return {self.rma} is {self.status}; nothing to send",
+                                code="invalid_transition")
+        return self._record(EventKind.SHIP_REMINDER_SENT, f"send by {utc_timestamp(send_by)}",
+                            at=at, actor=actor, source_ip="", user_agent="")
 
     def _record(self, kind: EventKind, detail: str, *, at: datetime, actor: str, source_ip: str,
                 user_agent: str) -> ReturnRequest:

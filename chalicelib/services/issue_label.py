@@ -8,6 +8,7 @@ from typing import Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, ValidationError
 from ..domain.order import Address, Order, OrderLine
+from ..domain.send_by import send_by_date
 from ..domain.return_request import (
     APPROVED,
     CANCELLED,
@@ -30,6 +31,7 @@ from .label_document import (
 )
 from .ports.labels import LabelRenderer, LabelStore
 from .ports.orders import OrderRepository
+from .ports.policy import PolicyRepository
 from .ports.returns import ReturnRepository
 from .ports.system import Clock
 from .read_return import read_return
@@ -80,6 +82,8 @@ class IssueLabelDeps(Protocol):
     def render_label(self) -> LabelRenderer: ...
     @property
     def label_sender(self) -> LabelSender: ...
+    @property
+    def policies(self) -> PolicyRepository: ...
 
 
 def label_key(rma: str, size: LabelSize) -> str:
@@ -160,4 +164,6 @@ def label_document(deps: IssueLabelDeps, request: ReturnRequest, *, order: Order
         return_to=sender.return_to, ship_from=order.shipping_address,
         customer_name=order.customer_name, status_url=sender.status_url(request.rma),
         locale=locale, lines=tuple(lines), generated_on=deps.clock.now().date(),
+        # Eventually consistent (pattern 11): the send-by date follows the policy in force.
+        send_by=send_by_date(request, deps.policies.current(consistent=False)),
     )

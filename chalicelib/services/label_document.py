@@ -38,6 +38,8 @@ WORDS: dict[str, str] = {
     "total_items": N_("Items in this parcel"),
     "created": N_("Created"),
     "customer": N_("Customer"),
+    # sendby: the approved return's send-by date (domain/send_by.py).
+    "send_by": N_("Send by"),
 }
 
 
@@ -70,3 +72,5 @@ class LabelDocument:
     locale: str
     lines: tuple[LabelLine, ...]
     generated_on: date
+    # The day the parcel must be sent by (the store's calendar); None: the return never expires.
+    send_by: date | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from ..adapters.babel_formatting import format_date, format_datetime, format_money
+from ..adapters.babel_formatting import format_date, format_money, format_zoned_datetime
 from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_context
 from ..bootstrap import Deps, get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
@@ -81,14 +81,16 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
     request, event = error.request, error.decision
     status = status_name(request.status, locale)
     cancelled = next((e for e in reversed(request.events) if e.kind == "cancelled"), None)
+    # In the store's time zone, named (eventually consistent: the zone is rarely changed).
+    zone = deps.policies.current(consistent=False).zone
     if request.status == "cancelled" and cancelled is not None:
         # Nobody decided it: the shopper withdrew the request (or an approved return) themselves.
         line = _t(locale, "The shopper cancelled this return at %(when)s. There is nothing to decide.",
-                  when=format_datetime(cancelled.at, locale))
+                  when=format_zoned_datetime(cancelled.at, locale, zone))
     elif event is not None:
         who = event.actor.removeprefix("merchant:")
         line = _t(locale, "Already decided: %(status)s by %(who)s at %(when)s.", status=status, who=who,
-                 when=format_datetime(event.at, locale))
+                 when=format_zoned_datetime(event.at, locale, zone))
     else:
         line = _t(locale, "Already decided: %(status)s.", status=status)
     return _message(deps, 200, _t(locale, "Return %(rma)s", rma=request.rma), line,

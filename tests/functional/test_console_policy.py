@@ -239,3 +239,21 @@ def test_a_stranger_is_sent_to_sign_in(client: Client) -> None:
     page = client.http.get("/console/policy")
     assert page.status_code in (302, 303)
     assert page.headers["Location"].startswith("/console/sign-in")
+
+
+def test_an_owner_sets_the_send_by_reminder_and_a_wrong_value_is_explained_beside_it(client: Client) -> None:
+    owner = console_cookie("owner")
+    page = client.http.get("/console/policy", headers=owner)
+    assert "Remind the shopper to send the parcel (days before the send-by date)" in page.body.decode()
+    fields = forms(page)["/console/policy/preview"]
+    assert fields["ship_reminder_days_before"] == "3"
+    before = current_policy(client)
+    answer = post(client, "/console/policy", owner, fields | {"ship_reminder_days_before": "45"})
+    assert answer.status_code == 400
+    control = re.search(r'<input [^>]*id="field-ship_reminder_days_before"[^>]*>', answer.body.decode())
+    assert control is not None and 'aria-invalid="true"' in control.group(0)
+    assert "Enter a number of days from 1 to 30, or leave it empty to send no reminder." in answer.body.decode()
+    assert current_policy(client) == before
+    saved = post(client, "/console/policy", owner, fields | {"ship_reminder_days_before": ""})
+    assert saved.status_code in (200, 303), saved.body[:300]
+    assert current_policy(client)["ship_reminder_days_before"] is None

@@ -160,6 +160,8 @@ def test_opening_a_link_changes_nothing_and_confirming_approves_once(
     again = client.http.get(path)
     assert again.status_code == 200
     assert f"Already decided: Approved by {MERCHANT}" in again.body.decode()
+    # When, in the store's time zone, named (the default policy's UTC).
+    assert re.search(rf"Approved by {re.escape(MERCHANT)} at [^<]+ UTC\.", again.body.decode())
     second = confirm(client, path, "reject")
     assert second.status_code == 200 and "Already decided" in second.body.decode()
     assert status_of(rma) == "approved"

@@ -72,7 +72,8 @@ def shopper_summary(locale: str, request: ReturnRequest) -> str:
 def label_text(request: ReturnRequest, order: Order) -> tuple[str, str]:
     """(the reason the label document carries, the words of the printed PDF without spaces)."""
     deps = SimpleNamespace(label_sender=LabelSender("Demo", WAREHOUSE, "https://r.example"),
-                           clock=SimpleNamespace(now=lambda: NOW), orders=None)
+                           clock=SimpleNamespace(now=lambda: NOW), orders=None,
+                           policies=SimpleNamespace(current=lambda consistent=True: DEFAULT_POLICY))
     document = label_document(deps, request, order=order)  # type: ignore[arg-type]
     pdf = render_label(document, "a4")
     printed = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from ...domain.approvals import ApprovalRequest
@@ -27,6 +28,12 @@ class ShopperNotifier(Protocol):
         expired, its label no longer works, and a new return can be started while the items are
         still returnable. A counter-offer left unanswered expires too (`ship_within_days` 0, the
         return's `offer_outcome` "expired"): the email says the offer expired instead."""
+        ...
+
+    def ship_reminder(self, request: ReturnRequest, order: Order, *, send_by: date) -> None:
+        """A few days before the approved return's send-by date: send the parcel by `send_by`
+        (the store's calendar day), else the return expires. Raises a RetourError when the email
+        could not be handed to the mail service."""
         ...
 
     def return_decided(self, request: ReturnRequest, order: Order, *, note: str, counter_terms: str) -> None:

@@ -58,6 +58,7 @@ LABELS: dict[str, str] = {
     "approval_expiry_hours": N_("An undecided request times out after (hours)"),
     "on_approval_timeout": N_("When a request times out"),
     "ship_within_days": N_("The parcel must arrive within (days after approval)"),
+    "ship_reminder_days_before": N_("Remind the shopper to send the parcel (days before the send-by date)"),
     "max_returns_per_customer_90d": N_("Returns a shopper may start in 90 days before each needs approval"),
     # shipping: the original-shipping occasions, and the setting's name in the diff.
     "shipping_refund_whole_order": N_("Refund the original shipping when the whole order comes back"),
@@ -86,6 +87,7 @@ HINTS: dict[str, str] = {
     "time_zone": N_("An IANA name such as Asia/Tokyo: return windows count calendar days there."),
     "store_credit_expiry_days": N_("Leave empty: store credit never expires."),
     "ship_within_days": N_("Leave empty: approved returns never expire."),
+    "ship_reminder_days_before": N_("One email, in the shopper's language. Leave empty: no reminder."),
     "max_returns_per_customer_90d": N_("Leave empty for no limit; 0 makes every return need approval."),
     "shipping_refund_eu_withdrawal": N_("For addresses in the EU, Iceland, Liechtenstein and Norway: when the "
                                         "whole order comes back within 14 days of delivery. Tick none: the "
@@ -108,14 +110,14 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("Fees"), ("restocking_percent",)),
     (N_("Exception requests"), ("merchant_email", "approval_sla_hours", "approval_link_ttl_hours",
                                 "approval_expiry_hours", "on_approval_timeout")),
-    (N_("Limits and expiry"), ("ship_within_days", "max_returns_per_customer_90d")),
+    (N_("Limits and expiry"), ("ship_within_days", "ship_reminder_days_before", "max_returns_per_customer_90d")),
     (N_("Original shipping"), tuple(name for name, _ in SHIPPING_REFUND_CHECKBOXES)),
 )
 CHECKBOXES = frozenset({"final_sale_returnable", "resolutions_refund", "resolutions_store_credit",
                         *(name for name, _ in SHIPPING_REFUND_CHECKBOXES)})
 NUMBERS = frozenset({"window_days", "exception_grace_days", "store_credit_bonus_percent", "store_credit_expiry_days",
                      "restocking_percent", "approval_sla_hours", "approval_link_ttl_hours", "approval_expiry_hours",
-                     "ship_within_days", "max_returns_per_customer_90d"})
+                     "ship_within_days", "ship_reminder_days_before", "max_returns_per_customer_90d"})
 CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "window_starts": (("delivered", N_("When the order is delivered")),
                       ("fulfilled", N_("When the order ships")),
@@ -130,6 +132,7 @@ PROBLEMS: dict[str, str] = {
     "days": N_("Enter a whole number of days from 0 to 3650."),
     "expiry_days": N_("Enter a number of days from 1 to 3650, or leave it empty so store credit never expires."),
     "ship_days": N_("Enter a number of days from 1 to 365, or leave it empty so approved returns never expire."),
+    "reminder_days": N_("Enter a number of days from 1 to 30, or leave it empty to send no reminder."),
     "max_returns": N_("Enter a whole number from 0 to 10000, or leave it empty for no limit."),
     "hours": N_("Enter a whole number of hours from 1 to 8784."),
     "percent": N_("Enter a whole number from 0 to 100."),
@@ -184,6 +187,7 @@ SHIPPING_REFUND_WORDS = {
 EMPTY_MEANS = {
     "store_credit_expiry_days": N_("Never expires"),
     "ship_within_days": N_("Never expires"),
+    "ship_reminder_days_before": N_("No reminder"),
     "max_returns_per_customer_90d": N_("No limit"),
 }
 

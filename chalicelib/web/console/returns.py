@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Response
 
+from ...adapters.babel_formatting import format_zoned_datetime
 from ...domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ...domain.errors import ConflictError, NotFoundError, ValidationError
 from ...domain.money import Money
@@ -91,6 +92,7 @@ EVENT_NAMES = {
     EventKind.OFFERED: N_("Counter-offer made"),
     EventKind.OFFER_ACCEPTED: N_("Offer accepted by the shopper"),
     EventKind.OFFER_DECLINED: N_("Offer declined by the shopper"),
+    EventKind.SHIP_REMINDER_SENT: N_("Send-by reminder emailed to the shopper"),
 }
 DECISION_TITLES = {
     APPROVE: N_("Approve this return"),
@@ -213,6 +215,9 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
     deps = visit.deps
     order = deps.orders.get(request.order_number)
     ledger = deps.payment_ledger.get(request.order_number)
+    # Times in the store's zone, named (eventually consistent: the zone is rarely changed).
+    policy = deps.policies.current(consistent=False)
+    zone = policy.zone
     timeline = []
     # Newest first; the stored order (not the time) settles two entries of the same second.
     for event in reversed(request.events):
@@ -241,6 +246,7 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         photos=[{"title": titles.get(line_id, line_id), "links": links} for line_id, links in photos.items()], ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
         errors=errors or {}, values=values or {}, rows=money_rows(visit, request, order), timeline=timeline,
         attempts=attempts, rma_path=quoted(request.rma),
+        moment=lambda value: format_zoned_datetime(value, visit.lang, zone), time_zone=policy.time_zone,
         shopper_language=LANGUAGE_NAMES.get(request.locale, request.locale),
         can_decide=visit.may(Permission.DECIDE) and is_pending,
         can_note=visit.may(Permission.DECIDE),

@@ -56,6 +56,7 @@ EVENT_LABELS = {
     "offered": N_("The store made you an offer"),
     "offer_accepted": N_("You accepted the store's offer"),
     "offer_declined": N_("You declined the store's offer"),
+    "ship_reminder_sent": N_("Reminder sent: please send your parcel"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 # The steps whose page is one form (template: the form's action, its id STEP_FORM_ID). Their

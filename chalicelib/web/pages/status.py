@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 
 from chalice.app import Response
 
-from ...adapters.babel_formatting import format_date, format_datetime
+from ...adapters.babel_formatting import format_date, format_zoned_datetime
 from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
 from ...domain.return_request import normalize_rma
+from ...domain.send_by import send_by_date
 from ...domain.store_credit import next_to_expire, spendable
 from ...locales import N_
 from ...services.issue_label import label_url, parse_label_size
@@ -158,10 +159,18 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
                      problem=problem, problem_title=problem_title, notice=notice,
                      switch_path=f"/returns/{request.rma}",
                      new_return_href="/return/items" if holds_order else "/",
-                     moment=lambda value: format_datetime(value, page.lang, zone),
+                     moment=lambda value: format_zoned_datetime(value, page.lang, zone),
+                     time_zone=judged.policy.time_zone, send_by=_send_by(page, judged, request),
                      rows=rows,
-                     events=sorted((e for e in request.events if e.kind in EVENT_LABELS),
-                                   key=lambda e: e.at, reverse=True))
+                     # Newest first, by the order the timeline was written (not by time: two
+                     # entries of the same second keep their order).
+                     events=[e for e in reversed(request.shopper_events) if e.kind in EVENT_LABELS])
+
+
+def _send_by(page: Page, judged: JudgedOrder, request: Any) -> str | None:
+    """"Send by" date of an approved, unsent return in the shopper's words; None without one."""
+    day = send_by_date(request, judged.policy)
+    return format_date(day, page.lang) if day is not None else None
 
 
 @shopper_view(shopper_pages, "/returns/{rma}/label", methods=["GET"])
@@ -222,5 +231,6 @@ _NO_LABEL: dict[str, str] = {
     "return_cancelled": N_("This return was cancelled, so its label can no longer be used."),
     "return_expired": N_("This return expired, so its label can no longer be used."),
     "return_rejected": N_("The store declined this return, so it has no label."),
+    "label_not_ready": N_("Don't send anything yet: the store is reviewing your return. We'll email you its decision, with your label if it's approved."),
 }
 

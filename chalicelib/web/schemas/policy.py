@@ -148,6 +148,9 @@ class PolicyIn(_Strict):
         DEFAULT_POLICY.store_credit_expiry_days
     )
     ship_within_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = DEFAULT_POLICY.ship_within_days
+    ship_reminder_days_before: Annotated[StrictInt, Field(ge=1, le=30)] | None = (
+        DEFAULT_POLICY.ship_reminder_days_before
+    )
     max_returns_per_customer_90d: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = (
         DEFAULT_POLICY.max_returns_per_customer_90d
     )
@@ -217,6 +220,7 @@ class PolicyIn(_Strict):
             refund_trigger=self.refund_trigger,
             store_credit_expiry_days=self.store_credit_expiry_days,
             ship_within_days=self.ship_within_days,
+            ship_reminder_days_before=self.ship_reminder_days_before,
             max_returns_per_customer_90d=self.max_returns_per_customer_90d,
             merchant_email=self.merchant_email,
             approval_link_ttl_hours=self.approval_link_ttl_hours,

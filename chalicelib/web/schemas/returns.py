@@ -12,7 +12,7 @@ from ...domain.locale import normalize_locale
 from ...domain.notes import MAX_NOTE
 from ...domain.timestamps import utc_timestamp
 from ...domain.quote import Selection
-from ...domain.return_request import ReturnRequest
+from ...domain.return_request import INTERNAL_KINDS, ReturnRequest
 
 
 def _locale(value: str) -> str:
@@ -104,8 +104,10 @@ def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool 
         # An open counter-offer: what the shopper gets on accepting (amounts: as above, the ask).
         body["offer"] = {"resolution": request.offer.resolution, "amounts": request.offer.amounts()}
     if with_events:
+        # In the order written (`seq`, as stored), never re-sorted by their second-precision times.
         body["events"] = [
-            {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail}
-            for event in (request.events if internal else request.shopper_events)
+            {"at": _timestamp(event.at), "kind": event.kind, "actor": event.actor, "detail": event.detail,
+             "seq": seq}
+            for seq, event in enumerate(request.events) if internal or event.kind not in INTERNAL_KINDS
         ]
     return body

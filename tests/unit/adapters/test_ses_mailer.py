@@ -61,7 +61,7 @@ def test_a_pending_request_says_not_to_ship_yet() -> None:
     request, order = a_return("en", needs_approval=True)
     subject, text, _ = render_confirmation(request, order, public_base_url="http://x", store_name="Demo")  # type: ignore[arg-type]
     assert subject == "We received your return request R-7Q4K-9M2P"
-    assert "don't send anything yet" in text
+    assert "Don't send anything yet: the store is reviewing your return." in text
 
 
 def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:

@@ -115,3 +115,17 @@ def test_removing_every_reason_is_a_problem_of_the_first_row() -> None:
     for row in range(6):
         form[f"reason-{row}-remove"] = "yes"
     assert read_policy_form(form).problems == {"reason-0-code": "reasons_empty"}
+
+
+def test_the_send_by_reminder_is_days_before_or_empty_for_none() -> None:
+    form = policy_to_form(DEFAULT_POLICY)
+    assert form["ship_reminder_days_before"] == "3"
+    form["ship_reminder_days_before"] = "5"
+    assert round_trip_form(form).ship_reminder_days_before == 5
+    form["ship_reminder_days_before"] = ""
+    assert round_trip_form(form).ship_reminder_days_before is None
+    # Out of range, the document's check names this field and says what it takes.
+    form["ship_reminder_days_before"] = "45"
+    reading = read_policy_form(form)
+    assert reading.document["ship_reminder_days_before"] == 45
+    assert reading.form_field("ship_reminder_days_before") == ("ship_reminder_days_before", "reminder_days")
