@@ -19,6 +19,7 @@ bold is the glyphs filled and outlined.
 from __future__ import annotations
 
 import io
+import struct
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
@@ -29,7 +30,7 @@ from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.qr import QrCode  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import TTFont, TTFontMaker  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from ..domain.order import Address
@@ -108,7 +109,56 @@ def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) 
 def _register_font() -> None:
     """Parse the font files (a few hundred ms, once per container) and register them."""
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0, asciiReadable=False))
-    pdfmetrics.registerFont(TTFont(JA_FONT, str(JA_FONT_FILE), asciiReadable=False))
+    japanese = TTFont(JA_FONT, str(JA_FONT_FILE), asciiReadable=False)
+    # Almost half of IPAexGothic's glyph bytes are hinting instructions, which neither a 203 dpi
+    # printer nor a PDF viewer needs: its subsets are embedded without them, which keeps a
+    # kanji-heavy label under its size goal. (The font file itself stays as vendored.)
+    make_subset = japanese.face.makeSubset
+    japanese.face.makeSubset = lambda subset: _without_hinting(make_subset(subset))
+    pdfmetrics.registerFont(japanese)
+
+
+def _without_hinting(font: bytes) -> bytes:
+    """A TrueType font (a subset) with its simple glyphs' instructions dropped.
+
+    Outlines, metrics and every other table stay as they are; composite glyphs are kept whole.
+    """
+    count = struct.unpack(">H", font[4:6])[0]
+    tables: dict[str, bytes] = {}
+    for i in range(count):
+        tag, _checksum, offset, length = struct.unpack(">4sLLL", font[12 + 16 * i:28 + 16 * i])
+        tables[tag.decode("latin-1")] = font[offset:offset + length]
+    head, loca, glyf = tables["head"], tables["loca"], tables["glyf"]
+    long_loca = struct.unpack(">h", head[50:52])[0] == 1
+    if long_loca:
+        offsets = struct.unpack(f">{len(loca) // 4}L", loca)
+    else:
+        offsets = tuple(2 * o for o in struct.unpack(f">{len(loca) // 2}H", loca))
+    glyphs, positions, position = [], [], 0
+    for start, end in zip(offsets, offsets[1:]):
+        glyph = glyf[start:end]
+        if len(glyph) >= 12 and struct.unpack(">h", glyph[:2])[0] > 0:
+            contours = struct.unpack(">h", glyph[:2])[0]
+            at = 10 + 2 * contours  # after the contours' end points: the instructions' length
+            size = struct.unpack(">H", glyph[at:at + 2])[0]
+            glyph = glyph[:at] + b"\0\0" + glyph[at + 2 + size:]
+        glyph += b"\0" * (-len(glyph) % 4)
+        positions.append(position)
+        glyphs.append(glyph)
+        position += len(glyph)
+    positions.append(position)
+    maker = TTFontMaker()
+    for tag, data in tables.items():
+        if tag not in ("glyf", "loca", "head"):
+            maker.add(tag, data)
+    maker.add("glyf", b"".join(glyphs))
+    if position // 2 <= 0xFFFF:
+        maker.add("loca", struct.pack(f">{len(positions)}H", *(p // 2 for p in positions)))
+        maker.add("head", head[:50] + struct.pack(">h", 0) + head[52:])
+    else:
+        maker.add("loca", struct.pack(f">{len(positions)}L", *positions))
+        maker.add("head", head[:50] + struct.pack(">h", 1) + head[52:])
+    return bytes(maker.makeStream())
 
 
 # Languages whose own words are written with Han: their labels keep Micro Hei's shapes.

@@ -342,3 +342,25 @@ def test_a_four_by_six_roll_keeps_the_label_and_the_packing_slip_on_their_own_pa
 
     assert "返送先" in label and "返品明細書" not in label
     assert "返品明細書" in slip and "返送先" not in slip
+
+
+def test_a_kanji_heavy_japanese_label_stays_small() -> None:
+    """Five lines of kanji, a long name and two long Japanese addresses: some 160 different
+    kanji and kana, each drawn from the Japanese font's subset, still under the 4x6 goal."""
+    warehouse = Address("株式会社レトゥール 物流センター 返品受付係", "大阪府堺市南区竹城台三丁目十番地", "堺市南区",
+                        "590-0115", "JP", line2="第二倉庫 北棟 搬入口", region="大阪府")
+    shopper = Address("髙橋 龍之介", "北海道札幌市中央区北一条西二丁目", "札幌市中央区", "060-0001", "JP",
+                      line2="藻岩山麓マンション 紫陽花館 八〇四号室", region="北海道")
+    lines = tuple(LabelLine(title, f"SKU-{i}", 1, reason) for i, (title, reason) in enumerate([
+        ("麻混紡ワイドパンツ 墨黒 Ｍサイズ", "寸法が合わない"), ("撥水加工ナイロン製旅行鞄 深緑", "色味が写真と違う"),
+        ("手織り綿麻ストール 藍染め 限定品", "縫製に綻びがある"), ("革製長財布 焦茶 刻印入り", "注文と異なる商品が届いた"),
+        ("絹製風呂敷 桜柄 贈答用", "贈り物で重複した"),
+    ]))
+    document = a_label("ja", store_name="和装雑貨 結び屋 本店", return_to=warehouse, ship_from=shopper,
+                       customer_name=shopper.name, lines=lines)
+
+    pdf = render_label(document, "4x6")
+
+    assert len(pdf) < 60 * 1024
+    assert "藻岩山麓マンション" in text_of(pdf)[0] and "縫製に綻びがある" in text_of(pdf)[1]
+    assert ink(rasterize(pdf), (12, 42, 150, 55)) > 0.015  # the name's kanji are drawn
