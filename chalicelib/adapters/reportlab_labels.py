@@ -1,21 +1,25 @@
 """Return labels and packing slips as PDF, drawn with reportlab.
 
-Text is always drawn with drawString, never through Paragraph markup, so a name such as
-`<b>Bob</b>` prints exactly as typed; control characters are dropped before drawing.
+Text is always drawn as plain strings (a text object's textOut), never through Paragraph markup,
+so a name such as `<b>Bob</b>` prints exactly as typed; control characters are dropped first.
 
-Every word is drawn from one font embedded in the PDF, WenQuanYi Micro Hei (chalicelib/fonts,
-Apache-2.0): Latin, kana, Hangul and Han alike, so a label prints the same on any computer, with
-or without Asian font packs. reportlab's TTFont embeds a subset of only the glyphs the label
-uses (a label stays well under its size goal), and the font file is parsed once per container:
-on the first render, which SnapStart's priming does at init (web/snapstart.py). Its Han glyphs
-have mainland Chinese shapes, so a few kanji differ in a stroke from Japanese print; kana and
-Japanese-only forms (渋, 区, 発) are the font's own. One font also means one weight: bold is the
-glyphs filled and outlined.
+Every word is drawn from fonts embedded in the PDF, so a label prints the same on any computer,
+with or without Asian font packs. WenQuanYi Micro Hei (chalicelib/fonts, Apache-2.0) draws Latin,
+kana, Hangul and Han alike; its Han glyphs have mainland Chinese shapes, so on Japanese text the
+Han, kana and full-width forms come from IPAexGothic (chalicelib/fonts, IPA Font License v1.0)
+instead, where 直, 骨, 角, 写 and 令 have their Japanese strokes. Which text is Japanese is
+`_japanese_shapes`'s rule (docs/shopper.md says it in words); a character IPAexGothic lacks
+(Hangul, a simplified hanzi) falls back to Micro Hei run by run, so nothing prints as a box.
+reportlab's TTFont embeds a subset of only the glyphs a label uses (a label stays well under its
+size goal), and each font file is parsed once per container: on the first render, which
+SnapStart's priming does at init (web/snapstart.py). One font a script also means one weight:
+bold is the glyphs filled and outlined.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
@@ -26,7 +30,7 @@ from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.qr import QrCode  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import TTFont, TTFontMaker  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from ..domain.order import Address
@@ -50,10 +54,13 @@ LABEL_WIDTH, LABEL_HEIGHT = PAGE_SIZES["4x6"]
 # that every bar prints at the same width and scans.
 DOT = 72 / 203
 
-# The one font of every label, embedded as a subset; face 0 of the collection is the
-# proportional Micro Hei (face 1 is its monospaced twin).
+# The font of every label, embedded as a subset; face 0 of the collection is the proportional
+# Micro Hei (face 1 is its monospaced twin).
 FONT = "RetourSans"
 FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "wqy-microhei.ttc"
+# Japanese text's Han, kana and full-width forms, embedded as a subset beside it.
+JA_FONT = "RetourSansJP"
+JA_FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "ipaexg.ttf"
 
 INK = (0, 0, 0)
 GREY = (0.35, 0.35, 0.35)
@@ -86,7 +93,7 @@ def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) 
     canvas.setTitle(f"{_clean(document.store_name)} return {_clean(document.rma)}")
     canvas.setAuthor(_clean(document.store_name))
     canvas.setSubject(label_word("return_label", document.locale))
-    pen = _Pen(canvas, document.locale)
+    pen = _Pen(canvas, document.locale, japanese=_japanese_shapes(document))
     if size == "4x6":
         _draw_label(pen, document, 0.0, 0.0)
         canvas.showPage()
@@ -100,8 +107,78 @@ def render_label(document: LabelDocument, size: LabelSize = DEFAULT_LABEL_SIZE) 
 
 @cache
 def _register_font() -> None:
-    """Parse the font file (about 150 ms, once per container) and register it with reportlab."""
+    """Parse the font files (a few hundred ms, once per container) and register them."""
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0, asciiReadable=False))
+    japanese = TTFont(JA_FONT, str(JA_FONT_FILE), asciiReadable=False)
+    # Almost half of IPAexGothic's glyph bytes are hinting instructions, which neither a 203 dpi
+    # printer nor a PDF viewer needs: its subsets are embedded without them, which keeps a
+    # kanji-heavy label under its size goal. (The font file itself stays as vendored.)
+    make_subset = japanese.face.makeSubset
+    japanese.face.makeSubset = lambda subset: _without_hinting(make_subset(subset))
+    pdfmetrics.registerFont(japanese)
+
+
+def _without_hinting(font: bytes) -> bytes:
+    """A TrueType font (a subset) with its simple glyphs' instructions dropped.
+
+    Outlines, metrics and every other table stay as they are; composite glyphs are kept whole.
+    """
+    count = struct.unpack(">H", font[4:6])[0]
+    tables: dict[str, bytes] = {}
+    for i in range(count):
+        tag, _checksum, offset, length = struct.unpack(">4sLLL", font[12 + 16 * i:28 + 16 * i])
+        tables[tag.decode("latin-1")] = font[offset:offset + length]
+    head, loca, glyf = tables["head"], tables["loca"], tables["glyf"]
+    long_loca = struct.unpack(">h", head[50:52])[0] == 1
+    if long_loca:
+        offsets = struct.unpack(f">{len(loca) // 4}L", loca)
+    else:
+        offsets = tuple(2 * o for o in struct.unpack(f">{len(loca) // 2}H", loca))
+    glyphs, positions, position = [], [], 0
+    for start, end in zip(offsets, offsets[1:]):
+        glyph = glyf[start:end]
+        if len(glyph) >= 12 and struct.unpack(">h", glyph[:2])[0] > 0:
+            contours = struct.unpack(">h", glyph[:2])[0]
+            at = 10 + 2 * contours  # after the contours' end points: the instructions' length
+            size = struct.unpack(">H", glyph[at:at + 2])[0]
+            glyph = glyph[:at] + b"\0\0" + glyph[at + 2 + size:]
+        glyph += b"\0" * (-len(glyph) % 4)
+        positions.append(position)
+        glyphs.append(glyph)
+        position += len(glyph)
+    positions.append(position)
+    maker = TTFontMaker()
+    for tag, data in tables.items():
+        if tag not in ("glyf", "loca", "head"):
+            maker.add(tag, data)
+    maker.add("glyf", b"".join(glyphs))
+    if position // 2 <= 0xFFFF:
+        maker.add("loca", struct.pack(f">{len(positions)}H", *(p // 2 for p in positions)))
+        maker.add("head", head[:50] + struct.pack(">h", 0) + head[52:])
+    else:
+        maker.add("loca", struct.pack(f">{len(positions)}L", *positions))
+        maker.add("head", head[:50] + struct.pack(">h", 1) + head[52:])
+    return bytes(maker.makeStream())
+
+
+# Languages whose own words are written with Han: their labels keep Micro Hei's shapes.
+HAN_LANGUAGES_NOT_JAPANESE = {"zh", "ko"}
+
+
+def _japanese_shapes(document: LabelDocument) -> bool:
+    """Whether the Han of this label's text is drawn with Japanese shapes.
+
+    Yes on a Japanese label. No on a Chinese or Korean one: their own words are Han too, and a
+    Chinese or Korean reader expects those shapes. On a label in any other language, the Han it
+    carries is the addresses' and names': Japanese when the shopper or the warehouse is in
+    Japan. Text with kana in it is Japanese on every label (`_Pen` sees to that).
+    """
+    language = document.locale.replace("_", "-").split("-")[0].lower()
+    if language == "ja":
+        return True
+    if language in HAN_LANGUAGES_NOT_JAPANESE:
+        return False
+    return "JP" in (document.ship_from.country.upper(), document.return_to.country.upper())
 
 
 def _clean(text: str) -> str:
@@ -120,48 +197,100 @@ def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+def _has_kana(text: str) -> bool:
+    """Hiragana, katakana (full or half width) or their marks: the text is Japanese."""
+    return any("\u3041" <= ch <= "\u30ff" or "\u31f0" <= ch <= "\u31ff" or "\uff66" <= ch <= "\uff9f"
+               for ch in text)
+
+
+@cache
+def _ja_glyphs() -> frozenset[int]:
+    """The code points IPAexGothic draws."""
+    _register_font()
+    return frozenset(pdfmetrics.getFont(JA_FONT).face.charToGlyph)
+
+
+def _runs(text: str, japanese: bool) -> list[tuple[str, str]]:
+    """`text` cut into (font, run) pieces.
+
+    Japanese text takes its wide characters (Han, kana, CJK punctuation, full-width and
+    half-width forms) from the Japanese font when it has them; everything else, and all of
+    any other text, comes from Micro Hei. Latin and digits are thus the same on every label.
+    """
+    if not japanese:
+        return [(FONT, text)] if text else []
+    ja = _ja_glyphs()
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        font = JA_FONT if unicodedata.east_asian_width(ch) in ("W", "F", "H") and ord(ch) in ja else FONT
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + ch)
+        else:
+            runs.append((font, ch))
+    return runs
+
+
 class _Pen:
     """Draws plain text and codes on a canvas, choosing fonts and fitting widths."""
 
-    def __init__(self, canvas: Any, locale: str) -> None:
+    def __init__(self, canvas: Any, locale: str, *, japanese: bool = False) -> None:
         self.canvas = canvas
         self.locale = locale
-        self._width = pdfmetrics.stringWidth
+        # Whether Han-only text is Japanese on this label (`_japanese_shapes`).
+        self.japanese = japanese
+
+    def is_japanese(self, text: str) -> bool:
+        """Whether `text` is drawn with Japanese shapes: on a Japanese label, or with kana in it."""
+        return self.japanese or _has_kana(text)
+
+    def width(self, text: str, size: float, *, japanese: bool | None = None) -> float:
+        """The width of `text` at `size`, each run in its own font."""
+        if japanese is None:
+            japanese = self.is_japanese(text)
+        return float(sum(pdfmetrics.stringWidth(run, font, size) for font, run in _runs(text, japanese)))
 
     def text(self, x: float, y: float, text: str, size: float, *, bold: bool = False,
              max_width: float | None = None, align: str = "left", min_size: float = 5.0,
-             color: tuple[float, float, float] = INK) -> float:
+             color: tuple[float, float, float] = INK, japanese: bool | None = None) -> float:
         """Draw one line of `text` (cleaned); shrink, then cut with an ellipsis, to fit.
 
-        Returns the font size used.
+        `japanese` is for a line cut from a longer text by `wrap`: whether the whole text was
+        Japanese (a line of kanji alone keeps the shapes of the kana beside it). Returns the
+        font size used.
         """
         text = _clean(text)
         if not text:
             return size
-        font = FONT
+        if japanese is None:
+            japanese = self.is_japanese(text)
         if max_width is not None:
-            while size > min_size and self._width(text, font, size) > max_width:
+            while size > min_size and self.width(text, size, japanese=japanese) > max_width:
                 size = max(min_size, size - 0.5)
-            if self._width(text, font, size) > max_width:
-                while text and self._width(text + "…", font, size) > max_width:
+            if self.width(text, size, japanese=japanese) > max_width:
+                while text and self.width(text + "…", size, japanese=japanese) > max_width:
                     text = text[:-1]
                 text += "…"
+        if align == "right":
+            x -= self.width(text, size, japanese=japanese)
+        elif align == "center":
+            x -= self.width(text, size, japanese=japanese) / 2
         canvas = self.canvas
         canvas.saveState()
         canvas.setFillColorRGB(*color)
-        canvas.setFont(font, size)
-        # The font comes in one weight: bold is the glyphs filled and outlined (mode 2).
-        mode = None
+        # One text object for the whole line, its runs in their fonts one after the other: the
+        # line copies and searches as one string.
+        line = canvas.beginText(x, y)
         if bold:
-            mode = 2
+            # The fonts come in one weight: bold is the glyphs filled and outlined (mode 2).
             canvas.setStrokeColorRGB(*color)
             canvas.setLineWidth(size * 0.035)
-        if align == "right":
-            canvas.drawRightString(x, y, text, mode=mode)
-        elif align == "center":
-            canvas.drawCentredString(x, y, text, mode=mode)
-        else:
-            canvas.drawString(x, y, text, mode=mode)
+            line.setTextRenderMode(2)
+        for font, run in _runs(text, japanese):
+            line.setFont(font, size)
+            line.textOut(run)
+        if bold:
+            line.setTextRenderMode(0)
+        canvas.drawText(line)
         canvas.restoreState()
         return size
 
@@ -169,15 +298,15 @@ class _Pen:
         """`text` (cleaned) broken into lines no wider than `max_width`.
 
         Western words break at spaces; Chinese, Japanese and Korean wide characters may break
-        between any two characters.
+        between any two characters. Draw the lines with `japanese=pen.is_japanese(text)`.
         """
         text = _clean(text)
-        font = FONT
+        japanese = self.is_japanese(text)
         lines: list[str] = []
         line = ""
         for token in _tokens(text):
             candidate = line + token
-            if line and self._width(candidate.rstrip(), font, size) > max_width:
+            if line and self.width(candidate.rstrip(), size, japanese=japanese) > max_width:
                 lines.append(line.rstrip())
                 line = token.lstrip()
             else:
@@ -305,8 +434,9 @@ def _draw_label(pen: _Pen, doc: LabelDocument, ox: float, oy: float) -> None:
     side = pen.qr(w - m - qr_max + 4, m - 4, doc.status_url, qr_max)
     text_width = inner - side
     ty = foot_top - 18
-    for part in pen.wrap(label_word("scan_to_track", locale), 9, text_width)[:2]:
-        pen.text(m, ty, part, 9, bold=True, max_width=text_width)
+    scan = label_word("scan_to_track", locale)
+    for part in pen.wrap(scan, 9, text_width)[:2]:
+        pen.text(m, ty, part, 9, bold=True, max_width=text_width, japanese=pen.is_japanese(scan))
         ty -= 12
     ty -= 4
     pen.text(m, ty, doc.customer_name, 8, max_width=text_width)
@@ -394,7 +524,8 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
     # The instruction, boxed so that it is read first.
     heading_size = 12 * scale
     detail_size = 8 * scale
-    detail = pen.wrap(label_word("put_in_box_detail", locale), detail_size, inner - 16)
+    detail_text = label_word("put_in_box_detail", locale)
+    detail = pen.wrap(detail_text, detail_size, inner - 16)
     box_height = 14 + heading_size + 6 + len(detail) * detail_size * 1.3 + 4
     y -= 10
     c.setLineWidth(1.5)
@@ -405,7 +536,8 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
     ty -= 6
     for part in detail:
         ty -= detail_size * 1.3
-        pen.text(m + 8, ty, part, detail_size, max_width=inner - 16)
+        pen.text(m + 8, ty, part, detail_size, max_width=inner - 16,
+                 japanese=pen.is_japanese(detail_text))
     y -= box_height + 16 * scale
 
     # Who and which return.
@@ -466,12 +598,13 @@ def _draw_packing_slip(pen: _Pen, doc: LabelDocument, width: float, height: floa
         pen.text(qty_x, y, str(line.quantity), size + 1, bold=True)
         ty = y
         for part in title:
-            pen.text(m, ty, part, size, max_width=title_width)
+            pen.text(m, ty, part, size, max_width=title_width, japanese=pen.is_japanese(line.title))
             ty -= size * 1.25
         pen.text(m, ty, line.sku, size - 1.5, color=GREY, max_width=title_width)
         ry = y
         for part in reason:
-            pen.text(reason_x, ry, part, size, max_width=reason_width)
+            pen.text(reason_x, ry, part, size, max_width=reason_width,
+                     japanese=pen.is_japanese(line.reason))
             ry -= size * 1.25
         y -= needed
         c.setLineWidth(0.25)

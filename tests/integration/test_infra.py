@@ -309,10 +309,12 @@ def test_a_label_drawn_from_the_package_embeds_the_packaged_font(build: Build, t
     with zipfile.ZipFile(build.zip_path) as archive:
         assert "chalicelib/fonts/wqy-microhei.ttc" in archive.namelist()
         assert "chalicelib/fonts/LICENSE-Apache-2.0.txt" in archive.namelist()
+        assert "chalicelib/fonts/ipaexg.ttf" in archive.namelist()
+        assert "chalicelib/fonts/LICENSE-IPA-Font-License-v1.0.txt" in archive.namelist()
         archive.extractall(tmp_path)
     code = (
         "import datetime, sys\n"
-        "from chalicelib.adapters.reportlab_labels import FONT_FILE, render_label\n"
+        "from chalicelib.adapters.reportlab_labels import FONT_FILE, JA_FONT_FILE, render_label\n"
         "from chalicelib.domain.order import Address\n"
         "from chalicelib.services.label_document import LabelDocument, LabelLine\n"
         "home = Address('山田 愛子', '神宮前1-2-3', '渋谷区', '150-0001', 'JP', region='東京都')\n"
@@ -321,15 +323,17 @@ def test_a_label_drawn_from_the_package_embeds_the_packaged_font(build: Build, t
         "    customer_name='山田 愛子', status_url='https://retour.invalid/r', locale='ja',\n"
         "    lines=(LabelLine('リネンシャツ', 'SHIRT', 1, '破損している'),),\n"
         "    generated_on=datetime.date(2026, 11, 23))))\n"
-        "sys.stderr.write(str(FONT_FILE))"
+        "sys.stderr.write(str(FONT_FILE) + '\\n' + str(JA_FONT_FILE))"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stderr.decode().startswith(str(tmp_path)), "the font was not read from the package"
+    paths = result.stderr.decode().splitlines()
+    assert paths and all(path.startswith(str(tmp_path)) for path in paths), "a font was not read from the package"
     fonts = subprocess.run(["pdffonts", "-"], input=result.stdout, capture_output=True, check=True).stdout.decode()
     rows = fonts.splitlines()[2:]
     assert rows and all(" yes yes yes " in row for row in rows), fonts  # embedded, subset, unicode
+    assert any("IPAexGothic" in row for row in rows), fonts  # the Japanese label's kanji and kana
 
 
 # --- IAM ----------------------------------------------------------------------------------

@@ -188,8 +188,81 @@ def test_every_font_is_embedded_so_the_label_prints_the_same_on_any_computer(loc
     assert fonts, "no font at all: the text would not be text"
     for font in fonts:
         assert font["emb"] == "yes" and font["sub"] == "yes", font  # a subset, in the file
-        assert font["type"] == "TrueType" and "WenQuanYiMicroHei" in font["name"], font
+        assert font["type"] == "TrueType", font
+        assert "WenQuanYiMicroHei" in font["name"] or "IPAexGothic" in font["name"], font
         assert font["uni"] == "yes", font  # copy and search give the real characters
+
+
+def fonts_drawing(pdf: bytes, page: int = 0) -> dict[str, set[str]]:
+    """Each character of page `page`'s text, with the embedded fonts it is drawn in."""
+    drawn: dict[str, set[str]] = {}
+
+    def visit(text: str, _cm: Any, _tm: Any, font: Any, _size: Any) -> None:
+        for ch in text.strip():
+            drawn.setdefault(ch, set()).add(str(font["/BaseFont"]).split("+")[-1] if font else "")
+
+    PdfReader(io.BytesIO(pdf)).pages[page].extract_text(visitor_text=visit)
+    return drawn
+
+
+JAPANESE_FONT, CHINESE_FONT = {"IPAexGothic"}, {"WenQuanYiMicroHei-0"}
+# Kanji printed a stroke apart in Japan and in mainland China.
+DIFFERING_KANJI = "直骨角写令"
+NO_KANA = (LabelLine("Organic tee — navy, M", "TEE-NAVY-M", 2, "Too small"),)
+
+
+@pytest.mark.parametrize("size", ["4x6", "a4"])
+def test_a_japanese_label_draws_its_kanji_and_kana_from_the_embedded_japanese_font(size: LabelSize) -> None:
+    shopper = replace(SHOPPERS["ja"], name=f"{DIFFERING_KANJI} 愛子")
+    pdf = render_label(a_label("ja", ship_from=shopper), size)
+
+    japanese = [font for font in fonts_of(pdf) if "IPAexGothic" in font["name"]]
+    assert japanese and all(f["emb"] == "yes" and f["sub"] == "yes" and f["uni"] == "yes" for f in japanese)
+    drawn = fonts_drawing(pdf)
+    for ch in DIFFERING_KANJI + "渋谷区神宮前返品ラベル〒":
+        assert drawn[ch] == JAPANESE_FONT, (ch, drawn[ch])
+    # Latin and digits print the same on every label: the RMA and the postcode.
+    for ch in "R7K3M9QX2150-0001":
+        assert drawn[ch] == CHINESE_FONT, (ch, drawn[ch])
+
+
+def test_a_korean_name_on_a_japanese_label_prints_from_the_other_embedded_font() -> None:
+    """IPAexGothic has no Hangul: the name's Hangul falls back to Micro Hei, not to boxes."""
+    name_line = (12, 42, 150, 55)
+    korean = render_label(a_label("ja", ship_from=replace(SHOPPERS["ja"], name="김민지")))
+    other = render_label(a_label("ja", ship_from=replace(SHOPPERS["ja"], name="박서준")))
+
+    assert {font["name"].split("+")[-1] for font in fonts_of(korean)} == {"IPAexGothic", "WenQuanYiMicroHei-0"}
+    assert all(fonts_drawing(korean)[ch] == CHINESE_FONT for ch in "김민지")
+    assert "김민지" in text_of(korean)[0]
+    first, second = rasterize(korean), rasterize(other)
+    assert ink(first, name_line) > 0.015
+    assert first.crop((34, 118, 423, 155)).tobytes() != second.crop((34, 118, 423, 155)).tobytes()
+
+
+def test_chinese_and_korean_labels_keep_chinese_shapes_unless_the_text_has_kana() -> None:
+    for locale in ("zh-Hans", "ko"):
+        plain = render_label(a_label(locale, ship_from=replace(SHOPPERS["ja"], name=DIFFERING_KANJI),
+                                     lines=NO_KANA))
+        assert not [f for f in fonts_of(plain) if "IPAexGothic" in f["name"]], locale
+        assert all(fonts_drawing(plain)[ch] == CHINESE_FONT for ch in DIFFERING_KANJI)
+
+        # A line of kana is Japanese on any label: its kanji take Japanese shapes.
+        kana = render_label(a_label(locale, ship_from=replace(SHOPPERS["ja"], name=f"{DIFFERING_KANJI}さくら"),
+                                    lines=NO_KANA))
+        assert all(fonts_drawing(kana)[ch] == JAPANESE_FONT for ch in DIFFERING_KANJI + "さくら")
+
+
+def test_an_english_label_of_a_japanese_order_prints_kanji_only_text_with_japanese_shapes() -> None:
+    japan = replace(SHOPPERS["ja"], name=DIFFERING_KANJI)
+    china = replace(SHOPPERS["zh-Hans"], name=DIFFERING_KANJI)
+
+    from_japan = fonts_drawing(render_label(a_label("en", ship_from=japan, lines=NO_KANA)))
+    from_china = fonts_drawing(render_label(a_label("en", ship_from=china, lines=NO_KANA)))
+
+    assert all(from_japan[ch] == JAPANESE_FONT for ch in DIFFERING_KANJI + "渋谷区")
+    assert all(from_china[ch] == CHINESE_FONT for ch in DIFFERING_KANJI + "建国路")
+    assert from_japan["R"] == from_china["R"] == CHINESE_FONT
 
 
 def ink(image: Image.Image, box: tuple[float, float, float, float]) -> float:
@@ -269,3 +342,25 @@ def test_a_four_by_six_roll_keeps_the_label_and_the_packing_slip_on_their_own_pa
 
     assert "返送先" in label and "返品明細書" not in label
     assert "返品明細書" in slip and "返送先" not in slip
+
+
+def test_a_kanji_heavy_japanese_label_stays_small() -> None:
+    """Five lines of kanji, a long name and two long Japanese addresses: some 160 different
+    kanji and kana, each drawn from the Japanese font's subset, still under the 4x6 goal."""
+    warehouse = Address("株式会社レトゥール 物流センター 返品受付係", "大阪府堺市南区竹城台三丁目十番地", "堺市南区",
+                        "590-0115", "JP", line2="第二倉庫 北棟 搬入口", region="大阪府")
+    shopper = Address("髙橋 龍之介", "北海道札幌市中央区北一条西二丁目", "札幌市中央区", "060-0001", "JP",
+                      line2="藻岩山麓マンション 紫陽花館 八〇四号室", region="北海道")
+    lines = tuple(LabelLine(title, f"SKU-{i}", 1, reason) for i, (title, reason) in enumerate([
+        ("麻混紡ワイドパンツ 墨黒 Ｍサイズ", "寸法が合わない"), ("撥水加工ナイロン製旅行鞄 深緑", "色味が写真と違う"),
+        ("手織り綿麻ストール 藍染め 限定品", "縫製に綻びがある"), ("革製長財布 焦茶 刻印入り", "注文と異なる商品が届いた"),
+        ("絹製風呂敷 桜柄 贈答用", "贈り物で重複した"),
+    ]))
+    document = a_label("ja", store_name="和装雑貨 結び屋 本店", return_to=warehouse, ship_from=shopper,
+                       customer_name=shopper.name, lines=lines)
+
+    pdf = render_label(document, "4x6")
+
+    assert len(pdf) < 60 * 1024
+    assert "藻岩山麓マンション" in text_of(pdf)[0] and "縫製に綻びがある" in text_of(pdf)[1]
+    assert ink(rasterize(pdf), (12, 42, 150, 55)) > 0.015  # the name's kanji are drawn
