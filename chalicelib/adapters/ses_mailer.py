@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -153,10 +153,12 @@ def render_confirmation(
 def render_money_back(
     request: ReturnRequest, *, amount: Money, balance: Money | None, public_base_url: str, store_name: str,
     status_url: str | None = None, credit_code: str | None = None, expiring: CreditLot | None = None,
+    zone: tzinfo | None = None,
 ) -> tuple[str, str, str]:
     """(subject, plain text, HTML) telling the shopper their money is back: a refund (`balance`
     None) or store credit (the amount includes the bonus; `balance` is the account's new one,
-    `credit_code` what they spend it with, `expiring` the credit that expires first)."""
+    `credit_code` what they spend it with, `expiring` the credit that expires first, on its day in
+    the store's time zone `zone`, as the status page shows it)."""
     locale = _shopper_locale(request)
     credited = balance is not None
     expires_at = expiring.issue.expires_at if expiring is not None else None
@@ -167,7 +169,7 @@ def render_money_back(
         "balance": format_money(balance, locale) if balance is not None else "",
         "credit_code": credit_code or "",
         "expiring_amount": format_money(expiring.remaining, locale) if expiring is not None else "",
-        "expiring_on": format_date(expires_at.date(), locale) if expires_at is not None else "",
+        "expiring_on": format_date(expires_at.astimezone(zone or UTC).date(), locale) if expires_at is not None else "",
     }
     return _rendered(locale, "credited" if credited else "refunded", "money_back", context)
 
@@ -337,10 +339,11 @@ class SESMailer:
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 
     def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
-                      expiring: CreditLot | None = None) -> None:
+                      expiring: CreditLot | None = None, zone: tzinfo | None = None) -> None:
         subject, text, html = render_money_back(
             request, amount=request.quote.total, balance=balance, public_base_url=self._public_base_url,
             store_name=self._store_name, status_url=self._status_url(request), credit_code=code, expiring=expiring,
+            zone=zone,
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma)
 

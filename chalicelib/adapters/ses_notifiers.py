@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the mailers load email, Jinja2 and Babel when built
-    from datetime import date
+    from datetime import date, tzinfo
 
     from ..domain.approvals import ApprovalRequest
     from ..domain.money import Money
@@ -48,8 +48,8 @@ class SESShopperNotifier:
         self._mailer.refund_sent(request)
 
     def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
-                      expiring: CreditLot | None = None) -> None:
-        self._mailer.credit_issued(request, balance=balance, code=code, expiring=expiring)
+                      expiring: CreditLot | None = None, zone: tzinfo | None = None) -> None:
+        self._mailer.credit_issued(request, balance=balance, code=code, expiring=expiring, zone=zone)
 
     def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:
         self._mailer.csat_survey(request, rating_urls=rating_urls)

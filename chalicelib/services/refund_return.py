@@ -353,7 +353,8 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     """
     now = deps.clock.now()
     credited = request.credit(at=now, actor=actor, source_ip=source_ip)
-    expiry_days = deps.policies.current().store_credit_expiry_days
+    policy = deps.policies.current()
+    expiry_days = policy.store_credit_expiry_days
     expires_at = now + timedelta(days=expiry_days) if expiry_days is not None else None
     try:
         stored = deps.store_credit.credit_return(credited, amount=request.quote.total, new_events=1, now=now,
@@ -366,7 +367,7 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
     # Only the writer that won the transaction tells the shopper, so they hear it once.
     account = deps.store_credit.account(stored.customer_email, stored.quote.currency)
     deps.shopper_notifier.credit_issued(stored, balance=account.balance, code=account.code,
-                                        expiring=next_to_expire(account, now=now))
+                                        expiring=next_to_expire(account, now=now), zone=policy.zone)
     keep_checkout_offer(deps, stored.customer_email, stored.quote.currency)
     return stored
 

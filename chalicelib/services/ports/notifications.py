@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, tzinfo
 from typing import Protocol
 
 from ...domain.approvals import ApprovalRequest
@@ -46,9 +46,10 @@ class ShopperNotifier(Protocol):
         ...
 
     def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
-                      expiring: CreditLot | None = None) -> None:
+                      expiring: CreditLot | None = None, zone: tzinfo | None = None) -> None:
         """Store credit was issued: the amount (bonus included), the account's balance, the code
-        the shopper spends it with, and the credit that expires first (if any has a date)."""
+        the shopper spends it with, and the credit that expires first (if any has a date; its day
+        as the store's time zone `zone` counts it)."""
         ...
 
     def csat_survey(self, request: ReturnRequest, *, rating_urls: tuple[str, ...]) -> None:

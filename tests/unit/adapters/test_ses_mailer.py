@@ -172,3 +172,25 @@ def test_the_message_carries_both_parts_in_utf8() -> None:
     kinds = [part.get_content_type() for part in message.walk()][1:]
     assert kinds == ["text/plain", "text/html"]
     assert raw.isascii()  # headers and bodies encoded for any mail server
+
+
+def test_the_credit_email_dates_the_expiry_as_the_store_counts_days() -> None:
+    """Credit that lapses at 20:00 UTC on 31 December lapses on 1 January in Tokyo: the email
+    says the day the status page says, not the UTC one."""
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.domain.money import Money
+    from chalicelib.domain.store_credit import CreditEntry, CreditLot, EntryKind
+
+    request, _ = a_return("en")
+    issue = CreditEntry(id="e1", kind=EntryKind.ISSUE, amount=Money(5000, "JPY"), at=NOW,
+                        expires_at=datetime(2026, 12, 31, 20, 0, tzinfo=UTC))
+    lot = CreditLot(issue=issue, remaining=Money(5000, "JPY"), expired=False)
+    days = {}
+    for zone in (ZoneInfo("Asia/Tokyo"), ZoneInfo("UTC")):
+        _, text, _ = render_money_back(request, amount=Money(5000, "JPY"), balance=Money(5000, "JPY"),
+                                       public_base_url="https://returns.example", store_name="Demo",
+                                       credit_code="7K2M-Q9XD-4HRT-B0NW", expiring=lot, zone=zone)
+        days[zone.key] = text
+    assert "expires on 1 January 2027" in days["Asia/Tokyo"]
+    assert "expires on 31 December 2026" in days["UTC"]

@@ -75,7 +75,7 @@ class Mail:
         self.sent.append(("refund_sent", request.rma))
 
     def credit_issued(self, request: ReturnRequest, *, balance: Money, code: str | None = None,
-                      expiring: object = None) -> None:
+                      expiring: object = None, zone: object = None) -> None:
         raise AssertionError("these returns are paid back as refunds")
 
     def refund_failed(self, request: ReturnRequest, *, to: str, reason: str) -> None:
