@@ -17,7 +17,8 @@ import pytest
 
 from devstack.processes import REPO_ROOT
 from tests.e2e.test_make_run import Stack
-from tests.e2e.test_shopper_journey import PHONE, RMA, assert_accessible
+from tests.e2e.phone import Phone
+from tests.e2e.test_shopper_journey import RMA
 
 pytestmark = pytest.mark.stack
 
@@ -35,39 +36,14 @@ WORDS = {
 }
 
 
-class Phone:
-    """A shopper's phone in one language, and every CSP violation its browser reported."""
-
-    def __init__(self, chromium: Any, language: str) -> None:
-        self.context = chromium.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale="ja-JP" if language == "ja" else "en-US", extra_http_headers={"Accept-Language": language})
-        self.page = self.context.new_page()
-        self.language = language
-        self.violations: list[str] = []
-        self.page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(f"{self.page.url}: {message.text}")
-
-    def check(self, name: str) -> None:
-        """The page as shown: its language, no sideways scroll, accessible; a screenshot of it."""
-        page = self.page
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{self.language}-{name}.png"), full_page=True)
-        assert page.locator("html").get_attribute("lang") == self.language, name
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} scrolls sideways on a phone by {overflow}px"
-        assert_accessible(page, f"{name} in {self.language}")
-
-    def look_up(self, app_url: str) -> None:
-        number, email = SHOPPERS[self.language]
-        self.page.goto(app_url + "/")
-        self.page.fill("#order_number", number)
-        self.page.fill("#email", email)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url("**/return/items")
+def look_up(phone: Phone, app_url: str) -> None:
+    """The phone's shopper looks their order up."""
+    number, email = SHOPPERS[phone.language]
+    phone.page.goto(app_url + "/")
+    phone.page.fill("#order_number", number)
+    phone.page.fill("#email", email)
+    phone.page.click("button[type=submit]")
+    phone.page.wait_for_url("**/return/items")
 
 
 @pytest.fixture
@@ -81,10 +57,10 @@ def phones(chromium: Any) -> Iterator[list[Phone]]:
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_the_shopper_finds_the_return_again_after_the_back_button_and_a_new_lookup(
         stack: Stack, phones: list[Phone], chromium: Any, language: str) -> None:
-    phone = Phone(chromium, language)
+    phone = Phone(chromium, language, artifacts=ARTIFACTS)
     phones.append(phone)
     page = phone.page
-    phone.look_up(stack.app_url)
+    look_up(phone, stack.app_url)
     page.check("#return-0")
     page.check("#reason-0")  # the first reason, which asks for no note
     page.click("form[action='/return/items'] button[type=submit]")
@@ -104,9 +80,9 @@ def test_the_shopper_finds_the_return_again_after_the_back_button_and_a_new_look
     phone.check("back-button")
 
     # A second browser (the email lost): the lookup shows the return above the lines.
-    again = Phone(chromium, language)
+    again = Phone(chromium, language, artifacts=ARTIFACTS)
     phones.append(again)
-    again.look_up(stack.app_url)
+    look_up(again, stack.app_url)
     items = again.page
     listed = items.locator(".order-returns")
     assert WORDS[language]["returns"] in listed.locator("h2").inner_text()

@@ -20,7 +20,8 @@ from chalicelib.adapters.babel_formatting import format_date
 from devstack.demo_returns import ORDER as PENDING_ORDER
 from devstack.processes import REPO_ROOT
 from tests.e2e.test_make_run import Stack
-from tests.e2e.test_shopper_journey import PHONE, RMA, assert_accessible
+from tests.e2e.phone import Phone
+from tests.e2e.test_shopper_journey import RMA
 
 pytestmark = pytest.mark.stack
 
@@ -28,36 +29,6 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-sendby"
 PENDING_SHOPPER = "lukas.schneider@example.com"
 # The demo store keeps the default policy: 30 days to send, times in UTC.
 SHIP_WITHIN_DAYS = 30
-
-
-class Phone:
-    """A shopper's phone in one language, and every CSP violation the browser reported."""
-
-    def __init__(self, chromium: Any, language: str, locale: str) -> None:
-        self.context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                            locale=locale, extra_http_headers={"Accept-Language": language})
-        self.page = self.context.new_page()
-        self.language = language
-        self.violations: list[str] = []
-        self.page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(f"{self.page.url}: {message.text}")
-
-    def check(self, name: str) -> None:
-        """Screenshot, accessible, no sideways scroll, the page's language, no CSP violation."""
-        page = self.page
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{self.language}-{name}.png"), full_page=True)
-        assert page.locator("html").get_attribute("lang") == self.language
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} scrolls sideways on a phone by {overflow}px"
-        assert_accessible(page, f"{name} in {self.language}")
-        assert not self.violations, self.violations
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def make_a_return(phone: Phone, stack: Stack, order_number: str, email: str) -> str:
@@ -101,7 +72,7 @@ def assert_send_by_and_timeline(phone: Phone, *, send_by_words: str) -> None:
 
 
 def test_a_pending_return_says_dont_send_yet_on_a_phone_in_english(stack: Stack, chromium: Any) -> None:
-    phone = Phone(chromium, "en", "en-US")
+    phone = Phone(chromium, "en", artifacts=ARTIFACTS)
     page = phone.page
     page.goto(stack.app_url + "/_dev/outbox")
     emails = page.eval_on_selector_all(
@@ -132,7 +103,7 @@ def test_a_pending_return_says_dont_send_yet_on_a_phone_in_english(stack: Stack,
 def test_an_approved_return_shows_its_send_by_date_and_a_zoned_timeline_on_a_phone(
     stack: Stack, chromium: Any, language: str, locale: str, order: str, email: str, send_by_words: str,
 ) -> None:
-    phone = Phone(chromium, language, locale)
+    phone = Phone(chromium, language, artifacts=ARTIFACTS, locale=locale)
     make_a_return(phone, stack, order, email)
     assert_send_by_and_timeline(phone, send_by_words=send_by_words)
     phone.check("approved-status")

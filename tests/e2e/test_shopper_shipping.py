@@ -18,7 +18,8 @@ import pytest
 
 from devstack.processes import REPO_ROOT
 from tests.e2e.test_make_run import Stack, http
-from tests.e2e.test_shopper_journey import PHONE, RMA, assert_accessible
+from tests.e2e.phone import Phone
+from tests.e2e.test_shopper_journey import RMA
 
 pytestmark = pytest.mark.stack
 
@@ -31,37 +32,11 @@ TOTAL = "101.54"
 WORDS = {"en": "Original shipping", "ja": "送料"}
 
 
-class Phone:
-    """A shopper's phone in `language`: the page, and every CSP violation the browser reported."""
-
-    def __init__(self, chromium: Any, language: str) -> None:
-        self.context = chromium.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale="ja-JP" if language == "ja" else "en-US", extra_http_headers={"Accept-Language": language})
-        self.page = self.context.new_page()
-        self.language = language
-        self.violations: list[str] = []
-        self.page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(f"{self.page.url}: {message.text}")
-
-    def check(self, name: str) -> None:
-        """The page as it is: screenshot, the chosen language, no sideways scroll, axe clean."""
-        page = self.page
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{self.language}-{name}.png"), full_page=True)
-        assert page.locator("html").get_attribute("lang") == self.language
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} scrolls sideways on a phone by {overflow}px"
-        assert_accessible(page, f"{name} in {self.language}")
-
-    def shipping_row(self) -> tuple[str, str]:
-        """The money table's original-shipping line: (its words, its amount)."""
-        row = self.page.locator(".money tr.shipping-row")
-        assert row.count() == 1, "the original shipping has a line of its own"
-        return row.locator("th").inner_text().strip(), row.locator("td").inner_text().strip()
+def shipping_row(phone: Phone) -> tuple[str, str]:
+    """The money table's original-shipping line: (its words, its amount)."""
+    row = phone.page.locator(".money tr.shipping-row")
+    assert row.count() == 1, "the original shipping has a line of its own"
+    return row.locator("th").inner_text().strip(), row.locator("td").inner_text().strip()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +50,7 @@ def eu_withdrawal(stack: Stack) -> None:
 
 @pytest.fixture(params=["ja", "en"])
 def phone(request: pytest.FixtureRequest, chromium: Any, eu_withdrawal: None) -> Iterator[Phone]:
-    device = Phone(chromium, request.param)
+    device = Phone(chromium, request.param, artifacts=ARTIFACTS)
     yield device
     device.context.close()
     assert not device.violations, device.violations
@@ -98,7 +73,7 @@ def test_the_review_shows_the_original_shipping_for_a_whole_eu_order(stack: Stac
     page.click("button[type=submit]")  # refund, the first option, is chosen already
     page.wait_for_url("**/return/review")
     phone.check("review")
-    words, amount = phone.shipping_row()
+    words, amount = shipping_row(phone)
     assert amount.startswith("+") and SHIPPING in amount
     assert TOTAL in page.locator(".money tfoot td").inner_text()
     assert WORDS[phone.language] in words
@@ -110,6 +85,6 @@ def test_the_review_shows_the_original_shipping_for_a_whole_eu_order(stack: Stac
     rma = page.locator(".rma").inner_text()
     assert RMA.fullmatch(rma)
     page.goto(stack.app_url + f"/returns/{rma}")
-    words, amount = phone.shipping_row()
+    words, amount = shipping_row(phone)
     assert words == WORDS["en"] and SHIPPING in amount
     phone.check("status")

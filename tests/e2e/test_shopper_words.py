@@ -16,7 +16,7 @@ import pytest
 
 from devstack.processes import REPO_ROOT
 from tests.e2e.test_make_run import Stack
-from tests.e2e.test_shopper_journey import PHONE, assert_accessible
+from tests.e2e.phone import Phone
 
 pytestmark = pytest.mark.stack
 
@@ -25,42 +25,9 @@ ORDER, EMAIL = "1003", "lukas.schneider@example.com"
 REASON = "The boots were worn outside: we can take them back minus a 10% fee."
 
 
-class Phone:
-    """A phone's browser in one language, and every CSP violation it reported."""
-
-    def __init__(self, chromium: Any, language: str) -> None:
-        locale = {"en": "en-US", "ja": "ja-JP"}[language]
-        self.context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                            locale=locale, extra_http_headers={"Accept-Language": language})
-        self.page = self.context.new_page()
-        self.violations: list[str] = []
-        self.page.on("console", lambda message: self.violations.append(message.text)
-                     if "Content Security Policy" in message.text else None)
-
-    def check(self, name: str, where: str) -> None:
-        """Accessible, never wider than the phone, every control a 44px target; a screenshot."""
-        page = self.page
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{where} scrolls sideways by {overflow}px"
-        small = page.evaluate(
-            """() => [...document.querySelectorAll('main button, main input[type=number], main textarea,'
-                    + ' main .choice label, main .button')]
-                 .map(e => [e.outerHTML.slice(0, 60), e.getBoundingClientRect().height])
-                 .filter(([, h]) => h > 0 && h < 43.5)"""
-        )
-        assert not small, f"{where}: targets under 44px: {small}"
-        assert_accessible(page, where)
-        assert not self.violations, self.violations
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.fixture
 def merchant(chromium: Any) -> Iterator[Phone]:
-    phone = Phone(chromium, "en")
+    phone = Phone(chromium, "en", artifacts=ARTIFACTS)
     yield phone
     phone.close()
 
@@ -94,7 +61,7 @@ def test_a_counter_offer_with_a_reason_is_read_and_accepted_on_a_phone(stack: St
     rma = found.group(0)
     # Declining says plainly what the shopper is left with.
     assert "The shopper gets nothing back." in page.locator("#outcome-reject").inner_text()
-    merchant.check("en-01-approval-page", "the approval page")
+    merchant.check("01-approval-page", targets=True)
 
     # The fee's preview, without JavaScript: the form again, priced at the percent typed.
     page.fill("#fee-percent", "10")
@@ -110,16 +77,16 @@ def test_a_counter_offer_with_a_reason_is_read_and_accepted_on_a_phone(stack: St
     page.wait_for_load_state()
     assert page.locator("#note").get_attribute("aria-invalid") == "true"
     assert "write a reason" in page.locator("#note-error").inner_text()
-    merchant.check("en-02-approval-reason-missing", "the approval page with an error")
+    merchant.check("02-approval-reason-missing", targets=True)
     page.fill("#note", REASON)
     page.fill("#fee-percent", "10")
     page.click("form button[type=submit]:not([name])")
     page.wait_for_load_state()
     assert "The shopper accepts or declines it" in page.locator("main").inner_text()
-    merchant.check("en-03-offer-made", "the approval page's answer")
+    merchant.check("03-offer-made", targets=True)
 
     # The shopper, in English: the store's message and the offer beside the ask.
-    english = Phone(chromium, "en")
+    english = Phone(chromium, "en", artifacts=ARTIFACTS)
     open_return(english, stack)
     rma_page = english.page
     rma_page.goto(f"{stack.app_url}/returns/{rma}")
@@ -128,25 +95,25 @@ def test_a_counter_offer_with_a_reason_is_read_and_accepted_on_a_phone(stack: St
     offer = rma_page.locator("section.offer").inner_text()
     assert "The store's offer" in offer and "You asked for" in offer and amounts[0] in offer and amounts[1] in offer
     assert rma_page.locator(f"a[href^='/returns/{rma}/label']").count() == 0  # nothing to print before the answer
-    english.check("en-04-status-offer", "the status page with an open offer")
+    english.check("04-status-offer", targets=True)
     english.close()
 
     # The same return in Japanese: the message and the offer, then Accept.
-    japanese = Phone(chromium, "ja")
+    japanese = Phone(chromium, "ja", artifacts=ARTIFACTS)
     open_return(japanese, stack)
     jp = japanese.page
     jp.goto(f"{stack.app_url}/returns/{rma}")
     assert jp.locator("html").get_attribute("lang") == "ja"
     assert REASON in jp.locator("section.store-message").inner_text()
     assert "代替案" in jp.locator("#offer-heading").inner_text()  # the glossary's counter-offer (merged catalogs)
-    japanese.check("ja-05-status-offer", "the Japanese status page with an open offer")
+    japanese.check("05-status-offer", targets=True)
     accept = jp.locator(f"form[action='/returns/{rma}/offer']:has(input[value=accept]) button")
     accept.click()
     jp.wait_for_url(re.compile(rf".*/returns/{rma}$"))
     assert jp.locator("section.offer").count() == 0
     assert jp.locator(f"a[href^='/returns/{rma}/label']").count() == 3
     assert REASON in jp.locator("section.store-message").inner_text()
-    japanese.check("ja-06-status-accepted", "the Japanese status page after accepting")
+    japanese.check("06-status-accepted", targets=True)
     japanese.close()
 
     # The merchant is told, by email.
