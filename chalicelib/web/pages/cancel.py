@@ -11,9 +11,9 @@ from ...locales import N_
 from ...services.cancel_return import cancel_return
 from ...services.read_return import read_return
 from . import shopper_pages
-from .page import FORM, Page, csrf_ok, ended, error_page, shopper_view
+from .page import FORM, Page, shopper_view
 from .review import review_rows
-from .status import grant_for, return_of_session, status_page
+from .status import posted_to_return, return_of_session, status_page
 
 # Why it is too late to cancel (NotCancellableError.why), in the shopper's words.
 TOO_LATE_TO_CANCEL = {
@@ -41,16 +41,10 @@ def cancel(page: Page, rma: str) -> Response:
 def post_cancel(page: Page, rma: str) -> Response:
     """The status page's button asks first (one mis-tap cancels nothing); the confirmation's button
     (`confirm=yes`) cancels. Too late: the status page again, saying why, with a 409."""
-    if grant_for(page, rma) is None and not page.session.has_order:
-        return ended(page)
-    form = page.form()
-    if page.session_lost or not csrf_ok(page, form):
-        return ended(page) if page.session_lost else error_page(page, 403)
-    # Another order's RMA is the same 404 page as a missing one; the canonical RMA from here on.
-    found = return_of_session(page, rma, by_link=True)
-    if found is None:
-        return ended(page)
-    judged, request = found
+    posted = posted_to_return(page, rma)
+    if isinstance(posted, Response):
+        return posted
+    form, judged, request = posted
     if form.get("confirm") != "yes":
         return page.redirect(f"/returns/{request.rma}/cancel")
     try:

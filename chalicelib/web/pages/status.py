@@ -24,7 +24,7 @@ from ...services.shopper_order import shopper_order
 from ...services.status_links import LINK_PARAMETER, open_status_link
 from ..sessions import ReturnGrant, grant_cookie, grant_token
 from . import shopper_pages
-from .page import EVENT_LABELS, Page, bound_order, error_page, shopper_view
+from .page import EVENT_LABELS, Page, bound_order, csrf_ok, ended, error_page, shopper_view
 from .review import MADE_ALREADY, review_rows
 
 if TYPE_CHECKING:
@@ -44,6 +44,23 @@ def return_of_session(page: Page, rma: str, *, by_link: bool = False) -> tuple[J
     if judged is None:
         return None
     return judged, read_return(page.deps, rma, order_number=judged.order.number)
+
+
+def posted_to_return(page: Page, rma: str) -> tuple[dict[str, str], JudgedOrder, Any] | Response:
+    """A POST from a return's own page (cancel, answer an offer): its form, order and return once
+    the shopper may act on it (a status link's grant or the order's session, and the form's CSRF
+    token); otherwise the page that says why."""
+    if grant_for(page, rma) is None and not page.session.has_order:
+        return ended(page)
+    form = page.form()
+    if page.session_lost or not csrf_ok(page, form):
+        return ended(page) if page.session_lost else error_page(page, 403)
+    # Another order's RMA is the same page as a missing one; the canonical RMA from here on.
+    found = return_of_session(page, rma, by_link=True)
+    if found is None:
+        return ended(page)
+    judged, request = found
+    return form, judged, request
 
 
 def grant_for(page: Page, rma: str) -> ReturnGrant | None:
