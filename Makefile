@@ -73,7 +73,8 @@ bench: setup
 # One template (the API, the functions and infra/retour.yaml merged) and a zip with bytecode.
 # chalice package imports app.py, so it needs the runtime dependencies: `setup` installs them.
 # Babel's data for languages other than en/ja/zh/ko (we format only in those four) and botocore's
-# models of services we never call are dropped (infra/prune_package.py). PRUNE=no keeps them.
+# models of services we never call are dropped (infra/prune_package.py). PRUNE=no keeps them, in a
+# zip past Lambda's 50 MB direct-upload limit since the labels embed their CJK fonts.
 PRUNE ?= yes
 package: setup
 	rm -rf build/$(STAGE)
