@@ -106,6 +106,8 @@ def test_a_fee_offer_shows_both_amounts_and_accepting_approves_on_its_terms(
     assert any("accepted your offer" in e.subject for e in told)
     approved_mail = [e for e in emails_to(aws_endpoint, "7302") if "approved with changed terms" in e.subject]
     assert approved_mail and "$65.40" in approved_mail[-1].text and "fee of 10%" in approved_mail[-1].text
+    # The approval on the offer's terms still says why the store charges the fee.
+    assert "Message from " in approved_mail[-1].text and "Both tags were cut off" in approved_mail[-1].text
 
 
 def test_declining_an_offer_closes_the_return_frees_the_items_and_tells_the_merchant(
