@@ -81,6 +81,22 @@ def upload(shopper: Browser, rma: str, content: bytes, *, name: str = "photo.png
     return shopper.get(f"{back.path}?{back.query}")
 
 
+def test_the_confirmation_page_leads_a_damaged_item_to_the_photo_form(client: Client, s3: Any) -> None:
+    # The shopper lands on the confirmation page: it says photos help and links to the form.
+    shopper, rma = a_damaged_return(client, "6190")
+    page = shopper.get(f"/returns/{rma}/confirmation")
+    assert page.status_code == 200, text(page)
+    assert "Photos for the store" in text(page)
+    assert f'href="/returns/{rma}#photos-heading">Add photos</a>' in page.body.decode()
+
+
+def test_the_confirmation_page_of_a_return_without_damage_asks_for_no_photos(client: Client, s3: Any) -> None:
+    shopper, rma = a_damaged_return(client, "6191", reason="too_small")
+    page = shopper.get(f"/returns/{rma}/confirmation")
+    assert page.status_code == 200, text(page)
+    assert "Photos for the store" not in text(page) and "Add photos" not in text(page)
+
+
 def test_the_status_page_offers_a_plain_form_that_posts_to_the_bucket_under_a_policy(
         client: Client, s3: Any, aws_endpoint: str) -> None:
     shopper, rma = a_damaged_return(client, "8101")

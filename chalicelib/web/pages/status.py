@@ -13,6 +13,7 @@ from chalice.app import Response
 
 from ...adapters.babel_formatting import format_date, format_zoned_datetime
 from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
+from ...domain.return_photos import photo_lines, photos_open
 from ...domain.return_request import normalize_rma
 from ...domain.send_by import send_by_date
 from ...domain.store_credit import next_to_expire, spendable
@@ -62,8 +63,11 @@ def confirmation(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
+    # photos: a damaged or not-as-described item may take photos; say so here, where the
+    # shopper is, and lead to the status page's upload form.
+    takes_photos = photos_open(request) and bool(photo_lines(request, judged.policy))
     return page.html("pages/confirmation.html", order=judged.order, ret=request,
-                     rows=review_rows(judged, request.quote))
+                     rows=review_rows(judged, request.quote), takes_photos=takes_photos)
 
 
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
