@@ -155,8 +155,15 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
     # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
     photos = shopper_photos(page.deps, request, judged.policy, base_url=page.deps.public_base_url)
     query: Mapping[str, str] = page.request.query_params or {}
+    photos_addable = photos_open(request)
+    if not photos_addable:
+        # Decided, received or closed: no "photos help the store decide" and no empty item
+        # headings; only the photos sent, and the line an upload just came back for (its
+        # "can no longer be added" message).
+        photos = {line_id: line for line_id, line in photos.items()
+                  if line.links or line_id == query.get("line", "")}
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
-                     photos=photos, photo_outcome=photo_outcome(page, query, judged) if photos else None,
+                     photos=photos, photos_addable=photos_addable, photo_outcome=photo_outcome(page, query, judged) if photos else None,
                      photo_origin=page.deps.photo_origin() if photos else None,
                      credit_balance=credit_balance, credit_code=credit_code, expiring=expiring,
                      day=lambda value: format_date(value.astimezone(zone).date(), page.lang),
