@@ -97,8 +97,10 @@ def _after_answer(deps: AnswerOfferDeps, request: ReturnRequest, *, accepted: bo
         except Exception:  # noqa: BLE001 - the answer is stored; a refund is retryable
             log.exception("could not release the money of return %s", request.rma)
         try:
-            # As after any approval: the terms and the label link, by email (the page may be lost).
-            deps.shopper_notifier.return_decided(request, order, note="", counter_terms=_terms_of(request))
+            # As after any approval: the terms, the store's reason for them and the label link,
+            # by email (the page may be lost; the offer's email may be long gone).
+            deps.shopper_notifier.return_decided(request, order, note=request.merchant_note,
+                                                 counter_terms=_terms_of(request))
         except Exception:  # noqa: BLE001 - the answer is stored; the status page shows it
             log.exception("could not email the shopper the approval of return %s", request.rma)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from ..domain.return_request import ReturnRequest
+from ..domain.return_request import RETURNED_STATUSES, ReturnRequest
 from .ports.returns import ReturnRepository
 
 
@@ -38,6 +38,18 @@ def open_returns_by_line(returns: Iterable[ReturnRequest]) -> Mapping[str, tuple
     by_line: dict[str, list[str]] = {}
     for request in returns:
         if request.is_open:
+            for line in request.lines:
+                by_line.setdefault(line.line_id, []).append(request.rma)
+    return {line_id: tuple(rmas) for line_id, rmas in by_line.items()}
+
+
+def returned_by_line(returns: Iterable[ReturnRequest]) -> Mapping[str, tuple[str, ...]]:
+    """The RMAs of the returns whose parcel reached the store (received, refunded, credited...)
+    that hold each line, by line id: where a line's already-returned units went, so a line with
+    fewer units left than were bought says why."""
+    by_line: dict[str, list[str]] = {}
+    for request in returns:
+        if request.status in RETURNED_STATUSES:
             for line in request.lines:
                 by_line.setdefault(line.line_id, []).append(request.rma)
     return {line_id: tuple(rmas) for line_id, rmas in by_line.items()}

@@ -20,6 +20,7 @@ from ..adapters.ses_approvals import ACTION_LABELS, exception_text, quote_contex
 from ..bootstrap import Deps, get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
 from ..domain.errors import ForbiddenError, RetourError, ValidationError
+from ..domain.return_request import EventKind, ReturnEvent, ReturnRequest
 from ..domain.notes import MAX_NOTE
 from ..locales import N_, catalog, locale_or_default
 from ..locales.names import status_name
@@ -87,6 +88,16 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
         # Nobody decided it: the shopper withdrew the request (or an approved return) themselves.
         line = _t(locale, "The shopper cancelled this return at %(when)s. There is nothing to decide.",
                   when=format_zoned_datetime(cancelled.at, locale, zone))
+    elif event is not None and event.kind == EventKind.OFFERED and (answer := _offer_answer(request)) is not None:
+        # The merchant made an offer and the shopper answered it (or let it run out): the status
+        # is the shopper's doing, not "Cancelled/Approved by" the merchant.
+        words = {EventKind.OFFER_ACCEPTED: N_("You made an offer at %(offered)s. The shopper accepted it at %(when)s."),
+                 EventKind.OFFER_DECLINED: N_("You made an offer at %(offered)s. The shopper declined it at %(when)s: "
+                                              "nothing is refunded and the items stay with them."),
+                 EventKind.EXPIRED: N_("You made an offer at %(offered)s. The shopper did not answer it, so the "
+                                       "return expired at %(when)s.")}
+        line = _t(locale, words[answer.kind], offered=format_zoned_datetime(event.at, locale, zone),
+                  when=format_zoned_datetime(answer.at, locale, zone))
     elif event is not None:
         who = event.actor.removeprefix("merchant:")
         line = _t(locale, "Already decided: %(status)s by %(who)s at %(when)s.", status=status, who=who,
@@ -95,6 +106,17 @@ def _already_decided(deps: Deps, error: AlreadyDecidedError) -> Response:
         line = _t(locale, "Already decided: %(status)s.", status=status)
     return _message(deps, 200, _t(locale, "Return %(rma)s", rma=request.rma), line,
                     _t(locale, "Nothing was changed by opening this link again."))
+
+
+def _offer_answer(request: ReturnRequest) -> ReturnEvent | None:
+    """What became of the merchant's latest offer: the shopper's answer or its expiry, if any."""
+    after_offer = []
+    for event in reversed(request.events):
+        if event.kind == EventKind.OFFERED:
+            break
+        after_offer.append(event)
+    return next((e for e in reversed(after_offer)
+                 if e.kind in (EventKind.OFFER_ACCEPTED, EventKind.OFFER_DECLINED, EventKind.EXPIRED)), None)
 
 
 def _refusal(deps: Deps, error: RetourError) -> Response:

@@ -86,6 +86,18 @@ def test_the_lookup_lists_the_orders_returns_and_the_line_says_which_return_hold
     assert f'Already in return <a href="/returns/{rma}">{rma}</a>' in body
 
 
+def test_a_line_with_units_already_received_says_which_return_took_them(client: Client) -> None:
+    # One tee of two came back and was received: the line offers the one left and says where
+    # the other went, instead of a bare "Qty 2" with a one-unit choice.
+    shopper, rma = a_confirmed_return(client, "8109")
+    assert client.http.post(f"/api/v1/admin/returns/{rma}/receive", headers=ADMIN).status_code == 202
+    page = shopper.get("/return/items")
+    body = page.body.decode()
+    assert f'Already returned with return <a href="/returns/{rma}">{rma}</a>' in body
+    assert "Already in return <a" not in body  # received: no longer "in" an open return
+    assert '<option value="2">' not in body.split('id="quantity-0"')[1].split("</select>")[0]
+
+
 def test_an_order_with_nothing_left_to_return_points_to_its_returns(client: Client) -> None:
     an_order(client, "8110")
     shopper = signed_in(client, "8110")

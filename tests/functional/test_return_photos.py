@@ -81,6 +81,22 @@ def upload(shopper: Browser, rma: str, content: bytes, *, name: str = "photo.png
     return shopper.get(f"{back.path}?{back.query}")
 
 
+def test_the_confirmation_page_leads_a_damaged_item_to_the_photo_form(client: Client, s3: Any) -> None:
+    # The shopper lands on the confirmation page: it says photos help and links to the form.
+    shopper, rma = a_damaged_return(client, "6190")
+    page = shopper.get(f"/returns/{rma}/confirmation")
+    assert page.status_code == 200, text(page)
+    assert "Photos for the store" in text(page)
+    assert f'href="/returns/{rma}#photos-heading">Add photos</a>' in page.body.decode()
+
+
+def test_the_confirmation_page_of_a_return_without_damage_asks_for_no_photos(client: Client, s3: Any) -> None:
+    shopper, rma = a_damaged_return(client, "6191", reason="too_small")
+    page = shopper.get(f"/returns/{rma}/confirmation")
+    assert page.status_code == 200, text(page)
+    assert "Photos for the store" not in text(page) and "Add photos" not in text(page)
+
+
 def test_the_status_page_offers_a_plain_form_that_posts_to_the_bucket_under_a_policy(
         client: Client, s3: Any, aws_endpoint: str) -> None:
     shopper, rma = a_damaged_return(client, "8101")
@@ -112,6 +128,28 @@ def test_a_photo_goes_straight_to_the_bucket_and_is_recorded_on_the_return(clien
     page = text(shopper.get(back.headers["Location"].split("#")[0]))
     assert "Your photo of Organic tee — navy, M was added." in page
     assert "You can add 2 more." in page and 'alt="Photo 1 of Organic tee — navy, M"' in page
+
+
+def cancelled(shopper: Browser, rma: str) -> None:
+    done = shopper.post(f"/returns/{rma}/cancel", {"csrf": shopper.csrf_of(f"/returns/{rma}/cancel"), "confirm": "yes"})
+    assert done.status_code == 303, text(done)
+
+
+def test_a_closed_return_asks_for_no_more_photos_and_keeps_the_ones_sent(client: Client, s3: Any) -> None:
+    # Once the return is closed, "photos help the store decide, add up to 3" would contradict
+    # the page: an item without photos drops out, an item with photos keeps them.
+    shopper, rma = a_damaged_return(client, "8112")
+    cancelled(shopper, rma)
+    page = text(shopper.get(f"/returns/{rma}"))
+    assert "Cancelled" in page
+    assert "Photos for the store" not in page and "Photos help the store decide" not in page
+
+    shopper, rma = a_damaged_return(client, "8113")
+    assert upload(shopper, rma, PNG).status_code == 303
+    cancelled(shopper, rma)
+    page = text(shopper.get(f"/returns/{rma}"))
+    assert "Photos for the store" in page and 'alt="Photo 1 of Organic tee — navy, M"' in page
+    assert "Photos help the store decide" not in page and "Add a photo" not in page
 
 
 def test_a_reload_of_the_page_s3_sent_back_records_the_photo_once(client: Client, s3: Any) -> None:

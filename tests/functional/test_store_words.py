@@ -82,6 +82,7 @@ def test_a_fee_offer_shows_both_amounts_and_accepting_approves_on_its_terms(
     an_order_of_two_tees(client, "7302", late=True)
     shopper, rma = a_return_of_both_tees(client, "7302")
     asked = stored_return(rma).quote.total
+    link = links_of(aws_endpoint, rma)["approve_fee"]
     done = offer_by_link(client, aws_endpoint, rma, "approve_fee", "Both tags were cut off", fee_percent="10")
     assert done.status_code == 200, text(done)
     offered = stored_return(rma)
@@ -106,6 +107,12 @@ def test_a_fee_offer_shows_both_amounts_and_accepting_approves_on_its_terms(
     assert any("accepted your offer" in e.subject for e in told)
     approved_mail = [e for e in emails_to(aws_endpoint, "7302") if "approved with changed terms" in e.subject]
     assert approved_mail and "$65.40" in approved_mail[-1].text and "fee of 10%" in approved_mail[-1].text
+    # The approval on the offer's terms still says why the store charges the fee.
+    assert "Message from " in approved_mail[-1].text and "Both tags were cut off" in approved_mail[-1].text
+    # The merchant's link opened again says the shopper accepted the offer, not "Approved by" them.
+    again = client.http.get(link).body.decode()
+    assert "You made an offer at" in again and "The shopper accepted it at" in again
+    assert "Already decided" not in again
 
 
 def test_declining_an_offer_closes_the_return_frees_the_items_and_tells_the_merchant(
@@ -115,6 +122,7 @@ def test_declining_an_offer_closes_the_return_frees_the_items_and_tells_the_merc
     an_order_of_two_tees(client, "7303", late=True)
     shopper, rma = a_return_of_both_tees(client, "7303")
     before = available_on_lookup(client, "7303")
+    link = links_of(aws_endpoint, rma)["approve_store_credit"]
     done = offer_by_link(client, aws_endpoint, rma, "approve_store_credit", "Opened items: credit only")
     assert done.status_code == 200, text(done)
     bearer = {"Authorization": f"Bearer {token_of(client, '7303')}", **JSON}
@@ -126,6 +134,10 @@ def test_declining_an_offer_closes_the_return_frees_the_items_and_tells_the_merc
     assert again.status_code == 200
     late = client.http.post(f"/api/v1/returns/{rma}/offer", headers=bearer, body=json.dumps({"decision": "accept"}))
     assert late.status_code == 409 and late.json_body["error"]["code"] == "offer_closed"
+    # The merchant's link opened again: the shopper declined, not "Cancelled by" the merchant.
+    again = client.http.get(link).body.decode()
+    assert "The shopper declined it at" in again and "nothing is refunded" in again
+    assert "Already decided" not in again
     bad = client.http.post(f"/api/v1/returns/{rma}/offer", headers=bearer, body=json.dumps({"decision": "maybe"}))
     assert bad.status_code == 400 and "error" in bad.json_body
     assert [e.kind for e in stored_return(rma).events].count("offer_declined") == 1

@@ -13,7 +13,7 @@ from ...domain.notes import MAX_NOTE, note_too_long
 from ...domain.quote import Selection
 from ...domain.return_request import ReturnRequest
 from ...locales.names import reason_name
-from ...services.order_returns import open_returns_by_line, order_returns
+from ...services.order_returns import open_returns_by_line, order_returns, returned_by_line
 from ...services.request_return import quote_return
 from ..forms import whole_number
 from ..i18n import verdict_message
@@ -32,6 +32,7 @@ def _line_rows(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection],
                errors: Mapping[int, dict[str, str]], returns: tuple[ReturnRequest, ...]) -> list[dict[str, Any]]:
     rows = []
     in_returns = open_returns_by_line(returns)
+    returned_in = returned_by_line(returns)
     for index, line in enumerate(judged.order.lines):
         verdict = judged.verdict(line.id)
         assert verdict is not None
@@ -41,6 +42,7 @@ def _line_rows(page: Page, judged: JudgedOrder, chosen: Mapping[str, Selection],
             "message": verdict_message(verdict, page.lang),
             "selection": selection, "errors": errors.get(index, {}),
             "paid": line.paid, "in_returns": in_returns.get(line.id, ()),
+            "returned_in": returned_in.get(line.id, ()),
         })
     return rows
 

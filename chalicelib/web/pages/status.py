@@ -13,6 +13,7 @@ from chalice.app import Response
 
 from ...adapters.babel_formatting import format_date, format_zoned_datetime
 from ...domain.errors import AuthenticationError, ConflictError, NotFoundError
+from ...domain.return_photos import photo_lines, photos_open
 from ...domain.return_request import normalize_rma
 from ...domain.send_by import send_by_date
 from ...domain.store_credit import next_to_expire, spendable
@@ -79,8 +80,11 @@ def confirmation(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect("/?" + urlencode({"rma": rma}))
     judged, request = found
+    # photos: a damaged or not-as-described item may take photos; say so here, where the
+    # shopper is, and lead to the status page's upload form.
+    takes_photos = photos_open(request) and bool(photo_lines(request, judged.policy))
     return page.html("pages/confirmation.html", order=judged.order, ret=request,
-                     rows=review_rows(judged, request.quote))
+                     rows=review_rows(judged, request.quote), takes_photos=takes_photos)
 
 
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
@@ -168,8 +172,15 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
     # photos: each photo line's pictures and upload form (web/pages/photos.py answers S3's redirect).
     photos = shopper_photos(page.deps, request, judged.policy, base_url=page.deps.public_base_url)
     query: Mapping[str, str] = page.request.query_params or {}
+    photos_addable = photos_open(request)
+    if not photos_addable:
+        # Decided, received or closed: no "photos help the store decide" and no empty item
+        # headings; only the photos sent, and the line an upload just came back for (its
+        # "can no longer be added" message).
+        photos = {line_id: line for line_id, line in photos.items()
+                  if line.links or line_id == query.get("line", "")}
     return page.html("pages/status.html", status=status, order=judged.order, ret=request,
-                     photos=photos, photo_outcome=photo_outcome(page, query, judged) if photos else None,
+                     photos=photos, photos_addable=photos_addable, photo_outcome=photo_outcome(page, query, judged) if photos else None,
                      photo_origin=page.deps.photo_origin() if photos else None,
                      credit_balance=credit_balance, credit_code=credit_code, expiring=expiring,
                      day=lambda value: format_date(value.astimezone(zone).date(), page.lang),
