@@ -33,7 +33,7 @@ STATUSES: dict[str, str] = {
     "cancelled": N_("Cancelled"),
     "expired": N_("Expired"),
     "refund_failed": N_("Refund delayed"),
-    "offered": N_("Offer waiting for the shopper"),
+    "offered": N_("Offer awaiting an answer"),
 }
 
 RESOLUTIONS: dict[str, str] = {

@@ -13,6 +13,7 @@ from chalicelib.locales import CATALOG_DIRS, DOMAIN, LOCALES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 LANGUAGES = ("ja", "zh-Hans", "ko")
+PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 # Korean particle markers stand for "pick the particle that fits"; a reader sees them as a typo.
 LEFT_PLACEHOLDER = re.compile(r"\((?:을|를|이|가|은|는|와|과|으|아|야|이라|라)\)|\bTODO\b|\bXXX\b|\?\?\?")
 
@@ -28,20 +29,25 @@ def glossary() -> list[dict[str, str]]:
 
 
 def term_pattern(term: str) -> re.Pattern[str]:
-    """A capitalised term (RMA) as written; any other term in any case, at a word's start."""
+    """A capitalised term (RMA) as written; `refund*` at a word's start (refunded, refunding); any
+    other term in any case as a word or its plural (parcel, parcels; not stored for store)."""
     if term.isupper():
         return re.compile(rf"\b{re.escape(term)}\b")
-    return re.compile(rf"\b{re.escape(term)}", re.IGNORECASE)
+    if term.endswith("*"):
+        return re.compile(rf"\b{re.escape(term[:-1])}", re.IGNORECASE)
+    return re.compile(rf"\b{re.escape(term)}s?\b", re.IGNORECASE)
+
+
+def english(message: Message) -> str:
+    """The message's English with its placeholders taken out (%(store)s names no store)."""
+    text = message.id if isinstance(message.id, str) else " ".join(message.id)
+    return PLACEHOLDER.sub(" ", text)
 
 
 def catalog_of(language: str) -> Catalog:
     path = LOCALES_DIR / CATALOG_DIRS[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as source:
         return read_po(source, locale=CATALOG_DIRS[language])
-
-
-def english(message: Message) -> str:
-    return message.id if isinstance(message.id, str) else " ".join(message.id)
 
 
 def translations(message: Message) -> tuple[str, ...]:
@@ -81,7 +87,9 @@ def test_no_translation_leaves_a_placeholder(language: str) -> None:
 
 def test_the_checks_catch_what_they_promise() -> None:
     """The matchers themselves: a stray word and a particle marker are seen, the right text is not."""
-    assert term_pattern("refund").search("Refunded to your card")
+    assert term_pattern("refund*").search("Refunded to your card")
+    assert term_pattern("parcel").search("Two parcels")
+    assert not term_pattern("store").search("Rows stored before")
     assert term_pattern("RMA").search("RMA (scan the label)")
     assert not term_pattern("RMA").search("return %(rma)s")
     assert LEFT_PLACEHOLDER.search("반품 %(rma)s을(를) 취소했습니다")
