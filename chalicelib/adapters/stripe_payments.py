@@ -120,7 +120,9 @@ class StripePayments:
         client = self._stripe()
         self._pace()
         try:
-            client.v1.promotion_codes.update(promotion_id, params={"active": False})
+            # Keyed as every call to Stripe is: a retry after a lost answer is the same update.
+            client.v1.promotion_codes.update(promotion_id, params={"active": False},
+                                             options={"idempotency_key": f"credit-deactivate-{promotion_id}"})
         except stripe.StripeError as error:
             raise PaymentGatewayUnavailableError(
                 f"Stripe did not deactivate the promotion code: {type(error).__name__}") from error

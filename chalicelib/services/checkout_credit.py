@@ -3,8 +3,8 @@
 The credit is offered as a single-use promotion code (the shopper's credit code itself, so they
 type the code they were sent) for the spendable balance. Whenever the balance moves the code is
 made again for what is left: the old one deactivated first, then a new Coupon and promotion code
-under the next generation's idempotency key. A spend at Checkout arrives as
-`checkout.session.completed`; it is recorded in the ledger as a redeem keyed by the session and
+under the next generation's idempotency key (with the amount it is made for). A spend at
+Checkout arrives as `checkout.session.completed`; it is recorded in the ledger as a redeem keyed by the session and
 the promotion code (`stripe-checkout-{session}-{promotion}`), so a repeated or late delivery
 records nothing more.
 """
@@ -23,6 +23,9 @@ from .ports.money import CheckoutPromotions, StoreCreditLedger
 from .ports.system import Clock
 
 log = logging.getLogger("retour.store_credit")
+
+# Offers of one account racing each other: each round is one generation saved by someone.
+_ATTEMPTS = 8
 
 
 class CheckoutCreditDeps(Protocol):
@@ -44,37 +47,56 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
     Nothing to do when it already matches (or the store is not on Stripe Checkout). Stripe not
     answering raises PaymentGatewayUnavailableError with the old code already deactivated or
     untouched: the next balance move (or call) makes it again.
+
+    Balance moves at once (an API redeem, a Checkout spend, a credited return) each make the code
+    again; of two offers of one generation only one is saved, and the code saved may have been
+    made for a balance read before another spend. So every offer reads the account again after
+    its write, and again when it lost, until the code saved is worth what is left: the last
+    spend's offer always sees it.
     """
     promotions = deps.checkout_promotions
     if promotions is None:
         return None
-    now = deps.clock.now()
-    account = deps.store_credit.account(email, currency)
-    if account.code is None or promotion_is_current(account, now=now):
-        return account.checkout_promotion
-    current = account.checkout_promotion
-    amount = spendable(account, now=now)
-    generation = (current.generation if current is not None else 0) + 1
-    if current is not None and current.id is not None:
-        # First: two codes for one balance must never both be usable.
-        promotions.deactivate_promotion(current.id)
-    promotion_id = None
-    if not amount.is_zero():
-        compact = account.code.replace("-", "")
-        promotion_id = promotions.create_credit_promotion(
-            code=account.code, amount=amount, idempotency_key=f"credit-{compact}-{generation}",
-            metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
-        )
-    offered = CheckoutPromotion(id=promotion_id, amount=amount, generation=generation)
-    try:
-        deps.store_credit.save_checkout_promotion(account, offered, now=now)
-    except StaleWriteError:
-        # Another offer saved this generation first; ours must not stay usable beside it.
-        latest = deps.store_credit.account(email, currency).checkout_promotion
-        if promotion_id is not None and (latest is None or latest.id != promotion_id):
-            promotions.deactivate_promotion(promotion_id)
-        return latest
-    return offered
+    for _ in range(_ATTEMPTS):
+        now = deps.clock.now()
+        account = deps.store_credit.account(email, currency)
+        if account.code is None or promotion_is_current(account, now=now):
+            return account.checkout_promotion
+        current = account.checkout_promotion
+        amount = spendable(account, now=now)
+        generation = (current.generation if current is not None else 0) + 1
+        if current is not None and current.id is not None:
+            # First: two codes for one balance must never both be usable.
+            promotions.deactivate_promotion(current.id)
+        promotion_id = None
+        if not amount.is_zero():
+            compact = account.code.replace("-", "")
+            try:
+                promotion_id = promotions.create_credit_promotion(
+                    code=account.code, amount=amount,
+                    # The amount too: a generation retried after the balance moved (a lost answer,
+                    # a concurrent offer) is another Coupon, never the first one's replay.
+                    idempotency_key=f"credit-{compact}-{generation}-{amount.minor}",
+                    metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
+                )
+            except PaymentGatewayUnavailableError:
+                # A concurrent offer's code for this generation may hold the code (Stripe keeps one
+                # active code per text): when one was saved meanwhile, make the next generation.
+                if deps.store_credit.account(email, currency).checkout_promotion == current:
+                    raise
+                continue
+        offered = CheckoutPromotion(id=promotion_id, amount=amount, generation=generation)
+        try:
+            deps.store_credit.save_checkout_promotion(account, offered, now=now)
+        except StaleWriteError:
+            # Another offer saved this generation first; ours must not stay usable beside it.
+            latest = deps.store_credit.account(email, currency).checkout_promotion
+            if promotion_id is not None and (latest is None or latest.id != promotion_id):
+                promotions.deactivate_promotion(promotion_id)
+        # Read again: a spend since our read makes the saved code worth too much.
+    log.warning("store credit offer at Checkout kept changing; the next balance move makes it again",
+                extra={"currency": currency})
+    return deps.store_credit.account(email, currency).checkout_promotion
 
 
 def keep_checkout_offer(deps: CheckoutCreditDeps, email: str, currency: str) -> None:
