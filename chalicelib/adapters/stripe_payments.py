@@ -99,7 +99,8 @@ class StripePayments:
                             "duration": "once", "metadata": metadata},
                     options={"idempotency_key": f"{idempotency_key}-coupon"},
                 )
-            except stripe.InvalidRequestError as error:
+            except (stripe.InvalidRequestError, stripe.APIError) as error:
+                # Stripe says 400 resource_already_exists; a 409 reaches the SDK as an APIError.
                 if error.code != "resource_already_exists" and error.http_status != 409:
                     raise
                 existing = client.v1.coupons.retrieve(coupon_id)
@@ -126,6 +127,30 @@ class StripePayments:
         except stripe.StripeError as error:
             raise PaymentGatewayUnavailableError(
                 f"Stripe did not deactivate the promotion code: {type(error).__name__}") from error
+
+    def active_promotions(self, code: str) -> list[str]:
+        client = self._stripe()
+        self._pace()
+        try:
+            found = client.v1.promotion_codes.list(params={"code": code, "active": True, "limit": 100})
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not list the promotion codes: {type(error).__name__}") from error
+        return [str(promotion.id) for promotion in found.data]
+
+    def credit_code_of(self, promotion_id: str) -> str | None:
+        client = self._stripe()
+        self._pace()
+        try:
+            promotion = client.v1.promotion_codes.retrieve(promotion_id)
+        except stripe.InvalidRequestError:
+            return None  # not a promotion code of this Stripe account
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not read the promotion code: {type(error).__name__}") from error
+        metadata = promotion.to_dict().get("metadata") or {}
+        credit_code = metadata.get("retour_credit_code")
+        return str(credit_code) if credit_code else None
 
     def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
         client = self._stripe()

@@ -12,13 +12,21 @@ records nothing more.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.money import Money
 from ..domain.refunds import PaymentGatewayUnavailableError
-from ..domain.store_credit import CheckoutPromotion, InsufficientCreditError, promotion_is_current, spendable
+from ..domain.store_credit import (
+    CheckoutPromotion,
+    InsufficientCreditError,
+    StoreCreditAccount,
+    UnknownCreditCodeError,
+    promotion_is_current,
+    spendable,
+)
 from .ports.money import CheckoutPromotions, StoreCreditLedger
 from .ports.system import Clock
 
@@ -26,6 +34,8 @@ log = logging.getLogger("retour.store_credit")
 
 # Offers of one account racing each other: each round is one generation saved by someone.
 _ATTEMPTS = 8
+# How long an offer whose code Stripe refused waits for a concurrent offer to save its own.
+_CONCURRENT_OFFER_SECONDS = 0.3
 
 
 class CheckoutCreditDeps(Protocol):
@@ -57,6 +67,7 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
     promotions = deps.checkout_promotions
     if promotions is None:
         return None
+    refusals = 0
     for _ in range(_ATTEMPTS):
         now = deps.clock.now()
         account = deps.store_credit.account(email, currency)
@@ -80,10 +91,21 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
                     metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
                 )
             except PaymentGatewayUnavailableError:
-                # A concurrent offer's code for this generation may hold the code (Stripe keeps one
-                # active code per text): when one was saved meanwhile, make the next generation.
-                if deps.store_credit.account(email, currency).checkout_promotion == current:
+                # Stripe keeps one active code per text: a concurrent offer's code for this
+                # generation may hold it (when it was saved meanwhile, make the next generation),
+                # or a code made earlier whose answer was lost, which no one will ever deactivate.
+                if deps.store_credit.account(email, currency).checkout_promotion != current:
+                    continue
+                refusals += 1
+                if refusals == 1:
+                    time.sleep(_CONCURRENT_OFFER_SECONDS)  # a concurrent offer saves in moments
+                    continue
+                if refusals > 2:
                     raise
+                # Still unsaved: an orphan. It goes (a spend of it is still recorded: see
+                # record_checkout_spend), so the code can be made for what is left.
+                for orphan in promotions.active_promotions(account.code):
+                    promotions.deactivate_promotion(orphan)
                 continue
         offered = CheckoutPromotion(id=promotion_id, amount=amount, generation=generation)
         try:
@@ -118,8 +140,10 @@ def record_checkout_spend(deps: CheckoutCreditDeps, session: Mapping[str, Any]) 
         return "no_credit"
     outcome = "no_credit"
     for promotion_id, minor in spends:
-        account = deps.store_credit.account_by_promotion(promotion_id)
-        if account is None or minor <= 0:
+        if minor <= 0:
+            continue
+        account = deps.store_credit.account_by_promotion(promotion_id) or _account_made_for(deps, promotion_id)
+        if account is None:
             continue  # another promotion of the store's
         try:
             deps.store_credit.redeem(
@@ -135,6 +159,19 @@ def record_checkout_spend(deps: CheckoutCreditDeps, session: Mapping[str, Any]) 
             outcome = "credit_overspent"
         keep_checkout_offer(deps, account.email, account.currency)
     return outcome
+
+
+def _account_made_for(deps: CheckoutCreditDeps, promotion_id: str) -> StoreCreditAccount | None:
+    """The account of a promotion code we made but never saved (its answer was lost, or it lost
+    the race to save): Stripe's metadata on it names the credit code. None for any other code."""
+    promotions = deps.checkout_promotions
+    credit_code = promotions.credit_code_of(promotion_id) if promotions is not None else None
+    if credit_code is None:
+        return None
+    try:
+        return deps.store_credit.account_by_code(credit_code)
+    except UnknownCreditCodeError:
+        return None
 
 
 def credit_discounts(session: Mapping[str, Any]) -> list[tuple[str, int]]:

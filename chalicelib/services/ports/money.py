@@ -168,6 +168,17 @@ class CheckoutPromotions(Protocol):
         """Make the promotion code unusable (again: no change)."""
         ...
 
+    def active_promotions(self, code: str) -> list[str]:
+        """The ids of the promotion codes with the text `code` that can still be used.
+        PaymentGatewayUnavailableError when Stripe did not answer."""
+        ...
+
+    def credit_code_of(self, promotion_id: str) -> str | None:
+        """The store-credit code a promotion code was made for (its metadata); None for any other
+        promotion code, or one Stripe does not know. PaymentGatewayUnavailableError when Stripe
+        did not answer."""
+        ...
+
 
 class StoredEvents(Protocol):
     """Provider events already applied (webhook deliveries repeat)."""
