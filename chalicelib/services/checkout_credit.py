@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ..domain.errors import StaleWriteError
+from ..domain.errors import ConflictError, StaleWriteError
 from ..domain.money import Money
 from ..domain.refunds import PaymentGatewayUnavailableError
 from ..domain.store_credit import (
@@ -145,20 +145,37 @@ def record_checkout_spend(deps: CheckoutCreditDeps, session: Mapping[str, Any]) 
         account = deps.store_credit.account_by_promotion(promotion_id) or _account_made_for(deps, promotion_id)
         if account is None:
             continue  # another promotion of the store's
+        key = f"stripe-checkout-{session_id}-{promotion_id}"
         try:
-            deps.store_credit.redeem(
-                account.email, Money(minor, account.currency),
-                idempotency_key=f"stripe-checkout-{session_id}-{promotion_id}", now=deps.clock.now(),
-            )
+            deps.store_credit.redeem(account.email, Money(minor, account.currency), idempotency_key=key,
+                                     now=deps.clock.now())
             outcome = "credit_spent"
         except InsufficientCreditError:
             # Stripe granted more than is left (spent elsewhere before the code was made again):
-            # the discount is given; the merchant sees it in the log, nothing is recorded twice.
+            # the discount is given, so what is left is spent by it too (else the shopper would
+            # spend it a second time); the merchant sees the excess in the log.
             log.error("Checkout spent more store credit than the balance",
                       extra={"session": session_id, "promotion": promotion_id, "amount": minor})
+            _spend_the_rest(deps, account.email, account.currency, key=f"{key}-rest")
             outcome = "credit_overspent"
         keep_checkout_offer(deps, account.email, account.currency)
     return outcome
+
+
+def _spend_the_rest(deps: CheckoutCreditDeps, email: str, currency: str, *, key: str) -> None:
+    """Record an overspent Checkout's claim on whatever the account still has, once per `key`."""
+    now = deps.clock.now()
+    rest = spendable(deps.store_credit.account(email, currency), now=now)
+    if rest.is_zero() or rest.is_negative():
+        return  # nothing left (or taken already by this very spend's earlier delivery)
+    try:
+        deps.store_credit.redeem(email, rest, idempotency_key=key, now=now)
+    except InsufficientCreditError:
+        pass  # spent elsewhere this very moment: nothing left to take
+    except ConflictError as error:
+        if error.code != "idempotency_key_reused":
+            raise
+        # An earlier delivery took the rest then; credit issued since is not this spend's.
 
 
 def _account_made_for(deps: CheckoutCreditDeps, promotion_id: str) -> StoreCreditAccount | None:
