@@ -67,7 +67,7 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
     promotions = deps.checkout_promotions
     if promotions is None:
         return None
-    refusals = 0
+    refusals, swept = 0, False
     for _ in range(_ATTEMPTS):
         now = deps.clock.now()
         account = deps.store_credit.account(email, currency)
@@ -87,7 +87,8 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
                     code=account.code, amount=amount,
                     # The amount too: a generation retried after the balance moved (a lost answer,
                     # a concurrent offer) is another Coupon, never the first one's replay.
-                    idempotency_key=f"credit-{compact}-{generation}-{amount.minor}",
+                    # After orphans went: a new key, never the refused request's saved answer.
+                    idempotency_key=f"credit-{compact}-{generation}-{amount.minor}" + ("-swept" if swept else ""),
                     metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
                 )
             except PaymentGatewayUnavailableError:
@@ -106,6 +107,7 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
                 # record_checkout_spend), so the code can be made for what is left.
                 for orphan in promotions.active_promotions(account.code):
                     promotions.deactivate_promotion(orphan)
+                swept = True
                 continue
         offered = CheckoutPromotion(id=promotion_id, amount=amount, generation=generation)
         try:
