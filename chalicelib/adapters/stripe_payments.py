@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import stripe
+from stripe.params import PromotionCodeCreateParams
 
 from ..domain.money import Money
 from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
@@ -86,7 +88,7 @@ class StripePayments:
         return _gateway_refund(refund, amount.currency)
 
     def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
-                                metadata: dict[str, str]) -> str:
+                                metadata: dict[str, str], expires_at: datetime | None = None) -> str:
         """CheckoutPromotions: a Coupon for `amount` (used once) and its single-use promotion code."""
         client = self._stripe()
         # Our own coupon id: a repeat after a lost answer finds the coupon it made.
@@ -107,9 +109,14 @@ class StripePayments:
                 if existing.amount_off != amount.minor:
                     raise
             self._pace()
+            params: PromotionCodeCreateParams = {
+                "promotion": {"type": "coupon", "coupon": coupon_id}, "code": code, "max_redemptions": 1,
+                "metadata": metadata,
+            }
+            if expires_at is not None:
+                params["expires_at"] = int(expires_at.timestamp())
             promotion = client.v1.promotion_codes.create(
-                params={"promotion": {"type": "coupon", "coupon": coupon_id}, "code": code, "max_redemptions": 1,
-                        "metadata": metadata},
+                params=params,
                 options={"idempotency_key": f"{idempotency_key}-promotion"},
             )
         except stripe.StripeError as error:

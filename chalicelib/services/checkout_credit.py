@@ -24,6 +24,7 @@ from ..domain.store_credit import (
     InsufficientCreditError,
     StoreCreditAccount,
     UnknownCreditCodeError,
+    next_to_expire,
     promotion_is_current,
     spendable,
 )
@@ -90,6 +91,9 @@ def offer_credit_at_checkout(deps: CheckoutCreditDeps, email: str, currency: str
                     # After orphans went: a new key, never the refused request's saved answer.
                     idempotency_key=f"credit-{compact}-{generation}-{amount.minor}" + ("-swept" if swept else ""),
                     metadata={"retour_credit_code": account.code, "retour_generation": str(generation)},
+                    # Not usable past the first expiry of what it spends (the daily job writes it
+                    # off later; the code is then made again for what is left).
+                    expires_at=expiring.issue.expires_at if (expiring := next_to_expire(account, now=now)) else None,
                 )
             except PaymentGatewayUnavailableError:
                 # Stripe keeps one active code per text: a concurrent offer's code for this

@@ -13,7 +13,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     Stripe,
     api,
@@ -167,3 +167,17 @@ def test_a_checkout_spend_above_what_is_left_takes_the_rest_so_it_is_not_spent_a
     assert account["balance"] == 0
     assert sorted(e["amount"] for e in account["entries"] if e["kind"] == "redeem") == [-(total - 500), -500]
     assert offered(stripe_state, code) == []
+
+
+def test_credit_with_an_expiry_is_usable_at_checkout_only_until_that_date(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, on_checkout: None
+) -> None:
+    stored = put_policy(api, store_credit_expiry_days=30)
+    assert stored["store_credit_expiry_days"] == 30
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    code = credit(api, email, "JPY").json_body["code"]
+    [promo] = offered(stripe_state, code)
+    [issue] = [e for e in get_deps().store_credit.account(email, "JPY").entries if e.kind == "issue"]
+    assert issue.expires_at is not None
+    # Stripe stops taking the code when the credit expires, not when the daily job writes it off.
+    assert promo["expires_at"] == int(issue.expires_at.timestamp())

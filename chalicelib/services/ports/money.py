@@ -159,8 +159,9 @@ class CheckoutPromotions(Protocol):
     """Store credit offered at Stripe Checkout: single-use promotion codes (a Coupon for the amount)."""
 
     def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
-                                metadata: dict[str, str]) -> str:
-        """A promotion code `code`, usable once, for `amount` off; its id. The same key makes it once.
+                                metadata: dict[str, str], expires_at: datetime | None = None) -> str:
+        """A promotion code `code`, usable once until `expires_at` (None: no date), for `amount`
+        off; its id. The same key makes it once.
         PaymentGatewayUnavailableError when Stripe did not answer definitely."""
         ...
 
