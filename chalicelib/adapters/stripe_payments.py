@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import stripe
+from stripe.params import PromotionCodeCreateParams
 
 from ..domain.money import Money
 from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
@@ -86,7 +88,7 @@ class StripePayments:
         return _gateway_refund(refund, amount.currency)
 
     def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
-                                metadata: dict[str, str]) -> str:
+                                metadata: dict[str, str], expires_at: datetime | None = None) -> str:
         """CheckoutPromotions: a Coupon for `amount` (used once) and its single-use promotion code."""
         client = self._stripe()
         # Our own coupon id: a repeat after a lost answer finds the coupon it made.
@@ -99,16 +101,22 @@ class StripePayments:
                             "duration": "once", "metadata": metadata},
                     options={"idempotency_key": f"{idempotency_key}-coupon"},
                 )
-            except stripe.InvalidRequestError as error:
+            except (stripe.InvalidRequestError, stripe.APIError) as error:
+                # Stripe says 400 resource_already_exists; a 409 reaches the SDK as an APIError.
                 if error.code != "resource_already_exists" and error.http_status != 409:
                     raise
                 existing = client.v1.coupons.retrieve(coupon_id)
                 if existing.amount_off != amount.minor:
                     raise
             self._pace()
+            params: PromotionCodeCreateParams = {
+                "promotion": {"type": "coupon", "coupon": coupon_id}, "code": code, "max_redemptions": 1,
+                "metadata": metadata,
+            }
+            if expires_at is not None:
+                params["expires_at"] = int(expires_at.timestamp())
             promotion = client.v1.promotion_codes.create(
-                params={"promotion": {"type": "coupon", "coupon": coupon_id}, "code": code, "max_redemptions": 1,
-                        "metadata": metadata},
+                params=params,
                 options={"idempotency_key": f"{idempotency_key}-promotion"},
             )
         except stripe.StripeError as error:
@@ -120,10 +128,36 @@ class StripePayments:
         client = self._stripe()
         self._pace()
         try:
-            client.v1.promotion_codes.update(promotion_id, params={"active": False})
+            # Keyed as every call to Stripe is: a retry after a lost answer is the same update.
+            client.v1.promotion_codes.update(promotion_id, params={"active": False},
+                                             options={"idempotency_key": f"credit-deactivate-{promotion_id}"})
         except stripe.StripeError as error:
             raise PaymentGatewayUnavailableError(
                 f"Stripe did not deactivate the promotion code: {type(error).__name__}") from error
+
+    def active_promotions(self, code: str) -> list[str]:
+        client = self._stripe()
+        self._pace()
+        try:
+            found = client.v1.promotion_codes.list(params={"code": code, "active": True, "limit": 100})
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not list the promotion codes: {type(error).__name__}") from error
+        return [str(promotion.id) for promotion in found.data]
+
+    def credit_code_of(self, promotion_id: str) -> str | None:
+        client = self._stripe()
+        self._pace()
+        try:
+            promotion = client.v1.promotion_codes.retrieve(promotion_id)
+        except stripe.InvalidRequestError:
+            return None  # not a promotion code of this Stripe account
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not read the promotion code: {type(error).__name__}") from error
+        metadata = promotion.to_dict().get("metadata") or {}
+        credit_code = metadata.get("retour_credit_code")
+        return str(credit_code) if credit_code else None
 
     def refunds_of(self, payment_intent: str) -> list[GatewayRefund]:
         client = self._stripe()

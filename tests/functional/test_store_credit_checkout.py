@@ -13,7 +13,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
-from tests.functional.conftest import ADMIN
+from tests.functional.conftest import ADMIN, put_policy
 from tests.functional.test_refunds import (  # noqa: F401  (fixtures)
     Stripe,
     api,
@@ -145,3 +145,39 @@ def test_a_checkout_with_another_promotion_code_records_nothing(
     email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
     assert signed(api, checkout_completed(f"cs_{uuid.uuid4().hex[:12]}", "promo_summer_sale", 800)).status_code == 200
     assert credit(api, email, "JPY").json_body["balance"] == total
+
+
+def test_a_checkout_spend_above_what_is_left_takes_the_rest_so_it_is_not_spent_again(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, on_checkout: None
+) -> None:
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    code = credit(api, email, "JPY").json_body["code"]
+    [first] = offered(stripe_state, code)
+    # The storefront spends some by code in the instant Stripe grants the whole first code.
+    spent = api.http.post("/api/v1/admin/store-credit/redeem", headers=ADMIN, body=json.dumps(
+        {"code": code, "currency": "JPY", "amount": 500, "idempotency_key": f"order-{uuid.uuid4().hex}"}))
+    assert spent.status_code == 200, spent.json_body
+    session = f"cs_{uuid.uuid4().hex[:12]}"
+    assert signed(api, checkout_completed(session, first["id"], total)).status_code == 200
+    # The same session's second event comes later: nothing more is taken.
+    assert signed(api, checkout_completed(session, first["id"], total, kind="checkout.session.async_payment_succeeded",
+                                          breakdown=True)).status_code == 200
+    account = credit(api, email, "JPY").json_body
+    # The shopper had the whole balance already: none of it may be spent a second time.
+    assert account["balance"] == 0
+    assert sorted(e["amount"] for e in account["entries"] if e["kind"] == "redeem") == [-(total - 500), -500]
+    assert offered(stripe_state, code) == []
+
+
+def test_credit_with_an_expiry_is_usable_at_checkout_only_until_that_date(
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, on_checkout: None
+) -> None:
+    stored = put_policy(api, store_credit_expiry_days=30)
+    assert stored["store_credit_expiry_days"] == 30
+    email, total = credited_shopper(api, stripe_endpoint, stripe_state, money_env, sqs)
+    code = credit(api, email, "JPY").json_body["code"]
+    [promo] = offered(stripe_state, code)
+    [issue] = [e for e in get_deps().store_credit.account(email, "JPY").entries if e.kind == "issue"]
+    assert issue.expires_at is not None
+    # Stripe stops taking the code when the credit expires, not when the daily job writes it off.
+    assert promo["expires_at"] == int(issue.expires_at.timestamp())

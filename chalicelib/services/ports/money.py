@@ -159,13 +159,25 @@ class CheckoutPromotions(Protocol):
     """Store credit offered at Stripe Checkout: single-use promotion codes (a Coupon for the amount)."""
 
     def create_credit_promotion(self, *, code: str, amount: Money, idempotency_key: str,
-                                metadata: dict[str, str]) -> str:
-        """A promotion code `code`, usable once, for `amount` off; its id. The same key makes it once.
+                                metadata: dict[str, str], expires_at: datetime | None = None) -> str:
+        """A promotion code `code`, usable once until `expires_at` (None: no date), for `amount`
+        off; its id. The same key makes it once.
         PaymentGatewayUnavailableError when Stripe did not answer definitely."""
         ...
 
     def deactivate_promotion(self, promotion_id: str) -> None:
         """Make the promotion code unusable (again: no change)."""
+        ...
+
+    def active_promotions(self, code: str) -> list[str]:
+        """The ids of the promotion codes with the text `code` that can still be used.
+        PaymentGatewayUnavailableError when Stripe did not answer."""
+        ...
+
+    def credit_code_of(self, promotion_id: str) -> str | None:
+        """The store-credit code a promotion code was made for (its metadata); None for any other
+        promotion code, or one Stripe does not know. PaymentGatewayUnavailableError when Stripe
+        did not answer."""
         ...
 
 
