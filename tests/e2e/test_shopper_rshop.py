@@ -6,8 +6,8 @@
   in Japanese and in English.
 - Once that return is cancelled, the status page no longer asks for photos.
 
-Every page is checked for its language, sideways scrolling, axe-core and CSP (the Phone helper
-of test_shopper_findable); screenshots go to test-artifacts/shopper-findable/ as rshop-*.
+Every page is checked for its language, sideways scrolling, axe-core and CSP (tests/e2e/phone.py);
+screenshots go to test-artifacts/shopper-rshop/.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from devstack.processes import REPO_ROOT
+from tests.e2e.phone import Phone
 from tests.e2e.test_make_run import Stack
-from tests.e2e.test_shopper_findable import Phone
-from tests.e2e.test_shopper_journey import PHONE, RMA
+from tests.e2e.test_shopper_journey import RMA
 
 pytestmark = pytest.mark.stack
 
@@ -27,22 +28,7 @@ pytestmark = pytest.mark.stack
 CREDITED = ("1005", "minji.kim@example.kr")
 # A returnable order each, for a damaged-item return.
 DAMAGED = {"ja": ("1001", "aiko.yamada@example.jp"), "en": ("1002", "emily.carter@example.com")}
-
-
-LOCALES = {"en": "en-US", "ja": "ja-JP", "ko": "ko-KR"}
-
-
-class LocalPhone(Phone):
-    """test_shopper_findable's Phone, in a browser whose own locale is the language's."""
-
-    def __init__(self, chromium: Any, language: str) -> None:
-        super().__init__(chromium, language)
-        self.context.close()
-        self.context = chromium.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-            locale=LOCALES[language], extra_http_headers={"Accept-Language": language})
-        self.page = self.context.new_page()
-        self.page.on("console", self._console)
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-rshop"
 
 
 @pytest.fixture
@@ -50,7 +36,7 @@ def phone_in(chromium: Any) -> Iterator[Any]:
     made: list[Phone] = []
 
     def open_phone(language: str) -> Phone:
-        made.append(LocalPhone(chromium, language))
+        made.append(Phone(chromium, language, artifacts=ARTIFACTS))
         return made[-1]
 
     yield open_phone
@@ -82,7 +68,7 @@ def test_a_line_partly_returned_already_links_to_the_return_that_took_it(
     # Still returnable (one pair left), and says where the other pair went.
     assert socks.locator("input[type=checkbox]").count() == 1
     assert socks.locator(f".line-in-return a[href='{credited}']").count() == 1
-    phone.check(f"rshop-items-partly-returned-{language}")
+    phone.check("items-partly-returned")
     socks.locator(f".line-in-return a[href='{credited}']").click()
     page.wait_for_url(f"**{credited}")
     assert page.locator("section.credit-code").is_visible()  # the credited return, its code
@@ -109,7 +95,7 @@ def test_a_damaged_item_is_led_from_the_confirmation_to_the_photos_and_a_closed_
     rma = page.locator(".rma").inner_text()
     add_photos = page.locator(f"section.photos a[href='/returns/{rma}#photos-heading']")
     assert add_photos.is_visible()
-    phone.check(f"rshop-confirmation-photos-{language}")
+    phone.check("confirmation-photos")
 
     add_photos.click()
     page.wait_for_url(f"**/returns/{rma}#photos-heading")
@@ -124,4 +110,4 @@ def test_a_damaged_item_is_led_from_the_confirmation_to_the_photos_and_a_closed_
     assert page.locator(".badge-status.status-cancelled").is_visible()
     # Cancelled with no photo sent: no photo section asking for more.
     assert page.locator("section.photos").count() == 0
-    phone.check(f"rshop-cancelled-no-photos-{language}")
+    phone.check("cancelled-no-photos")
