@@ -90,12 +90,16 @@ def photos_of(deps: PhotoDeps, rma: str) -> dict[str, list[ReturnPhoto]]:
     return by_line
 
 
-def photo_links(deps: PhotoDeps, rma: str, *, ttl: timedelta = LINK_TTL) -> dict[str, tuple[str, ...]]:
-    """Short-lived links to each line's photos, served as the type read from their bytes."""
+def photo_links(deps: PhotoDeps, rma: str, *, ttl: timedelta = LINK_TTL,
+                recorded: dict[str, list[ReturnPhoto]] | None = None) -> dict[str, tuple[str, ...]]:
+    """Short-lived links to each line's photos, served as the type read from their bytes
+    (`recorded`: the return's photos when the caller has read them already)."""
+    if recorded is None:
+        recorded = photos_of(deps, rma)
     return {
         line_id: tuple(deps.photo_storage.presigned_url(p.key, expires_in=ttl, content_type=p.content_type)
                        for p in photos)
-        for line_id, photos in photos_of(deps, rma).items()
+        for line_id, photos in recorded.items()
     }
 
 
@@ -107,7 +111,7 @@ def shopper_photos(deps: PhotoDeps, request: ReturnRequest, policy: Policy, *,
     if not lines:
         return {}
     recorded = photos_of(deps, request.rma)
-    links = photo_links(deps, request.rma)
+    links = photo_links(deps, request.rma, recorded=recorded)
     now = deps.clock.now()
     shown: dict[str, LinePhotos] = {}
     for line_id in lines:

@@ -320,3 +320,23 @@ def test_a_store_that_turns_photos_off_for_a_reason_gets_no_photos_for_it(client
     finally:
         put_policy(client, reasons=[{"code": r.code, "requires_note": r.requires_note, "waive_fees": r.waive_fees}
                                     for r in DEFAULT_POLICY.reasons])
+
+
+def test_the_status_page_reads_the_returns_photos_once(client: Client, s3: Any) -> None:
+    """Its thumbnails and its forms come from one Query of the photo records, not one each."""
+    shopper, rma = a_damaged_return(client, "8119")
+    upload(shopper, rma, PNG)
+    dynamodb = get_deps().photo_records._client  # type: ignore[attr-defined]
+    photo_queries: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if "begins_with(sk, :photo)" in params.get("KeyConditionExpression", ""):
+            photo_queries.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", count)
+    try:
+        page = text(shopper.get(f"/returns/{rma}"))
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", count)
+    assert 'alt="Photo 1 of Organic tee — navy, M"' in page and "You can add 2 more." in page
+    assert photo_queries == [f"RETURN#{rma}"]
