@@ -87,6 +87,10 @@ class OrderLine:
     product_type: str = ""
     tags: tuple[str, ...] = ()
     final_sale: bool = False
+    # The catalog's product this line's variant belongs to ("" when the store sent none), and the
+    # variant's options as sold (`(("size", "M"),)`): what an exchange offers the other variants of.
+    product_id: str = ""
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def gross(self) -> Money:
