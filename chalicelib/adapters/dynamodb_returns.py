@@ -20,7 +20,10 @@ from ..domain.return_limits import CreationLimits, CustomerCapReachedError, Orde
 from ..domain.return_request import (
     APPROVED,
     Condition,
+    DifferencePayment,
     EventKind,
+    ExchangeOrder,
+    ExchangeOrderLine,
     Milestones,
     ReceivedLine,
     ReturnStatus,
@@ -252,6 +255,9 @@ class DynamoDBReturnRepository:
             # An approval on counter-terms changes what the shopper is paid.
             + ", resolution = :resolution, quote = :quote"
             # A counter-offer open (`offered`) or none (answered, expired).
+            # Exchanges: the replacement order once made, a dearer exchange's payment.
+            + (", exchange_order = :exchange_order" if stored.exchange_order is not None else "")
+            + (", payment = :payment" if stored.payment is not None else "")
             + (", offer = :offer" if stored.offer is not None else " REMOVE offer"),
             condition="version = :expected",
             names={"#status": "status"},
@@ -268,6 +274,9 @@ class DynamoDBReturnRepository:
                 ":resolution": {"S": stored.resolution},
                 ":quote": to_attribute(quote_record(stored.quote)),
                 **({":offer": to_attribute(quote_record(stored.offer))} if stored.offer is not None else {}),
+                **({":exchange_order": to_attribute(exchange_order_record(stored.exchange_order))}
+                   if stored.exchange_order is not None else {}),
+                **({":payment": to_attribute(payment_record(stored.payment))} if stored.payment is not None else {}),
                 ":milestones": to_attribute(milestones_record(stored)),
             },
         )
@@ -373,7 +382,8 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "refund": refund_record(request.refund) if request.refund is not None else None,
         "lines": [
             {"line_id": line.line_id, "quantity": line.quantity, "reason": line.reason, "note": line.note,
-             "sku": line.sku}
+             "sku": line.sku,
+             **({"product_id": line.product_id, "exchange_for": line.exchange_for} if line.exchange_for else {})}
             for line in request.lines
         ],
         "quote": quote_record(quote),
@@ -381,7 +391,40 @@ def return_record(request: ReturnRequest, *, event_count: int) -> dict[str, Any]
         "milestones": milestones_record(request),
         # shipping: it holds the order's original shipping reservation (LINE##original_shipping).
         "holds_original_shipping": request.holds_original_shipping,
+        "exchange_order": exchange_order_record(request.exchange_order) if request.exchange_order is not None else None,
+        "payment": payment_record(request.payment) if request.payment is not None else None,
     }
+
+
+def exchange_order_record(order: ExchangeOrder) -> dict[str, Any]:
+    """The replacement order as a map attribute of its return."""
+    return {"number": order.number, "created_at": iso(order.created_at),
+            "lines": [{"line_id": l.line_id, "sku": l.sku, "quantity": l.quantity,
+                       "options": [[n, v] for n, v in l.options]} for l in order.lines]}
+
+
+def exchange_order_from_record(record: Mapping[str, Any] | None) -> ExchangeOrder | None:
+    if not record:
+        return None
+    created = parse_iso(record["created_at"])
+    assert created is not None
+    return ExchangeOrder(number=record["number"], created_at=created, lines=tuple(
+        ExchangeOrderLine(l["line_id"], l["sku"], int(l["quantity"]), tuple((n, v) for n, v in l.get("options") or ()))
+        for l in record["lines"]))
+
+
+def payment_record(payment: DifferencePayment) -> dict[str, Any]:
+    """A dearer exchange's price difference as a map attribute (minor units)."""
+    return {"amount": payment.amount.minor, "currency": payment.amount.currency, "then": payment.then,
+            "payment_intent": payment.payment_intent, "status": payment.status, "refund_id": payment.refund_id}
+
+
+def payment_from_record(record: Mapping[str, Any] | None) -> DifferencePayment | None:
+    if not record:
+        return None
+    return DifferencePayment(amount=Money(int(record["amount"]), record["currency"]), then=ReturnStatus(record["then"]),
+                             payment_intent=record.get("payment_intent") or "", status=record.get("status") or "",
+                             refund_id=record.get("refund_id") or "")
 
 
 def milestones_record(request: ReturnRequest) -> dict[str, Any]:
@@ -416,6 +459,9 @@ def quote_record(quote: Quote) -> dict[str, Any]:
                 "line_id": q.line_id, "quantity": q.quantity, "reason": q.reason, "note": q.note,
                 "items": _money(q.items), "tax": _money(q.tax), "fees": _money(q.fees),
                 "bonus": _money(q.bonus), "total": _money(q.total), "fees_waived": q.fees_waived,
+                **({"exchange_for": q.exchange_for, "replacement": _money(q.replacement),
+                    "difference": _money(q.difference or Money.zero(quote.currency))}
+                   if q.replacement is not None else {}),
             }
             for q in quote.lines
         ],
@@ -490,7 +536,8 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         status=ReturnStatus(record["status"]),
         resolution=record["resolution"],
         lines=tuple(
-            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""), line.get("sku") or "")
+            ReturnLine(line["line_id"], line["quantity"], line["reason"], line.get("note", ""), line.get("sku") or "",
+                       line.get("product_id") or "", line.get("exchange_for") or "")
             for line in record["lines"]
         ),
         quote=quote,
@@ -503,6 +550,8 @@ def return_from_record(record: Mapping[str, Any], events: list[dict[str, Any]]) 
         listed_milestones=None if timeline else milestones_from_record(record.get("milestones")),
         holds_original_shipping=bool(record.get("holds_original_shipping", False)),
         offer=offer,
+        exchange_order=exchange_order_from_record(record.get("exchange_order")),
+        payment=payment_from_record(record.get("payment")),
     )
 
 
@@ -521,6 +570,9 @@ def quote_from_record(q: Mapping[str, Any], currency: str) -> Quote:
                 note=line.get("note", ""), items=money(line["items"]), tax=money(line["tax"]),
                 fees=money(line["fees"]), bonus=money(line["bonus"]), total=money(line["total"]),
                 fees_waived=line.get("fees_waived", False),
+                exchange_for=line.get("exchange_for") or "",
+                replacement=money(line["replacement"]) if line.get("replacement") is not None else None,
+                difference=money(line["difference"]) if line.get("difference") is not None else None,
             )
             for line in q["lines"]
         ),

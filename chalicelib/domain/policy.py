@@ -15,12 +15,20 @@ from .shipping import SHIPPING_REFUND_OCCASIONS, ShippingRefundOccasion
 WindowStart = Literal["delivered", "fulfilled", "placed"]
 RefundTrigger = Literal["on_approval", "on_receipt"]
 ApprovalTimeout = Literal["approve", "reject"]
-Resolution = Literal["refund", "store_credit"]
+Resolution = Literal["refund", "store_credit", "exchange"]
+# exchanges: which variants a line may be exchanged for (domain/exchange.py), when the
+# replacement order is made, and what the shopper gets when its stock ran out before then.
+Exchanges = Literal["off", "same_price", "any_price"]
+ExchangeTrigger = Literal["on_approval", "on_receipt"]
+ExchangeFallback = Literal["refund", "store_credit"]
 
 WINDOW_STARTS: tuple[WindowStart, ...] = ("delivered", "fulfilled", "placed")
 REFUND_TRIGGERS: tuple[RefundTrigger, ...] = ("on_approval", "on_receipt")
 APPROVAL_TIMEOUTS: tuple[ApprovalTimeout, ...] = ("approve", "reject")
-RESOLUTIONS: tuple[Resolution, ...] = ("refund", "store_credit")
+RESOLUTIONS: tuple[Resolution, ...] = ("refund", "store_credit", "exchange")
+EXCHANGES: tuple[Exchanges, ...] = ("off", "same_price", "any_price")
+EXCHANGE_TRIGGERS: tuple[ExchangeTrigger, ...] = ("on_approval", "on_receipt")
+EXCHANGE_FALLBACKS: tuple[ExchangeFallback, ...] = ("refund", "store_credit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +159,10 @@ class Policy:
     # shipping: when a return pays back the order's original shipping (domain/shipping.py); any
     # listed occasion is enough, empty never refunds it.
     original_shipping_refund: tuple[ShippingRefundOccasion, ...] = ()
+    # exchanges (issue 19): another variant of the same product instead of money back.
+    exchanges: Exchanges = "same_price"
+    exchange_trigger: ExchangeTrigger = "on_receipt"
+    exchange_out_of_stock: ExchangeFallback = "refund"
     version: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -258,6 +270,12 @@ def policy_problems(policy: Policy) -> list[tuple[str, str]]:
     elif len(set(occasions)) != len(occasions):
         problems.append(("original_shipping_refund", "original_shipping_refund lists an occasion twice"))
 
+    # exchanges: each setting one of its values.
+    for name, values in (("exchanges", EXCHANGES), ("exchange_trigger", EXCHANGE_TRIGGERS),
+                         ("exchange_out_of_stock", EXCHANGE_FALLBACKS)):
+        if getattr(policy, name) not in values:
+            problems.append((name, f"{name} must be one of {', '.join(values)}"))
+
     for i, rule in enumerate(policy.rules):
         where = f"rules[{i}]"
         m = rule.match
@@ -347,4 +365,7 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "approval_expiry_hours": policy.approval_expiry_hours,
         "on_approval_timeout": policy.on_approval_timeout,
         "original_shipping_refund": list(policy.original_shipping_refund),
+        "exchanges": policy.exchanges,
+        "exchange_trigger": policy.exchange_trigger,
+        "exchange_out_of_stock": policy.exchange_out_of_stock,
     }

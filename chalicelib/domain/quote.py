@@ -34,6 +34,14 @@ the leftover minor units) and the first `received` units are kept. Fees shrink w
 (a missing item is neither restocked nor shipped) and never exceed what is left of the line;
 nothing ever grows, so the refund stays within what was quoted and under the payment's ceiling.
 A partial receipt pays no original shipping: the return did not bring back what made it due.
+
+An exchange (resolution "exchange", domain/exchange.py) sends other variants instead of money:
+each line's `replacement` is the new variant's price times its units and its `difference` that
+minus the returned variant's list price. No fees, no bonus, no original shipping. What moves is
+the difference: a dearer line's total is -difference (negative: the shopper pays), an even one's
+0, a cheaper one's -difference but never more than its units were paid, and all the cheaper
+lines together never more than the payment's ceiling. `items` and `tax` still say what the
+returned units were paid (the value given back if the exchange falls through).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .errors import ValidationError
+from .exchange import ExchangeChoice
 from .money import Money, total
 from .notes import MAX_NOTE, note_too_long
 from .order import Order, OrderLine
@@ -74,6 +83,11 @@ class QuoteLine:
     bonus: Money
     total: Money
     fees_waived: bool
+    # An exchange's line: the variant sent instead, its price for these units, and that minus the
+    # returned units' list price (None / zero for a refund or store credit).
+    exchange_for: str = ""
+    replacement: Money | None = None
+    difference: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,25 @@ class Quote:
     def refund_value(self) -> Money:
         """The part taken from the payment's refundable amount: total without the bonus."""
         return self.total - self.bonus
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.resolution == "exchange"
+
+    @property
+    def replacement(self) -> Money:
+        """What the replacements are worth at their list prices (zero unless an exchange)."""
+        return total((q.replacement for q in self.lines if q.replacement is not None), self.currency)
+
+    @property
+    def difference(self) -> Money:
+        """The replacements' price minus the returned units' (positive: the shopper pays)."""
+        return total((q.difference for q in self.lines if q.difference is not None), self.currency)
+
+    @property
+    def to_pay(self) -> Money:
+        """What the shopper pays before an exchange is confirmed (zero unless a dearer one)."""
+        return max(-self.total, Money.zero(self.currency))
 
     def received(self, units: Mapping[str, int]) -> Quote:
         """This quote for only `units` (per line id) of its lines' units, as a partial receipt pays.
@@ -144,6 +177,8 @@ class Quote:
             "fees": self.fees.minor,
             "bonus": self.bonus.minor,
             "shipping": self.shipping.minor,
+            # An exchange's replacements at list price, and that minus the returned units' price.
+            **({"replacement": self.replacement.minor, "difference": self.difference.minor} if self.is_exchange else {}),
             "total": self.total.minor,
         }
 
@@ -157,6 +192,7 @@ def quote(
     already_refunded: Money | None = None,
     returned_before: Mapping[str, int] | None = None,
     at: datetime | None = None,
+    exchanges: Mapping[str, ExchangeChoice] | None = None,
 ) -> Quote:
     """Price a return of `selections` from `order` under `policy` (pure).
 
@@ -164,13 +200,16 @@ def quote(
     store credit). `returned_before`: units per line id in earlier returns that were not rejected,
     cancelled or expired; they cannot be chosen again and fix which units this return values
     (with `ORIGINAL_SHIPPING`: 1 when an earlier return holds the original shipping). `at`: when
-    the return is requested (the EU withdrawal period is counted to it).
+    the return is requested (the EU withdrawal period is counted to it). `exchanges`: for
+    resolution "exchange", each line's chosen replacement by line id (domain/exchange.py).
     Raises ValidationError naming every bad field (`lines[0].quantity`, `resolution`, ...).
     """
     currency = order.currency
     returned_before = returned_before or {}
     refunded = already_refunded if already_refunded is not None else Money.zero(currency)
-    chosen = _validated(order, selections, policy, resolution, refunded, returned_before)
+    chosen = _validated(order, selections, policy, resolution, refunded, returned_before, exchanges or {})
+    if resolution == "exchange":
+        return _exchange_quote(order, chosen, policy, refunded, returned_before, exchanges or {})
 
     waive_shipping = any(waives for _, _, waives in chosen)
     items: list[Money] = []
@@ -249,6 +288,61 @@ def quote(
     )
 
 
+def _paid_units(line: OrderLine, first: int, quantity: int) -> tuple[Money, Money]:
+    """Items and tax paid for units first..first+quantity of `line` (largest remainder per unit)."""
+    currency = line.unit_price.currency
+    units = range(first, first + quantity)
+    net_units = (line.gross - line.discount).allocate([1] * line.quantity)
+    tax_units = line.tax.allocate([1] * line.quantity)
+    return total((net_units[u] for u in units), currency), total((tax_units[u] for u in units), currency)
+
+
+def _exchange_quote(
+    order: Order,
+    chosen: list[tuple[Selection, OrderLine, bool]],
+    policy: Policy,
+    refunded: Money,
+    returned_before: Mapping[str, int],
+    exchanges: Mapping[str, ExchangeChoice],
+) -> Quote:
+    """An exchange's quote: the difference moves, the returned units' value is kept for reference."""
+    currency = order.currency
+    zero = Money.zero(currency)
+    paid: list[tuple[Money, Money]] = []
+    replacements: list[Money] = []
+    differences: list[Money] = []
+    moves: list[Money] = []
+    for selection, line, _ in chosen:
+        choice = exchanges[line.id]
+        items, tax = _paid_units(line, returned_before.get(line.id, 0), selection.quantity)
+        paid.append((items, tax))
+        replacement = choice.unit_price * selection.quantity
+        difference = replacement - choice.returned_unit_price * selection.quantity
+        replacements.append(replacement)
+        differences.append(difference)
+        # Cheaper: the difference back, never more than these units were paid.
+        moves.append(-difference if not difference.is_negative() else min(-difference, items + tax))
+    back = [m if m > zero else zero for m in moves]
+    refundable = max(order.total - refunded, zero)
+    if total(back, currency) > refundable:
+        capped = _share(refundable, back)
+        moves = [c if m > zero else m for m, c in zip(moves, capped)]
+    lines = tuple(
+        QuoteLine(
+            line_id=line.id, quantity=selection.quantity, reason=selection.reason, note=selection.note,
+            items=paid[k][0], tax=paid[k][1], fees=zero, bonus=zero, total=moves[k], fees_waived=waives,
+            exchange_for=exchanges[line.id].sku, replacement=replacements[k], difference=differences[k],
+        )
+        for k, (selection, line, waives) in enumerate(chosen)
+    )
+    return Quote(
+        currency=currency, resolution="exchange", lines=lines,
+        items=total((p[0] for p in paid), currency), tax=total((p[1] for p in paid), currency),
+        fees=zero, bonus=zero, total=total(moves, currency), restocking_fee=zero, return_shipping_fee=zero,
+        shipping=zero, policy_version=policy.version,
+    )
+
+
 def _first_units(amount: Money, units: int, of: int) -> Money:
     """What the first `units` of `of` units hold of `amount`, split unit by unit (largest remainder)."""
     if units == of:
@@ -265,6 +359,15 @@ def _scaled_line(line: QuoteLine, units: int) -> QuoteLine:
     value kept is never above the value quoted; items and tax are then what holds them.
     """
     q = line.quantity
+    if line.replacement is not None and line.difference is not None:
+        # An exchange's line: the replacement shrinks with the units that came back.
+        gross = _first_units(line.items + line.tax, units, q)
+        tax = _first_units(line.tax, units, q)
+        replacement = _first_units(line.replacement, units, q)
+        difference = _first_units(line.difference, units, q)
+        moved = -difference if not difference.is_negative() else min(-difference, gross)
+        return replace(line, quantity=units, items=gross - tax, tax=tax, replacement=replacement,
+                       difference=difference, total=min(moved, line.total) if moved.minor > 0 else moved)
     gross = _first_units(line.items + line.tax, units, q)
     fees = min(_first_units(line.fees, units, q), gross)
     tax = min(_first_units(line.tax, units, q), gross)
@@ -288,11 +391,15 @@ def _validated(
     resolution: str,
     refunded: Money,
     returned_before: Mapping[str, int],
+    exchanges: Mapping[str, ExchangeChoice],
 ) -> list[tuple[Selection, OrderLine, bool]]:
     problems: list[tuple[str, str]] = []
     chosen: list[tuple[Selection, OrderLine, bool]] = []
     if resolution not in RESOLUTIONS:
         problems.append(("resolution", f"resolution must be one of {', '.join(RESOLUTIONS)}"))
+    elif resolution == "exchange":
+        if policy.exchanges == "off":
+            problems.append(("resolution", "this store does not offer exchange"))
     elif not policy.resolutions.offers(resolution):
         problems.append(("resolution", f"this store does not offer {resolution}"))
     if refunded.currency != order.currency or refunded.is_negative():
@@ -321,6 +428,12 @@ def _validated(
             problems.append((f"{where}.note", f"{about}a note is needed for the reason {reason.code!r}"))
         if note_too_long(selection.note):
             problems.append((f"{where}.note", f"{about}a note is at most {MAX_NOTE} characters"))
+        if resolution == "exchange" and policy.exchanges != "off" and line is not None:
+            choice = exchanges.get(line.id)
+            if choice is None:
+                problems.append((f"{where}.exchange_for", f"{about}choose the variant to exchange this item for"))
+            elif choice.unit_price.currency != order.currency or choice.returned_unit_price.currency != order.currency:
+                problems.append((f"{where}.exchange_for", f"{about}the exchange must be priced in {order.currency}"))
         if line is not None and reason is not None:
             chosen.append((selection, line, reason.waive_fees))
     if problems:

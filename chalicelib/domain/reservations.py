@@ -45,6 +45,40 @@ class Release:
     quantity: int
 
 
+# Stock of the catalog's variants that exchanges promise (domain/exchange.py): reserved when the
+# exchange is requested, fulfilled when its replacement order is made, released when the return
+# closes without it. Persisted in the same write as the return (docs/data-model.md, "variant").
+
+
+@dataclass(frozen=True, slots=True)
+class StockReserve:
+    """Promise `quantity` units of variant `sku` of `product_id` (never more than it has)."""
+
+    product_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockFulfil:
+    """The replacement order takes `quantity` promised units of `sku` off the shelf."""
+
+    product_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockRelease:
+    """The exchange will not happen: give `quantity` promised units of `sku` back."""
+
+    product_id: str
+    sku: str
+    quantity: int
+
+
+StockChange = StockReserve | StockFulfil | StockRelease
+
 
 @dataclass(frozen=True, slots=True)
 class ReturnedUnits:

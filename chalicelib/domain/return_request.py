@@ -15,6 +15,18 @@ and when as a new event; the repository saves every move with one conditional wr
     approved -> refunding | credited (the policy's refund_trigger "on_approval")
     refund_failed -> refunding (a retry, with a new attempt and key) | credited
 
+Exchanges (resolution "exchange", domain/exchange.py):
+
+    awaiting_payment -> pending_approval | approved (the shopper paid a dearer exchange's
+        difference) | cancelled | expired (not paid in time: the promised stock goes back)
+    received -> exchanged (the replacement order exists and nothing is owed back) |
+        refunding -> exchanged (a cheaper exchange's difference was refunded)
+
+The replacement order is made (an `exchange_created` entry, the status stays) when the policy's
+`exchange_trigger` is met: on approval, or on receipt. If its stock ran out by then, an
+`exchange_unavailable` entry turns the return into the policy's `exchange_out_of_stock`
+resolution (refund or store credit) and it goes on as one.
+
 Staff-only entries (an internal note, a retry asked for, an approval email sent again) join the
 timeline without moving the status: INTERNAL_KINDS, never shown to the shopper, and not counted
 as a move (`status_changed_at`, `decision_version`).
@@ -33,7 +45,7 @@ from .money import Money
 from .notes import MAX_NOTE
 from .order import ORIGINAL_SHIPPING, Order
 from .quote import Quote, Selection
-from .reservations import CountReturned, Release, Reserve
+from .reservations import CountReturned, Release, Reserve, StockFulfil, StockRelease, StockReserve
 from .timestamps import utc_timestamp
 
 
@@ -52,6 +64,10 @@ class ReturnStatus(StrEnum):
     REFUND_FAILED = "refund_failed"
     # The merchant's counter-offer waits for the shopper's answer (issue 18, item 5).
     OFFERED = "offered"
+    # A dearer exchange waits for the shopper to pay the price difference (issue 19).
+    AWAITING_PAYMENT = "awaiting_payment"
+    # The exchange is done: replacement order made, parcel received, any difference refunded.
+    EXCHANGED = "exchanged"
 
 
 class EventKind(StrEnum):
@@ -79,6 +95,12 @@ class EventKind(StrEnum):
     # The shopper was reminded to send the parcel before its send-by date (domain/send_by.py):
     # shown to the shopper, but not a move (the status and the time it entered it stay).
     SHIP_REMINDER_SENT = "ship_reminder_sent"
+    # Exchanges (issue 19).
+    PAYMENT_RECEIVED = "payment_received"
+    EXCHANGE_CREATED = "exchange_created"
+    EXCHANGE_UNAVAILABLE = "exchange_unavailable"
+    EXCHANGED = "exchanged"
+    DIFFERENCE_REFUNDED = "difference_refunded"
 
 
 # The store's own entries: never on the shopper's page or API, and not a move of the return.
@@ -86,7 +108,10 @@ INTERNAL_KINDS: frozenset[EventKind] = frozenset({
     EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
 })
 # Entries that record something without moving the status: the internal ones, and reminders.
-NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {EventKind.SHIP_REMINDER_SENT}
+NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {
+    EventKind.SHIP_REMINDER_SENT, EventKind.EXCHANGE_CREATED, EventKind.EXCHANGE_UNAVAILABLE,
+    EventKind.DIFFERENCE_REFUNDED,
+}
 
 
 class Condition(StrEnum):
@@ -111,20 +136,22 @@ CANCELLED: Final = ReturnStatus.CANCELLED
 EXPIRED: Final = ReturnStatus.EXPIRED
 REFUND_FAILED: Final = ReturnStatus.REFUND_FAILED
 OFFERED: Final = ReturnStatus.OFFERED
+AWAITING_PAYMENT: Final = ReturnStatus.AWAITING_PAYMENT
+EXCHANGED: Final = ReturnStatus.EXCHANGED
 
 STATUSES: tuple[ReturnStatus, ...] = tuple(ReturnStatus)
 # Units of a return in these statuses are back on the shelf: they may be returned again.
 RELEASED_STATUSES: tuple[ReturnStatus, ...] = (REJECTED, CANCELLED, EXPIRED)
 # Still waiting for the parcel (units reserved, not yet returned).
-OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED)
+OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED, AWAITING_PAYMENT)
 # The parcel arrived: its units count as returned.
-RETURNED_STATUSES: tuple[ReturnStatus, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED)
+RETURNED_STATUSES: tuple[ReturnStatus, ...] = (RECEIVED, REFUNDING, REFUNDED, CREDITED, REFUND_FAILED, EXCHANGED)
 # The shopper may still change their mind: nothing has reached the store and no money has moved.
-CANCELLABLE_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED)
+CANCELLABLE_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, APPROVED, OFFERED, AWAITING_PAYMENT)
 # Why a return can't be cancelled any more, by status (`NotCancellableError.why`).
 _TOO_LATE = {
     RECEIVED: "received", REFUNDING: "paid", REFUNDED: "paid", CREDITED: "paid", REFUND_FAILED: "paid",
-    REJECTED: "closed", EXPIRED: "closed", CANCELLED: "cancelled",
+    REJECTED: "closed", EXPIRED: "closed", CANCELLED: "cancelled", EXCHANGED: "received",
 }
 _TOO_LATE_MESSAGES = {
     "received": "The store has already received the parcel of this return, so it can't be cancelled.",
@@ -153,6 +180,10 @@ _RELEASING_KINDS = frozenset({EventKind.REJECTED, EventKind.CANCELLED, EventKind
 MAX_MERCHANT_NOTE: Final = MAX_NOTE
 # The moves that carry the merchant's decision (the shopper's "Message from the store").
 DECIDING_KINDS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.OFFERED})
+
+
+# The moves after which an exchange's promised stock is no longer needed (it closed without it).
+_STOCK_RELEASING_KINDS = _RELEASING_KINDS | {EventKind.EXCHANGE_UNAVAILABLE}
 
 
 class OfferClosedError(ConflictError):
@@ -219,6 +250,9 @@ class ReturnLine:
     note: str = ""
     # The order line's product (reports by SKU); "" for a return stored before it was kept.
     sku: str = ""
+    # An exchange's line: the catalog product of the line and the variant sent instead.
+    product_id: str = ""
+    exchange_for: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +279,56 @@ class ReturnEvent:
     received: tuple[ReceivedLine, ...] = ()
     # The merchant's words to the shopper with a decision or an offer (shown to them as such).
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOrderLine:
+    """One replacement: `quantity` units of variant `sku` for the return's line `line_id`."""
+
+    line_id: str
+    sku: str
+    quantity: int
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOrder:
+    """The replacement order an exchange makes for the store to ship (`X-` + the RMA's body)."""
+
+    number: str
+    created_at: datetime
+    lines: tuple[ExchangeOrderLine, ...]
+
+
+def exchange_order_number(rma: str) -> str:
+    """The replacement order's number: the RMA's, so one return can never make two."""
+    return "X-" + rma.removeprefix("R-")
+
+
+@dataclass(frozen=True, slots=True)
+class DifferencePayment:
+    """The price difference a dearer exchange asks the shopper to pay (Stripe PaymentIntent).
+
+    `then`: the status the return takes once paid (approved, or pending_approval when it needs
+    the store's approval). `status`: requires_payment -> succeeded -> refunded (paid back because
+    the exchange did not happen).
+    """
+
+    amount: Money
+    then: ReturnStatus
+    payment_intent: str = ""
+    status: str = "requires_payment"
+    refund_id: str = ""
+
+
+def payment_idempotency_key(rma: str) -> str:
+    """The key of the PaymentIntent for a return's price difference: one per return."""
+    return f"exchange-difference-{rma}"
+
+
+def difference_refund_idempotency_key(rma: str) -> str:
+    """The key of the refund of a paid difference whose exchange did not happen."""
+    return f"exchange-difference-refund-{rma}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +366,15 @@ class Milestones:
 
     @classmethod
     def of(cls, events: tuple[ReturnEvent, ...]) -> Milestones:
-        needed = bool(events) and events[0].kind == EventKind.REQUESTED and events[0].detail == PENDING_APPROVAL
+        needed = bool(events) and events[0].kind == EventKind.REQUESTED and (
+            events[0].detail == PENDING_APPROVAL
+            # A dearer exchange waited for its payment first, then for the store.
+            or any(e.kind == EventKind.PAYMENT_RECEIVED and e.detail == PENDING_APPROVAL for e in events))
 
         def first(*kinds: EventKind) -> datetime | None:
             return next((e.at for e in events if e.kind in kinds), None)
 
-        paid = [e.at for e in events if e.kind in (EventKind.REFUNDED, EventKind.CREDITED)]
+        paid = [e.at for e in events if e.kind in (EventKind.REFUNDED, EventKind.CREDITED, EventKind.EXCHANGED)]
         return cls(needed_approval=needed, decided_at=first(EventKind.APPROVED, EventKind.REJECTED, EventKind.OFFERED),
                    received_at=first(EventKind.RECEIVED), paid_at=paid[-1] if paid else None)
 
@@ -320,6 +407,9 @@ class ReturnRequest:
     holds_original_shipping: bool = False
     # While `offered`: the merchant's counter-terms (the quote stays what the shopper asked for).
     offer: Quote | None = None
+    # Exchanges: the replacement order once made, and a dearer exchange's price difference.
+    exchange_order: ExchangeOrder | None = None
+    payment: DifferencePayment | None = None
 
     @classmethod
     def request(
@@ -345,6 +435,13 @@ class ReturnRequest:
             raise ValidationError("a return's time must carry a time zone", fields=("at",))
         status = PENDING_APPROVAL if needs_approval else APPROVED
         skus = {line.id: line.sku for line in order.lines}
+        products = {line.id: line.product_id for line in order.lines}
+        swaps = {q.line_id: q.exchange_for for q in quote.lines}
+        payment = None
+        if quote.is_exchange and not quote.to_pay.is_zero():
+            # A dearer exchange is confirmed only once its difference is paid.
+            payment = DifferencePayment(amount=quote.to_pay, then=status)
+            status = AWAITING_PAYMENT
         return cls(
             rma=rma,
             order_number=order.number,
@@ -352,13 +449,16 @@ class ReturnRequest:
             locale=locale or order.locale,
             status=status,
             resolution=quote.resolution,
-            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""))
+            lines=tuple(ReturnLine(s.line_id, s.quantity, s.reason, s.note, skus.get(s.line_id, ""),
+                                   products.get(s.line_id, "") if swaps.get(s.line_id) else "",
+                                   swaps.get(s.line_id, ""))
                         for s in selections),
             quote=quote,
             policy_version=quote.policy_version,
             created_at=at,
             events=(ReturnEvent(at=at, kind=EventKind.REQUESTED, actor=actor, detail=status),),
             holds_original_shipping=not quote.shipping.is_zero(),
+            payment=payment,
         )
 
     @property
@@ -456,6 +556,47 @@ class ReturnRequest:
         return tuple(changes)
 
     @property
+    def is_exchange(self) -> bool:
+        """True while the return is to be paid back with replacements (not after a fallback)."""
+        return self.resolution == "exchange"
+
+    def stock_reservations(self) -> tuple[StockReserve, ...]:
+        """What creating this return promises of the catalog: each exchanged line's replacements."""
+        return tuple(StockReserve(line.product_id, line.exchange_for, line.quantity)
+                     for line in self.lines if line.exchange_for)
+
+    def stock_changes(self, *, new_events: int) -> tuple[StockFulfil | StockRelease, ...]:
+        """What the moves behind its last `new_events` events do to the stock it promised.
+
+        The replacement order takes its units (and gives back any the parcel did not bring);
+        closing without the exchange (rejected, cancelled, expired, declined, out of stock)
+        gives every promised unit back. Written in the same transaction as the move.
+        """
+        if new_events <= 0 or not any(line.exchange_for for line in self.lines):
+            return ()
+        split = len(self.events) - new_events
+        settled = (EventKind.EXCHANGE_CREATED, *_STOCK_RELEASING_KINDS)
+        if any(e.kind in settled for e in self.events[:split]):
+            return ()
+        for event in self.events[split:]:
+            if event.kind == EventKind.EXCHANGE_CREATED and self.exchange_order is not None:
+                sent = {line.line_id: line.quantity for line in self.exchange_order.lines}
+                changes: list[StockFulfil | StockRelease] = []
+                for line in self.lines:
+                    if not line.exchange_for:
+                        continue
+                    taken = min(sent.get(line.line_id, 0), line.quantity)
+                    if taken:
+                        changes.append(StockFulfil(line.product_id, line.exchange_for, taken))
+                    if line.quantity - taken:
+                        changes.append(StockRelease(line.product_id, line.exchange_for, line.quantity - taken))
+                return tuple(changes)
+            if event.kind in _STOCK_RELEASING_KINDS:
+                return tuple(StockRelease(line.product_id, line.exchange_for, line.quantity)
+                             for line in self.lines if line.exchange_for)
+        return ()
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -485,6 +626,9 @@ class ReturnRequest:
         if self.status == OFFERED:
             return replace(self._move((OFFERED,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED,
                                       detail="offer not answered in time"), offer=None)
+        if self.status == AWAITING_PAYMENT:
+            return self._move((AWAITING_PAYMENT,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED,
+                              detail="price difference not paid in time")
         return self._move((APPROVED,), EXPIRED, at=at, actor=actor, kind=EventKind.EXPIRED, detail=detail)
 
     def approve(
@@ -502,6 +646,7 @@ class ReturnRequest:
         )
         if quote is None:
             return moved
+        self._refuse_counter_terms_for_exchange()
         if quote.currency != self.quote.currency or {q.line_id for q in quote.lines} != set(self.units):
             raise ValidationError("counter-terms must price the same lines in the same currency",
                                   fields=("quote",))
@@ -529,12 +674,20 @@ class ReturnRequest:
         if not reason or len(reason) > MAX_MERCHANT_NOTE:
             raise ValidationError(f"a counter-offer needs a reason of 1 to {MAX_MERCHANT_NOTE} characters",
                                   fields=("note",))
+        self._refuse_counter_terms_for_exchange()
         if offer.currency != self.quote.currency or {q.line_id for q in offer.lines} != set(self.units):
             raise ValidationError("counter-terms must price the same lines in the same currency",
                                   fields=("quote",))
         moved = self._move((PENDING_APPROVAL,), OFFERED, at=at, actor=actor, kind=EventKind.OFFERED,
                            detail=terms, source_ip=source_ip, user_agent=user_agent, note=reason)
         return replace(moved, offer=offer)
+
+    def _refuse_counter_terms_for_exchange(self) -> None:
+        # Counter-terms are money (store credit only, or minus a fee): an exchange is approved
+        # or declined as asked, so its promised stock and any paid difference stay coherent.
+        if self.is_exchange:
+            raise ValidationError("an exchange can be approved or declined, not offered other terms",
+                                  fields=("quote",))
 
     def accept_offer(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
         """The shopper takes the counter-offer: offered -> approved on the offer's terms."""
@@ -652,6 +805,95 @@ class ReturnRequest:
         return self._record(EventKind.SHIP_REMINDER_SENT, f"send by {utc_timestamp(send_by)}",
                             at=at, actor=actor, source_ip="", user_agent="")
 
+    # Exchanges (issue 19) -------------------------------------------------------------------
+
+    def attach_payment_intent(self, payment_intent: str) -> ReturnRequest:
+        """Remember the PaymentIntent made for the price difference (not a move)."""
+        if self.status != AWAITING_PAYMENT or self.payment is None:
+            raise ConflictError(f"return {self.rma} is {self.status}; nothing to pay", code="invalid_transition")
+        if self.payment.payment_intent and self.payment.payment_intent != payment_intent:
+            raise ConflictError(f"return {self.rma} already has a payment", code="invalid_transition")
+        return replace(self, payment=replace(self.payment, payment_intent=payment_intent))
+
+    def record_payment(self, payment_intent: str, amount: Money, *, at: datetime,
+                       actor: str = "system:stripe") -> ReturnRequest:
+        """The shopper paid the difference: awaiting_payment -> approved | pending_approval.
+
+        Only the return's own PaymentIntent, for exactly the difference, confirms it.
+        """
+        if self.status != AWAITING_PAYMENT or self.payment is None:
+            raise ConflictError(f"return {self.rma} is {self.status}; no payment is awaited",
+                                code="invalid_transition")
+        if payment_intent != self.payment.payment_intent or amount != self.payment.amount:
+            raise ConflictError(f"payment {payment_intent} is not the difference of return {self.rma}",
+                                code="payment_mismatch")
+        moved = self._move((AWAITING_PAYMENT,), self.payment.then, at=at, actor=actor,
+                           kind=EventKind.PAYMENT_RECEIVED, detail=self.payment.then)
+        return replace(moved, payment=replace(self.payment, status="succeeded"))
+
+    @property
+    def exchange_due(self) -> bool:
+        """True when the replacement order may be made now (the caller checks the trigger)."""
+        return self.is_exchange and self.exchange_order is None and self.status in (APPROVED, RECEIVED)
+
+    def create_exchange_order(self, lines: tuple[ExchangeOrderLine, ...], *, at: datetime,
+                              actor: str) -> ReturnRequest:
+        """The replacement order is made for the store to ship (the status stays).
+
+        `lines`: what is sent, by line (after a partial receipt, only for the units that came).
+        """
+        if not self.exchange_due:
+            raise ConflictError(f"return {self.rma} is {self.status}; no replacement order to make",
+                                code="invalid_transition")
+        swaps = {line.line_id: line for line in self.lines if line.exchange_for}
+        if not lines or any(l.line_id not in swaps or l.sku != swaps[l.line_id].exchange_for
+                            or not 0 < l.quantity <= swaps[l.line_id].quantity for l in lines):
+            raise ValidationError("a replacement order sends the chosen variants of the return's lines",
+                                  fields=("lines",))
+        order = ExchangeOrder(number=exchange_order_number(self.rma), created_at=at, lines=lines)
+        recorded = self._record(EventKind.EXCHANGE_CREATED, order.number, at=at, actor=actor,
+                                source_ip="", user_agent="")
+        return replace(recorded, exchange_order=order)
+
+    def exchange_unavailable(self, fallback: Quote, *, at: datetime, actor: str) -> ReturnRequest:
+        """The replacement's stock ran out before its order could be made: the return becomes
+        the policy's fallback (`fallback`, a refund or store-credit quote priced by the caller).
+        The promised stock goes back; a paid difference is owed back (`owes_difference_refund`)."""
+        if not self.exchange_due:
+            raise ConflictError(f"return {self.rma} is {self.status}; its exchange is settled",
+                                code="invalid_transition")
+        if fallback.is_exchange or fallback.currency != self.quote.currency:
+            raise ValidationError("the fallback is a refund or store credit in the return's currency",
+                                  fields=("quote",))
+        recorded = self._record(EventKind.EXCHANGE_UNAVAILABLE, fallback.resolution, at=at, actor=actor,
+                                source_ip="", user_agent="")
+        return replace(recorded, quote=fallback, resolution=fallback.resolution)
+
+    @property
+    def exchange_fell_through(self) -> bool:
+        """True when the stock ran out and the return was paid back another way."""
+        return any(e.kind == EventKind.EXCHANGE_UNAVAILABLE for e in self.events)
+
+    def mark_exchanged(self, *, at: datetime, actor: str) -> ReturnRequest:
+        """Done: the replacement order exists, the parcel came and nothing is owed back."""
+        if not self.is_exchange or self.exchange_order is None or self.quote.total.minor > 0:
+            raise ConflictError(f"return {self.rma} can't be marked exchanged yet", code="invalid_transition")
+        return self._move((RECEIVED,), EXCHANGED, at=at, actor=actor, kind=EventKind.EXCHANGED)
+
+    @property
+    def owes_difference_refund(self) -> bool:
+        """True when a paid difference must go back: the exchange will not happen."""
+        return (self.payment is not None and self.payment.status == "succeeded"
+                and (self.status in RELEASED_STATUSES or self.exchange_fell_through))
+
+    def record_difference_refunded(self, refund_id: str, *, at: datetime, actor: str) -> ReturnRequest:
+        """The paid difference went back to the shopper (the status stays)."""
+        if not self.owes_difference_refund or self.payment is None:
+            raise ConflictError(f"return {self.rma} owes no difference", code="invalid_transition")
+        recorded = self._record(EventKind.DIFFERENCE_REFUNDED, refund_id, at=at, actor=actor,
+                                source_ip="", user_agent="")
+        return replace(recorded, payment=replace(self.payment, status="refunded", refund_id=refund_id))
+
     def _record(self, kind: EventKind, detail: str, *, at: datetime, actor: str, source_ip: str,
                 user_agent: str) -> ReturnRequest:
         event = ReturnEvent(at=at, kind=kind, actor=actor, detail=detail, source_ip=source_ip,
@@ -717,7 +959,9 @@ class ReturnRequest:
         """Stripe accepted the refund: refunding -> refunded, with Stripe's refund id."""
         if self.refund is None:
             raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
-        moved = self._move((REFUNDING,), REFUNDED, at=at, actor=actor, kind=EventKind.REFUNDED, detail=refund_id)
+        # A cheaper exchange's difference was the last thing owed: the exchange is done.
+        to = EXCHANGED if self.is_exchange and self.exchange_order is not None else REFUNDED
+        moved = self._move((REFUNDING,), to, at=at, actor=actor, kind=EventKind.REFUNDED, detail=refund_id)
         return replace(moved, refund=replace(self.refund, refund_id=refund_id, failure_reason=None))
 
     def mark_refund_failed(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
@@ -725,7 +969,7 @@ class ReturnRequest:
         if self.refund is None:
             raise ConflictError(f"return {self.rma} has no refund under way", code="invalid_transition")
         moved = self._move(
-            (REFUNDING, REFUNDED), REFUND_FAILED, at=at, actor=actor, kind=EventKind.REFUND_FAILED, detail=reason,
+            (REFUNDING, REFUNDED, EXCHANGED), REFUND_FAILED, at=at, actor=actor, kind=EventKind.REFUND_FAILED, detail=reason,
         )
         return replace(moved, refund=replace(self.refund, failure_reason=reason))
 

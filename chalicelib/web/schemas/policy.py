@@ -164,6 +164,12 @@ class PolicyIn(_Strict):
         list[Literal["whole_order", "fee_waiving_reasons", "eu_withdrawal"]], Field(max_length=3)
     ] = Field(default_factory=lambda: list(DEFAULT_POLICY.original_shipping_refund))
 
+    # exchanges (issue 19): which variants, when the replacement order is made, and what the
+    # shopper gets instead when its stock ran out.
+    exchanges: Literal["off", "same_price", "any_price"] = DEFAULT_POLICY.exchanges
+    exchange_trigger: Literal["on_approval", "on_receipt"] = DEFAULT_POLICY.exchange_trigger
+    exchange_out_of_stock: Literal["refund", "store_credit"] = DEFAULT_POLICY.exchange_out_of_stock
+
     @field_validator("original_shipping_refund")
     @classmethod
     def _occasions_unique(cls, occasions: list[str]) -> list[str]:
@@ -229,6 +235,9 @@ class PolicyIn(_Strict):
             on_approval_timeout=self.on_approval_timeout,
             # In one order whatever the document's, so two versions differ only when the occasions do.
             original_shipping_refund=tuple(o for o in SHIPPING_REFUND_OCCASIONS if o in self.original_shipping_refund),
+            exchanges=self.exchanges,
+            exchange_trigger=self.exchange_trigger,
+            exchange_out_of_stock=self.exchange_out_of_stock,
         )
 
 

@@ -180,6 +180,8 @@ def test_the_statuses_are_those_of_the_product() -> None:
         "credited", "cancelled", "expired", "refund_failed",
         # issue 18 item 5: a counter-offer waits for the shopper's answer.
         "offered",
+        # issue 19: a dearer exchange waits for its difference; an exchange ends exchanged.
+        "awaiting_payment", "exchanged",
     }
 
 
@@ -200,5 +202,5 @@ def test_statuses_and_event_kinds_read_and_serialise_as_their_stored_strings() -
     assert ReturnStatus("cancelled") is CANCELLED and "cancelled" in RELEASED_STATUSES
     assert [str(s) for s in STATUSES] == [
         "pending_approval", "approved", "rejected", "received", "refunding", "refunded", "credited",
-        "cancelled", "expired", "refund_failed", "offered",
+        "cancelled", "expired", "refund_failed", "offered", "awaiting_payment", "exchanged",
     ]
