@@ -67,6 +67,8 @@ class Selection:
     quantity: int
     reason: str
     note: str = ""
+    # An exchange: the SKU of the variant the shopper wants instead ("" for money back).
+    exchange_for: str = ""
 
 
 @dataclass(frozen=True, slots=True)

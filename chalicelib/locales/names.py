@@ -34,11 +34,14 @@ STATUSES: dict[str, str] = {
     "expired": N_("Expired"),
     "refund_failed": N_("Refund delayed"),
     "offered": N_("Offer awaiting an answer"),
+    "awaiting_payment": N_("Waiting for the price difference"),
+    "exchanged": N_("Exchanged"),
 }
 
 RESOLUTIONS: dict[str, str] = {
     "refund": N_("Refund to the original payment method"),
     "store_credit": N_("Store credit"),
+    "exchange": N_("Exchange for another variant"),
 }
 
 
