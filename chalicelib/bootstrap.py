@@ -36,7 +36,7 @@ from .adapters.ses_merchant_mailer import SESMerchantMailer
 from .adapters.ses_notifiers import SESMerchantNotifier, SESShopperNotifier
 from .adapters.signed_tokens import SignedTokens
 from .adapters.sqs_refund_queue import SQSRefundQueue
-from .adapters.stripe_payments import StripePayments
+from .adapters.stripe_payments import StripeDifferencePayments, StripePayments
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
 from .domain.order import Address
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .services.ports.photos import PhotoRecords, PhotoStorage
     from .services.ports.money import (
         CheckoutPromotions,
+        DifferencePayments,
         PaymentGateway,
         PaymentLedger,
         RefundQueue,
@@ -165,6 +166,8 @@ class Deps:
     # photos: shoppers' photos in the label bucket, and their records beside each return.
     _photo_storage: PhotoStorage | None = field(default=None, repr=False)
     _photo_records: PhotoRecords | None = field(default=None, repr=False)
+    # xpay (issue 19): exchanges' price differences on Stripe (built from `payments` when unset).
+    _difference_payments: DifferencePayments | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -224,6 +227,13 @@ class Deps:
         if self._payments is None:
             self._payments = StripePayments(self.stripe_api_key, api_base=self.settings.stripe_api_base)
         return self._payments
+
+    @property
+    def difference_payments(self) -> DifferencePayments:
+        """PaymentIntents for exchanges' price differences (xpay), on the same Stripe client."""
+        if self._difference_payments is None:
+            self._difference_payments = StripeDifferencePayments(cast("StripePayments", self.payments))
+        return self._difference_payments
 
     @property
     def checkout_promotions(self) -> CheckoutPromotions | None:

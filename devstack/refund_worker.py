@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.bootstrap import Deps, aws_client, get_deps
 from chalicelib.jobs.refunds import handle_refund_body
+from chalicelib.services.pay_difference import resume_difference_refunds
 from chalicelib.services.refund_return import resume_stuck_refunds
 from chalicelib.settings import Settings
 
@@ -74,6 +75,7 @@ def main() -> None:
                 next_resume = time.monotonic() + RESUME_EVERY_SECONDS
                 try:
                     resume_stuck_refunds(deps)
+                    resume_difference_refunds(deps)
                 except Exception:
                     log.exception("resuming stuck refunds failed; next minute retries")
     except (_Stop, KeyboardInterrupt):

@@ -18,6 +18,8 @@ from stripe.params import PromotionCodeCreateParams
 
 from ..domain.money import Money
 from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
+from ..services.pay_difference import DIFFERENCE_PURPOSE
+from ..services.ports.money import DifferenceIntent
 
 # Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's
 # reserved concurrency) each pacing at 4/s stay at or under 20/s together.
@@ -197,6 +199,81 @@ class StripePayments:
             raise PaymentGatewayUnavailableError(f"Stripe did not answer: {type(error).__name__}") from error
         data: dict[str, Any] = intent.to_dict()
         return data
+
+
+# xpay (issue 19): an exchange's price difference ----------------------------------------------
+
+
+
+class StripeDifferencePayments:
+    """DifferencePayments on the same Stripe client (and pacing) as the refunds."""
+
+    def __init__(self, payments: StripePayments) -> None:
+        self._payments = payments
+
+    def difference_intent(self, *, rma: str, amount: Money, idempotency_key: str) -> DifferenceIntent:
+        client = self._payments._stripe()
+        self._payments._pace()
+        try:
+            intent = client.v1.payment_intents.create(
+                params={
+                    "amount": amount.minor, "currency": amount.currency.lower(),
+                    "capture_method": "automatic",
+                    "metadata": {"rma": rma, "purpose": DIFFERENCE_PURPOSE},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not make the PaymentIntent: {type(error).__name__}") from error
+        return _difference_intent(intent.to_dict())
+
+    def difference_intent_of(self, payment_intent: str) -> DifferenceIntent | None:
+        intent = self._payments._payment_intent(payment_intent)
+        return _difference_intent(intent) if intent is not None else None
+
+    def cancel_difference_intent(self, payment_intent: str) -> DifferenceIntent | None:
+        client = self._payments._stripe()
+        self._payments._pace()
+        try:
+            intent = client.v1.payment_intents.cancel(
+                payment_intent, options={"idempotency_key": f"exchange-difference-cancel-{payment_intent}"})
+        except stripe.InvalidRequestError:
+            # Stripe refuses to cancel a PaymentIntent that succeeded (or is gone): say which.
+            return self.difference_intent_of(payment_intent)
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(
+                f"Stripe did not cancel the PaymentIntent: {type(error).__name__}") from error
+        return _difference_intent(intent.to_dict())
+
+    def refund_difference(self, *, payment_intent: str, amount: Money, idempotency_key: str,
+                          rma: str) -> GatewayRefund:
+        client = self._payments._stripe()
+        self._payments._pace()
+        try:
+            refund = client.v1.refunds.create(
+                params={"payment_intent": payment_intent, "amount": amount.minor,
+                        "metadata": {"rma": rma, "purpose": DIFFERENCE_PURPOSE}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except (stripe.CardError, stripe.InvalidRequestError) as error:
+            reason = error.code or (error.user_message or str(error))[:200]
+            raise RefundDeclinedError(f"Stripe refused the refund: {reason}", reason=str(reason)) from error
+        except stripe.StripeError as error:
+            raise PaymentGatewayUnavailableError(f"Stripe did not answer definitely: {type(error).__name__}") from error
+        return _gateway_refund(refund, amount.currency)
+
+
+def _difference_intent(intent: dict[str, Any]) -> DifferenceIntent:
+    currency = str(intent["currency"]).upper()
+    status = str(intent.get("status") or "")
+    metadata = intent.get("metadata") or {}
+    rma = metadata.get("rma") if metadata.get("purpose") == DIFFERENCE_PURPOSE else None
+    received = _captured(intent) if status == "succeeded" else Money(0, currency)
+    return DifferenceIntent(
+        id=str(intent["id"]), status=status, amount=Money(int(intent["amount"]), currency), received=received,
+        rma=str(rma) if rma else None, client_secret=str(intent.get("client_secret") or ""),
+    )
 
 
 def _captured(intent: dict[str, Any]) -> Money:

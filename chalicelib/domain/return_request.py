@@ -101,16 +101,19 @@ class EventKind(StrEnum):
     EXCHANGE_UNAVAILABLE = "exchange_unavailable"
     EXCHANGED = "exchanged"
     DIFFERENCE_REFUNDED = "difference_refunded"
+    # The refund worker claimed a paid difference's refund (one conditional write: one worker pays).
+    DIFFERENCE_REFUND_STARTED = "difference_refund_started"
 
 
 # The store's own entries: never on the shopper's page or API, and not a move of the return.
 INTERNAL_KINDS: frozenset[EventKind] = frozenset({
     EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
+    EventKind.DIFFERENCE_REFUND_STARTED,
 })
 # Entries that record something without moving the status: the internal ones, and reminders.
 NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {
     EventKind.SHIP_REMINDER_SENT, EventKind.EXCHANGE_CREATED, EventKind.EXCHANGE_UNAVAILABLE,
-    EventKind.DIFFERENCE_REFUNDED,
+    EventKind.DIFFERENCE_REFUNDED, EventKind.DIFFERENCE_REFUND_STARTED,
 }
 
 
@@ -310,7 +313,7 @@ class DifferencePayment:
     """The price difference a dearer exchange asks the shopper to pay (Stripe PaymentIntent).
 
     `then`: the status the return takes once paid (approved, or pending_approval when it needs
-    the store's approval). `status`: requires_payment -> succeeded -> refunded (paid back because
+    the store's approval). `status`: requires_payment -> succeeded -> refunding (claimed by the refund worker) -> refunded (paid back because
     the exchange did not happen).
     """
 
@@ -883,8 +886,25 @@ class ReturnRequest:
     @property
     def owes_difference_refund(self) -> bool:
         """True when a paid difference must go back: the exchange will not happen."""
-        return (self.payment is not None and self.payment.status == "succeeded"
+        return (self.payment is not None and self.payment.status in ("succeeded", "refunding")
                 and (self.status in RELEASED_STATUSES or self.exchange_fell_through))
+
+    @property
+    def difference_refund_started_at(self) -> datetime | None:
+        """When a worker last claimed the difference's refund (None: not claimed, or done)."""
+        if self.payment is None or self.payment.status != "refunding":
+            return None
+        return max((e.at for e in self.events if e.kind == EventKind.DIFFERENCE_REFUND_STARTED), default=None)
+
+    def start_difference_refund(self, *, at: datetime, actor: str) -> ReturnRequest:
+        """A worker claims the refund of a paid difference (again, when it was left unanswered);
+        the conditional save of this claim lets exactly one worker call the provider."""
+        if not self.owes_difference_refund or self.payment is None:
+            raise ConflictError(f"return {self.rma} owes no difference", code="invalid_transition")
+        recorded = self._record(EventKind.DIFFERENCE_REFUND_STARTED,
+                                f"{self.payment.amount.minor} {self.payment.amount.currency}",
+                                at=at, actor=actor, source_ip="", user_agent="")
+        return replace(recorded, payment=replace(self.payment, status="refunding"))
 
     def record_difference_refunded(self, refund_id: str, *, at: datetime, actor: str) -> ReturnRequest:
         """The paid difference went back to the shopper (the status stays)."""

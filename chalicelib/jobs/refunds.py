@@ -13,17 +13,22 @@ concurrency in .chalice/config.json, maximum_concurrency here) and each paces it
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalice.app import Blueprint, Rate, SQSEvent
 
 from ..adapters.sqs_refund_queue import parse_refund_message
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
+from ..services.pay_difference import TRIGGER_DIFFERENCE, refund_difference, resume_difference_refunds
 from ..services.refund_return import RefundMessage, handle_refund_message, resume_stuck_refunds
 
 if TYPE_CHECKING:
+    from ..services.pay_difference import DifferenceRefundDeps
     from ..services.refund_return import RefundDeps
+
+    class RefundJobDeps(RefundDeps, DifferenceRefundDeps, Protocol):
+        """What the worker's jobs need: refunds, and exchanges' price differences (xpay)."""
 
 log = logging.getLogger("retour.refunds")
 
@@ -38,7 +43,7 @@ QUEUE_NAME = "${AWS::StackName}-refunds"
 MAXIMUM_CONCURRENCY = 5
 
 
-def handle_refund_body(deps: RefundDeps, body: str) -> None:
+def handle_refund_body(deps: RefundJobDeps, body: str) -> None:
     """One queue message: the worker (Lambda) and devstack/refund_worker.py both call this."""
     try:
         rma, trigger = parse_refund_message(body)
@@ -48,6 +53,10 @@ def handle_refund_body(deps: RefundDeps, body: str) -> None:
         log.error("unreadable refund message left for the dead-letter queue", extra={"body": body[:200]})
         raise ValidationError("a refund message must be {\"rma\": str, \"trigger\": str}",
                               code="unreadable_refund_message") from error
+    if trigger == TRIGGER_DIFFERENCE:
+        # A dearer exchange's paid price difference, owed back (services/pay_difference.py).
+        refund_difference(deps, rma)
+        return
     handle_refund_message(deps, RefundMessage(rma=rma, trigger=trigger))
 
 
@@ -67,3 +76,12 @@ def resume_refunds(event: Any) -> None:
     finished = resume_stuck_refunds(get_deps())
     if finished:
         log.info("stuck refunds resumed", extra={"count": len(finished)})
+
+
+@refund_jobs.schedule(Rate(15, unit=Rate.MINUTES), name="resume_difference_refunds")
+def resume_difference_refunds_job(event: Any) -> None:
+    """Every quarter hour: pay back exchanges' price differences still owed (a lost job, a worker
+    that died after claiming one)."""
+    paid = resume_difference_refunds(get_deps())
+    if paid:
+        log.info("price differences paid back", extra={"count": len(paid)})

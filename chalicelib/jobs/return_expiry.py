@@ -11,7 +11,7 @@ from typing import Any
 from chalice.app import Blueprint, Rate
 
 from ..bootstrap import get_deps
-from ..services.expire_returns import expire_offers, expire_returns
+from ..services.expire_returns import expire_offers, expire_returns, expire_unpaid
 
 log = logging.getLogger("retour.returns")
 
@@ -33,5 +33,8 @@ def return_expiry(event: Any) -> dict[str, list[str]]:
     expired = expire_returns(get_deps(), time_left=time_left)
     # Counter-offers the shopper left unanswered close the same way (their units freed).
     offers = expire_offers(get_deps(), time_left=time_left)
-    log.info("return expiry job: %d returns and %d offers expired", len(expired), len(offers))
-    return {"expired": expired, "offers_expired": offers}
+    # Dearer exchanges whose price difference was not paid in time give their stock back (xpay).
+    unpaid = expire_unpaid(get_deps(), time_left=time_left)
+    log.info("return expiry job: %d returns, %d offers and %d unpaid exchanges expired",
+             len(expired), len(offers), len(unpaid))
+    return {"expired": expired, "offers_expired": offers, "unpaid_expired": unpaid}

@@ -18,6 +18,8 @@ from typing import Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.return_request import SHOPPER, ReturnRequest
+from .pay_difference import RecordPaymentDeps, close_unpaid, owe_difference_back
+from .ports.money import RefundQueue
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.returns import ReturnRepository
@@ -31,8 +33,11 @@ log = logging.getLogger("retour.returns")
 _ATTEMPTS = 3
 
 
-class CancelReturnDeps(Protocol):
-    """What cancelling a return needs."""
+class CancelReturnDeps(RecordPaymentDeps, Protocol):
+    """What cancelling a return needs (a dearer exchange's payment too: xpay)."""
+
+    @property
+    def refund_queue(self) -> RefundQueue: ...
 
     @property
     def returns(self) -> ReturnRepository: ...
@@ -57,6 +62,8 @@ def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> Ret
         request = read_return(deps, rma, order_number=order_number)
         if request.cancelled_by_shopper:
             return request
+        # An exchange still waiting for its price difference: no card may pay it once cancelled.
+        request = close_unpaid(deps, request)
         now = deps.clock.now()
         # The domain refuses, saying why, when the parcel arrived, money moved or it is closed.
         cancelled = request.cancel(at=now, actor=SHOPPER)
@@ -65,6 +72,8 @@ def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> Ret
         except StaleWriteError:
             continue
         log.info("return %s cancelled by the shopper", stored.rma)
+        # A paid price difference goes back (the refund worker).
+        owe_difference_back(deps, stored)
         _tell_the_shopper(deps, stored)
         return stored
     raise StaleWriteError(f"return {rma} is being changed by someone else; try again")

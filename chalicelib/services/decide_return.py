@@ -34,6 +34,7 @@ from ..domain.return_request import (
 from ..locales import N_
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
 from .issue_label import IssueLabelDeps, issue_label
+from .pay_difference import owe_difference_back
 from .ports.notifications import ShopperNotifier
 from .read_return import read_return
 from .refund_return import RefundDeps, on_return_approved
@@ -228,6 +229,8 @@ def _decide(deps: DecideReturnDeps, request: ReturnRequest, decision: Decision, 
             raise AlreadyDecidedError(current) from error
         raise
     log.info("return %s %s by %s", stored.rma, stored.status, by.actor)
+    # A rejected exchange's paid price difference goes back (the refund worker).
+    owe_difference_back(deps, stored)
     _after_decision(deps, stored, order, decision)
     return stored
 

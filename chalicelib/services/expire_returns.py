@@ -20,7 +20,10 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import RetourError, StaleWriteError
-from ..domain.return_request import APPROVED, OFFERED, ReturnRequest
+from ..domain.refunds import PaymentGatewayUnavailableError
+from ..domain.return_request import APPROVED, AWAITING_PAYMENT, OFFERED, ReturnRequest
+from .pay_difference import PayDifferenceDeps, after_payment, close_unpaid, owe_difference_back
+from .ports.money import RefundQueue
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
@@ -58,6 +61,9 @@ class ExpireReturnsDeps(Protocol):
 
     @property
     def shopper_notifier(self) -> ShopperNotifier: ...
+
+    @property
+    def refund_queue(self) -> RefundQueue: ...
 
 
 def expire_returns(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
@@ -114,6 +120,8 @@ def _expire_one(
         except StaleWriteError:
             continue
         log.info("return %s expired: no parcel within %d days of approval", stored.rma, days)
+        # An exchange's paid price difference goes back (the refund worker).
+        owe_difference_back(deps, stored)
         _tell_the_shopper(deps, stored, days=days)
         return stored
     log.warning("return expiry: return %s kept changing; the next run looks again", rma)
@@ -148,6 +156,53 @@ def expire_offers(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta]
                 expired.append(stored.rma)
                 # The email says the offer expired (it reads the return's offer_outcome), not a parcel.
                 _tell_the_shopper(deps, stored, days=0)
+                break
+        cursor = page.cursor
+        if cursor is None:
+            return expired
+
+
+class ExpireUnpaidDeps(ExpireReturnsDeps, PayDifferenceDeps, Protocol):
+    """What expiring unpaid exchanges needs: Stripe too (xpay)."""
+
+
+def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
+    """Close dearer exchanges whose price difference was not paid within the policy's
+    `approval_expiry_hours`: awaiting_payment -> expired, which gives the promised stock back in
+    the same write. Their PaymentIntent is voided on Stripe first; one Stripe says was paid after
+    all is recorded as paid instead (and goes on as any paid exchange), never expired. The same
+    walk as above, over the status index's `awaiting_payment` returns (xpay)."""
+    limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
+    now = deps.clock.now()
+    expired: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = deps.listings.with_status(AWAITING_PAYMENT, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
+        for listed in page.returns:
+            if now - listed.status_changed_at < limit:
+                return expired
+            if time_left is not None and time_left() < SAFETY_MARGIN:
+                return expired
+            for _ in range(_ATTEMPTS):
+                request = deps.returns.get(listed.rma)
+                if request is None or request.status != AWAITING_PAYMENT or now - request.status_changed_at < limit:
+                    break  # paid or cancelled meanwhile, or the index lagged
+                try:
+                    closed = close_unpaid(deps, request)
+                except (PaymentGatewayUnavailableError, RetourError):
+                    log.warning("return %s: Stripe did not say whether it was paid; the next run looks again",
+                                request.rma)
+                    break
+                if closed.status != AWAITING_PAYMENT:
+                    after_payment(deps, closed)  # paid at the last moment: it goes on, not expired
+                    break
+                at = deps.clock.now()
+                try:
+                    stored = deps.returns.save(closed.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
+                except StaleWriteError:
+                    continue
+                log.info("return %s: its price difference was not paid in time", stored.rma)
+                expired.append(stored.rma)
                 break
         cursor = page.cursor
         if cursor is None:

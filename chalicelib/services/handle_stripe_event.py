@@ -26,11 +26,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from ..domain.errors import ValidationError
+from ..domain.errors import ConflictError, ValidationError
 from ..domain.money import Money
 from ..domain.order import Order, order_number_key
 from .checkout_credit import record_checkout_spend
 from .import_order import import_order
+from .pay_difference import DIFFERENCE_PURPOSE, PayDifferenceDeps, PaymentNotAwaitedError, confirm_payment
 from .ports.money import CheckoutPromotions, StoredEvents
 from .refund_return import RefundDeps, refund_changed, release_held_refunds
 
@@ -42,7 +43,7 @@ _FAILED = ("failed", "canceled")
 _CHECKOUT_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
-class StripeEventDeps(RefundDeps, Protocol):
+class StripeEventDeps(RefundDeps, PayDifferenceDeps, Protocol):
     """What applying Stripe events needs."""
 
     @property
@@ -77,7 +78,11 @@ def _apply(
 ) -> str:
     kind = str(event.get("type", ""))
     obj: Mapping[str, Any] = (event.get("data") or {}).get("object") or {}
+    if kind == "payment_intent.succeeded":
+        return _difference_paid(deps, obj)
     if kind in ("refund.updated", "charge.refund.updated", "refund.failed"):
+        if (obj.get("metadata") or {}).get("purpose") == DIFFERENCE_PURPOSE:
+            return "ignored"  # a price difference paid back: recorded by the worker that made it
         return _refund_updated(deps, obj)
     if kind == "charge.refunded":
         return _charge_refunded(deps, obj)
@@ -112,6 +117,23 @@ def _checkout_paid(
                          "reason": error.message})
         return f"order_refused:{error.code}"
     return "order_imported"
+
+
+def _difference_paid(deps: StripeEventDeps, intent: Mapping[str, Any]) -> str:
+    """A PaymentIntent succeeded: when its metadata names a return, that return's price difference
+    is paid (xpay). Stripe is asked again by `confirm_payment`; the event only says where to look."""
+    metadata = intent.get("metadata") or {}
+    rma, payment_intent = metadata.get("rma"), str(intent.get("id") or "")
+    if metadata.get("purpose") != DIFFERENCE_PURPOSE or not rma or not payment_intent:
+        return "ignored"
+    try:
+        confirm_payment(deps, str(rma), payment_intent)
+    except (ConflictError, PaymentNotAwaitedError) as error:
+        # Not this return's payment, or it moved on: the same on every delivery, so acknowledged.
+        log.warning("payment_intent.succeeded changes nothing",
+                    extra={"rma": rma, "payment_intent": payment_intent, "code": error.code})
+        return f"ignored:{error.code}"
+    return "difference_paid"
 
 
 def _refund_updated(deps: StripeEventDeps, refund: Mapping[str, Any]) -> str:

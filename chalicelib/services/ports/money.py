@@ -3,6 +3,7 @@ queue and the provider's events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -190,4 +191,47 @@ class StoredEvents(Protocol):
 
     def forget(self, event_id: str) -> None:
         """Drop the record again (applying the event failed; Stripe will deliver it again)."""
+        ...
+
+
+# xpay (issue 19): a dearer exchange's price difference, paid by the shopper on the pay page.
+
+@dataclass(frozen=True, slots=True)
+class DifferenceIntent:
+    """A PaymentIntent for an exchange's price difference, as the provider holds it.
+
+    `received`: what it captured (zero until it succeeded); `rma`: the return its metadata names
+    (None for any other PaymentIntent); `client_secret`: what Stripe.js confirms it with.
+    """
+
+    id: str
+    status: str
+    amount: Money
+    received: Money
+    rma: str | None
+    client_secret: str = ""
+
+
+class DifferencePayments(Protocol):
+    """PaymentIntents for exchanges' price differences, and their refunds (Stripe)."""
+
+    def difference_intent(self, *, rma: str, amount: Money, idempotency_key: str) -> DifferenceIntent:
+        """Create (or replay, same key) the automatic-capture PaymentIntent of `amount` for
+        return `rma` (its metadata). PaymentGatewayUnavailableError: no answer."""
+        ...
+
+    def difference_intent_of(self, payment_intent: str) -> DifferenceIntent | None:
+        """The PaymentIntent as the provider holds it now; None when it knows no such one.
+        PaymentGatewayUnavailableError: no answer."""
+        ...
+
+    def cancel_difference_intent(self, payment_intent: str) -> DifferenceIntent | None:
+        """Make the PaymentIntent unpayable (again: no change); the state it is left in, which
+        says `succeeded` when it was paid first. None: unknown. PaymentGatewayUnavailableError."""
+        ...
+
+    def refund_difference(self, *, payment_intent: str, amount: Money, idempotency_key: str,
+                          rma: str) -> GatewayRefund:
+        """Refund `amount` of the PaymentIntent (metadata: the RMA, purpose exchange_difference).
+        RefundDeclinedError: a definite no; PaymentGatewayUnavailableError: no answer."""
         ...
