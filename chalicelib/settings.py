@@ -68,6 +68,18 @@ class Settings:
     # The store sells through Stripe Checkout: store credit is offered there as a promotion code
     # (RETOUR_STRIPE_CHECKOUT_CREDIT=1; docs/store-credit.md).
     stripe_checkout_credit: bool = False
+    # xpay (issue 19): the shopper pays an exchange's price difference with Stripe.js, loaded from
+    # `stripe_js_url` with the stage's publishable key (not a secret; None: paying is unavailable).
+    # Local: localstripe's mock of Stripe.js, served by the local Stripe itself.
+    stripe_publishable_key: str | None = None
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+
+    @property
+    def stripe_page_origins(self) -> tuple[str, ...]:
+        """The origins the pay page lets its script load, frame and call (its CSP)."""
+        if self.is_local and self.stripe_api_base:
+            return (self.stripe_api_base.rstrip("/"),)
+        return ("https://js.stripe.com", "https://api.stripe.com", "https://hooks.stripe.com")
 
     @property
     def staff_pool_name(self) -> str:
@@ -132,6 +144,11 @@ class Settings:
             staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
             photo_retention_days=int(env.get("RETOUR_PHOTO_RETENTION_DAYS", "180")),
             stripe_checkout_credit=env.get("RETOUR_STRIPE_CHECKOUT_CREDIT", "").lower() in ("1", "true", "yes"),
+            stripe_publishable_key=env.get("RETOUR_STRIPE_PUBLISHABLE_KEY") or None,
+            stripe_js_url=env.get("RETOUR_STRIPE_JS_URL") or (
+                (env.get("RETOUR_STRIPE_API_BASE") or port_url("RETOUR_STRIPE_PORT", 8420)).rstrip("/")
+                + "/js.stripe.com/v3/" if is_local else "https://js.stripe.com/v3/"
+            ),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

@@ -63,10 +63,12 @@ NOINDEX = "noindex, nofollow"
 
 
 @functools.cache
-def page_csp(logo_url: str | None, photo_origin: str | None = None) -> str:
+def page_csp(logo_url: str | None, photo_origin: str | None = None,
+             payment_origins: tuple[str, ...] = ()) -> str:
     """The pages' policy: our own CSS only, no inline script or style, never framed, forms post
     only to us. The store's logo may come from its own origin. A page with photos (photos) adds
-    the bucket's origin: its upload forms post there, its thumbnails load from there."""
+    the bucket's origin: its upload forms post there, its thumbnails load from there. The pay
+    page (xpay) adds Stripe's origins to its scripts, frames and calls, and no other page does."""
     images = "'self'"
     if logo_url:
         parts = urlsplit(logo_url)
@@ -76,6 +78,14 @@ def page_csp(logo_url: str | None, photo_origin: str | None = None) -> str:
     if photo_origin:
         images += f" {photo_origin}"
         forms += f" {photo_origin}"
+    if payment_origins:
+        stripe = " ".join(payment_origins)
+        return (
+            f"default-src 'self'; script-src 'self' {stripe}; style-src 'self'; "
+            f"img-src {images}; object-src 'none'; frame-ancestors 'none'; "
+            f"frame-src {stripe}; connect-src 'self' {stripe}; "
+            f"form-action {forms}; base-uri 'none'"
+        )
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src {images}; object-src 'none'; frame-ancestors 'none'; "
@@ -84,10 +94,12 @@ def page_csp(logo_url: str | None, photo_origin: str | None = None) -> str:
 
 
 def page(body: str, *, status: int = 200, lang: str, logo_url: str | None, cookies: Sequence[str] = (),
-         noindex: bool = False, photo_origin: str | None = None) -> Response:
+         noindex: bool = False, photo_origin: str | None = None,
+         payment_origins: tuple[str, ...] = ()) -> Response:
     """An HTML page with the headers every page carries (and its cookies, when it sets any)."""
     headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Content-Language": lang,
-                                           "Content-Security-Policy": page_csp(logo_url, photo_origin)}
+                                           "Content-Security-Policy": page_csp(logo_url, photo_origin,
+                                                                               payment_origins)}
     if noindex:
         headers["X-Robots-Tag"] = NOINDEX
     return _answer(status, body, headers, cookies)

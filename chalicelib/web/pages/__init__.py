@@ -16,6 +16,6 @@ from chalice.app import Blueprint
 shopper_pages = Blueprint(__name__)
 
 # Each step registers its routes on `shopper_pages` when imported, so the steps come after it.
-from . import cancel, choose_items, csat, find_order, offer, photos, resolution, review, status  # noqa: E402 - they need shopper_pages
+from . import cancel, choose_items, csat, find_order, offer, pay, photos, resolution, review, status  # noqa: E402 - they need shopper_pages
 
-__all__ = ["cancel", "choose_items", "csat", "find_order", "offer", "photos", "resolution", "review", "shopper_pages", "status"]
+__all__ = ["cancel", "choose_items", "csat", "find_order", "offer", "pay", "photos", "resolution", "review", "shopper_pages", "status"]

@@ -57,6 +57,9 @@ EVENT_LABELS = {
     "offer_accepted": N_("You accepted the store's offer"),
     "offer_declined": N_("You declined the store's offer"),
     "ship_reminder_sent": N_("Reminder sent: please send your parcel"),
+    # xpay (issue 19)
+    "payment_received": N_("Price difference paid"),
+    "difference_refunded": N_("Price difference refunded to your card"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 # The steps whose page is one form (template: the form's action, its id STEP_FORM_ID). Their
@@ -107,10 +110,10 @@ class Page:
         self.session = session
 
     def html(self, template: str, *, status: int = 200, photo_origin: str | None = None,
-             **context: Any) -> Response:
+             payment_origins: tuple[str, ...] = (), **context: Any) -> Response:
         return html.page(render(self, template, **context), status=status, lang=self.lang,
                          logo_url=self.deps.settings.store_logo_url, cookies=self._cookies(),
-                         photo_origin=photo_origin)
+                         photo_origin=photo_origin, payment_origins=payment_origins)
 
     def redirect(self, location: str) -> Response:
         return html.redirect(location, cookies=self._cookies())
