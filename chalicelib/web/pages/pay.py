@@ -9,6 +9,7 @@ page says paying needs it, and what is left: cancel the return, and ask again fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -81,6 +82,8 @@ def _rows(judged: Any, request: ReturnRequest) -> list[dict[str, Any]]:
     for quoted in request.quote.lines:
         line = judged.order.line(quoted.line_id)
         returned = swaps.get(quoted.line_id)
+        if quoted.replacement is None or quoted.difference is None:
+            continue  # not an exchanged line
         rows.append({
             "title": line.title if line is not None else quoted.line_id,
             "quantity": quoted.quantity,
@@ -100,7 +103,8 @@ def pay_done(page: Page, rma: str) -> Response:
     if found is None:
         return page.redirect(f"/returns/{rma}")
     judged, request = found
-    payment_intent = (page.request.query_params or {}).get("payment_intent", "")
+    query: Mapping[str, str] = page.request.query_params or {}
+    payment_intent = query.get("payment_intent", "")
     payment = request.payment
     if payment is None or not payment_intent:
         return page.redirect(f"/returns/{request.rma}")
