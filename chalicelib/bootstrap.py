@@ -20,6 +20,7 @@ from .adapters.dynamodb_exception_digests import DynamoDBExceptionDigests
 from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
+from .adapters.dynamodb_products import DynamoDBProductCatalog
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
 from .adapters.dynamodb_return_reports import DynamoDBReturnReports
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .domain.return_request import ReturnRequest
     from .services.ports.access import RateCounter, TokenSigner
     from .services.ports.approvals import ApprovalLinkStore, ExceptionDigests
+    from .services.ports.catalog import ProductCatalog
     from .services.ports.labels import LabelRenderer, LabelStore
     from .services.ports.photos import PhotoRecords, PhotoStorage
     from .services.ports.money import (
@@ -165,6 +167,8 @@ class Deps:
     # photos: shoppers' photos in the label bucket, and their records beside each return.
     _photo_storage: PhotoStorage | None = field(default=None, repr=False)
     _photo_records: PhotoRecords | None = field(default=None, repr=False)
+    # The store's catalog of variants and their stock (exchanges, issue 19).
+    _catalog: ProductCatalog | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -178,6 +182,11 @@ class Deps:
         if adapter is None:
             raise RuntimeError(f"no {what} is wired")
         return adapter
+
+    @property
+    def catalog(self) -> ProductCatalog:
+        """The store's products, their variants and stock (Variant.stock there: available units)."""
+        return cast("ProductCatalog", self._wired("_catalog", "product catalog"))
 
     @property
     def photo_storage(self) -> PhotoStorage:
@@ -428,6 +437,7 @@ def build_deps(settings: Settings) -> Deps:
                                      find_by_name=settings.is_local),
         _csat=DynamoDBCsatStore(dynamodb, table),
         _inbox=DynamoDBInboxIndex(dynamodb, table),
+        _catalog=DynamoDBProductCatalog(dynamodb, table),
         _photo_records=DynamoDBPhotoRecords(dynamodb, table, kept=timedelta(days=settings.photo_retention_days)),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),

@@ -190,7 +190,7 @@ def order_record(order: Order) -> dict[str, Any]:
         },
         "shipping_total": order.shipping_total.minor,
         "lines": [
-            {
+            _line_record(line) | {
                 "id": line.id,
                 "sku": line.sku,
                 "title": line.title,
@@ -205,6 +205,17 @@ def order_record(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
     }
+
+
+def _line_record(line: OrderLine) -> dict[str, Any]:
+    """The catalog product a line was sold as, only on a line that names one (older items and
+    lines without a product keep their shape)."""
+    named: dict[str, Any] = {}
+    if line.product_id:
+        named["product_id"] = line.product_id
+    if line.options:
+        named["options"] = [list(pair) for pair in line.options]
+    return named
 
 
 def order_from_record(record: dict[str, Any]) -> Order:
@@ -238,6 +249,8 @@ def order_from_record(record: dict[str, Any]) -> Order:
                 unit_price=Money(line["unit_price"], currency), tax=Money(line["tax"], currency),
                 discount=Money(line["discount"], currency), product_type=line.get("product_type", ""),
                 tags=tuple(line.get("tags", [])), final_sale=line.get("final_sale", False),
+                product_id=line.get("product_id", ""),
+                options=tuple((name, value) for name, value in line.get("options", [])),
             )
             for line in record["lines"]
         ),

@@ -73,6 +73,18 @@ class DynamoDBTransaction:
             update["ExpressionAttributeValues"] = dict(values)
         self._add(name, {"Update": update})
 
+    def delete(self, name: str, key: Mapping[str, Any], *, condition: str | None = None,
+               names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> None:
+        """Delete the item at `key` if `condition` holds."""
+        delete: dict[str, Any] = {"TableName": self._table, "Key": dict(key)}
+        if condition is not None:
+            delete["ConditionExpression"] = condition
+        if names:
+            delete["ExpressionAttributeNames"] = dict(names)
+        if values:
+            delete["ExpressionAttributeValues"] = dict(values)
+        self._add(name, {"Delete": delete})
+
     def commit(self) -> None:
         """Write every item or none. TransactionRefusedError when DynamoDB cancelled it over a
         condition or a concurrent write; any other failure (throttling included) as the client

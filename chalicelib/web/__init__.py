@@ -12,6 +12,7 @@ def register(app: Chalice) -> None:
     # Blueprint for everyone who then writes `from . import pages`.
     from .admin_api import admin_api
     from .admin_policy_api import admin_policy_api
+    from .admin_products_api import admin_products_api
     from .admin_returns_api import admin_returns_api
     from .admin_refunds_api import admin_refunds_api
     from .admin_reports_api import admin_reports_api
@@ -30,6 +31,7 @@ def register(app: Chalice) -> None:
     app.register_blueprint(assets)
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_policy_api)
+    app.register_blueprint(admin_products_api)
     app.register_blueprint(admin_refunds_api)
     app.register_blueprint(admin_reports_api)
     app.register_blueprint(shopper_api)

@@ -97,6 +97,7 @@ def checkout_order_document(session: Mapping[str, Any]) -> dict[str, Any]:
             "id": f"L{k}", "sku": price.get("id") or item.get("id"), "title": item.get("description"),
             "quantity": item.get("quantity"), "unit_price": price.get("unit_amount"),
             "tax": item.get("amount_tax") or 0, "discount": item.get("amount_discount") or 0,
+            **_catalog_fields(price),
         })
     return {
         "number": metadata.get("order_number") or session.get("id"),
@@ -117,6 +118,30 @@ def checkout_order_document(session: Mapping[str, Any]) -> dict[str, Any]:
         "shipping_total": _mapping(session.get("shipping_cost")).get("amount_total") or 0,
         "lines": lines,
     }
+
+
+# Metadata on a Stripe Price (or its Product) naming the variant's options: "size=M;colour=navy".
+OPTIONS_METADATA = "retour_options"
+
+
+def _catalog_fields(price: Mapping[str, Any]) -> dict[str, Any]:
+    """The line's catalog product (the Price's `product`, an id or the expanded Product) and the
+    variant's options from `retour_options` in the Price's metadata, else the Product's; {} when
+    the Price names no product."""
+    product = price.get("product")
+    expanded = _mapping(product)
+    product_id = expanded.get("id") if expanded else product
+    if not isinstance(product_id, str) or not product_id:
+        return {}
+    text = _mapping(price.get("metadata")).get(OPTIONS_METADATA) or _mapping(expanded.get("metadata")).get(
+        OPTIONS_METADATA)
+    options: dict[str, str] = {}
+    for pair in text.split(";") if isinstance(text, str) else []:
+        name, equals, value = pair.partition("=")
+        if equals:
+            # Judged by the order schema as the admin API's options are (names, lengths, at most 3).
+            options[name.strip()] = value.strip()
+    return {"product_id": product_id, "options": options}
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ...domain.catalog import MAX_OPTIONS, options_of
 from ...domain.timestamps import utc_timestamp
 from ...domain.currency import is_known_currency
 from ...domain.errors import ValidationError
@@ -79,6 +80,13 @@ class OrderLineIn(_Strict):
     product_type: Annotated[str, Field(max_length=100)] = ""
     tags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=50)] = []
     final_sale: StrictBool = False
+    # The catalog product the line was sold as, and the variant's options ({"size": "M"}), as
+    # sold: what an exchange offers the other variants of (docs/exchanges.md, "Catalog").
+    product_id: Annotated[str, Field(max_length=100, pattern=r"^([A-Za-z0-9][A-Za-z0-9._:/-]*)?$")] = ""
+    options: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(min_length=1, max_length=60)]],
+        Field(max_length=MAX_OPTIONS),
+    ] = {}
 
     @model_validator(mode="after")
     def _discount_within_price(self) -> OrderLineIn:
@@ -138,6 +146,7 @@ class OrderIn(_Strict):
                     unit_price=money(line.unit_price), tax=money(line.tax),
                     discount=money(line.discount), product_type=line.product_type,
                     tags=tuple(line.tags), final_sale=line.final_sale,
+                    product_id=line.product_id, options=options_of(line.options),
                 )
                 for line in self.lines
             ),
@@ -167,15 +176,21 @@ def order_to_json(order: Order) -> dict[str, Any]:
         },
         "payment": {"provider": order.payment.provider, "payment_intent": order.payment.payment_intent},
         "shipping_total": order.shipping_total.minor,
-        "lines": [
-            {
-                "id": line.id, "sku": line.sku, "title": line.title, "quantity": line.quantity,
-                "unit_price": line.unit_price.minor, "tax": line.tax.minor,
-                "discount": line.discount.minor, "product_type": line.product_type,
-                "tags": list(line.tags), "final_sale": line.final_sale,
-            }
-            for line in order.lines
-        ],
+        "lines": [_line_to_json(line) for line in order.lines],
         "total": order.total.minor,
         "version": order.version,
     }
+
+
+def _line_to_json(line: OrderLine) -> dict[str, Any]:
+    """A line as imported; `product_id` and `options` only on a line that names its product."""
+    out: dict[str, Any] = {
+        "id": line.id, "sku": line.sku, "title": line.title, "quantity": line.quantity,
+        "unit_price": line.unit_price.minor, "tax": line.tax.minor,
+        "discount": line.discount.minor, "product_type": line.product_type,
+        "tags": list(line.tags), "final_sale": line.final_sale,
+    }
+    if line.product_id or line.options:
+        out["product_id"] = line.product_id
+        out["options"] = dict(line.options)
+    return out
