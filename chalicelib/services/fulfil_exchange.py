@@ -20,14 +20,16 @@ goes through the refund saga (same queue, ceiling and keys), whose `mark_refunde
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Final, Protocol
 
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
+from ..domain.money import Money
 from ..domain.order import ORIGINAL_SHIPPING, Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
-from ..domain.return_request import APPROVED, RECEIVED, ExchangeOrderLine, ReturnRequest
+from ..domain.return_request import APPROVED, RECEIVED, DifferencePayment, ExchangeOrderLine, ReturnRequest
 from .approval_links import policy_of
 from .ports.catalog import ProductCatalog
 from .ports.notifications import MerchantNotifier
@@ -220,6 +222,75 @@ def _tell_exchange_created(deps: ExchangeDeps, request: ReturnRequest, policy: P
         deps.shopper_notifier.exchange_created(request, order)
     except Exception:  # noqa: BLE001 - see above
         log.exception("could not email the shopper replacement order of return %s", request.rma)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangedLine:
+    """One exchanged line as people read it: the item, the variant sent back and the one sent."""
+
+    line_id: str
+    title: str
+    returned: str
+    replacement: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSummary:
+    """What the shopper's status page and the console show of an exchange.
+
+    `number`/`made_at`: the replacement order once made; `difference`: the replacements' price
+    minus the returned units' (positive: the shopper pays); `refund`: what a cheaper one pays
+    back (within what was paid); `fell_through`: the stock ran out and the return was paid back
+    another way; `on_receipt`: the order waits for the parcel.
+    """
+
+    lines: tuple[ExchangedLine, ...]
+    number: str
+    made_at: datetime | None
+    difference: Money
+    refund: Money
+    payment: DifferencePayment | None
+    fell_through: bool
+    on_receipt: bool
+
+
+def exchange_summary(catalog: ProductCatalog, request: ReturnRequest, order: Order | None,
+                     policy: Policy) -> ExchangeSummary | None:
+    """`request`'s exchange for the pages, or None when it never was one. One catalog read of its
+    products names the replacements before their order exists (after, the order names them)."""
+    swapped = [line for line in request.lines if line.exchange_for]
+    if not swapped:
+        return None
+    made = request.exchange_order
+    sent = {line.line_id: line for line in made.lines} if made is not None else {}
+    products = catalog.get_many({line.product_id for line in swapped}) if made is None else {}
+    lines: list[ExchangedLine] = []
+    for line in swapped:
+        sold = order.line(line.line_id) if order is not None else None
+        ordered = sent.get(line.line_id)
+        if ordered is not None:
+            options: tuple[tuple[str, str], ...] = ordered.options
+        else:
+            product = products.get(line.product_id)
+            variant = product.variant(line.exchange_for) if product is not None else None
+            options = variant.options if variant is not None else ()
+        lines.append(ExchangedLine(
+            line_id=line.line_id, title=sold.title if sold is not None else line.sku,
+            returned=", ".join(v for _, v in sold.options) if sold is not None and sold.options else line.sku,
+            replacement=", ".join(v for _, v in options) or line.exchange_for,
+            quantity=ordered.quantity if ordered is not None else line.quantity,
+        ))
+    currency = request.quote.currency
+    exchange = request.quote if request.quote.is_exchange else None
+    return ExchangeSummary(
+        lines=tuple(lines), number=made.number if made is not None else "",
+        made_at=made.created_at if made is not None else None,
+        difference=exchange.difference if exchange is not None else Money.zero(currency),
+        refund=max(exchange.total, Money.zero(currency)) if exchange is not None else Money.zero(currency),
+        payment=request.payment, fell_through=request.exchange_fell_through,
+        on_receipt=policy.exchange_trigger == "on_receipt",
+    )
 
 
 def _get(deps: ReleaseDeps, rma: str) -> ReturnRequest:

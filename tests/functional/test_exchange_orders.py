@@ -248,3 +248,44 @@ def test_when_the_store_lowered_the_stock_the_exchange_becomes_a_refund_and_the_
     refunds = stripe_state.refunds(order["payment"]["payment_intent"])
     # A normal refund of the tee: what it was paid (3300 + 300 tax), the default policy's no fees.
     assert [r.amount for r in refunds] == [paid["amounts"]["total"]] == [3600]
+
+
+def status_page(api: Client, rma: str, lang: str) -> str:
+    """The shopper's status page of `rma` through its emails' signed link, in `lang`."""
+    from urllib.parse import urlsplit
+
+    from tests.functional.test_shopper_pages import Browser, text
+
+    deps = get_deps()
+    request = deps.returns.get(rma)
+    assert request is not None
+    link = urlsplit(deps.status_url(request))
+    shopper = Browser(api, accept_language=lang)
+    opened = shopper.get(f"{link.path}?{link.query}")
+    if opened.status_code in (302, 303):
+        opened = shopper.get(f"/returns/{rma}?lang={lang}")
+    assert opened.status_code == 200, opened.status_code
+    return text(opened)
+
+
+def test_the_status_page_shows_what_is_exchanged_for_what_and_the_replacement_order(
+    api: Client, product_id: str,
+) -> None:
+    put_policy(api, exchanges="same_price", exchange_trigger="on_receipt")
+    order = an_order(api, product_id)
+    rma = ask_exchange(api, order, f"{product_id}-L")["rma"]
+    waiting = status_page(api, rma, "en")
+    assert "You send back: M" in waiting and "You get: L" in waiting
+    assert "The store makes your replacement order when your parcel arrives." in waiting
+
+    receive(api, rma)
+    number = "X-" + rma.removeprefix("R-")
+    done = status_page(api, rma, "en")
+    assert f"Replacement order {number} was made on" in done
+    assert "Your exchange is complete." in done and "No price difference" in done
+    for entry in ("Replacement order made", "Exchange complete"):
+        assert f'<span class="timeline-what">{entry}</span>' in done
+    # In Japanese (the words merge from /work/tr/xorder.json into the catalogs).
+    japanese = status_page(api, rma, "ja")
+    assert '<html lang="ja"' in japanese and number in japanese
+    assert "交換品" in japanese
