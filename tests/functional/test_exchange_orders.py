@@ -289,3 +289,27 @@ def test_the_status_page_shows_what_is_exchanged_for_what_and_the_replacement_or
     japanese = status_page(api, rma, "ja")
     assert '<html lang="ja"' in japanese and number in japanese
     assert "交換品" in japanese
+
+
+def test_the_console_shows_the_exchange_its_replacement_order_and_finds_it_by_its_new_status(
+    api: Client, product_id: str, staff_pool: Any,
+) -> None:
+    from tests.functional.conftest import console_cookie
+
+    put_policy(api, exchanges="same_price", exchange_trigger="on_receipt")
+    order = an_order(api, product_id)
+    rma = ask_exchange(api, order, f"{product_id}-L")["rma"]
+    staff = console_cookie("agent")
+    waiting = api.http.get(f"/console/returns/{rma}", headers=staff)
+    assert waiting.status_code == 200
+    page = waiting.body.decode()
+    assert '<h2 id="exchange-heading">Exchange</h2>' in page
+    assert "Not made yet: made when the parcel arrives" in page
+    assert "<td>M</td><td>L</td>" in page
+
+    receive(api, rma)
+    number = "X-" + rma.removeprefix("R-")
+    done = api.http.get(f"/console/returns/{rma}", headers=staff).body.decode()
+    assert number in done and "Replacement order made" in done and "Exchange complete" in done
+    listed = api.http.get("/console?status=exchanged", headers=staff).body.decode()
+    assert rma in listed
