@@ -46,6 +46,8 @@ SUBJECTS = {
     "expired": _("Your return %(rma)s has expired"),
     "csat_survey": _("How was your return? (%(rma)s)"),
     "ship_reminder": _("Please send your return %(rma)s by %(date)s"),
+    "exchange_created": _("Your exchange %(rma)s: replacement order %(number)s is made"),
+    "exchange_unavailable": _("Your exchange %(rma)s: the replacement ran out of stock"),
 }
 
 
@@ -225,6 +227,47 @@ def render_ship_reminder(
     return _rendered(locale, "ship_reminder", "ship_reminder", context, date=send_by)
 
 
+def exchange_lines(request: ReturnRequest) -> list[dict[str, Any]]:
+    """Each exchanged line as the shopper reads it: units, the variant sent back and the one sent
+    instead (the replacement order's units once it is made: after a partial receipt, fewer)."""
+    sent = {line.line_id: line for line in request.exchange_order.lines} if request.exchange_order else {}
+    rows: list[dict[str, Any]] = []
+    for line in request.lines:
+        if not line.exchange_for:
+            continue
+        order_line = sent.get(line.line_id)
+        rows.append({
+            "returned": line.sku or line.line_id,
+            "replacement": (", ".join(v for _, v in order_line.options) if order_line and order_line.options
+                            else line.exchange_for),
+            "quantity": order_line.quantity if order_line else line.quantity,
+        })
+    return rows
+
+
+def render_exchange_notice(
+    request: ReturnRequest, order: Order, *, public_base_url: str, store_name: str, status_url: str | None = None,
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) telling the shopper, in the return's language, that their
+    replacement order was made, or that the replacement ran out and what they get instead."""
+    locale = _shopper_locale(request)
+    made = request.exchange_order
+    context = {
+        **_common(request, locale, public_base_url=public_base_url, store_name=store_name, status_url=status_url),
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "made": made is not None,
+        "number": made.number if made is not None else "",
+        "lines": exchange_lines(request) if made is not None else [],
+        "parcel_received": request.parcel_received,
+        "store_credit": request.resolution == "store_credit",
+        "amount": format_money(request.quote.total, locale),
+    }
+    if made is not None:
+        return _rendered(locale, "exchange_created", "exchange_notice", context, number=made.number)
+    return _rendered(locale, "exchange_unavailable", "exchange_notice", context)
+
+
 def render_csat_survey(
     request: ReturnRequest, *, rating_urls: tuple[str, ...], public_base_url: str, store_name: str,
 ) -> tuple[str, str, str]:
@@ -352,6 +395,19 @@ class SESMailer:
             request, rating_urls=rating_urls, public_base_url=self._public_base_url, store_name=self._store_name,
         )
         self._send(request.customer_email.strip(), subject, text, html, rma=request.rma, must_send=True)
+
+    def exchange_created(self, request: ReturnRequest, order: Order) -> None:
+        self._exchange_notice(request, order)
+
+    def exchange_unavailable(self, request: ReturnRequest, order: Order) -> None:
+        self._exchange_notice(request, order)
+
+    def _exchange_notice(self, request: ReturnRequest, order: Order) -> None:
+        subject, text, html = render_exchange_notice(
+            request, order, public_base_url=self._public_base_url, store_name=self._store_name,
+            status_url=self._status_url(request),
+        )
+        self._send(order.email.strip(), subject, text, html, rma=request.rma)
 
     def _send(self, to: str, subject: str, text: str, html: str, *, rma: str, must_send: bool = False) -> None:
         raw = mime_message(

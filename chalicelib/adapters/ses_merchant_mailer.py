@@ -26,6 +26,7 @@ SUBJECT_FAILED = N_("Refund failed for return %(rma)s")
 SUBJECT_HELD = N_("Refund held for return %(rma)s: the charge is disputed")
 SUBJECT_OFFER_ACCEPTED = N_("Return %(rma)s: the shopper accepted your offer")
 SUBJECT_OFFER_DECLINED = N_("Return %(rma)s: the shopper declined your offer")
+SUBJECT_EXCHANGE_CREATED = N_("Replacement order %(number)s to ship (return %(rma)s)")
 
 # Why a refund failed or waits, in the merchant's words: our own codes (services/refund_return.py)
 # and Stripe's refund failure reasons. Any other code (a Stripe error code, a message) is shown as
@@ -87,6 +88,25 @@ def render_offer_answer(request: ReturnRequest, *, accepted: bool, locale: str,
     return subject, text, html
 
 
+def render_exchange_created(request: ReturnRequest, *, locale: str, store_name: str) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's email: a replacement order to ship, line by line."""
+    locale = locale_or_default(locale)
+    order = request.exchange_order
+    assert order is not None, "only a return with its replacement order"
+    subject = catalog(locale).gettext(SUBJECT_EXCHANGE_CREATED) % {"number": order.number, "rma": request.rma}
+    context: dict[str, Any] = {
+        "lang": locale, "subject": subject, "store_name": store_name, "rma": request.rma,
+        "number": order.number, "order_number": request.order_number,
+        "lines": [{"sku": line.sku, "options": ", ".join(value for _, value in line.options),
+                   "quantity": line.quantity} for line in order.lines],
+        "requested_on": format_date(request.created_at.date(), locale),
+    }
+    env = environment(locale)
+    text = env.get_template("emails/merchant_exchange.txt").render(context)
+    html = env.get_template("emails/merchant_exchange.html").render(context)
+    return subject, text, html
+
+
 class SESMerchantMailer:
     """Emails to the merchant about refunds that failed or are held."""
 
@@ -108,6 +128,10 @@ class SESMerchantMailer:
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         self._deliver(request, to, *render_offer_answer(request, accepted=accepted, locale=self._merchant_locale,
                                                          store_name=self._store_name))
+
+    def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
+        self._deliver(request, to, *render_exchange_created(request, locale=self._merchant_locale,
+                                                             store_name=self._store_name))
 
     def _send(self, request: ReturnRequest, *, to: str, held: bool, reason: str) -> None:
         subject, text, html = render_refund_problem(

@@ -55,6 +55,13 @@ class SESShopperNotifier:
         self._mailer.csat_survey(request, rating_urls=rating_urls)
 
 
+    def exchange_created(self, request: ReturnRequest, order: Order) -> None:
+        self._mailer.exchange_created(request, order)
+
+    def exchange_unavailable(self, request: ReturnRequest, order: Order) -> None:
+        self._mailer.exchange_unavailable(request, order)
+
+
 class SESMerchantNotifier:
     """MerchantNotifier: exceptions to decide (at once or in a digest) and refunds in trouble."""
 
@@ -73,6 +80,9 @@ class SESMerchantNotifier:
 
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self._mailer.refund_held(request, to=to, reason=reason)
+
+    def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
+        self._mailer.exchange_created(request, to=to)
 
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         self._mailer.offer_answered(request, to=to, accepted=accepted)

@@ -18,7 +18,7 @@ from stripe.params import PromotionCodeCreateParams
 
 from ..domain.money import Money
 from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, RefundDeclinedError
-from ..services.pay_difference import DIFFERENCE_PURPOSE
+from ..services.owe_difference import DIFFERENCE_PURPOSE
 from ..services.ports.money import DifferenceIntent
 
 # Stripe allows 25 requests/s per endpoint by default; at most 5 workers (the refund worker's

@@ -308,6 +308,14 @@ def exchange_order_number(rma: str) -> str:
     return "X-" + rma.removeprefix("R-")
 
 
+def rma_of_exchange_order(number: str) -> str | None:
+    """The RMA whose replacement order `number` is (as typed: any case), or None if it is none."""
+    compact = number.strip().upper()
+    if not compact.startswith("X"):
+        return None
+    return normalize_rma("R" + compact[1:].lstrip("-"))
+
+
 @dataclass(frozen=True, slots=True)
 class DifferencePayment:
     """The price difference a dearer exchange asks the shopper to pay (Stripe PaymentIntent).

@@ -18,7 +18,8 @@ from typing import Protocol
 
 from ..domain.errors import StaleWriteError
 from ..domain.return_request import SHOPPER, ReturnRequest
-from .pay_difference import RecordPaymentDeps, close_unpaid, owe_difference_back
+from .owe_difference import owe_difference_back
+from .pay_difference import RecordPaymentDeps, close_unpaid
 from .ports.money import RefundQueue
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository

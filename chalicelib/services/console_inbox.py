@@ -43,8 +43,8 @@ from typing import Literal, Protocol
 from ..domain.errors import AuthenticationError, ValidationError
 from ..domain.order import is_plausible_email, normalize_email, order_number_key
 from ..domain.policy import Policy
-from ..domain.return_request import (APPROVED, PENDING_APPROVAL, RECEIVED, REFUND_FAILED, REFUNDING, STATUSES,
-                                     ReturnRequest, ReturnStatus, normalize_rma)
+from ..domain.return_request import (APPROVED, AWAITING_PAYMENT, PENDING_APPROVAL, RECEIVED, REFUND_FAILED, REFUNDING,
+                                     STATUSES, ReturnRequest, ReturnStatus, normalize_rma)
 from ..domain.timestamps import utc_timestamp
 from .ports.access import TokenSigner
 from .ports.inbox import Entry, InboxIndex, Listing
@@ -57,8 +57,9 @@ CHUNK = 50
 # How far the inbox counts each open status ("100 or more" beyond), and how many of each it shows.
 COUNT_CAP = 100
 GROUP_ROWS = 5
-# The open statuses after the decisions, in the order a return moves through them.
-OPEN_GROUPS: tuple[ReturnStatus, ...] = (APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
+# The open statuses after the decisions, in the order a return moves through them (a dearer
+# exchange waits for its price difference before it is approved).
+OPEN_GROUPS: tuple[ReturnStatus, ...] = (AWAITING_PAYMENT, APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
 OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, *OPEN_GROUPS)
 CURSOR_PURPOSE = "console-inbox-page"
 CURSOR_TTL = timedelta(hours=12)

@@ -34,10 +34,11 @@ from ..domain.return_request import (
 from ..locales import N_
 from .approval_links import ApprovalLinkDeps, OpenedLink, check_link_usable, open_link, policy_of
 from .issue_label import IssueLabelDeps, issue_label
-from .pay_difference import owe_difference_back
+from .owe_difference import owe_difference_back
 from .ports.notifications import ShopperNotifier
 from .read_return import read_return
-from .refund_return import RefundDeps, on_return_approved
+from .fulfil_exchange import ExchangeDeps, after_approval
+from .refund_return import RefundDeps
 
 log = logging.getLogger("retour.approvals")
 
@@ -81,7 +82,7 @@ class DecidedBy:
     user_agent: str = ""
 
 
-class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, RefundDeps, Protocol):
+class DecideReturnDeps(ApprovalLinkDeps, IssueLabelDeps, RefundDeps, ExchangeDeps, Protocol):
     """What deciding a return needs."""
 
     @property
@@ -254,8 +255,9 @@ def _after_decision(deps: DecideReturnDeps, request: ReturnRequest, order: Order
             log.exception("could not issue the label of return %s", request.rma)
         try:
             # Under refund_trigger on_approval the money follows now (queued refund, or store
-            # credit at once); on_receipt waits for the parcel. The refunds feature decides.
-            request = on_return_approved(deps, request)
+            # credit at once); on_receipt waits for the parcel. The refunds feature decides. An
+            # exchange makes its replacement order now under exchange_trigger on_approval.
+            request = after_approval(deps, request)
         except Exception:  # noqa: BLE001 - the decision is stored; a refund is retryable
             log.exception("could not release the money of return %s", request.rma)
     counter_terms = decision.action if decision.action in (APPROVE_STORE_CREDIT, APPROVE_FEE) else ""

@@ -22,7 +22,8 @@ from typing import Final, Protocol
 from ..domain.errors import RetourError, StaleWriteError
 from ..domain.refunds import PaymentGatewayUnavailableError
 from ..domain.return_request import APPROVED, AWAITING_PAYMENT, OFFERED, ReturnRequest
-from .pay_difference import PayDifferenceDeps, after_payment, close_unpaid, owe_difference_back
+from .owe_difference import owe_difference_back
+from .pay_difference import PayDifferenceDeps, after_payment, close_unpaid
 from .ports.money import RefundQueue
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository

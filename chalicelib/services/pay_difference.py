@@ -12,7 +12,8 @@ Paying:
    and only this return's own one, succeeded for exactly the difference, moves the return
    (`record_payment`, one conditional write). The other, and any repeat, finds it moved.
 3. Then the return goes on as any other: to the merchant's approval email when it waits for the
-   store, or the label (and money under refund_trigger on_approval) when approved.
+   store, or the label and the replacement order (under exchange_trigger on_approval,
+   services/fulfil_exchange.py) when approved.
 
 Paying back: whenever a return `owes_difference_refund` (cancelled, rejected, expired after
 paying, or its exchange fell through), `owe_difference_back` queues a `difference` job for the
@@ -45,20 +46,20 @@ from ..domain.return_request import (
 )
 from .approval_links import NotifyMerchantDeps, notify_merchant
 from .issue_label import IssueLabelDeps, issue_label
-from .ports.money import DifferenceIntent, DifferencePayments, PaymentGateway, RefundQueue
+from .ports.money import DifferenceIntent, DifferencePayments, PaymentGateway
 from .ports.returns import ReturnListings, ReturnRepository
 from .ports.system import Clock
 from .read_return import read_return
-from .refund_return import ReleaseDeps, on_return_approved
+from .fulfil_exchange import ExchangeDeps, after_approval
+from .owe_difference import DIFFERENCE_PURPOSE, TRIGGER_DIFFERENCE, owe_difference_back
+from .refund_return import ReleaseDeps
 
 log = logging.getLogger("retour.exchanges")
 
+__all__ = ["DIFFERENCE_PURPOSE", "TRIGGER_DIFFERENCE", "owe_difference_back"]  # re-exported for callers
+
 STRIPE_ACTOR: Final = "system:stripe"
 SYSTEM: Final = "system"
-# What our PaymentIntents for differences, and their refunds, carry as `purpose` in their metadata.
-DIFFERENCE_PURPOSE: Final = "exchange_difference"
-# The refund worker's trigger for a paid difference owed back.
-TRIGGER_DIFFERENCE: Final = "difference"
 # A claim this old was left by a worker that died or got no answer (its timeout is 30 s).
 STUCK_AFTER: Final = timedelta(minutes=2)
 # How far back the resume job looks among closed returns (it runs every few minutes).
@@ -68,7 +69,7 @@ _ATTEMPTS: Final = 3
 _LIVE_REFUNDS: Final = ("succeeded", "pending", "requires_action")
 
 
-class PayDifferenceDeps(IssueLabelDeps, NotifyMerchantDeps, ReleaseDeps, Protocol):
+class PayDifferenceDeps(IssueLabelDeps, NotifyMerchantDeps, ExchangeDeps, Protocol):
     """What paying a difference (and what follows the payment) needs."""
 
     @property
@@ -86,13 +87,6 @@ class DifferenceRefundDeps(ReleaseDeps, Protocol):
 
     @property
     def listings(self) -> ReturnListings: ...
-
-
-class OweBackDeps(Protocol):
-    """What queueing a difference's refund needs."""
-
-    @property
-    def refund_queue(self) -> RefundQueue: ...
 
 
 class PaymentNotAwaitedError(ConflictError):
@@ -241,24 +235,11 @@ def after_payment(deps: PayDifferenceDeps, request: ReturnRequest) -> None:
             issue_label(deps, request, order=order)
         except Exception:  # noqa: BLE001 - the payment is stored; see above
             log.exception("could not issue the label of return %s", request.rma)
-        try:
-            on_return_approved(deps, request)
-        except Exception:  # noqa: BLE001 - the payment is stored; a refund is retryable
-            log.exception("could not release the money of return %s", request.rma)
+        # The replacement order, when the policy's exchange_trigger is on_approval (xorder).
+        after_approval(deps, request)
 
 
 # Paying back ------------------------------------------------------------------------------------
-
-def owe_difference_back(deps: OweBackDeps, request: ReturnRequest) -> None:
-    """After any move: queue the refund of a paid difference the return now owes. Never raises
-    (the move is stored; the resume job finds any job lost here)."""
-    if not request.owes_difference_refund:
-        return
-    try:
-        deps.refund_queue.enqueue(request.rma, trigger=TRIGGER_DIFFERENCE)
-    except Exception:  # noqa: BLE001 - see the docstring
-        log.exception("could not queue the difference refund of return %s", request.rma)
-
 
 def refund_difference(deps: DifferenceRefundDeps, rma: str) -> ReturnRequest | None:
     """The worker's job: pay a return's difference back, once; safe to run any number of times."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ..domain.errors import ConflictError, NotFoundError, StaleWriteError
 from ..domain.return_request import (
     APPROVED,
     CANCELLED,
     EXPIRED,
+    RECEIVED,
     RETURNED_STATUSES,
     ReceivedLine,
     ReturnRequest,
     normalize_rma,
 )
+from .fulfil_exchange import ExchangeDeps, after_receipt
 from .read_return import RETURN_NOT_FOUND_MESSAGE
-from .refund_return import RefundDeps, on_return_received
+from .refund_return import RefundDeps
 
 # Concurrent scans of one parcel: one wins the conditional write, the others re-read. The first
 # read is eventually consistent, the others consistent.
@@ -27,12 +31,19 @@ NOT_EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 
-def receive_return(deps: RefundDeps, rma: str, *, received_by: str, received: tuple[ReceivedLine, ...] = (),
+class ReceiveDeps(RefundDeps, ExchangeDeps, Protocol):
+    """What receiving a parcel needs: the money after it, or an exchange's replacement order."""
+
+
+def receive_return(deps: ReceiveDeps, rma: str, *, received_by: str, received: tuple[ReceivedLine, ...] = (),
                    source_ip: str = "") -> ReturnRequest:
     """Mark the parcel received (approved -> received) and release the money if the policy says so.
 
     `received`: each line as found (the console's receipt: units and condition); empty, every
     unit arrived as described (the scan). A partial receipt pays only the units that arrived.
+
+    An exchange's replacement order is made now if it was not at approval (or the exchange falls
+    through to money when its stock ran out), and the exchange settles (services/fulfil_exchange.py).
 
     Idempotent: a return whose parcel is already recorded is answered as it is, so a double
     scan or 20 concurrent calls start one refund. A return paid before its parcel came
@@ -56,7 +67,8 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str, received: tu
                 continue
             raise NotFoundError(RETURN_NOT_FOUND_MESSAGE, code="return_not_found")
         if request.status in RETURNED_STATUSES and request.parcel_received:
-            return request
+            # An exchange left received (its order or settlement cut short) is taken up again.
+            return after_receipt(deps, request) if request.status == RECEIVED and request.is_exchange else request
         if request.status in NOT_EXPECTED:
             code, message = NOT_EXPECTED[request.status]
             raise ConflictError(message.format(rma=request.rma), code=code)
@@ -70,5 +82,6 @@ def receive_return(deps: RefundDeps, rma: str, *, received_by: str, received: tu
             stored = deps.returns.save(moved, new_events=1, now=deps.clock.now())
         except StaleWriteError:
             continue
-        return on_return_received(deps, stored)
+        return after_receipt(deps, stored)
     raise StaleWriteError(f"return {rma} is being changed by someone else; try again")
+

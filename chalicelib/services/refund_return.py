@@ -124,24 +124,28 @@ def on_return_approved(deps: ReleaseDeps, request: ReturnRequest, *, policy: Pol
     under `on_receipt` nothing happens until the parcel arrives. `policy`: the one the return
     was just judged with, when the caller holds it (no second read).
     """
-    if request.status != APPROVED:
+    if request.status != APPROVED or request.is_exchange:
+        # An exchange's difference waits for its parcel, whatever the trigger (fulfil_exchange).
         return request
     # Without `policy`, read eventually consistent, as at a receipt (on_return_received).
     if (policy or deps.policies.current(consistent=False)).refund_trigger != "on_approval":
         return request
-    return _release(deps, request, trigger=TRIGGER_APPROVAL)
+    return release_money(deps, request, trigger=TRIGGER_APPROVAL)
 
 
 def on_return_received(deps: ReleaseDeps, request: ReturnRequest) -> ReturnRequest:
     """After the parcel arrived: release the money under `refund_trigger: on_receipt`."""
     # Read eventually consistent: the trigger is a setting merchants seldom change, and a
     # receipt within a second of a change may still follow the one before.
-    if request.status != RECEIVED or deps.policies.current(consistent=False).refund_trigger != "on_receipt":
+    # An exchange settles through services/fulfil_exchange.py (its order first, then any difference).
+    if request.status != RECEIVED or request.is_exchange \
+            or deps.policies.current(consistent=False).refund_trigger != "on_receipt":
         return request
-    return _release(deps, request, trigger=TRIGGER_RECEIPT)
+    return release_money(deps, request, trigger=TRIGGER_RECEIPT)
 
 
-def _release(deps: ReleaseDeps, request: ReturnRequest, *, trigger: str) -> ReturnRequest:
+def release_money(deps: ReleaseDeps, request: ReturnRequest, *, trigger: str) -> ReturnRequest:
+    """Pay `request` now: store credit at once, a refund through the queue (its job pays it)."""
     if request.resolution == "store_credit":
         return credit_return(deps, request)
     deps.refund_queue.enqueue(request.rma, trigger=trigger)
@@ -207,6 +211,9 @@ def _due(request: ReturnRequest, trigger: str) -> bool:
     if trigger == TRIGGER_DISPUTE_CLOSED:
         # Only what a dispute held: an approved return under on_receipt is not due yet.
         return request.refund_is_held
+    if request.is_exchange and request.status != REFUND_FAILED:
+        # Only a cheaper exchange's difference, once its parcel came and its replacement order exists.
+        return request.status == RECEIVED and request.exchange_order is not None and request.quote.total.minor > 0
     startable = {TRIGGER_RECEIPT: (RECEIVED,), TRIGGER_APPROVAL: (APPROVED, RECEIVED), TRIGGER_RETRY: (REFUND_FAILED,)}
     return request.status in startable.get(trigger, ())
 

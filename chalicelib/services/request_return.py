@@ -28,7 +28,7 @@ from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnHistory, ReturnRepository
 from .ports.system import Clock, RandomBits
-from .refund_return import ReleaseDeps, on_return_approved
+from .fulfil_exchange import ExchangeDeps, after_approval
 
 log = logging.getLogger("retour.returns")
 
@@ -62,7 +62,7 @@ class QuoteReturnDeps(Protocol):
     def catalog(self) -> ProductCatalog: ...
 
 
-class RequestReturnDeps(QuoteReturnDeps, NotifyMerchantDeps, ReleaseDeps, Protocol):
+class RequestReturnDeps(QuoteReturnDeps, NotifyMerchantDeps, ExchangeDeps, Protocol):
     """What requesting a return needs (a pending one is emailed to the merchant)."""
 
     @property
@@ -210,8 +210,9 @@ def _create(
     # The merchant's email explains the verdicts just reached: nothing is read or judged again.
     notify_merchant(deps, stored, order, judged=Judgement(policy, verdicts))
     if stored.status == APPROVED:
-        # Approved from the start: under refund_trigger on_approval the money leaves now.
-        stored = on_return_approved(deps, stored, policy=policy)
+        # Approved from the start: under refund_trigger on_approval the money leaves now (an
+        # exchange's replacement order is made under exchange_trigger on_approval).
+        stored = after_approval(deps, stored, policy=policy)
     return stored
 
 

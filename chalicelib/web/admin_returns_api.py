@@ -14,8 +14,8 @@ from chalice.app import Blueprint, Response
 from ..domain.timestamps import utc_timestamp
 from ..bootstrap import get_deps
 from ..domain.approvals import APPROVE, APPROVE_FEE, APPROVE_STORE_CREDIT, REJECT
-from ..domain.errors import ValidationError
-from ..domain.return_request import PENDING_APPROVAL, normalize_rma
+from ..domain.errors import NotFoundError, ValidationError
+from ..domain.return_request import PENDING_APPROVAL, normalize_rma, rma_of_exchange_order
 from ..services.approval_links import request_approval
 from ..services.decide_return import DecidedBy, Decision, decide_return
 from ..services.list_returns import list_returns
@@ -27,7 +27,7 @@ from .schemas.base import parse_json
 from .schemas.returns import return_to_json
 
 if TYPE_CHECKING:
-    from ..domain.return_request import RefundAttempt, ReturnRequest
+    from ..domain.return_request import ExchangeOrder, RefundAttempt, ReturnRequest
 
 admin_returns_api = Blueprint(__name__)
 
@@ -97,6 +97,8 @@ def staff_view(request: ReturnRequest) -> dict[str, Any]:
     body["version"] = request.version
     if request.refund is not None:
         body["refund"]["status"] = refund_status(request.refund)
+    if request.exchange_order is not None:
+        body["exchange"] = exchange_order_to_json(request.exchange_order)
     for shown, event in zip(body["events"], request.events, strict=True):
         # The audit trail of a decision (the email link's or the admin API's caller).
         if event.source_ip:
@@ -104,6 +106,35 @@ def staff_view(request: ReturnRequest) -> dict[str, Any]:
         if event.user_agent:
             shown["user_agent"] = event.user_agent
     return body
+
+
+def exchange_order_to_json(order: ExchangeOrder) -> dict[str, Any]:
+    """A replacement order as the store's systems read it: what to ship, variant by variant."""
+    return {
+        "number": order.number,
+        "created_at": utc_timestamp(order.created_at),
+        "lines": [{"line_id": line.line_id, "sku": line.sku, "options": dict(line.options),
+                   "quantity": line.quantity} for line in order.lines],
+    }
+
+
+EXCHANGE_ORDER_NOT_FOUND = "We couldn't find that replacement order."
+
+
+@route(admin_returns_api, "/api/v1/admin/exchange-orders/{number}", methods=["GET"])
+def get_exchange_order(number: str) -> Response:
+    """One replacement order, with its return's RMA, order and status; 404
+    `exchange_order_not_found`. Its number is the RMA's: one read of the return, no index."""
+    _authorized()
+    rma = rma_of_exchange_order(number)
+    if rma is None:
+        raise ValidationError("number must be a replacement order number such as X-7KQ2-9XPM", fields=("number",))
+    found = get_deps().returns.get(rma)
+    if found is None or found.exchange_order is None:
+        raise NotFoundError(EXCHANGE_ORDER_NOT_FOUND, code="exchange_order_not_found")
+    body = {**exchange_order_to_json(found.exchange_order), "rma": found.rma, "order_number": found.order_number,
+            "return_status": str(found.status)}
+    return Response(body=body, headers=_json(**{"Cache-Control": "no-store"}))
 
 
 @route(admin_returns_api, "/api/v1/admin/returns/{rma}", methods=["GET"])

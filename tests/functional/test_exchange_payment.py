@@ -278,3 +278,20 @@ def test_the_pay_page_speaks_the_shoppers_language(api: Client) -> None:  # noqa
     page = shopper(api, rma).get(f"/returns/{rma}/pay?lang=ja")
     assert page.status_code == 200
     assert "差額のお支払い" in text(page)
+
+
+def test_paying_makes_the_replacement_order_when_the_store_ships_on_approval(
+    api: Client, stripe_endpoint: str,  # noqa: F811
+) -> None:
+    put_policy(api, exchanges="any_price", exchange_trigger="on_approval")
+    rma = dearer(api, "shipfirst")
+    browser = shopper(api, rma)
+    payment_intent = opened(browser, rma)
+    assert returned(rma).exchange_order is None
+    pay_on_stripe(stripe_endpoint, payment_intent)
+    assert browser.get(f"/returns/{rma}/pay/done?payment_intent={payment_intent}").status_code == 303
+    made = returned(rma)
+    assert made.status == "approved" and made.exchange_order is not None
+    assert [(line.sku, line.quantity) for line in made.exchange_order.lines] == [("shipfirst-XL", 1)]
+    # The promised unit left the shelf with the order: taken from stock, no longer reserved.
+    assert stock(api, "shipfirst")["shipfirst-XL"] == (0, 0, 0)

@@ -58,6 +58,16 @@ class ShopperNotifier(Protocol):
         handed to the mail service, so the caller can try again later."""
         ...
 
+    def exchange_created(self, request: ReturnRequest, order: Order) -> None:
+        """The exchange's replacement order was made: what is sent instead of what, its number,
+        and the status page link."""
+        ...
+
+    def exchange_unavailable(self, request: ReturnRequest, order: Order) -> None:
+        """The replacement ran out of stock before it could be sent: the return is paid back
+        instead (its resolution and quote now say how much, as a refund or store credit)."""
+        ...
+
 
 class MerchantNotifier(Protocol):
     """Tells the merchant what needs them (email), in the merchant's language."""
@@ -82,4 +92,9 @@ class MerchantNotifier(Protocol):
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         """The shopper accepted (the return is approved on the offer) or declined (closed, nothing
         paid, the items free again) the merchant's counter-offer."""
+        ...
+
+    def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
+        """A replacement order to ship: its number, the variants and units, the shopper's address
+        being the order's (the store's own system holds it)."""
         ...

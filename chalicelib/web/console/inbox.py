@@ -35,6 +35,7 @@ PROBLEMS = {
 }
 # The open statuses as the inbox names their groups (the badge keeps the shopper's words).
 GROUP_NAMES = {
+    "awaiting_payment": N_("Exchange waiting for the shopper to pay the price difference"),
     "approved": N_("Approved, waiting for the parcel"),
     "received": N_("Parcel received, money not yet sent"),
     "refunding": N_("Refund on its way (or held)"),

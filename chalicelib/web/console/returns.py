@@ -55,6 +55,7 @@ from ...services.refund_return import credit_instead, retry_refund
 from ..forms import whole_number
 from ..locale_negotiation import LANGUAGE_NAMES
 from . import console_pages
+from ...services.fulfil_exchange import exchange_summary
 from .receipt import CONDITION_NAMES, can_be_received, condition_choices, read_receipt
 from .visit import FORM, ConsoleVisit, console_view, quoted
 
@@ -93,6 +94,12 @@ EVENT_NAMES = {
     EventKind.OFFER_ACCEPTED: N_("Offer accepted by the shopper"),
     EventKind.OFFER_DECLINED: N_("Offer declined by the shopper"),
     EventKind.SHIP_REMINDER_SENT: N_("Send-by reminder emailed to the shopper"),
+    # Exchanges (issue 19).
+    EventKind.PAYMENT_RECEIVED: N_("Price difference paid by the shopper"),
+    EventKind.EXCHANGE_CREATED: N_("Replacement order made"),
+    EventKind.EXCHANGE_UNAVAILABLE: N_("Replacement out of stock: paid back instead"),
+    EventKind.EXCHANGED: N_("Exchange complete"),
+    EventKind.DIFFERENCE_REFUNDED: N_("Price difference refunded"),
 }
 DECISION_TITLES = {
     APPROVE: N_("Approve this return"),
@@ -246,6 +253,8 @@ def render_return(visit: ConsoleVisit, request: ReturnRequest, *, status: int = 
         photos=[{"title": titles.get(line_id, line_id), "links": links} for line_id, links in photos.items()], ret=request, order=order, ledger=ledger, notice=notice, problem=problem,
         errors=errors or {}, values=values or {}, rows=money_rows(visit, request, order), timeline=timeline,
         attempts=attempts, rma_path=quoted(request.rma),
+        # An exchange: replacement lines, its order, the price difference and its payment.
+        exchange=exchange_summary(deps.catalog, request, order, policy),
         moment=lambda value: format_zoned_datetime(value, visit.lang, zone), time_zone=policy.time_zone,
         shopper_language=LANGUAGE_NAMES.get(request.locale, request.locale),
         can_decide=visit.may(Permission.DECIDE) and is_pending,

@@ -57,9 +57,12 @@ EVENT_LABELS = {
     "offer_accepted": N_("You accepted the store's offer"),
     "offer_declined": N_("You declined the store's offer"),
     "ship_reminder_sent": N_("Reminder sent: please send your parcel"),
-    # xpay (issue 19)
+    # Exchanges (issue 19).
     "payment_received": N_("Price difference paid"),
-    "difference_refunded": N_("Price difference refunded to your card"),
+    "exchange_created": N_("Replacement order made"),
+    "exchange_unavailable": N_("Replacement out of stock: paid back instead"),
+    "exchanged": N_("Exchange complete"),
+    "difference_refunded": N_("Price difference refunded"),
 }
 STEP_NAMES = (N_("Find order"), N_("Choose items"), N_("Refund"), N_("Review"))
 # The steps whose page is one form (template: the form's action, its id STEP_FORM_ID). Their

@@ -18,6 +18,7 @@ from ...domain.return_request import normalize_rma
 from ...domain.send_by import send_by_date
 from ...domain.store_credit import next_to_expire, spendable
 from ...locales import N_
+from ...services.fulfil_exchange import exchange_summary
 from ...services.issue_label import label_url, parse_label_size
 from ...services.read_return import read_return
 from ...services.return_photos import shopper_photos
@@ -190,6 +191,8 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
                      moment=lambda value: format_zoned_datetime(value, page.lang, zone),
                      time_zone=judged.policy.time_zone, send_by=_send_by(page, judged, request),
                      rows=rows,
+                     # An exchange: what is swapped for what, and its replacement order once made.
+                     exchange=exchange_summary(page.deps.catalog, request, judged.order, judged.policy),
                      # Newest first, by the order the timeline was written (not by time: two
                      # entries of the same second keep their order).
                      events=[e for e in reversed(request.shopper_events) if e.kind in EVENT_LABELS])
