@@ -107,7 +107,7 @@ def test_the_pay_page_shows_both_values_and_makes_one_payment_intent_for_the_dif
     assert page.status_code == 200
     body = text(page)
     assert "Pay the price difference" in body
-    assert "paypage-XL" in body and "¥3,300" in body and "¥3,800" in body and "Pay ¥500" in body
+    assert "You send back: M (qty 1)" in body and "Replacement: XL" in body and "¥3,300" in body and "¥3,800" in body and "Pay ¥500" in body
     # Without JavaScript the shopper still has a way out.
     assert "needs JavaScript" in body and f'href="/returns/{rma}/cancel"' in body
     # Stripe.js from the local Stripe, our own script, and the Stripe origin on this page only.

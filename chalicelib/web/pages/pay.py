@@ -20,6 +20,7 @@ from ...domain.errors import ConflictError
 from ...domain.refunds import PaymentGatewayUnavailableError
 from ...domain.return_request import AWAITING_PAYMENT, ReturnRequest
 from ...locales import N_
+from ...services.fulfil_exchange import exchange_summary
 from ...services.pay_difference import PaymentNotAwaitedError, confirm_payment, open_payment
 from . import shopper_pages
 from .page import Page, shopper_view
@@ -68,29 +69,31 @@ def _pay_page(page: Page, judged: Any, request: ReturnRequest, *, status: int = 
     return page.html(
         "pages/pay.html", status=status,
         payment_origins=settings.stripe_page_origins if client_secret else (),
-        ret=request, order=judged.order, rows=_rows(judged, request), amounts=request.quote,
+        ret=request, order=judged.order, rows=_rows(page, judged, request), amounts=request.quote,
         to_pay=payment.amount, pay_by=format_zoned_datetime(pay_by, page.lang, policy.zone),
         stripe_js_url=settings.stripe_js_url, publishable_key=settings.stripe_publishable_key or "",
         client_secret=client_secret, problem=problem,
     )
 
 
-def _rows(judged: Any, request: ReturnRequest) -> list[dict[str, Any]]:
-    """Each exchanged line: what goes back and its value, the replacement and its price."""
-    swaps = {line.line_id: line for line in request.lines}
+def _rows(page: Page, judged: Any, request: ReturnRequest) -> list[dict[str, Any]]:
+    """Each exchanged line: the variant sent back and its value, the replacement and its price
+    (named as the status page names them: the catalog's options, else the SKU)."""
+    summary = exchange_summary(page.deps.catalog, request, judged.order, judged.policy)
+    named = {line.line_id: line for line in summary.lines} if summary is not None else {}
     rows = []
     for quoted in request.quote.lines:
-        line = judged.order.line(quoted.line_id)
-        returned = swaps.get(quoted.line_id)
         if quoted.replacement is None or quoted.difference is None:
             continue  # not an exchanged line
+        line = named.get(quoted.line_id)
+        sold = judged.order.line(quoted.line_id)
         rows.append({
-            "title": line.title if line is not None else quoted.line_id,
+            "title": line.title if line is not None else (sold.title if sold is not None else quoted.line_id),
+            "returned": line.returned if line is not None else "",
+            "replacement_name": line.replacement if line is not None else "",
             "quantity": quoted.quantity,
             "sent_back": quoted.replacement - quoted.difference,
-            "replacement_sku": returned.exchange_for if returned is not None else "",
             "replacement": quoted.replacement,
-            "difference": quoted.difference,
         })
     return rows
 
