@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from ..domain.errors import ConflictError, ValidationError
+from ..domain.errors import ConflictError, StaleWriteError, ValidationError
 from ..domain.money import Money
 from ..domain.order import Order, order_number_key
 from .checkout_credit import record_checkout_spend
@@ -128,6 +128,8 @@ def _difference_paid(deps: StripeEventDeps, intent: Mapping[str, Any]) -> str:
         return "ignored"
     try:
         confirm_payment(deps, str(rma), payment_intent)
+    except StaleWriteError:
+        raise  # busy, not refused: Stripe delivers it again
     except (ConflictError, PaymentNotAwaitedError) as error:
         # Not this return's payment, or it moved on: the same on every delivery, so acknowledged.
         log.warning("payment_intent.succeeded changes nothing",

@@ -113,17 +113,15 @@ def open_payment(deps: PayDifferenceDeps, rma: str, *, order_number: str) -> Ope
         payment = request.payment
         if request.status != AWAITING_PAYMENT or payment is None:
             raise PaymentNotAwaitedError(f"return {request.rma} waits for no payment")
-        # The same key every time: Stripe answers a repeat with the PaymentIntent it made.
-        intent = deps.difference_payments.difference_intent(
-            rma=request.rma, amount=payment.amount, idempotency_key=payment_idempotency_key(request.rma))
-        if payment.payment_intent == intent.id:
-            return OpenPayment(request, intent.client_secret)
         if payment.payment_intent:
-            # Kept before, and Stripe forgot the key (a day later): the kept one is the payment.
+            # Made before: read it back (Stripe keeps an idempotency key for a day only).
             kept = deps.difference_payments.difference_intent_of(payment.payment_intent)
             if kept is None:
                 raise PaymentGatewayUnavailableError(f"Stripe knows no PaymentIntent {payment.payment_intent}")
             return OpenPayment(request, kept.client_secret)
+        # The same key every time: two tabs opening the page at once get the same PaymentIntent.
+        intent = deps.difference_payments.difference_intent(
+            rma=request.rma, amount=payment.amount, idempotency_key=payment_idempotency_key(request.rma))
         try:
             stored = deps.returns.save(request.attach_payment_intent(intent.id), new_events=0, now=deps.clock.now())
         except StaleWriteError:

@@ -30,7 +30,8 @@ from tests.functional.test_shopper_pages import Browser, text
 
 @pytest.fixture(autouse=True)
 def any_price(api: Client) -> None:  # noqa: F811
-    put_policy(api, exchanges="any_price")
+    # Every order here is the same shopper's: no 90-day cap sends the later ones to the store.
+    put_policy(api, exchanges="any_price", max_returns_per_customer_90d=None)
 
 
 def dearer(api: Client, product_id: str) -> str:  # noqa: F811
@@ -283,7 +284,7 @@ def test_the_pay_page_speaks_the_shoppers_language(api: Client) -> None:  # noqa
 def test_paying_makes_the_replacement_order_when_the_store_ships_on_approval(
     api: Client, stripe_endpoint: str,  # noqa: F811
 ) -> None:
-    put_policy(api, exchanges="any_price", exchange_trigger="on_approval")
+    put_policy(api, exchanges="any_price", exchange_trigger="on_approval", max_returns_per_customer_90d=None)
     rma = dearer(api, "shipfirst")
     browser = shopper(api, rma)
     payment_intent = opened(browser, rma)
@@ -295,3 +296,27 @@ def test_paying_makes_the_replacement_order_when_the_store_ships_on_approval(
     assert [(line.sku, line.quantity) for line in made.exchange_order.lines] == [("shipfirst-XL", 1)]
     # The promised unit left the shelf with the order: taken from stock, no longer reserved.
     assert stock(api, "shipfirst")["shipfirst-XL"] == (0, 0, 0)
+
+
+def test_a_paid_exchange_that_needs_the_store_waits_for_it_and_only_then_the_merchant_is_emailed(
+    api: Client, stripe_endpoint: str, aws_endpoint: str,  # noqa: F811
+) -> None:
+    from chalicelib.adapters.local_ses_outbox import sent_emails
+
+    # The shopper's earlier returns reach the 90-day cap: this one is for the store to decide.
+    put_policy(api, exchanges="any_price", max_returns_per_customer_90d=1)
+    dearer(api, "capfirst")
+    rma = dearer(api, "needsok")
+    assert returned(rma).payment.then == "pending_approval"
+    merchant = get_deps().policies.current().merchant_email
+
+    def to_merchant() -> list[Any]:
+        return [m for m in sent_emails(aws_endpoint) if m.to == merchant and rma in m.subject + m.text]
+
+    assert to_merchant() == []  # nothing to decide before it is paid
+    browser = shopper(api, rma)
+    payment_intent = opened(browser, rma)
+    pay_on_stripe(stripe_endpoint, payment_intent)
+    assert browser.get(f"/returns/{rma}/pay/done?payment_intent={payment_intent}").status_code == 303
+    assert returned(rma).status == "pending_approval"
+    assert len(to_merchant()) == 1
