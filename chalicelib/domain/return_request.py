@@ -306,11 +306,11 @@ def exchange_order_number(rma: str) -> str:
 
 
 def rma_of_exchange_order(number: str) -> str | None:
-    """The RMA whose replacement order `number` is (as typed: any case), or None if it is none."""
+    """The RMA whose replacement order `number` is (as typed: any case, with its `X-`), or None."""
     compact = number.strip().upper()
-    if not compact.startswith("X"):
+    if not compact.startswith("X-"):
         return None
-    return normalize_rma("R" + compact[1:].lstrip("-"))
+    return normalize_rma("R-" + compact[2:])
 
 
 @dataclass(frozen=True, slots=True)

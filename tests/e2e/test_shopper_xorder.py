@@ -21,6 +21,7 @@ pytestmark = pytest.mark.stack
 
 SHOPPER = "hanako.sato@example.jp"
 NUMBER = re.compile(r"X-[0-9A-Z]{4}-[0-9A-Z]{4}")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/returns/R-[0-9A-Z]{4}-[0-9A-Z]{4}\?link=[A-Za-z0-9._%-]+")
 
 
 def exchange_email_link(stack: Stack, chromium: Any) -> tuple[str, str]:
@@ -31,12 +32,12 @@ def exchange_email_link(stack: Stack, chromium: Any) -> tuple[str, str]:
     for article in inbox.locator("article").all():
         text = article.inner_text()
         found = NUMBER.search(text)
-        if SHOPPER in text and found:
-            links = [href for href in article.locator("a").evaluate_all("els => els.map(e => e.href)")
-                     if "/returns/R-" in href and "?link=" in href]
-            if links:
-                context.close()
-                return links[0], found.group(0)
+        # Read from the text: a Japanese label ends in a full-width colon, so the outbox's urlize
+        # does not make the address after it a link.
+        links = LINK.findall(text)
+        if SHOPPER in text and found and links:
+            context.close()
+            return links[0], found.group(0)
     body = inbox.locator("body").inner_text()
     context.close()
     raise AssertionError(f"no replacement order email to {SHOPPER} in the outbox:\n{body[:2000]}")
@@ -60,10 +61,11 @@ def test_an_exchanged_shopper_sees_the_replacement_order_on_a_phone_in_english_a
         page.wait_for_url(re.compile(r".*/returns/R-[0-9A-Z-]+$"))
         page.goto(f"{page.url}?lang={language}")
         card = page.locator("section.exchange")
+        # The page's checks first (language, phone width, axe, CSP), then its words.
+        phone.check("exchange-status")
+        assert number in card.inner_text()
         assert card.locator("h2").inner_text().strip() == heading
         assert replacement in card.inner_text()
-        assert number in card.inner_text()
         timeline = page.locator("ol.timeline").inner_text()
         assert created in timeline and complete in timeline
-        phone.check("exchange-status")
         phone.close()

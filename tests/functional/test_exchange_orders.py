@@ -313,3 +313,7 @@ def test_the_console_shows_the_exchange_its_replacement_order_and_finds_it_by_it
     assert number in done and "Replacement order made" in done and "Exchange complete" in done
     listed = api.http.get("/console?status=exchanged", headers=staff).body.decode()
     assert rma in listed
+    # The replacement order's number, as the warehouse reads it off a parcel, finds its return.
+    found = api.http.get(f"/console?q={number.lower()}", headers=staff)
+    assert found.status_code in (200, 302, 303)
+    assert rma in (found.body.decode() + found.headers.get("Location", ""))
