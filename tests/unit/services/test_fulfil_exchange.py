@@ -129,3 +129,13 @@ def test_stock_taken_away_turns_the_exchange_into_the_policys_fallback(deps: Dep
     assert deps.shopper_notifier.sent == [("exchange_unavailable", fallback)]
     # Approved under refund_trigger on_receipt: the money waits for the parcel, as for any return.
     assert deps.refund_queue.queued == []
+
+
+def test_once_its_replacement_order_is_made_an_exchange_can_no_longer_be_cancelled(deps: Deps) -> None:
+    from chalicelib.domain.return_request import NotCancellableError
+
+    made = after_approval(deps, stored_exchange(deps, replace(DEFAULT_POLICY, exchange_trigger="on_approval")))
+    assert made.exchange_order is not None and not made.can_be_cancelled
+    with pytest.raises(NotCancellableError) as refused:
+        made.cancel(at=NOW)
+    assert refused.value.why == "exchange_made"
