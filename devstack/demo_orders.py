@@ -213,6 +213,24 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                  "product_id": "socks-merino", "options": {"colour": "grey"}},
             ],
         },
+        {
+            # xorder: a Japanese shopper in Paris whose tee M was exchanged for an S
+            # (devstack/demo_returns.py `seed_exchanged_return`): its replacement order is made.
+            "number": "1091", "email": "hanako.sato@example.jp", "customer_name": "佐藤 花子",
+            "locale": "ja", "currency": "EUR",
+            "placed_at": _moment(today, 9, 8), "delivered_at": _moment(today, 6, 12),
+            "shipping_address": {
+                "name": "佐藤 花子", "line1": "12 rue de Bretagne", "line2": "",
+                "city": "Paris", "region": "", "postal_code": "75003", "country": "FR",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 495,
+            "lines": [
+                {**_line("L1", "TEE-CLASSIC-M", "Classic organic tee — M", quantity=1,
+                         unit_price=2900, tax=580, product_type="apparel"),
+                 "product_id": "tee-classic", "options": {"size": "M"}},
+            ],
+        },
     ]
 
 

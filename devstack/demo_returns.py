@@ -51,3 +51,28 @@ def seed_credited_return(settings: Settings) -> str | None:
         # The parcel "arrives": the default policy credits at receipt.
         return receive_return(deps, created.rma, received_by="demo").rma
     return created.rma
+
+
+# xorder: order 1091's tee M exchanged for an S at the same price and its parcel received, so a
+# fresh `make run` shows an exchange with its replacement order (status page, console, outbox).
+EXCHANGED_KEY = "demo-exchanged-return"
+EXCHANGED_ORDER = "1091"
+
+
+def seed_exchanged_return(settings: Settings) -> str | None:
+    """The RMA of the demo's exchanged return (requested and received on the first run; a later
+    run answers the same return), or None when the tee went back some other way."""
+    from chalicelib.services.receive_return import receive_return
+
+    deps = build_deps(settings)
+    try:
+        created = request_return(
+            deps, order_number=EXCHANGED_ORDER, resolution="exchange", idempotency_key=EXCHANGED_KEY,
+            selections=[Selection("L1", 1, "too_large", exchange_for="TEE-CLASSIC-S")],
+        )
+    except ConflictError:
+        return None
+    if created.status == "approved":
+        # The parcel "arrives": the replacement order is made (the default trigger is on receipt).
+        return receive_return(deps, created.rma, received_by="demo").rma
+    return created.rma

@@ -22,7 +22,7 @@ from chalicelib.settings import Settings
 
 from .cognito import DEMO_STAFF, DEMO_STAFF_PASSWORD, seed_demo_staff
 from .processes import HOST, REPO_ROOT, ChildServer, ServerStartError, port_is_free, start_process, start_server
-from .demo_returns import seed_credited_return, seed_pending_exception
+from .demo_returns import seed_credited_return, seed_exchanged_return, seed_pending_exception
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
 from .s3 import ensure_bucket
@@ -178,6 +178,8 @@ def run(environ: Mapping[str, str]) -> int:
         pending = seed_pending_exception(settings)
         # A return paid as store credit, so a shopper's status page shows their credit code.
         seed_credited_return(settings)
+        # An exchange whose replacement order is made (xorder), for its status and console pages.
+        seed_exchanged_return(settings)
         # `chalice local` whose access log writes routes, never tokens or emails (chalice_local.py).
         command = [
             sys.executable, "-m", "devstack.chalice_local", "--stage", STAGE,

@@ -227,17 +227,20 @@ def render_ship_reminder(
     return _rendered(locale, "ship_reminder", "ship_reminder", context, date=send_by)
 
 
-def exchange_lines(request: ReturnRequest) -> list[dict[str, Any]]:
-    """Each exchanged line as the shopper reads it: units, the variant sent back and the one sent
-    instead (the replacement order's units once it is made: after a partial receipt, fewer)."""
+def exchange_lines(request: ReturnRequest, order: Order) -> list[dict[str, Any]]:
+    """Each exchanged line as the shopper reads it: units, the item sent back (its title and
+    options) and the variant sent instead (the replacement order's units: after a partial
+    receipt, fewer)."""
     sent = {line.line_id: line for line in request.exchange_order.lines} if request.exchange_order else {}
     rows: list[dict[str, Any]] = []
     for line in request.lines:
         if not line.exchange_for:
             continue
+        sold = order.line(line.line_id)
         order_line = sent.get(line.line_id)
+        returned = sold.title if sold is not None else (line.sku or line.line_id)
         rows.append({
-            "returned": line.sku or line.line_id,
+            "returned": returned,
             "replacement": (", ".join(v for _, v in order_line.options) if order_line and order_line.options
                             else line.exchange_for),
             "quantity": order_line.quantity if order_line else line.quantity,
@@ -258,7 +261,7 @@ def render_exchange_notice(
         "order_number": order.number,
         "made": made is not None,
         "number": made.number if made is not None else "",
-        "lines": exchange_lines(request) if made is not None else [],
+        "lines": exchange_lines(request, order) if made is not None else [],
         "parcel_received": request.parcel_received,
         "store_credit": request.resolution == "store_credit",
         "amount": format_money(request.quote.total, locale),

@@ -161,6 +161,7 @@ _TOO_LATE_MESSAGES = {
     "paid": "The money of this return is already on its way back, so it can't be cancelled.",
     "closed": "This return is already closed, so there is nothing to cancel.",
     "cancelled": "This return is already cancelled.",
+    "exchange_made": "The replacement order of this exchange is already made, so it can't be cancelled.",
 }
 
 SHOPPER: Final = "shopper"
@@ -230,10 +231,10 @@ class NotCancellableError(ConflictError):
 
     code = "not_cancellable"
 
-    def __init__(self, rma: str, status: ReturnStatus) -> None:
+    def __init__(self, rma: str, status: ReturnStatus, *, why: str | None = None) -> None:
         self.rma = rma
         self.status = status
-        self.why = _TOO_LATE.get(status, "closed")
+        self.why = why or _TOO_LATE.get(status, "closed")
         super().__init__(_TOO_LATE_MESSAGES[self.why])
 
 
@@ -309,11 +310,11 @@ def exchange_order_number(rma: str) -> str:
 
 
 def rma_of_exchange_order(number: str) -> str | None:
-    """The RMA whose replacement order `number` is (as typed: any case), or None if it is none."""
+    """The RMA whose replacement order `number` is (as typed: any case, with its `X-`), or None."""
     compact = number.strip().upper()
-    if not compact.startswith("X"):
+    if not compact.startswith("X-"):
         return None
-    return normalize_rma("R" + compact[1:].lstrip("-"))
+    return normalize_rma("R-" + compact[2:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,7 +615,8 @@ class ReturnRequest:
     @property
     def can_be_cancelled(self) -> bool:
         """True while the shopper may still cancel: waiting for the store, or approved and unsent."""
-        return self.status in CANCELLABLE_STATUSES and not self.parcel_received
+        # An exchange whose replacement order is made: the store may have shipped it already.
+        return self.status in CANCELLABLE_STATUSES and not self.parcel_received and self.exchange_order is None
 
     def cancel(self, *, at: datetime, actor: str = SHOPPER) -> ReturnRequest:
         """The shopper changed their mind before sending: pending_approval | approved -> cancelled.
@@ -623,7 +625,8 @@ class ReturnRequest:
         is closed. Cancelled is a released status: the repository gives the units back.
         """
         if not self.can_be_cancelled:
-            raise NotCancellableError(self.rma, self.status)
+            made = self.exchange_order is not None and self.status in CANCELLABLE_STATUSES
+            raise NotCancellableError(self.rma, self.status, why="exchange_made" if made else None)
         return self._move(CANCELLABLE_STATUSES, CANCELLED, at=at, actor=actor, kind=EventKind.CANCELLED)
 
     def expire(self, *, at: datetime, actor: str, ship_within_days: int | None = None) -> ReturnRequest:

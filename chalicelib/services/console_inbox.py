@@ -44,7 +44,8 @@ from ..domain.errors import AuthenticationError, ValidationError
 from ..domain.order import is_plausible_email, normalize_email, order_number_key
 from ..domain.policy import Policy
 from ..domain.return_request import (APPROVED, AWAITING_PAYMENT, PENDING_APPROVAL, RECEIVED, REFUND_FAILED, REFUNDING,
-                                     STATUSES, ReturnRequest, ReturnStatus, normalize_rma)
+                                     STATUSES, ReturnRequest, ReturnStatus, normalize_rma,
+                                     rma_of_exchange_order)
 from ..domain.timestamps import utc_timestamp
 from .ports.access import TokenSigner
 from .ports.inbox import Entry, InboxIndex, Listing
@@ -57,9 +58,9 @@ CHUNK = 50
 # How far the inbox counts each open status ("100 or more" beyond), and how many of each it shows.
 COUNT_CAP = 100
 GROUP_ROWS = 5
-# The open statuses after the decisions, in the order a return moves through them (a dearer
-# exchange waits for its price difference before it is approved).
-OPEN_GROUPS: tuple[ReturnStatus, ...] = (AWAITING_PAYMENT, APPROVED, RECEIVED, REFUNDING, REFUND_FAILED)
+# The open statuses after the decisions, in the order a return moves through them; then dearer
+# exchanges waiting for the shopper to pay their price difference (nothing for staff to do yet).
+OPEN_GROUPS: tuple[ReturnStatus, ...] = (APPROVED, RECEIVED, REFUNDING, REFUND_FAILED, AWAITING_PAYMENT)
 OPEN_STATUSES: tuple[ReturnStatus, ...] = (PENDING_APPROVAL, *OPEN_GROUPS)
 CURSOR_PURPOSE = "console-inbox-page"
 CURSOR_TTL = timedelta(hours=12)
@@ -159,7 +160,8 @@ SearchKind = Literal["rma", "email", "order"]
 
 def _search_of(text: str) -> tuple[SearchKind, str] | None:
     """What a search box's text names: an RMA, a shopper's email or an order number (or nothing)."""
-    rma = normalize_rma(text)
+    # A replacement order's number (X-...) is its return's RMA under another letter.
+    rma = normalize_rma(text) or rma_of_exchange_order(text)
     if rma is not None:
         return "rma", rma
     if "@" in text:

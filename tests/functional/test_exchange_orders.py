@@ -313,3 +313,25 @@ def test_the_console_shows_the_exchange_its_replacement_order_and_finds_it_by_it
     assert number in done and "Replacement order made" in done and "Exchange complete" in done
     listed = api.http.get("/console?status=exchanged", headers=staff).body.decode()
     assert rma in listed
+    # The replacement order's number, as the warehouse reads it off a parcel, finds its return.
+    found = api.http.get(f"/console?q={number.lower()}", headers=staff)
+    assert found.status_code in (200, 302, 303)
+    assert rma in (found.body.decode() + found.headers.get("Location", ""))
+
+
+def test_the_warehouse_scan_of_an_exchanges_parcel_names_the_replacement_order_to_send(
+    api: Client, product_id: str, staff_pool: Any,
+) -> None:
+    from tests.functional.conftest import console_cookie, console_csrf, form_post
+
+    put_policy(api, exchanges="same_price", exchange_trigger="on_receipt")
+    rma = ask_exchange(api, an_order(api, product_id), f"{product_id}-L")["rma"]
+    staff = console_cookie("warehouse")
+    scan_page = api.http.get("/warehouse", headers=staff)
+    assert scan_page.status_code == 200
+    done = form_post(api, "/warehouse/receive", staff, csrf=console_csrf(scan_page.body.decode()), rma=rma)
+    if done.status_code in (302, 303):
+        done = api.http.get(done.headers["Location"], headers=staff)
+    page = done.body.decode()
+    number = "X-" + rma.removeprefix("R-")
+    assert f"Replacement order {number}: pack and send the replacement to the shopper." in page

@@ -164,3 +164,14 @@ def test_an_exchange_takes_no_counter_offer() -> None:
     offer = quote(ORDER, (Selection("L1", 1, "too_small"),), ANY_PRICE, resolution="store_credit")
     with pytest.raises(ValidationError):
         pending.make_offer(offer, at=NOW, actor="merchant", note="credit only", terms="store_credit")
+
+
+def test_a_replacement_order_number_leads_back_to_its_rma() -> None:
+    from chalicelib.domain.return_request import exchange_order_number, rma_of_exchange_order
+
+    assert rma_of_exchange_order(exchange_order_number("R-7Q4K-9M2P")) == "R-7Q4K-9M2P"
+    assert rma_of_exchange_order(" x-7q4k-9m2p ") == "R-7Q4K-9M2P"
+    # An order number or an RMA is not a replacement order's number.
+    assert rma_of_exchange_order("X7Q4K9M2P") is None
+    assert rma_of_exchange_order("R-7Q4K-9M2P") is None
+    assert rma_of_exchange_order("X-1001") is None
