@@ -39,6 +39,7 @@ from ..domain.return_request import (
     EXPIRED,
     PENDING_APPROVAL,
     REJECTED,
+    EventKind,
     ReturnRequest,
     ReturnStatus,
     difference_refund_idempotency_key,
@@ -62,6 +63,8 @@ STRIPE_ACTOR: Final = "system:stripe"
 SYSTEM: Final = "system"
 # A claim this old was left by a worker that died or got no answer (its timeout is 30 s).
 STUCK_AFTER: Final = timedelta(minutes=2)
+# A difference refund claimed this often without an answer is left for a person.
+MAX_CLAIMS: Final = 5
 # How far back the resume job looks among closed returns (it runs every few minutes).
 RESUME_WINDOW: Final = timedelta(days=7)
 _PAGE: Final = 100
@@ -247,6 +250,12 @@ def refund_difference(deps: DifferenceRefundDeps, rma: str) -> ReturnRequest | N
             return request  # nothing owed, or refunded already
         started_at = request.difference_refund_started_at
         now = deps.clock.now()
+        claims = sum(1 for event in request.events if event.kind == EventKind.DIFFERENCE_REFUND_STARTED)
+        if started_at is not None and claims >= MAX_CLAIMS:
+            # Stripe kept refusing or never answered: a person must look (the console shows the
+            # claims on the timeline); the jobs stop trying rather than fill it.
+            log.error("the difference refund of return %s was tried %d times; left for the store", rma, claims)
+            return _adopt(deps, request) or request
         if started_at is not None and now - started_at < STUCK_AFTER:
             # Another worker holds the claim: it pays, or the resume job takes over later. A refund
             # it made and could not record is adopted here, never made again.
