@@ -20,7 +20,8 @@ from chalice.app import Blueprint, Rate, SQSEvent
 from ..adapters.sqs_refund_queue import parse_refund_message
 from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
-from ..services.pay_difference import TRIGGER_DIFFERENCE, refund_difference, resume_difference_refunds
+from ..services.owe_difference import TRIGGER_DIFFERENCE
+from ..services.pay_difference import refund_difference, resume_difference_refunds
 from ..services.refund_return import RefundMessage, handle_refund_message, resume_stuck_refunds
 
 if TYPE_CHECKING:

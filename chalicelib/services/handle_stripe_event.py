@@ -31,7 +31,8 @@ from ..domain.money import Money
 from ..domain.order import Order, order_number_key
 from .checkout_credit import record_checkout_spend
 from .import_order import import_order
-from .pay_difference import DIFFERENCE_PURPOSE, PayDifferenceDeps, PaymentNotAwaitedError, confirm_payment
+from .owe_difference import DIFFERENCE_PURPOSE
+from .pay_difference import PayDifferenceDeps, PaymentNotAwaitedError, confirm_payment
 from .ports.money import CheckoutPromotions, StoredEvents
 from .refund_return import RefundDeps, refund_changed, release_held_refunds
 

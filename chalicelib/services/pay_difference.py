@@ -16,7 +16,7 @@ Paying:
    services/fulfil_exchange.py) when approved.
 
 Paying back: whenever a return `owes_difference_refund` (cancelled, rejected, expired after
-paying, or its exchange fell through), `owe_difference_back` queues a `difference` job for the
+paying, or its exchange fell through), `owe_difference_back` (services/owe_difference.py) queues a `difference` job for the
 refund worker. The worker claims the refund with a conditional write (`start_difference_refund`:
 of two workers one wins), looks on Stripe for a refund it made before (localstripe keeps no
 idempotency keys, and Stripe forgets them after a day), refunds only if none, then records it
@@ -52,12 +52,9 @@ from .ports.returns import ReturnListings, ReturnRepository
 from .ports.system import Clock
 from .read_return import read_return
 from .fulfil_exchange import ExchangeDeps, after_approval
-from .owe_difference import DIFFERENCE_PURPOSE, TRIGGER_DIFFERENCE, owe_difference_back
 from .refund_return import ReleaseDeps
 
 log = logging.getLogger("retour.exchanges")
-
-__all__ = ["DIFFERENCE_PURPOSE", "TRIGGER_DIFFERENCE", "owe_difference_back"]  # re-exported for callers
 
 STRIPE_ACTOR: Final = "system:stripe"
 SYSTEM: Final = "system"
