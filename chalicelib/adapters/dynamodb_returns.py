@@ -12,10 +12,19 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..domain.errors import ConflictError, StaleWriteError
+from ..domain.errors import ConflictError, RetourError, StaleWriteError
+from ..domain.exchange import ExchangeStockGoneError, OutOfStockError
 from ..domain.money import Money
 from ..domain.quote import Quote, QuoteLine
-from ..domain.reservations import CountReturned, Release, Reserve, ReturnedUnits
+from ..domain.reservations import (
+    CountReturned,
+    Release,
+    Reserve,
+    ReturnedUnits,
+    StockFulfil,
+    StockRelease,
+    StockReserve,
+)
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
@@ -44,6 +53,7 @@ from .dynamodb_items import (
     to_attribute,
     to_item,
 )
+from .dynamodb_products import fulfil_stock, refused_skus, release_stock, reserve_stock, stock_item, variant_key
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 log = logging.getLogger("retour.returns")
@@ -88,6 +98,8 @@ class DynamoDBReturnRepository:
         # The aggregate refuses a line asking for more than the order holds (the condition below
         # cannot see a line's size when its item is new).
         reservations = request.reservations(line_quantities)
+        # An exchange promises its replacements in the same write: the last unit goes to one return.
+        promised = _units_by_variant(request.stock_reservations())
         for attempt in range(_COUNTER_ATTEMPTS):
             transaction = DynamoDBTransaction(self._client, self._table)
             transaction.put("return", to_item(return_record(stored, event_count=len(stored.events))),
@@ -101,10 +113,17 @@ class DynamoDBReturnRepository:
                                              consistent=attempt > 0)
             for reserve in reservations:
                 self._reserve(transaction, request.order_number, reserve, now=now)
+            for (product_id, sku), n in promised.items():
+                reserve_stock(transaction, product_id, sku, n)
             try:
                 transaction.commit()
                 return stored
             except TransactionRefusedError as refused:
+                short = refused_skus(refused)
+                if short and "return" not in refused.failed:
+                    # Not the units' fault and not a taken RMA: another shopper got the variant
+                    # first. The service names what is still available.
+                    raise OutOfStockError(f"{short[0]} is out of stock", sku=short[0]) from refused
                 if refused.failed and refused.failed <= {"return", "first event"}:
                     raise RmaTakenError(f"RMA {request.rma} is taken") from refused
                 if "order day" in refused.failed:
@@ -232,7 +251,7 @@ class DynamoDBReturnRepository:
         try:
             self.move(request, new_events=new_events, now=now).commit()
         except TransactionRefusedError as refused:
-            raise stale(request) from refused
+            raise move_refused(request, refused, new_events=new_events) from refused
         return request.with_version(request.version + 1)
 
     def move(self, request: ReturnRequest, *, new_events: int, now: datetime) -> DynamoDBTransaction:
@@ -286,6 +305,7 @@ class DynamoDBReturnRepository:
                                 condition="attribute_not_exists(pk)")
         for change in request.reservation_changes(new_events=new_events):
             self._change(transaction, stored.order_number, change)
+        _move_stock(transaction, request.stock_changes(new_events=new_events))
         return transaction
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -338,6 +358,48 @@ def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:
         returned[record["line_id"]] = done
         in_open[record["line_id"]] = max(int(record.get("reserved", 0)) - done, 0)
     return ReturnedUnits(returned=returned, in_open_returns=in_open)
+
+
+def _units_by_variant(moves: tuple[StockReserve | StockFulfil | StockRelease, ...]) -> dict[tuple[str, str], int]:
+    """Units per (product, SKU): a transaction touches an item once, so lines of one SKU add up."""
+    units: dict[tuple[str, str], int] = {}
+    for move in moves:
+        units[(move.product_id, move.sku)] = units.get((move.product_id, move.sku), 0) + move.quantity
+    return units
+
+
+def _move_stock(transaction: DynamoDBTransaction, changes: tuple[StockFulfil | StockRelease, ...]) -> None:
+    """A move's stock changes: one update per variant (fulfil, release, or both at once)."""
+    fulfil = _units_by_variant(tuple(c for c in changes if isinstance(c, StockFulfil)))
+    release = _units_by_variant(tuple(c for c in changes if isinstance(c, StockRelease)))
+    for product_id, sku in dict.fromkeys([*fulfil, *release]):
+        taken, given_back = fulfil.get((product_id, sku), 0), release.get((product_id, sku), 0)
+        if not given_back:
+            fulfil_stock(transaction, product_id, sku, taken)
+        elif not taken:
+            release_stock(transaction, product_id, sku, given_back)
+        else:
+            # The replacement order takes part of what was promised, the rest is given back.
+            transaction.update(
+                stock_item(sku), variant_key(product_id, sku),
+                "SET #reserved = #reserved - :held, #stock = #stock - :taken, #available = #available + :back",
+                condition="#reserved >= :held AND #stock >= :taken",
+                names={"#reserved": "reserved", "#stock": "stock", "#available": "available"},
+                values={":held": {"N": str(taken + given_back)}, ":taken": {"N": str(taken)},
+                        ":back": {"N": str(given_back)}},
+            )
+
+
+def move_refused(request: ReturnRequest, refused: TransactionRefusedError, *, new_events: int) -> RetourError:
+    """Why a move of `request` was not written: the replacement's stock is gone (the store lowered
+    it under what was promised), else someone changed the return first."""
+    fulfilled = {c.sku for c in request.stock_changes(new_events=new_events) if isinstance(c, StockFulfil)}
+    gone = tuple(sku for sku in refused_skus(refused) if sku in fulfilled)
+    if gone and "return" not in refused.failed:
+        return ExchangeStockGoneError(
+            f"return {request.rma}: not enough of {', '.join(gone)} on hand for the replacement order",
+            skus=gone)
+    return stale(request)
 
 
 def stale(request: ReturnRequest) -> StaleWriteError:

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from ..domain.errors import ConflictError, StaleWriteError
-from ..domain.reservations import CountReturned, ReturnedUnits
+from ..domain.exchange import ExchangeStockGoneError, OutOfStockError
+from ..domain.reservations import CountReturned, ReturnedUnits, StockFulfil, StockRelease, StockReserve
 from ..domain.return_limits import CreationLimits, CustomerCapReachedError, OrderDayLimitReachedError
 from ..domain.return_request import (
     APPROVED,
@@ -16,12 +17,15 @@ from ..domain.return_request import (
     ReturnRequest,
     RmaTakenError,
 )
+from .in_memory_catalog import InMemoryProductCatalog
 
 
 class InMemoryReturnRepository:
     """ReturnRepository and ReturnHistory in dicts, persisting the reservation changes the return decides."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog: InMemoryProductCatalog | None = None) -> None:
+        # The catalog whose stock exchanges reserve, fulfil and release (as DynamoDB's transaction).
+        self._catalog = catalog
         self._returns: dict[str, ReturnRequest] = {}
         # (order number, line id) -> [reserved, returned, quantity]
         self._lines: dict[tuple[str, str], list[int]] = {}
@@ -52,6 +56,8 @@ class InMemoryReturnRepository:
                 recent = sorted(at for at in self._started.get(shopper, []) if at >= now - timedelta(days=90))
                 if request.status == APPROVED and len(recent) >= cap:
                     raise CustomerCapReachedError(f"the shopper started {len(recent)} returns in 90 days")
+            self._reserve_stock(request.stock_reservations())
+            if cap:
                 self._started[shopper] = sorted([*recent, request.created_at])[-cap:]
             if day is not None:
                 self._days[day] = self._days.get(day, 0) + 1
@@ -81,6 +87,7 @@ class InMemoryReturnRepository:
             if current is None or current.version != request.version:
                 raise StaleWriteError(f"return {request.rma} was changed by someone else; read it again")
             stored = request.with_version(request.version + 1)
+            self._move_stock(request, request.stock_changes(new_events=new_events))
             for change in request.reservation_changes(new_events=new_events):
                 entry = self._lines[(stored.order_number, change.line_id)]
                 if isinstance(change, CountReturned):
@@ -90,6 +97,44 @@ class InMemoryReturnRepository:
                     entry[0] -= change.quantity
             self._returns[request.rma] = stored
             return stored
+
+    def _reserve_stock(self, reservations: tuple[StockReserve, ...]) -> None:
+        """Promise every replacement or none (OutOfStockError naming the SKU that ran short)."""
+        done: list[StockReserve] = []
+        for reserve in reservations:
+            if self._catalog is None:
+                raise OutOfStockError(f"{reserve.sku} is out of stock", sku=reserve.sku)
+            try:
+                self._catalog.reserve(reserve.product_id, reserve.sku, reserve.quantity)
+            except ConflictError as short:
+                for undo in done:
+                    self._catalog.release(undo.product_id, undo.sku, undo.quantity)
+                raise OutOfStockError(f"{reserve.sku} is out of stock", sku=reserve.sku) from short
+            done.append(reserve)
+
+    def _move_stock(self, request: ReturnRequest, changes: tuple[StockFulfil | StockRelease, ...]) -> None:
+        """A move's stock changes, all checked before any is made (DynamoDB's all or nothing)."""
+        if not changes or self._catalog is None:
+            return
+        taken: dict[tuple[str, str], int] = {}
+        for change in changes:
+            if isinstance(change, StockFulfil):
+                taken[(change.product_id, change.sku)] = taken.get((change.product_id, change.sku), 0) + change.quantity
+        gone = []
+        for (product_id, sku), n in taken.items():
+            levels = self._catalog.stock_levels(product_id)
+            level = levels[1].get(sku) if levels is not None else None
+            if level is None or level.stock < n or level.reserved < n:
+                gone.append(sku)
+        if gone:
+            raise ExchangeStockGoneError(
+                f"return {request.rma}: not enough of {', '.join(sorted(gone))} on hand for the replacement order",
+                skus=tuple(sorted(gone)))
+        for change in changes:
+            if isinstance(change, StockFulfil):
+                self._catalog.fulfil(change.product_id, change.sku, change.quantity)
+            else:
+                self._catalog.release(change.product_id, change.sku, change.quantity)
 
     def units_of_order(self, order_number: str) -> ReturnedUnits:
         returned: dict[str, int] = {}

@@ -34,6 +34,18 @@ class OutOfStockError(ConflictError):
         self.available = available
 
 
+class ExchangeStockGoneError(ConflictError):
+    """A move that makes the replacement order was refused: the store lowered the variant's stock
+    under what was promised (`skus`). Nothing was written; the caller falls back per the policy's
+    `exchange_out_of_stock`."""
+
+    code = "exchange_stock_gone"
+
+    def __init__(self, message: str, *, skus: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.skus = skus
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeOption:
     """A variant a line may be exchanged for: its SKU, options, unit price and the difference per

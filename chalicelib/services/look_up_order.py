@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from ..domain.eligibility import Verdict, judge_order
 from ..domain.errors import NotFoundError, ValidationError
+from ..domain.exchange import ExchangeOption, exchange_options
 from ..domain.order import Order, is_plausible_email, normalize_email, order_number_key
 from ..domain.policy import Policy
 from .ports.access import TokenSigner
+from .ports.catalog import ProductCatalog
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnHistory
@@ -27,7 +30,14 @@ ORDER_NOT_FOUND_MESSAGE = (
 EMAIL_FORMAT_MESSAGE = "email: enter an email address like name@example.com"
 
 
-class LookUpOrderDeps(Protocol):
+class CatalogDeps(Protocol):
+    """Where the store's products and their stock are read."""
+
+    @property
+    def catalog(self) -> ProductCatalog: ...
+
+
+class LookUpOrderDeps(CatalogDeps, Protocol):
     """What a lookup needs."""
 
     @property
@@ -48,12 +58,38 @@ class LookUpOrderDeps(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """The shopper's order, a verdict per line, the policy that judged them, and their token."""
+    """The shopper's order, a verdict per line, the policy that judged them, and their token.
+
+    `exchange_options`: by line id, the in-stock variants a line may be exchanged for under the
+    policy (only lines that can be chosen; a line missing here has none).
+    """
 
     token: str
     order: Order
     verdicts: tuple[Verdict, ...]
     policy: Policy
+    exchange_options: Mapping[str, tuple[ExchangeOption, ...]] = field(default_factory=dict)
+
+    def options_for(self, line_id: str) -> tuple[ExchangeOption, ...]:
+        """The exchanges line `line_id` offers (empty when none)."""
+        return self.exchange_options.get(line_id, ())
+
+
+def offered_exchanges(deps: CatalogDeps, order: Order, verdicts: tuple[Verdict, ...],
+                      policy: Policy) -> dict[str, tuple[ExchangeOption, ...]]:
+    """Each choosable line's in-stock exchange options under `policy`, by line id.
+
+    One read of the catalog for the order's distinct products (a Query each, never a Scan), and
+    none at all when the store offers no exchanges or no line names a product.
+    """
+    choosable = {v.line_id for v in verdicts if v.can_be_chosen}
+    lines = [line for line in order.lines if line.id in choosable and line.product_id]
+    if policy.exchanges == "off" or not lines:
+        return {}
+    products = deps.catalog.get_many(dict.fromkeys(line.product_id for line in lines))
+    found = {line.id: exchange_options(line, products.get(line.product_id), policy, order.currency)
+             for line in lines}
+    return {line_id: options for line_id, options in found.items() if options}
 
 
 def look_up_order(deps: LookUpOrderDeps, order_number: str, email: str) -> Lookup:
@@ -88,7 +124,8 @@ def look_up_order(deps: LookUpOrderDeps, order_number: str, email: str) -> Looku
         order, policy, now=now, returned=dict(units.returned),
         in_open_returns=dict(units.in_open_returns), customer_returns_90d=returns_90d,
     )
-    return Lookup(token=token, order=order, verdicts=verdicts, policy=policy)
+    return Lookup(token=token, order=order, verdicts=verdicts, policy=policy,
+                  exchange_options=offered_exchanges(deps, order, verdicts, policy))
 
 
 def shopper_order_number(deps: LookUpOrderDeps, token: str) -> str:

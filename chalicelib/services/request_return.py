@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ..domain.eligibility import Verdict
 from ..domain.errors import ConflictError, NotFoundError, RateLimitedError, ValidationError
+from ..domain.exchange import ExchangeChoice, OutOfStockError, choose_exchange, exchange_options
 from ..domain.order import Order
 from ..domain.policy import Policy
 from ..domain.quote import Quote, Selection, quote
@@ -21,6 +22,7 @@ from ..domain.return_request import APPROVED, RMA_BITS, ReturnRequest, RmaTakenE
 from .approval_links import Judgement, NotifyMerchantDeps, notify_merchant
 from .judging import judge_stored_order
 from .look_up_order import ORDER_NOT_FOUND_MESSAGE
+from .ports.catalog import ProductCatalog
 from .ports.notifications import ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
@@ -55,6 +57,9 @@ class QuoteReturnDeps(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def catalog(self) -> ProductCatalog: ...
 
 
 class RequestReturnDeps(QuoteReturnDeps, NotifyMerchantDeps, ReleaseDeps, Protocol):
@@ -139,8 +144,8 @@ def _replay(
     same = (
         existing.order_number == order_number
         and existing.resolution == resolution
-        and sorted((l.line_id, l.quantity, l.reason, l.note) for l in existing.lines)
-        == sorted((s.line_id, s.quantity, s.reason, s.note) for s in chosen)
+        and sorted((l.line_id, l.quantity, l.reason, l.note, l.exchange_for) for l in existing.lines)
+        == sorted((s.line_id, s.quantity, s.reason, s.note, s.exchange_for) for s in chosen)
     )
     if not same:
         raise ConflictError(
@@ -160,7 +165,8 @@ def _create(
     units: ReturnedUnits | None,
     locale: str | None = None,
 ) -> ReturnRequest:
-    verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution, units=units)
+    # The replacements' stock is read consistently: what is promised is checked on the freshest counts.
+    verdicts, priced, policy = _judged_quote(deps, order, chosen, resolution, units=units, consistent=True)
     quantities = {line.id: line.quantity for line in order.lines}
     now = deps.clock.now()
     limits = CreationLimits(
@@ -188,7 +194,7 @@ def _create(
             # lines the cap decides need the merchant now.
             verdicts, priced, policy = _judged_quote(
                 deps, order, chosen, resolution, units=units,
-                customer_returns=policy.max_returns_per_customer_90d,
+                customer_returns=policy.max_returns_per_customer_90d, consistent=True,
             )
             # Counted under the policy judged now (a policy saved meanwhile may have no cap).
             limits = replace(limits, customer_cap=policy.max_returns_per_customer_90d)
@@ -197,6 +203,9 @@ def _create(
                 TOO_MANY_RETURNS_MESSAGE, code=TOO_MANY_RETURNS,
                 retry_after=_seconds_to_midnight(now, policy),
             ) from error
+        except OutOfStockError as short:
+            # Another shopper was promised the last units between our read and our write.
+            raise _still_available(deps, order, chosen, policy, short) from short
     deps.shopper_notifier.return_requested(stored, order)
     # The merchant's email explains the verdicts just reached: nothing is read or judged again.
     notify_merchant(deps, stored, order, judged=Judgement(policy, verdicts))
@@ -204,6 +213,52 @@ def _create(
         # Approved from the start: under refund_trigger on_approval the money leaves now.
         stored = on_return_approved(deps, stored, policy=policy)
     return stored
+
+
+def _still_available(deps: QuoteReturnDeps, order: Order, chosen: tuple[Selection, ...], policy: Policy,
+                     short: OutOfStockError) -> OutOfStockError:
+    """The refusal of an exchange whose variant ran out, naming what its line can still have
+    (the product read again, consistently)."""
+    selection = next((s for s in chosen if s.exchange_for == short.sku), None)
+    line = order.line(selection.line_id) if selection is not None else None
+    if selection is None or line is None:
+        return short
+    product = deps.catalog.get(line.product_id, consistent=True)
+    offered = exchange_options(line, product, policy, order.currency)
+    in_stock = tuple(o for o in offered if o.available >= selection.quantity and o.sku != short.sku)
+    names = "; ".join(f"{o.sku} ({o.options_text()})" for o in in_stock) or "none"
+    return OutOfStockError(f"line {line.id!r}: {short.sku} is out of stock; available: {names}",
+                           sku=short.sku, available=in_stock)
+
+
+def _exchanges(deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], policy: Policy,
+               resolution: str, *, consistent: bool
+               ) -> tuple[dict[str, ExchangeChoice], dict[str, str], OutOfStockError | None]:
+    """Each exchanged line's chosen replacement (by line id), the problems found (by field), and
+    the refusal (naming what is available) of a replacement with too few units left."""
+    problems: dict[str, str] = {}
+    if resolution != "exchange":
+        for i, selection in enumerate(selections):
+            if selection.exchange_for:
+                problems[f"lines[{i}].exchange_for"] = (
+                    f"line {selection.line_id!r}: exchange_for is only for the resolution \"exchange\"")
+        return {}, problems, None
+    lines = [(i, s, order.line(s.line_id)) for i, s in enumerate(selections) if s.exchange_for]
+    product_ids = dict.fromkeys(line.product_id for _, _, line in lines if line is not None and line.product_id)
+    products = {product_id: deps.catalog.get(product_id, consistent=consistent) for product_id in product_ids}
+    choices: dict[str, ExchangeChoice] = {}
+    short: OutOfStockError | None = None
+    for i, selection, line in lines:
+        if line is None or type(selection.quantity) is not int or selection.quantity < 1:
+            continue  # quote() names the line or the quantity
+        try:
+            choices[line.id] = choose_exchange(line, products.get(line.product_id), policy, order.currency,
+                                               sku=selection.exchange_for, quantity=selection.quantity)
+        except OutOfStockError as error:
+            short = short or error
+        except ValidationError as error:
+            problems[f"lines[{i}].exchange_for"] = error.message
+    return choices, problems, short
 
 
 def _seconds_to_midnight(now: datetime, policy: Policy) -> int:
@@ -223,13 +278,14 @@ def _order(deps: QuoteReturnDeps, order_number: str) -> tuple[Order, ReturnedUni
 
 def _judged_quote(
     deps: QuoteReturnDeps, order: Order, selections: tuple[Selection, ...], resolution: str, *,
-    units: ReturnedUnits | None = None, customer_returns: int | None = None,
+    units: ReturnedUnits | None = None, customer_returns: int | None = None, consistent: bool = False,
 ) -> tuple[dict[str, Verdict], Quote, Policy]:
     """Every line judged now with the current policy and earlier returns, the quote, and that policy.
 
     Problems found by judging and by pricing are reported together, one per field. `units`: the
     order's returned units when the caller read them with the order (else read here);
-    `customer_returns`: the shopper's returns in 90 days when known better than the index.
+    `customer_returns`: the shopper's returns in 90 days when known better than the index;
+    `consistent`: read the exchanges' products consistently (a request, not a preview).
     """
     now = deps.clock.now()
     policy: Policy = deps.policies.current()
@@ -254,8 +310,15 @@ def _judged_quote(
         line_id: units.returned.get(line_id, 0) + units.in_open_returns.get(line_id, 0)
         for line_id in {*units.returned, *units.in_open_returns}
     }
+    choices, exchange_problems, short = _exchanges(deps, order, selections, policy, resolution,
+                                                   consistent=consistent)
+    problems.update((name, message) for name, message in exchange_problems.items() if name not in problems)
+    if short is not None and not problems:
+        # Every choice is valid, one variant just has too few units: a 409 naming what has.
+        raise short
     try:
-        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before, at=now)
+        priced = quote(order, selections, policy, resolution=resolution, returned_before=returned_before, at=now,
+                       exchanges=choices)
     except ValidationError as error:
         for name, message in _split(error):
             # A line that can't be chosen has no quantity to discuss: its line_id says it all.

@@ -20,6 +20,7 @@ from ..domain.errors import (
     RetourError,
     ValidationError,
 )
+from ..domain.exchange import OutOfStockError
 from ..domain.refunds import PaymentGatewayUnavailableError
 
 log = logging.getLogger("retour.http")
@@ -63,6 +64,10 @@ def json_error(status: int, code: str, message: str, fields: tuple[str, ...] = (
 
 def error_response(error: RetourError) -> Response:
     response = json_error(status_for(error), error.code, error.message, error.fields)
+    if isinstance(error, OutOfStockError):
+        # What the shopper can choose instead, so a client can offer it at once.
+        response.body["error"]["available"] = [
+            {"sku": option.sku, "options": dict(option.options)} for option in error.available]
     if isinstance(error, RateLimitedError):
         # Well-behaved clients (and our own pages) wait this long before the next try.
         response.headers["Retry-After"] = str(error.retry_after)

@@ -83,9 +83,17 @@ def lookup_to_json(found: Lookup, returns: Sequence[ReturnRequest], *,
                     "tax": line.tax.minor,
                     "discount": line.discount.minor,
                     "product_type": line.product_type,
+                    "product_id": line.product_id,
+                    "options": dict(line.options),
                     "final_sale": line.final_sale,
                     "verdict": verdict_to_json(verdicts[line.id], order.locale),
                     "in_returns": list(in_returns.get(line.id, ())),
+                    # The in-stock variants this line may be exchanged for ([] when none).
+                    "exchange_options": [
+                        {"sku": o.sku, "options": dict(o.options), "price": o.unit_price.minor,
+                         "difference": o.difference.minor, "available": o.available}
+                        for o in found.options_for(line.id)
+                    ],
                 }
                 for line in order.lines
             ],

@@ -11,7 +11,7 @@ from ...domain.errors import ValidationError
 from ...domain.locale import normalize_locale
 from ...domain.notes import MAX_NOTE
 from ...domain.timestamps import utc_timestamp
-from ...domain.quote import Selection
+from ...domain.quote import QuoteLine, Selection
 from ...domain.return_request import INTERNAL_KINDS, ReturnRequest
 
 
@@ -20,6 +20,14 @@ def _locale(value: str) -> str:
         return normalize_locale(value)
     except ValidationError as error:
         raise ValueError(error.message) from error
+
+
+class ExchangeForIn(BaseModel):
+    """The variant a line is exchanged for (`"exchange_for": {"sku": "TEE-NAVY-L"}`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ReturnLineIn(BaseModel):
@@ -32,9 +40,12 @@ class ReturnLineIn(BaseModel):
     quantity: StrictInt
     reason: Annotated[str, Field(min_length=1, max_length=64)]
     note: Annotated[str, Field(max_length=MAX_NOTE)] = ""
+    # With the resolution "exchange" on every line, else on none (the use case names the line).
+    exchange_for: ExchangeForIn | None = None
 
     def to_domain(self) -> Selection:
-        return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note)
+        return Selection(line_id=self.line_id, quantity=self.quantity, reason=self.reason, note=self.note,
+                         exchange_for=self.exchange_for.sku if self.exchange_for is not None else "")
 
 
 class ReturnIn(BaseModel):
@@ -66,6 +77,16 @@ class OfferAnswerIn(BaseModel):
     decision: Literal["accept", "decline"]
 
 
+def _line_amounts(line: QuoteLine, *, exchange: bool) -> dict[str, int]:
+    """One line's money in minor units; an exchange's also shows its replacement and difference."""
+    amounts = {"items": line.items.minor, "tax": line.tax.minor, "fees": line.fees.minor,
+               "bonus": line.bonus.minor}
+    if exchange:
+        amounts |= {"replacement": line.replacement.minor if line.replacement is not None else 0,
+                    "difference": line.difference.minor if line.difference is not None else 0}
+    return amounts | {"total": line.total.minor}
+
+
 def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool = False) -> dict[str, Any]:
     """The return as the API shows it: amounts in minor units; `events` when asked for.
 
@@ -86,13 +107,8 @@ def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool 
                 "quantity": line.quantity,
                 "reason": line.reason,
                 "note": line.note,
-                "amounts": {
-                    "items": amounts[line.line_id].items.minor,
-                    "tax": amounts[line.line_id].tax.minor,
-                    "fees": amounts[line.line_id].fees.minor,
-                    "bonus": amounts[line.line_id].bonus.minor,
-                    "total": amounts[line.line_id].total.minor,
-                },
+                "amounts": _line_amounts(amounts[line.line_id], exchange=quote.is_exchange),
+                **({"exchange_for": {"sku": line.exchange_for}} if line.exchange_for else {}),
             }
             for line in request.lines
         ],
@@ -100,6 +116,10 @@ def return_to_json(request: ReturnRequest, *, with_events: bool, internal: bool 
         # The store's words with its decision or offer ("" when it wrote none).
         "merchant_note": request.merchant_note,
     }
+    if request.payment is not None and request.status == "awaiting_payment":
+        # A dearer exchange waits for the shopper to pay the price difference.
+        body["payment"] = {"amount": request.payment.amount.minor, "currency": request.payment.amount.currency,
+                           "status": request.payment.status}
     if request.offer is not None:
         # An open counter-offer: what the shopper gets on accepting (amounts: as above, the ask).
         body["offer"] = {"resolution": request.offer.resolution, "amounts": request.offer.amounts()}
