@@ -191,6 +191,28 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
                       unit_price=6400, tax=512, product_type="home"),
             ],
         },
+        {
+            # catalog: a tee in size M whose product (devstack/demo_products.py) has every kind of
+            # sibling an exchange can offer: S at the same price, XS cheaper, L dearer, XL the last
+            # unit, XXL sold out; and socks in grey with a navy pair at the same price.
+            "number": "1090", "email": "niamh.byrne@example.ie", "customer_name": "Niamh Byrne",
+            "locale": "en", "currency": "EUR",
+            "placed_at": _moment(today, 6, 10), "delivered_at": _moment(today, 3, 14),
+            "shipping_address": {
+                "name": "Niamh Byrne", "line1": "14 Harcourt Terrace", "line2": "Flat 2",
+                "city": "Dublin", "region": "", "postal_code": "D02 XY47", "country": "IE",
+            },
+            "payment": {"provider": "stripe"},
+            "shipping_total": 495,
+            "lines": [
+                {**_line("L1", "TEE-CLASSIC-M", "Classic organic tee — M", quantity=1,
+                         unit_price=2900, tax=667, product_type="apparel"),
+                 "product_id": "tee-classic", "options": {"size": "M"}},
+                {**_line("L2", "SOCKS-MERINO-GRY", "Merino socks — grey", quantity=2,
+                         unit_price=1200, tax=552, product_type="apparel"),
+                 "product_id": "socks-merino", "options": {"colour": "grey"}},
+            ],
+        },
     ]
 
 

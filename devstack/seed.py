@@ -9,8 +9,10 @@ from chalicelib.bootstrap import build_deps
 from chalicelib.services.import_order import import_order
 from chalicelib.settings import Settings
 from chalicelib.web.schemas.orders import OrderIn
+from chalicelib.web.schemas.products import ProductIn
 
 from .demo_orders import demo_orders, order_total
+from .demo_products import demo_products
 from .payments import pay
 
 
@@ -30,6 +32,10 @@ def seed_demo_store(settings: Settings, *, today: date | None = None) -> list[Se
     if not settings.stripe_api_base or not settings.stripe_api_key:
         raise RuntimeError("seeding needs the local Stripe: RETOUR_STRIPE_API_BASE and RETOUR_STRIPE_API_KEY")
     deps = build_deps(settings)
+    # The catalog first: a product already there keeps its stock (and what exchanges reserved).
+    for product in demo_products():
+        if deps.catalog.get(product["product_id"], consistent=True) is None:
+            deps.catalog.put(ProductIn.model_validate(product).to_domain())
     seeded: list[SeededOrder] = []
     for body in demo_orders(today or datetime.now(UTC).date()):
         number = body["number"]

@@ -25,6 +25,8 @@ from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
 
 # A writer that keeps meeting other writers of the same product gives up after this.
 _ATTEMPTS = 3
+# The longest product id the catalog accepts (domain/catalog.py).
+_MAX_ID = 100
 # DynamoDB's limit on the items of one TransactWriteItems.
 _MAX_TRANSACTION_ITEMS = 100
 
@@ -197,6 +199,9 @@ class DynamoDBProductCatalog:
 
     def _read(self, product_id: str, *, consistent: bool) -> tuple[Product, dict[str, dict[str, Any]]] | None:
         """The product (variants' stock = available) and its VARIANT records by SKU; one Query."""
+        if not 0 < len(product_id) <= _MAX_ID:
+            # No product has such an id (the domain's rule), and a key that long is DynamoDB's error.
+            return None
         records = query_all(self._client, {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
