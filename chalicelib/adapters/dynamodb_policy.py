@@ -175,7 +175,7 @@ def policy_from_document(document: dict[str, Any], *, version: int) -> Policy:
         on_approval_timeout=document["on_approval_timeout"],
         # shipping: versions stored before the setting existed never refunded the original shipping.
         original_shipping_refund=tuple(document.get("original_shipping_refund") or ()),
-        # exchanges (issue 19): versions stored before the settings existed take the defaults.
+        # exchanges: versions stored before the settings existed take the defaults.
         exchanges=document.get("exchanges", DEFAULT_POLICY.exchanges),
         exchange_trigger=document.get("exchange_trigger", DEFAULT_POLICY.exchange_trigger),
         exchange_out_of_stock=document.get("exchange_out_of_stock", DEFAULT_POLICY.exchange_out_of_stock),

@@ -243,6 +243,8 @@ def _exchanges(deps: QuoteReturnDeps, order: Order, selections: tuple[Selection,
                 problems[f"lines[{i}].exchange_for"] = (
                     f"line {selection.line_id!r}: exchange_for is only for the resolution \"exchange\"")
         return {}, problems, None
+    if policy.exchanges == "off":
+        return {}, problems, None  # quote() refuses the resolution itself
     lines = [(i, s, order.line(s.line_id)) for i, s in enumerate(selections) if s.exchange_for]
     product_ids = dict.fromkeys(line.product_id for _, _, line in lines if line is not None and line.product_id)
     products = {product_id: deps.catalog.get(product_id, consistent=consistent) for product_id in product_ids}
