@@ -127,6 +127,7 @@ def test_an_even_exchange_skips_the_money_step_shows_both_values_and_confirms(cl
     assert "You send back: Size M (€33.00) · You get: Size S (€33.00)" in review
     assert "No price difference" in review
     assert "how you get your money back" not in review, "no money choice to change"
+    assert '<span class="progress-name">Exchange</span>' in review, "the third step is the exchange"
 
     done = confirm(shopper)
     assert done.status_code == 303, text(done)

@@ -15,11 +15,12 @@ from ...domain.errors import RateLimitedError, ValidationError
 from ...domain.exchange import OutOfStockError
 from ...domain.quote import Quote
 from ...domain.return_request import AWAITING_PAYMENT
+from ...locales import N_
 from ...services.exchange_swaps import Swap, exchange_swaps
 from ...services.request_return import quote_return, request_return
 from ..sessions import Draft
 from . import shopper_pages
-from .page import FORM, Page, bound_order, bound_post, ended, error_page, shopper_view, switching_language
+from .page import FORM, STEP_NAMES, Page, bound_order, bound_post, ended, error_page, shopper_view, switching_language
 from .choose_items import out_of_stock_page, variant_text
 from .resolution import offered
 
@@ -88,8 +89,12 @@ def _review_page(page: Page, judged: JudgedOrder, draft: Draft, errors: list[dic
         # A chosen variant ran out since the items step: choose again there, told what is left.
         return out_of_stock_page(page, judged, draft, error)
     rows = summary_rows(page, judged, priced)
-    return page.html("pages/review.html", status=status, step=4, order=judged.order, quote=priced,
-                     rows=rows, errors=errors, needs_approval=any(r["needs_approval"] for r in rows))
+    context: dict[str, Any] = {"order": judged.order, "quote": priced, "rows": rows, "errors": errors,
+                               "needs_approval": any(r["needs_approval"] for r in rows)}
+    if priced.is_exchange:
+        # An exchange's third step is the exchange itself, not the money step it skipped.
+        context["steps"] = [page._(name) for name in (*STEP_NAMES[:2], N_("Exchange"), STEP_NAMES[3])]
+    return page.html("pages/review.html", status=status, step=4, **context)
 
 
 @shopper_view(shopper_pages, "/return/confirm", methods=["POST"], content_types=FORM)
