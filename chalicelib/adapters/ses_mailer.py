@@ -241,8 +241,9 @@ def exchange_lines(request: ReturnRequest, order: Order) -> list[dict[str, Any]]
         returned = sold.title if sold is not None else (line.sku or line.line_id)
         rows.append({
             "returned": returned,
-            "replacement": (", ".join(v for _, v in order_line.options) if order_line and order_line.options
-                            else line.exchange_for),
+            # As the pages name it (services/fulfil_exchange.py `variant_words`): "Size L".
+            "replacement": ", ".join(f"{n[:1].upper()}{n[1:]} {v}" for n, v in order_line.options)
+            if order_line and order_line.options else line.exchange_for,
             "quantity": order_line.quantity if order_line else line.quantity,
         })
     return rows

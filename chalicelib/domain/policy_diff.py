@@ -33,6 +33,10 @@ SETTINGS: tuple[str, ...] = (
     "max_returns_per_customer_90d",
     # shipping: the occasions on which the original shipping is refunded (a tuple; empty: never).
     "original_shipping_refund",
+    # exchanges (issue 19): which variants, when the replacement order is made, what if stock runs out.
+    "exchanges",
+    "exchange_trigger",
+    "exchange_out_of_stock",
 )
 
 

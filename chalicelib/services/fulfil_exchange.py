@@ -258,6 +258,12 @@ class ExchangeSummary:
     on_receipt: bool
 
 
+def variant_words(options: tuple[tuple[str, str], ...], sku: str) -> str:
+    """A variant as people read it, as the shopper's steps name it: "Size L, Colour navy" (the
+    store's own words), else its SKU."""
+    return ", ".join(f"{name[:1].upper()}{name[1:]} {value}" for name, value in options) or sku
+
+
 def exchange_summary(catalog: ProductCatalog, request: ReturnRequest, order: Order | None,
                      policy: Policy) -> ExchangeSummary | None:
     """`request`'s exchange for the pages, or None when it never was one. One catalog read of its
@@ -280,8 +286,8 @@ def exchange_summary(catalog: ProductCatalog, request: ReturnRequest, order: Ord
             options = variant.options if variant is not None else ()
         lines.append(ExchangedLine(
             line_id=line.line_id, title=sold.title if sold is not None else line.sku,
-            returned=", ".join(v for _, v in sold.options) if sold is not None and sold.options else line.sku,
-            replacement=", ".join(v for _, v in options) or line.exchange_for,
+            returned=variant_words(sold.options if sold is not None else (), line.sku),
+            replacement=variant_words(options, line.exchange_for),
             quantity=ordered.quantity if ordered is not None else line.quantity,
         ))
     currency = request.quote.currency

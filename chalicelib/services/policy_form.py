@@ -44,7 +44,9 @@ _NUMBERS: tuple[tuple[str, str, bool], ...] = (
     ("store_credit_bonus_percent", "resolutions.store_credit_bonus_percent", False),
     ("restocking_percent", "fees.restocking_percent", False),
 )
-_TEXTS = ("time_zone", "window_starts", "refund_trigger", "merchant_email", "on_approval_timeout")
+_TEXTS = ("time_zone", "window_starts", "refund_trigger", "merchant_email", "on_approval_timeout",
+          # exchanges (issue 19): which variants, when the replacement is made, what if it runs out.
+          "exchanges", "exchange_trigger", "exchange_out_of_stock")
 _CHECKBOXES: tuple[tuple[str, str], ...] = (
     ("final_sale_returnable", "final_sale_returnable"),
     ("resolutions_refund", "resolutions.refund"),
@@ -73,6 +75,10 @@ _KINDS: dict[str, str] = {
     "refund_trigger": "choice",
     "on_approval_timeout": "choice",
     "resolutions_refund": "resolutions",
+    # exchanges (issue 19)
+    "exchanges": "choice",
+    "exchange_trigger": "choice",
+    "exchange_out_of_stock": "choice",
 }
 # "5", "5.00", "1,500", "1,500.25": money as a person writes it (no sign, no exponent).
 _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")

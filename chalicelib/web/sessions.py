@@ -48,13 +48,16 @@ MAX_COOKIE_BYTES = 3900
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """The return being put together: the chosen lines and, once picked, the resolution."""
+    """The return being put together: the chosen lines (each with its exchange, if any) and,
+    once picked, the resolution ("exchange" when every line is exchanged)."""
 
     selections: tuple[Selection, ...] = ()
     resolution: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"s": [[s.line_id, s.quantity, s.reason, s.note] for s in self.selections],
+        # An exchanged line carries its replacement's SKU as a fifth item (issue 19).
+        return {"s": [[s.line_id, s.quantity, s.reason, s.note, *([s.exchange_for] if s.exchange_for else [])]
+                      for s in self.selections],
                 "r": self.resolution}
 
     @classmethod
@@ -63,9 +66,9 @@ class Draft:
             return cls()
         selections: list[Selection] = []
         for item in data.get("s", []):
-            if (isinstance(item, list) and len(item) == 4 and isinstance(item[0], str)
-                    and type(item[1]) is int and isinstance(item[2], str) and isinstance(item[3], str)):
-                selections.append(Selection(item[0], item[1], item[2], item[3]))
+            if (isinstance(item, list) and len(item) in (4, 5) and all(isinstance(v, str) for v in item[2:])
+                    and isinstance(item[0], str) and type(item[1]) is int):
+                selections.append(Selection(item[0], item[1], item[2], item[3], *item[4:]))
         resolution = data.get("r", "")
         return cls(tuple(selections), resolution if isinstance(resolution, str) else "")
 

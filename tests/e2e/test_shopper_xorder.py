@@ -51,8 +51,8 @@ def test_an_exchanged_shopper_sees_the_replacement_order_on_a_phone_in_english_a
     link, number = exchange_email_link(stack, chromium)
     # English first (the words to look for), then Japanese: its words need the merged catalog.
     expected = {
-        "en": ("Your exchange", "You get: S", "Replacement order made", "Exchange complete"),
-        "ja": ("交換の内容", "受け取る交換品：S", "交換品の注文を作成", "交換完了"),
+        "en": ("Your exchange", "You get: Size S", "Replacement order made", "Exchange complete"),
+        "ja": ("ご希望の交換", "受け取る交換品：Size S", "交換品の注文を作成", "交換完了"),
     }
     for language, (heading, replacement, created, complete) in expected.items():
         phone = Phone(chromium, language, artifacts=REPO_ROOT / "test-artifacts" / "xorder")

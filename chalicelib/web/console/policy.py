@@ -81,6 +81,10 @@ LABELS: dict[str, str] = {
     "rules": N_("Rules"),
     "reasons": N_("Return reasons"),
     "return_shipping": N_("Return-shipping fees"),
+    # exchanges (issue 19)
+    "exchanges": N_("Exchanges for another variant"),
+    "exchange_trigger": N_("When the replacement order is made"),
+    "exchange_out_of_stock": N_("If the replacement runs out before it is sent"),
 }
 HINTS: dict[str, str] = {
     "exception_grace_days": N_("In these days the shopper can ask, and you decide. 0: no exceptions."),
@@ -100,6 +104,10 @@ HINTS: dict[str, str] = {
                   "a reason."),
     "return_shipping": N_("One fee per order currency, typed as you write money: 5.00 in USD, 800 in JPY. "
                           "Orders in a currency without a fee pay no return shipping."),
+    # exchanges (issue 19)
+    "exchanges": N_("Shoppers may choose another size or colour of the same product instead of money back. "
+                    "Only variants in stock are offered."),
+    "exchange_out_of_stock": N_("The shopper is told, and gets this instead of the replacement."),
 }
 # Each setting's section of the form.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -112,6 +120,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                 "approval_expiry_hours", "on_approval_timeout")),
     (N_("Limits and expiry"), ("ship_within_days", "ship_reminder_days_before", "max_returns_per_customer_90d")),
     (N_("Original shipping"), tuple(name for name, _ in SHIPPING_REFUND_CHECKBOXES)),
+    # exchanges (issue 19)
+    (N_("Exchanges"), ("exchanges", "exchange_trigger", "exchange_out_of_stock")),
 )
 CHECKBOXES = frozenset({"final_sale_returnable", "resolutions_refund", "resolutions_store_credit",
                         *(name for name, _ in SHIPPING_REFUND_CHECKBOXES)})
@@ -126,6 +136,14 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
                        ("on_approval", N_("As soon as the return is approved"))),
     "on_approval_timeout": (("reject", N_("Decline the return")),
                             ("approve", N_("Approve the return"))),
+    # exchanges (issue 19)
+    "exchanges": (("same_price", N_("Only for variants at the same price")),
+                  ("any_price", N_("For any variant: the shopper pays or gets back the price difference")),
+                  ("off", N_("No exchanges: money back only"))),
+    "exchange_trigger": (("on_receipt", N_("When the parcel is received")),
+                         ("on_approval", N_("As soon as the return is approved"))),
+    "exchange_out_of_stock": (("refund", N_("A refund to the original payment")),
+                              ("store_credit", N_("Store credit"))),
 }
 PROBLEMS: dict[str, str] = {
     "required": N_("Fill this in."),

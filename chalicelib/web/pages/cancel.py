@@ -12,7 +12,7 @@ from ...services.cancel_return import cancel_return
 from ...services.read_return import read_return
 from . import shopper_pages
 from .page import FORM, Page, shopper_view
-from .review import review_rows
+from .review import summary_rows
 from .status import posted_to_return, return_of_session, status_page
 
 # Why it is too late to cancel (NotCancellableError.why), in the shopper's words.
@@ -37,7 +37,7 @@ def cancel(page: Page, rma: str) -> Response:
     if not request.can_be_cancelled:
         return page.redirect(f"/returns/{request.rma}")
     return page.html("pages/cancel.html", order=judged.order, ret=request,
-                     rows=review_rows(judged, request.quote))
+                     rows=summary_rows(page, judged, request.quote))
 
 
 @shopper_view(shopper_pages, "/returns/{rma}/cancel", methods=["POST"], content_types=FORM)

@@ -31,6 +31,9 @@ def resolution(page: Page) -> Response:
     draft = page.session.draft
     if not draft.selections:
         return page.redirect("/return/items")
+    if any(s.exchange_for for s in draft.selections):
+        # An exchange has no money to choose (the items step set its resolution): the review.
+        return page.redirect("/return/review")
     return _resolution_page(page, judged, draft, draft.resolution, [], status=200)
 
 
@@ -60,6 +63,8 @@ def post_resolution(page: Page) -> Response:
     draft = page.session.draft
     if not draft.selections:
         return page.redirect("/return/items")
+    if any(s.exchange_for for s in draft.selections):
+        return page.redirect("/return/review")
     chosen = form.get("resolution", "")
     if switching_language(form):
         # The language menu sent the step: keep a choice already made, show the step in the new language.

@@ -27,7 +27,7 @@ from ...services.status_links import LINK_PARAMETER, open_status_link
 from ..sessions import ReturnGrant, grant_cookie, grant_token
 from . import shopper_pages
 from .page import EVENT_LABELS, Page, bound_order, csrf_ok, ended, error_page, shopper_view
-from .review import MADE_ALREADY, review_rows
+from .review import MADE_ALREADY, summary_rows
 
 if TYPE_CHECKING:
     from ...services.shopper_order import JudgedOrder
@@ -85,7 +85,8 @@ def confirmation(page: Page, rma: str) -> Response:
     # shopper is, and lead to the status page's upload form.
     takes_photos = photos_open(request) and bool(photo_lines(request, judged.policy))
     return page.html("pages/confirmation.html", order=judged.order, ret=request,
-                     rows=review_rows(judged, request.quote), takes_photos=takes_photos)
+                     rows=summary_rows(page, judged, request.quote), takes_photos=takes_photos,
+                     exchange_trigger=judged.policy.exchange_trigger)
 
 
 @shopper_view(shopper_pages, "/returns/{rma}", methods=["GET"])
@@ -166,7 +167,7 @@ def status_page(page: Page, judged: JudgedOrder, request: Any, *, status: int = 
         expiring = next_to_expire(account, now=now)
     # A status link opens this return only: a new return starts from the lookup.
     holds_order = page.session.has_order and page.session.order_number == judged.order.number
-    rows = review_rows(judged, request.quote)
+    rows = summary_rows(page, judged, request.quote)
     if request.status != "pending_approval":
         # Decided: "Needs the store's approval" on a line would be stale (judging today would say so).
         rows = [{**row, "needs_approval": False} for row in rows]

@@ -33,7 +33,7 @@ def test_the_shopper_hears_the_replacement_order_in_the_returns_language() -> No
     request = replace(made(), locale="en")
     subject, text, _ = render_exchange_notice(request, ORDER, public_base_url=BASE, store_name="Shop")
     assert "X-7Q4K-9M2P" in subject and "X-7Q4K-9M2P" in text
-    assert f"1 × {ORDER.lines[0].title}, exchanged for S" in text
+    assert f"1 × {ORDER.lines[0].title}, exchanged for Size S" in text
     # Not received yet: the items still go back.
     assert "Please still send back the items you are exchanging" in text
 
