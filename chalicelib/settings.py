@@ -68,6 +68,10 @@ class Settings:
     # The store sells through Stripe Checkout: store credit is offered there as a promotion code
     # (RETOUR_STRIPE_CHECKOUT_CREDIT=1; docs/store-credit.md).
     stripe_checkout_credit: bool = False
+    # hooks: the queue of outbound event deliveries (infra/retour.yaml WebhookQueue); the local
+    # stack knows it by name (devstack/sqs.py).
+    webhook_queue_url: str | None = None
+    webhook_queue_name: str = "retour-local-webhooks"
 
     @property
     def staff_pool_name(self) -> str:
@@ -132,6 +136,8 @@ class Settings:
             staff_client_id=env.get("RETOUR_STAFF_CLIENT_ID") or None,
             photo_retention_days=int(env.get("RETOUR_PHOTO_RETENTION_DAYS", "180")),
             stripe_checkout_credit=env.get("RETOUR_STRIPE_CHECKOUT_CREDIT", "").lower() in ("1", "true", "yes"),
+            webhook_queue_url=env.get("RETOUR_WEBHOOK_QUEUE_URL") or None,
+            webhook_queue_name=env.get("RETOUR_WEBHOOK_QUEUE_NAME", f"retour-{stage}-webhooks"),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",
