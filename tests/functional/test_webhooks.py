@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from devstack.refund_worker import drain
 from devstack.sqs import ensure_refund_queues, ensure_webhook_queues
 from devstack.webhook_worker import relay_and_drain
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, put_policy
+from tests.functional.conftest import ADMIN, console_cookie, console_csrf, form_post, put_policy
 from tests.webhook_receiver import Received, WebhookReceiver
 
 API_KEY = "sk_test_local_fake_key_not_a_secret"
@@ -223,3 +224,69 @@ def test_the_list_shows_no_secret_and_a_removed_endpoint_gets_nothing_more(api: 
     assert api.http.delete(f"/api/v1/admin/webhooks/{made['id']}", headers=ADMIN).status_code == 204
     assert api.http.delete(f"/api/v1/admin/webhooks/{made['id']}", headers=ADMIN).status_code == 404
     assert api.http.get(f"/api/v1/admin/webhooks/{made['id']}/deliveries", headers=ADMIN).status_code == 404
+
+
+def test_an_owner_registers_an_endpoint_in_the_console_and_sees_its_secret_once(api: Client) -> None:
+    owner = console_cookie("owner")
+    page = api.http.get("/console/webhooks", headers=owner)
+    assert page.status_code == 200
+    assert 'href="/console/webhooks"' in page.body.decode()
+    csrf = console_csrf(page.body.decode())
+
+    refused = form_post(api, "/console/webhooks", owner, csrf=csrf, url="https://169.254.169.254/latest",
+                        **{"event:return.created": "yes"})
+    assert refused.status_code == 400
+    text = refused.body.decode()
+    assert 'aria-describedby="webhook-url-hint webhook-url-error"' in text and "public internet" in text
+    none_chosen = form_post(api, "/console/webhooks", owner, csrf=csrf, url="http://127.0.0.1:9/console")
+    assert none_chosen.status_code == 400 and "Choose at least one event" in none_chosen.body.decode()
+
+    made = form_post(api, "/console/webhooks", owner, csrf=csrf, url="http://127.0.0.1:9/console",
+                     **{"event:return.refunded": "yes", "event:exchange.created": "yes"})
+    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'value="(whsec_[^"]+)"', made.body.decode())
+    assert secret is not None
+    listed = api.http.get("/api/v1/admin/webhooks", headers=ADMIN).json_body["webhooks"]
+    mine = next(e for e in listed if e["url"] == "http://127.0.0.1:9/console")
+    assert mine["events"] == ["return.refunded", "exchange.created"]
+    again = api.http.get("/console/webhooks", headers=owner).body.decode()
+    assert "http://127.0.0.1:9/console" in again and secret.group(1) not in again
+
+    deliveries = api.http.get(f"/console/webhooks/{mine['id']}", headers=owner)
+    assert deliveries.status_code == 200
+    removed = form_post(api, f"/console/webhooks/{mine['id']}/remove", owner, csrf=csrf)
+    assert removed.status_code in (302, 303)
+    assert all(e["id"] != mine["id"] for e in api.http.get("/api/v1/admin/webhooks", headers=ADMIN).json_body["webhooks"])
+
+
+@pytest.mark.parametrize("role", ["agent", "warehouse"])
+def test_only_owners_reach_the_webhooks_page(api: Client, role: str) -> None:
+    member = console_cookie(role)
+    assert api.http.get("/console/webhooks", headers=member).status_code == 403
+    assert 'href="/console/webhooks"' not in api.http.get("/console/account", headers=member).body.decode()
+
+
+def test_the_console_replays_a_delivery_with_its_webhook_id(
+    api: Client, stripe_endpoint: str, queues: dict[str, str], aws_endpoint: str, receiver: WebhookReceiver
+) -> None:
+    sqs, deps = _sqs(aws_endpoint), get_deps()
+    endpoint_id: str = receiver.endpoint_id  # type: ignore[attr-defined]
+
+    def relay() -> None:
+        relay_and_drain(deps, sqs, queues["webhooks"])
+
+    rma = request_return(api, paid_order(api, stripe_endpoint))
+    got = receiver.wait_for(lambda got: len(of_return(got, rma)) == 2, step=relay)
+    created = next(r for r in of_return(got, rma) if r.type == "return.created")
+    owner = console_cookie("owner", "owner@retour.local")
+    page = api.http.get(f"/console/webhooks/{endpoint_id}", headers=owner)
+    text = page.body.decode()
+    assert page.status_code == 200 and created.webhook_id in text and "HTTP 204" in text
+
+    replayed = form_post(api, f"/console/webhooks/{endpoint_id}/replay", owner, csrf=console_csrf(text),
+                         message_id=created.webhook_id)
+    assert replayed.status_code in (302, 303)
+    got = receiver.wait_for(lambda got: len([r for r in got if r.webhook_id == created.webhook_id]) == 2, step=relay)
+    assert [r.body for r in got if r.webhook_id == created.webhook_id] == [created.body, created.body]
+    assert form_post(api, f"/console/webhooks/{endpoint_id}/replay", owner, csrf="forged",
+                     message_id=created.webhook_id).status_code == 403
