@@ -47,6 +47,8 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.secret: str | None = None
+        # The id Retour gave the endpoint this receiver was registered as (set by the test).
+        self.endpoint_id = ""
         self.received: list[Received] = []
         self._failures = 0
         self._lock = threading.Lock()

@@ -92,7 +92,7 @@ def register_endpoint(deps: WebhookDeps, *, url: object, events: object, actor: 
         created_at=deps.clock.now(), created_by=actor,
     )
     deps.webhooks.add_endpoint(endpoint)
-    log.info("webhook endpoint registered", extra={"endpoint_id": endpoint.endpoint_id, "by": actor})
+    log.info("webhook endpoint registered", extra={"endpoint_id": endpoint.endpoint_id})
     return endpoint
 
 

@@ -69,7 +69,7 @@ def receiver(api: Client) -> Iterator[WebhookReceiver]:
         assert answer.status_code == 201, answer.json_body
         assert answer.json_body["secret"].startswith("whsec_")
         running.secret = answer.json_body["secret"]
-        running.endpoint_id = answer.json_body["id"]  # type: ignore[attr-defined]
+        running.endpoint_id = answer.json_body["id"]
         yield running
         # Later tests' events go to their own receivers only.
         assert api.http.delete(f"/api/v1/admin/webhooks/{answer.json_body['id']}", headers=ADMIN).status_code == 204
@@ -133,7 +133,7 @@ def test_a_receiver_gets_each_event_of_a_return_once_signed_from_request_to_refu
     assert refunded["data"]["order_number"] == order["number"]
     assert refunded["data"]["amounts"]["currency"] == "JPY" and refunded["data"]["amounts"]["total"] == 3600
     assert got[0].payload["data"]["status"] == "pending_approval"
-    log = api.http.get(f"/api/v1/admin/webhooks/{receiver.endpoint_id}/deliveries",  # type: ignore[attr-defined]
+    log = api.http.get(f"/api/v1/admin/webhooks/{receiver.endpoint_id}/deliveries",
                        headers=ADMIN).json_body["deliveries"]
     mine = [d for d in log if d["message_id"].startswith(f"msg_{rma}_")]
     assert [d["type"] for d in mine] == ["return.refunded", "return.received", "return.approved", "return.created"]
@@ -144,7 +144,7 @@ def test_a_receiver_that_answered_500_gets_the_event_again_and_a_replay_keeps_it
     api: Client, stripe_endpoint: str, queues: dict[str, str], aws_endpoint: str, receiver: WebhookReceiver
 ) -> None:
     sqs, deps = _sqs(aws_endpoint), get_deps()
-    endpoint_id: str = receiver.endpoint_id  # type: ignore[attr-defined]
+    endpoint_id = receiver.endpoint_id
 
     def relay() -> None:
         relay_and_drain(deps, sqs, queues["webhooks"])
@@ -270,7 +270,7 @@ def test_the_console_replays_a_delivery_with_its_webhook_id(
     api: Client, stripe_endpoint: str, queues: dict[str, str], aws_endpoint: str, receiver: WebhookReceiver
 ) -> None:
     sqs, deps = _sqs(aws_endpoint), get_deps()
-    endpoint_id: str = receiver.endpoint_id  # type: ignore[attr-defined]
+    endpoint_id = receiver.endpoint_id
 
     def relay() -> None:
         relay_and_drain(deps, sqs, queues["webhooks"])
