@@ -21,6 +21,7 @@ from ..domain.errors import NotFoundError, ValidationError
 from ..domain.outbound_events import (
     DELIVERED,
     FAILED,
+    MAX_ATTEMPTS,
     PENDING,
     Delivery,
     DeliveryAttempt,
@@ -162,6 +163,10 @@ def deliver(deps: WebhookDeps, endpoint_id: str, message_id: str, *, attempt: in
         return DeliveryOutcome("dropped")
     if delivery.status == DELIVERED:
         return DeliveryOutcome(DELIVERED)
+    if attempt > MAX_ATTEMPTS:
+        # SQS moves such a message to the dead-letter queue before handing it out; a queue
+        # without that policy must still never loop on it.
+        return DeliveryOutcome(delivery.status)
     now = deps.clock.now()
     try:
         # Again now, not only at registration: the name may point elsewhere since (DNS rebinding);
