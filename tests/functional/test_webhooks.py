@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.errors import StaleWriteError
+from chalicelib.services.webhooks import relay_outbox
 from devstack.payments import pay
 from devstack.refund_worker import drain
 from devstack.sqs import ensure_refund_queues, ensure_webhook_queues
@@ -290,3 +292,49 @@ def test_the_console_replays_a_delivery_with_its_webhook_id(
     assert [r.body for r in got if r.webhook_id == created.webhook_id] == [created.body, created.body]
     assert form_post(api, f"/console/webhooks/{endpoint_id}/replay", owner, csrf="forged",
                      message_id=created.webhook_id).status_code == 403
+
+
+class CountingQueue:
+    """The app's own webhook queue, counting what each endpoint was sent (it still sends)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.sent: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def enqueue(self, endpoint_id: str, message_id: str) -> None:
+        with self._lock:
+            self.sent.append((endpoint_id, message_id))
+        self.real.enqueue(endpoint_id, message_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_eight_relays_racing_over_one_outbox_queue_each_delivery_once(api: Client, stripe_endpoint: str) -> None:
+    deps = get_deps()
+    made = api.http.post("/api/v1/admin/webhooks", headers=ADMIN,
+                         body=json.dumps({"url": "http://127.0.0.1:9/race", "events": ALL_EVENTS})).json_body
+    rma = request_return(api, paid_order(api, stripe_endpoint))
+    counting = CountingQueue(deps._webhook_queue)
+    deps._webhook_queue = counting  # type: ignore[assignment]
+    barrier = threading.Barrier(8)
+
+    def relay() -> None:
+        barrier.wait()
+        relay_outbox(deps)
+
+    try:
+        threads = [threading.Thread(target=relay) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        deps._webhook_queue = counting.real
+        api.http.delete(f"/api/v1/admin/webhooks/{made['id']}", headers=ADMIN)
+
+    # (Events other tests left waiting go to this endpoint too: it subscribes to everything.)
+    mine = sorted(m for e, m in counting.sent if e == made["id"] and m.startswith(f"msg_{rma}_"))
+    assert mine == [f"msg_{rma}_0000", f"msg_{rma}_0000_approved"]
+    assert not [e for e in deps.webhooks.outbox() if e.rma == rma]
