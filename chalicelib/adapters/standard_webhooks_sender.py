@@ -30,8 +30,8 @@ USER_AGENT = "Retour-Webhooks/1"
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a given address, verifying the certificate for the URL's host name (SNI too)."""
 
-    def __init__(self, host: str, address: str, port: int, *, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(self, host: str, address: str, port: int, *, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
 
     def connect(self) -> None:
@@ -40,7 +40,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 class StandardWebhooksSender:
-    """Signs and sends one delivery; never raises for the receiver's failures (they are results)."""
+    """Signs and sends one delivery; never raises for the receiver's failures (they are results).
+
+    `tls`: the certificate authorities trusted (the system's by default; a test's own CA in tests).
+    """
+
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls or ssl.create_default_context()
 
     def resolve(self, host: str) -> Sequence[str]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
@@ -60,7 +66,8 @@ class StandardWebhooksSender:
         for address in target.addresses:
             connection: http.client.HTTPConnection
             if target.scheme == "https":
-                connection = _PinnedHTTPSConnection(target.host, address, target.port, timeout=TIMEOUT_SECONDS)
+                connection = _PinnedHTTPSConnection(target.host, address, target.port, timeout=TIMEOUT_SECONDS,
+                                                    context=self._tls)
             else:
                 connection = http.client.HTTPConnection(address, target.port, timeout=TIMEOUT_SECONDS)
             try:
