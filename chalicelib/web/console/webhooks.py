@@ -35,7 +35,7 @@ EVENT_DESCRIPTIONS = {
 STATUS_WORDS = {
     DELIVERED: N_("Delivered"),
     FAILED: N_("Failed"),
-    "pending": N_("Waiting to retry"),
+    "pending": N_("Waiting to send"),
 }
 NOTICES = {
     "removed": N_("Endpoint removed. It gets no more events."),
