@@ -9,6 +9,7 @@ from chalicelib.jobs.return_expiry import return_expiry_jobs
 from chalicelib.jobs.exception_digests import exception_digest_jobs
 from chalicelib.jobs.csat_surveys import csat_jobs
 from chalicelib.jobs.ship_reminders import ship_reminder_jobs
+from chalicelib.jobs.webhooks import webhook_jobs
 from chalicelib.web import register
 from chalicelib.web.snapstart import prime_when_snapshotted
 
@@ -22,5 +23,6 @@ app.register_blueprint(return_expiry_jobs)
 app.register_blueprint(exception_digest_jobs)
 app.register_blueprint(csat_jobs)
 app.register_blueprint(ship_reminder_jobs)
+app.register_blueprint(webhook_jobs)
 # A SnapStart init builds and loads everything now, so the snapshot holds it (web/snapstart.py).
 prime_when_snapshotted()

@@ -21,6 +21,7 @@ from .adapters.dynamodb_orders import DynamoDBOrderRepository
 from .adapters.dynamodb_payments import DynamoDBPaymentLedger
 from .adapters.dynamodb_policy import DynamoDBPolicyRepository
 from .adapters.dynamodb_products import DynamoDBProductCatalog
+from .adapters.dynamodb_webhooks import DynamoDBWebhooks
 from .adapters.dynamodb_rate_counter import DynamoDBRateCounter
 from .adapters.dynamodb_return_reports import DynamoDBReturnReports
 from .adapters.dynamodb_returns import DynamoDBReturnHistory, DynamoDBReturnRepository
@@ -37,6 +38,8 @@ from .adapters.ses_merchant_mailer import SESMerchantMailer
 from .adapters.ses_notifiers import SESMerchantNotifier, SESShopperNotifier
 from .adapters.signed_tokens import SignedTokens
 from .adapters.sqs_refund_queue import SQSRefundQueue
+from .adapters.sqs_webhook_queue import SQSWebhookQueue
+from .adapters.standard_webhooks_sender import StandardWebhooksSender
 from .adapters.stripe_payments import StripeDifferencePayments, StripePayments
 from .adapters.system_clock import SystemClock
 from .adapters.system_random import SystemRandomBits
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
     )
     from .services.ports.staff import ConsoleSessions, StaffDirectory
     from .services.ports.system import Clock, RandomBits
+    from .services.ports.webhooks import WebhookSender, WebhookStore
 
 # Loopback servers accept any credentials; fixed fakes make sure a developer's real AWS
 # credentials are never sent anywhere, not even to 127.0.0.1.
@@ -172,6 +176,10 @@ class Deps:
     _catalog: ProductCatalog | None = field(default=None, repr=False)
     # xpay (issue 19): exchanges' price differences on Stripe (built from `payments` when unset).
     _difference_payments: DifferencePayments | None = field(default=None, repr=False)
+    # hooks: outbound events (endpoints, outbox, delivery log), their queue and their sender.
+    _webhooks: WebhookStore | None = field(default=None, repr=False)
+    _webhook_queue: SQSWebhookQueue | None = field(default=None, repr=False)
+    _webhook_sender: WebhookSender | None = field(default=None, repr=False)
     # The SDK clients the adapters above share (closed before a SnapStart snapshot).
     _aws_clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -190,6 +198,28 @@ class Deps:
     def catalog(self) -> ProductCatalog:
         """The store's products, their variants and stock (Variant.stock there: available units)."""
         return cast("ProductCatalog", self._wired("_catalog", "product catalog"))
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """Webhook endpoints, the outbox and the delivery log."""
+        return cast("WebhookStore", self._wired("_webhooks", "webhook store"))
+
+    @property
+    def webhook_queue(self) -> SQSWebhookQueue:
+        """The queue of webhook deliveries (the worker's back-off too)."""
+        return cast("SQSWebhookQueue", self._wired("_webhook_queue", "webhook queue"))
+
+    @property
+    def webhook_sender(self) -> WebhookSender:
+        """Signs and POSTs a delivery."""
+        if self._webhook_sender is None:
+            self._webhook_sender = StandardWebhooksSender()
+        return self._webhook_sender
+
+    @property
+    def webhooks_local_stage(self) -> bool:
+        """The local stage also sends events to http://127.0.0.1:<port> (tests' receivers)."""
+        return self.settings.is_local
 
     @property
     def photo_storage(self) -> PhotoStorage:
@@ -451,6 +481,9 @@ def build_deps(settings: Settings) -> Deps:
         _photo_records=DynamoDBPhotoRecords(dynamodb, table, kept=timedelta(days=settings.photo_retention_days)),
         _refund_queue=SQSRefundQueue(lambda: sqs, queue_url=settings.refund_queue_url,
                                      queue_name=settings.refund_queue_name),
+        _webhooks=DynamoDBWebhooks(dynamodb, table),
+        _webhook_queue=SQSWebhookQueue(lambda: sqs, queue_url=settings.webhook_queue_url,
+                                       queue_name=settings.webhook_queue_name),
     )
     # The mailers sign the emails' status links with the Deps' own signer and clock, read at
     # send time (a test may swap the clock).

@@ -68,11 +68,15 @@ class Settings:
     # The store sells through Stripe Checkout: store credit is offered there as a promotion code
     # (RETOUR_STRIPE_CHECKOUT_CREDIT=1; docs/store-credit.md).
     stripe_checkout_credit: bool = False
-    # xpay (issue 19): the shopper pays an exchange's price difference with Stripe.js, loaded from
+    # The shopper pays an exchange's price difference with Stripe.js, loaded from
     # `stripe_js_url` with the stage's publishable key (not a secret; None: paying is unavailable).
     # Local: localstripe's mock of Stripe.js, served by the local Stripe itself.
     stripe_publishable_key: str | None = None
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # hooks: the queue of outbound event deliveries (infra/retour.yaml WebhookQueue); the local
+    # stack knows it by name (devstack/sqs.py).
+    webhook_queue_url: str | None = None
+    webhook_queue_name: str = "retour-local-webhooks"
 
     @property
     def stripe_page_origins(self) -> tuple[str, ...]:
@@ -149,6 +153,8 @@ class Settings:
                 (env.get("RETOUR_STRIPE_API_BASE") or port_url("RETOUR_STRIPE_PORT", 8420)).rstrip("/")
                 + "/js.stripe.com/v3/" if is_local else "https://js.stripe.com/v3/"
             ),
+            webhook_queue_url=env.get("RETOUR_WEBHOOK_QUEUE_URL") or None,
+            webhook_queue_name=env.get("RETOUR_WEBHOOK_QUEUE_NAME", f"retour-{stage}-webhooks"),
             **{
                 name: env[f"RETOUR_{name.upper()}"]
                 for name in ("warehouse_name", "warehouse_line1", "warehouse_line2",

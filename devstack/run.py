@@ -26,7 +26,7 @@ from .demo_returns import seed_credited_return, seed_exchanged_return, seed_pend
 from .seed import SeededOrder, seed_demo_store
 from .ses import ensure_ses_identity
 from .s3 import ensure_bucket
-from .sqs import ensure_refund_queues
+from .sqs import ensure_refund_queues, ensure_webhook_queues
 from .tables import ensure_table
 
 STAGE = "local"
@@ -142,6 +142,16 @@ def start_refund_worker(env: Mapping[str, str], log_path: Path) -> ChildServer:
     return ChildServer("refund_worker", 0, process, log_path)
 
 
+def start_webhook_worker(env: Mapping[str, str], log_path: Path) -> ChildServer:
+    """hooks: the worker that relays the outbox and sends webhooks (devstack/webhook_worker.py)."""
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.webhook_worker"], cwd=REPO_ROOT, env=dict(env),
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return ChildServer("webhook_worker", 0, process, log_path)
+
+
 def _request_stop(signum: int, frame: FrameType | None) -> None:
     raise StopRequested
 
@@ -167,6 +177,8 @@ def run(environ: Mapping[str, str]) -> int:
             ensure_bucket(aws_client(settings, "s3"), settings.label_bucket)
         # The refund queue (and its dead-letter queue) that the worker below drains.
         ensure_refund_queues(aws_client(settings, "sqs"), settings.refund_queue_name)
+        # hooks: the webhook delivery queue (and its dead-letter queue) the webhook worker drains.
+        ensure_webhook_queues(aws_client(settings, "sqs"), settings.webhook_queue_name)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
         # The staff user pool and its three demo members, found by name by the app (settings.py).
         pool = seed_demo_staff(aws_client(settings, "cognito-idp"), STAGE)
@@ -194,6 +206,7 @@ def run(environ: Mapping[str, str]) -> int:
         )
         children.append(app)
         children.append(start_refund_worker(env, logs / "refund_worker.log"))
+        children.append(start_webhook_worker(env, logs / "webhook_worker.log"))
         print(banner(settings, env, orders, pending), flush=True)
         return app.process.wait()
     except (KeyboardInterrupt, StopRequested):

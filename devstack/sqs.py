@@ -27,3 +27,24 @@ def ensure_refund_queues(sqs: Any, name: str) -> str:
         },
     )["QueueUrl"]
     return url
+
+
+def ensure_webhook_queues(sqs: Any, name: str) -> str:
+    """hooks: the webhook delivery queue `name` and `name-dlq`, as infra/retour.yaml's WebhookQueue
+    (eight receives, then the dead-letter queue); the queue's URL."""
+    from chalicelib.domain.outbound_events import MAX_ATTEMPTS
+
+    dead_letter_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(
+        QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    url: str = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(MAX_ATTEMPTS)}
+            ),
+        },
+    )["QueueUrl"]
+    return url

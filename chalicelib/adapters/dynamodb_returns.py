@@ -15,6 +15,7 @@ from typing import Any
 from ..domain.errors import ConflictError, RetourError, StaleWriteError
 from ..domain.exchange import ExchangeStockGoneError, OutOfStockError
 from ..domain.money import Money
+from ..domain.outbound_events import outbound_events
 from ..domain.quote import Quote, QuoteLine
 from ..domain.reservations import (
     CountReturned,
@@ -55,6 +56,7 @@ from .dynamodb_items import (
 )
 from .dynamodb_products import fulfil_stock, refused_skus, release_stock, reserve_stock, stock_item, variant_key
 from .dynamodb_transaction import DynamoDBTransaction, TransactionRefusedError
+from .dynamodb_webhooks import outbox_record
 
 log = logging.getLogger("retour.returns")
 
@@ -106,6 +108,7 @@ class DynamoDBReturnRepository:
                             condition="attribute_not_exists(pk)")
             transaction.put("first event", to_item(event_record(stored.rma, stored.events[0], 0)),
                             condition="attribute_not_exists(pk)")
+            _outbox(transaction, stored, first_new=0)
             if limits is not None:
                 self._count_order_day(transaction, request, limits, now=now)
                 if limits.customer_cap:
@@ -119,12 +122,14 @@ class DynamoDBReturnRepository:
                 transaction.commit()
                 return stored
             except TransactionRefusedError as refused:
+                # A taken RMA also fails its outbox items when their keys meet the first return's.
+                mine = {name for name in refused.failed if not name.startswith("outbox ")}
                 short = refused_skus(refused)
-                if short and "return" not in refused.failed:
+                if short and "return" not in mine:
                     # Not the units' fault and not a taken RMA: another shopper got the variant
                     # first. The service names what is still available.
                     raise OutOfStockError(f"{short[0]} is out of stock", sku=short[0]) from refused
-                if refused.failed and refused.failed <= {"return", "first event"}:
+                if mine and mine <= {"return", "first event"}:
                     raise RmaTakenError(f"RMA {request.rma} is taken") from refused
                 if "order day" in refused.failed:
                     raise OrderDayLimitReachedError(
@@ -303,6 +308,7 @@ class DynamoDBReturnRepository:
             if seq >= first_new:
                 transaction.put(f"event {seq}", to_item(event_record(stored.rma, event, seq)),
                                 condition="attribute_not_exists(pk)")
+        _outbox(transaction, stored, first_new=first_new)
         for change in request.reservation_changes(new_events=new_events):
             self._change(transaction, stored.order_number, change)
         _move_stock(transaction, request.stock_changes(new_events=new_events))
@@ -345,6 +351,14 @@ class DynamoDBReturnHistory:
             },
         }
         return count_all(self._client, request)
+
+
+def _outbox(transaction: DynamoDBTransaction, stored: ReturnRequest, *, first_new: int) -> None:
+    """The outbound events of the timeline entries from `first_new` on, each an outbox item in
+    the move's own transaction: written exactly when the move is (docs/webhooks.md)."""
+    for event in outbound_events(stored, first_new=first_new):
+        transaction.put(f"outbox {event.message_id}", to_item(outbox_record(event)),
+                        condition="attribute_not_exists(pk)")
 
 
 def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:

@@ -16,6 +16,7 @@ def register(app: Chalice) -> None:
     from .admin_returns_api import admin_returns_api
     from .admin_refunds_api import admin_refunds_api
     from .admin_reports_api import admin_reports_api
+    from .admin_webhooks_api import admin_webhooks_api
     from .assets import assets
     from .console import console_pages
     from .dev_outbox import dev_outbox
@@ -34,6 +35,7 @@ def register(app: Chalice) -> None:
     app.register_blueprint(admin_products_api)
     app.register_blueprint(admin_refunds_api)
     app.register_blueprint(admin_reports_api)
+    app.register_blueprint(admin_webhooks_api)
     app.register_blueprint(shopper_api)
     app.register_blueprint(labels_api)
     app.register_blueprint(shopper_pages)

@@ -15,7 +15,7 @@ from chalicelib.web.middleware import add_security_headers
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # Sample values for the routes' parameters: none of them names anything, which is the point:
 # refusals, redirects and error pages must carry the same headers as the happy pages.
-PARAMETERS = {"token": "not-a-real-link", "rma": "R-NOPE-0001"}
+PARAMETERS = {"token": "not-a-real-link", "rma": "R-NOPE-0001", "endpoint_id": "ep_0000000000000000"}
 API_PREFIXES = ("/api/", "/webhooks/", "/assets/", "/_")
 
 

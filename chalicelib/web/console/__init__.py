@@ -19,5 +19,6 @@ from . import reports  # noqa: E402
 from . import returns  # noqa: E402
 from . import staff  # noqa: E402
 from . import store_credit  # noqa: E402
+from . import webhooks  # noqa: E402
 
-__all__ = ["account", "console_pages", "inbox", "policy", "reports", "returns", "staff", "store_credit"]
+__all__ = ["account", "console_pages", "inbox", "policy", "reports", "returns", "staff", "store_credit", "webhooks"]

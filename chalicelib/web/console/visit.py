@@ -66,6 +66,7 @@ NAVIGATION = (
     ("/console/reports", N_("Reports"), Permission.VIEW_REPORTS),
     ("/console/policy", N_("Policy"), Permission.EDIT_POLICY),
     ("/console/staff", N_("Staff"), Permission.MANAGE_STAFF),
+    ("/console/webhooks", N_("Webhooks"), Permission.MANAGE_WEBHOOKS),
 )
 PROBLEM_TITLES = {
     400: N_("Something in the form needs another look"),

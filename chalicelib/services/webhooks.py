@@ -1,0 +1,193 @@
+"""Use cases of outbound events: register and remove endpoints, read the delivery log, replay;
+the relay (outbox -> deliveries -> queue) and the delivery of one queued message.
+
+Flow (docs/webhooks.md): a move writes its events' outbox items in its own transaction, so an
+event exists exactly when the move committed. The relay fans each one out: a delivery record
+per subscribed endpoint (a conditional put: two relays racing fan out once), one queue message
+per delivery, then the outbox item goes. The worker signs and POSTs; a failure is retried with
+back-off (domain/outbound_events.py RETRY_DELAYS_SECONDS), after the last the queue's redrive
+policy moves the message to the dead-letter queue and the delivery shows `failed`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from ..domain.errors import NotFoundError, ValidationError
+from ..domain.outbound_events import (
+    DELIVERED,
+    FAILED,
+    MAX_ATTEMPTS,
+    PENDING,
+    Delivery,
+    DeliveryAttempt,
+    WebhookEndpoint,
+    check_event_types,
+    retry_delay,
+)
+from ..domain.webhook_urls import UnsafeWebhookURLError, check_webhook_url
+from .ports.system import Clock, RandomBits
+from .ports.webhooks import WebhookQueue, WebhookSender, WebhookStore
+
+log = logging.getLogger("retour.webhooks")
+
+# A delivery recorded by a relay that then stopped before queueing it is queued by a later relay
+# once it is this old (the first relay may still be about to send it: at least once, not twice
+# in the same second).
+_UNQUEUED_GRACE = timedelta(seconds=60)
+# The secret's random bytes (Standard Webhooks: 24 to 64).
+_SECRET_BYTES = 32
+
+
+class WebhookDeps(Protocol):
+    @property
+    def webhooks(self) -> WebhookStore: ...
+
+    @property
+    def webhook_queue(self) -> WebhookQueue: ...
+
+    @property
+    def webhook_sender(self) -> WebhookSender: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def random(self) -> RandomBits: ...
+
+    @property
+    def webhooks_local_stage(self) -> bool:
+        """True on the local stage, which may also send to http://127.0.0.1:<port>."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What the worker does with the message: done (delete it) or try again in `retry_in` seconds."""
+
+    status: str
+    retry_in: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.retry_in is None
+
+
+def register_endpoint(deps: WebhookDeps, *, url: object, events: object, actor: str) -> WebhookEndpoint:
+    """A new endpoint with a fresh `whsec_` secret (shown once); ValidationError for a URL that
+    may not receive events or an unusable list of event types."""
+    if not isinstance(url, str):
+        raise UnsafeWebhookURLError("give the endpoint's URL as text")
+    if not isinstance(events, (list, tuple)):
+        raise ValidationError("events must be a list of event types", code="no_event_types", fields=("events",))
+    types = check_event_types(events)
+    check_webhook_url(url, local_stage=deps.webhooks_local_stage, resolve=deps.webhook_sender.resolve)
+    secret_bytes = deps.random.bits(_SECRET_BYTES * 8).to_bytes(_SECRET_BYTES, "big")
+    endpoint = WebhookEndpoint(
+        endpoint_id=f"ep_{deps.random.bits(64):016x}", url=url, events=types,
+        secret="whsec_" + base64.b64encode(secret_bytes).decode("ascii"),
+        created_at=deps.clock.now(), created_by=actor,
+    )
+    deps.webhooks.add_endpoint(endpoint)
+    log.info("webhook endpoint registered", extra={"endpoint_id": endpoint.endpoint_id})
+    return endpoint
+
+
+def remove_endpoint(deps: WebhookDeps, endpoint_id: str) -> None:
+    deps.webhooks.remove_endpoint(endpoint_id)
+    log.info("webhook endpoint removed", extra={"endpoint_id": endpoint_id})
+
+
+def endpoint_deliveries(deps: WebhookDeps, endpoint_id: str, *, limit: int = 50) -> list[Delivery]:
+    """The endpoint's delivery log, newest first; NotFoundError for an unknown endpoint."""
+    if deps.webhooks.endpoint(endpoint_id) is None:
+        raise NotFoundError(f"no webhook endpoint {endpoint_id}")
+    return deps.webhooks.deliveries(endpoint_id, limit=limit)
+
+
+def replay_delivery(deps: WebhookDeps, endpoint_id: str, message_id: str) -> Delivery:
+    """Send a delivery again, same body and same webhook-id (safe to repeat: a receiver dedupes
+    by the id); NotFoundError for an unknown endpoint or delivery."""
+    if deps.webhooks.endpoint(endpoint_id) is None:
+        raise NotFoundError(f"no webhook endpoint {endpoint_id}")
+    delivery = deps.webhooks.start_replay(endpoint_id, message_id)
+    deps.webhook_queue.enqueue(endpoint_id, message_id)
+    log.info("webhook delivery replayed", extra={"endpoint_id": endpoint_id, "message_id": message_id})
+    return delivery
+
+
+def relay_outbox(deps: WebhookDeps) -> int:
+    """Fan the outbox's events out to their endpoints' queues; how many events were relayed."""
+    events = deps.webhooks.outbox()
+    if not events:
+        return 0
+    # Read once per run: an endpoint registered during the run gets the next events.
+    endpoints = deps.webhooks.endpoints()
+    now = deps.clock.now()
+    for event in events:
+        for endpoint in endpoints:
+            if not endpoint.wants(event.type):
+                continue
+            delivery = Delivery(endpoint_id=endpoint.endpoint_id, message_id=event.message_id, type=event.type,
+                                body=event.body, created_at=now)
+            if not deps.webhooks.add_delivery(delivery):
+                # Fanned out before (a relay racing this one, or one that stopped halfway):
+                # queue it only if that relay never did.
+                queued = deps.webhooks.queued_at(endpoint.endpoint_id, event.message_id)
+                existing = deps.webhooks.delivery(endpoint.endpoint_id, event.message_id)
+                if queued is not None or existing is None or now - existing.created_at < _UNQUEUED_GRACE:
+                    continue
+            deps.webhook_queue.enqueue(endpoint.endpoint_id, event.message_id)
+            deps.webhooks.mark_queued(endpoint.endpoint_id, event.message_id, now=now)
+        deps.webhooks.remove_from_outbox(event)
+    return len(events)
+
+
+def deliver(deps: WebhookDeps, endpoint_id: str, message_id: str, *, attempt: int) -> DeliveryOutcome:
+    """Send one queued delivery (`attempt`: the queue's receive count, 1 the first time).
+
+    Dropped (done) when the endpoint is gone or the delivery already delivered; otherwise one
+    signed POST, its attempt recorded, and a 2xx is `delivered`. Anything else asks for a retry
+    after the schedule's delay, or after the last attempt leaves the delivery `failed` (the
+    message then goes to the dead-letter queue).
+    """
+    endpoint = deps.webhooks.endpoint(endpoint_id)
+    delivery = deps.webhooks.delivery(endpoint_id, message_id)
+    if endpoint is None or delivery is None:
+        log.info("webhook delivery dropped: endpoint or delivery gone",
+                 extra={"endpoint_id": endpoint_id, "message_id": message_id})
+        return DeliveryOutcome("dropped")
+    if delivery.status == DELIVERED:
+        return DeliveryOutcome(DELIVERED)
+    if attempt > MAX_ATTEMPTS:
+        # SQS moves such a message to the dead-letter queue before handing it out; a queue
+        # without that policy must still never loop on it.
+        return DeliveryOutcome(delivery.status)
+    now = deps.clock.now()
+    try:
+        # Again now, not only at registration: the name may point elsewhere since (DNS rebinding);
+        # the POST connects to the addresses checked here.
+        target = check_webhook_url(endpoint.url, local_stage=deps.webhooks_local_stage,
+                                   resolve=deps.webhook_sender.resolve)
+    except UnsafeWebhookURLError as refused:
+        result_status, error, duration = None, f"not sent: {refused.message}", 0
+    else:
+        result = deps.webhook_sender.send(target, message_id=message_id, body=delivery.body,
+                                          secret=endpoint.secret, now=now)
+        result_status, error, duration = result.status_code, result.error, result.duration_ms
+    outcome = DeliveryAttempt(at=now, status_code=result_status, error=error[:300], duration_ms=duration)
+    if outcome.succeeded:
+        deps.webhooks.record_attempt(delivery, outcome, status=DELIVERED)
+        return DeliveryOutcome(DELIVERED)
+    delay = retry_delay(attempt)
+    deps.webhooks.record_attempt(delivery, outcome, status=PENDING if delay is not None else FAILED)
+    log.warning("webhook delivery failed", extra={"endpoint_id": endpoint_id, "message_id": message_id,
+                                                  "attempt": attempt, "status_code": result_status,
+                                                  "retry_in": delay})
+    if delay is None:
+        return DeliveryOutcome(FAILED, retry_in=0)
+    return DeliveryOutcome(PENDING, retry_in=delay)
