@@ -167,26 +167,36 @@ def event_payload(request: Any, event_type: str, at: datetime) -> dict[str, Any]
     """The Standard Webhooks body `{"type", "timestamp", "data"}`: data is the return as the admin
     API shows it at that moment, kept small (docs/webhooks.md lists every field).
 
-    `request` is a ReturnRequest (typed loosely so the exchange attributes the lead adds are read
-    when present without this module importing them)."""
+    `request` is a ReturnRequest (typed loosely: the return's module writes these events, so this
+    one does not import it). An exchanged line names its replacement (`exchange_for`, as the
+    shopper API takes it); `exchange.created` carries the replacement order to ship."""
     quote = request.quote
-    totals = {q.line_id: q.total.minor for q in quote.lines}
+    by_line = {q.line_id: q for q in quote.lines}
+    lines = []
+    for line in request.lines:
+        priced = by_line.get(line.line_id)
+        entry: dict[str, Any] = {"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity,
+                                 "reason": line.reason, "total": priced.total.minor if priced else 0}
+        if priced is not None and priced.exchange_for:
+            entry["exchange_for"] = {"sku": priced.exchange_for}
+        lines.append(entry)
     data: dict[str, Any] = {
         "rma": request.rma,
         "order_number": request.order_number,
         "status": str(request.status),
         "resolution": str(request.resolution),
         "amounts": quote.amounts(),
-        "lines": [
-            {"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity, "reason": line.reason,
-             "total": totals.get(line.line_id, 0)}
-            for line in request.lines
-        ],
+        "lines": lines,
         "created_at": utc_timestamp(request.created_at),
     }
-    exchange = getattr(request, "exchange_order", None)
-    if event_type == EXCHANGE_CREATED and exchange is not None:
-        data["exchange"] = _plain(exchange)
+    order = getattr(request, "exchange_order", None)
+    if event_type == EXCHANGE_CREATED and order is not None:
+        data["exchange"] = {
+            "number": order.number,
+            "created_at": utc_timestamp(order.created_at),
+            "lines": [{"line_id": x.line_id, "sku": x.sku, "quantity": x.quantity,
+                       "options": {name: value for name, value in x.options}} for x in order.lines],
+        }
     return {"type": event_type, "timestamp": utc_timestamp(at), "data": data}
 
 
@@ -208,20 +218,3 @@ def outbound_events(request: Any, *, first_new: int) -> list[OutboundEvent]:
                               separators=(",", ":"), sort_keys=True)
             found.append(OutboundEvent(message_id=msg_id, type=event_type, at=event.at, rma=request.rma, body=body))
     return found
-
-
-def _plain(value: Any) -> Any:
-    """A dataclass, enum, Money or datetime as JSON-ready data (for the exchange object)."""
-    if hasattr(value, "minor") and hasattr(value, "currency"):
-        return {"amount": value.minor, "currency": value.currency}
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
-    if isinstance(value, datetime):
-        return utc_timestamp(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
