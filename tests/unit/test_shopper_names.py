@@ -18,6 +18,7 @@ from chalicelib.adapters.ses_mailer import render_confirmation
 from chalicelib.domain.locale import SUPPORTED_LOCALES
 from chalicelib.domain.money import Money
 from chalicelib.domain.order import Address, Order
+from chalicelib.domain.exchange import ExchangeChoice
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.return_request import ReturnRequest
@@ -32,10 +33,15 @@ WAREHOUSE = Address("Retour Demo Returns", "100 Warehouse Way", "Reno", "89501",
 
 def a_return(locale: str, *, reason: str = "too_small", resolution: str = "refund") -> tuple[ReturnRequest, Order]:
     order = an_order(locale=locale, currency="JPY", lines=[a_line(currency="JPY")])
-    selections = (Selection("L1", 1, reason, "a note"),)
+    exchanging = resolution == "exchange"
+    selections = (Selection("L1", 1, reason, "a note", exchange_for="TEE-L" if exchanging else ""),)
+    # An exchange for the same tee one size up, at the same price.
+    price = order.lines[0].unit_price
+    exchanges = {"L1": ExchangeChoice("L1", "tee", "TEE-L", (("Size", "L"),), price, price)} if exchanging else {}
     request = ReturnRequest.request(
         rma="R-7Q4K-9M2P", order=order, selections=selections,
-        quote=quote(order, selections, DEFAULT_POLICY, resolution=resolution),  # type: ignore[arg-type]
+        quote=quote(order, selections, DEFAULT_POLICY, resolution=resolution,  # type: ignore[arg-type]
+                    exchanges=exchanges),
         needs_approval=True, at=NOW,
     )
     return request, order
@@ -66,7 +72,7 @@ def shopper_summary(locale: str, request: ReturnRequest) -> str:
     """The items list of the shopper's review, confirmation and status pages (pages/_summary.html)."""
     page = environment(locale).from_string('{% from "pages/_summary.html" import items_list %}{{ items_list(rows) }}')
     return page.render(rows=[{"line": SimpleNamespace(title="Tee"), "quoted": request.quote.lines[0],
-                              "needs_approval": False}])
+                              "exchange": None, "needs_approval": False}])
 
 
 def label_text(request: ReturnRequest, order: Order) -> tuple[str, str]:
@@ -125,4 +131,4 @@ def test_a_resolution_reads_the_same_on_pages_and_in_every_email(locale: str, co
 
 def test_a_stores_own_code_reads_as_its_words_everywhere() -> None:
     assert reason_name("gift_duplicate", "ja") == "Gift duplicate"
-    assert status_name("exchanged", "ko") == "Exchanged"
+    assert status_name("on_hold", "ko") == "On hold"
