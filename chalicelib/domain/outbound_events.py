@@ -49,6 +49,8 @@ EVENT_TYPE_BY_KIND: Final[Mapping[str, str]] = {
     # Declining the counter-offer ends the return as cancelled.
     "offer_declined": RETURN_CANCELLED,
     "exchange_created": EXCHANGE_CREATED,
+    # A dearer exchange's difference paid back (cancelled, declined, or the replacement ran out).
+    "difference_refunded": RETURN_REFUNDED,
 }
 
 # Outbox partitions: a few, so that a burst of moves is spread (the relay queries each).
@@ -69,8 +71,13 @@ DELIVERED: Final = "delivered"
 FAILED: Final = "failed"
 
 
-def event_type_of(kind: str) -> str | None:
-    """The event a timeline entry of `kind` sends; None for an entry that sends nothing."""
+def event_type_of(kind: str, detail: str = "") -> str | None:
+    """The event a timeline entry of `kind` sends; None for an entry that sends nothing.
+
+    A dearer exchange's payment approves it when the store need not (`detail`: the status it
+    moved to); one that now waits for the store's approval sends nothing yet."""
+    if str(kind) == "payment_received":
+        return RETURN_APPROVED if detail == "approved" else None
     return EVENT_TYPE_BY_KIND.get(str(kind))
 
 
@@ -206,7 +213,7 @@ def outbound_events(request: Any, *, first_new: int) -> list[OutboundEvent]:
     for seq, event in enumerate(request.events):
         if seq < first_new:
             continue
-        sends = [(event_type_of(event.kind), message_id(request.rma, seq))]
+        sends = [(event_type_of(event.kind, event.detail), message_id(request.rma, seq))]
         if str(event.kind) == "requested" and event.detail == "approved":
             # Approved by the policy as it was made: the store hears of the approval as well, under
             # an id of its own (still derived from the entry, so still written once).

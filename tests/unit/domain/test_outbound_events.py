@@ -47,13 +47,20 @@ def a_return(*, needs_approval: bool) -> ReturnRequest:
     ("cancelled", "return.cancelled"),
     ("offer_declined", "return.cancelled"),
     ("exchange_created", "exchange.created"),
+    ("difference_refunded", "return.refunded"),
 ])
 def test_each_move_a_store_cares_about_sends_its_event(kind: str, event_type: str) -> None:
     assert event_type_of(kind) == event_type
 
 
+def test_a_paid_difference_approves_an_exchange_unless_the_store_must_approve_it() -> None:
+    assert event_type_of("payment_received", "approved") == "return.approved"
+    assert event_type_of("payment_received", "pending_approval") is None
+
+
 @pytest.mark.parametrize("kind", ["note", "refund_started", "refund_held", "refund_failed", "offered", "expired",
-                                  "ship_reminder_sent", "approval_email_resent", "refund_retry_requested"])
+                                  "ship_reminder_sent", "approval_email_resent", "refund_retry_requested",
+                                  "exchanged", "exchange_unavailable", "difference_refund_started"])
 def test_staff_notes_reminders_and_steps_inside_a_refund_send_nothing(kind: str) -> None:
     assert event_type_of(kind) is None
 
