@@ -99,7 +99,8 @@ deploy: package
 	  --stack-name retour-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
 	  --no-fail-on-empty-changeset $(if $(CFN_ROLE_ARN),--role-arn $(CFN_ROLE_ARN)) \
 	  --parameter-overrides Stage=$(STAGE) SenderDomain=$(SENDER_DOMAIN) \
-	    AlarmEmail=$(ALARM_EMAIL) PublicBaseUrl=$(PUBLIC_BASE_URL)
+	    AlarmEmail=$(ALARM_EMAIL) PublicBaseUrl=$(PUBLIC_BASE_URL) \
+	    StripePublishableKey=$(STRIPE_PUBLISHABLE_KEY)
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache

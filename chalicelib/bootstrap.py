@@ -176,7 +176,7 @@ class Deps:
     _catalog: ProductCatalog | None = field(default=None, repr=False)
     # xpay (issue 19): exchanges' price differences on Stripe (built from `payments` when unset).
     _difference_payments: DifferencePayments | None = field(default=None, repr=False)
-    # hooks: outbound events (endpoints, outbox, delivery log), their queue and their sender.
+    # Outbound events (endpoints, outbox, delivery log), their queue and their sender.
     _webhooks: WebhookStore | None = field(default=None, repr=False)
     _webhook_queue: SQSWebhookQueue | None = field(default=None, repr=False)
     _webhook_sender: WebhookSender | None = field(default=None, repr=False)
@@ -269,7 +269,7 @@ class Deps:
 
     @property
     def difference_payments(self) -> DifferencePayments:
-        """PaymentIntents for exchanges' price differences (xpay), on the same Stripe client."""
+        """PaymentIntents for exchanges' price differences, on the same Stripe client."""
         if self._difference_payments is None:
             self._difference_payments = StripeDifferencePayments(cast("StripePayments", self.payments))
         return self._difference_payments

@@ -73,7 +73,7 @@ class Settings:
     # Local: localstripe's mock of Stripe.js, served by the local Stripe itself.
     stripe_publishable_key: str | None = None
     stripe_js_url: str = "https://js.stripe.com/v3/"
-    # hooks: the queue of outbound event deliveries (infra/retour.yaml WebhookQueue); the local
+    # The queue of outbound event deliveries (infra/retour.yaml WebhookQueue); the local
     # stack knows it by name (devstack/sqs.py).
     webhook_queue_url: str | None = None
     webhook_queue_name: str = "retour-local-webhooks"

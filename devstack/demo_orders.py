@@ -214,7 +214,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             ],
         },
         {
-            # xorder: a Japanese shopper in Paris whose tee M was exchanged for an S
+            # A Japanese shopper in Paris whose tee M was exchanged for an S
             # (devstack/demo_returns.py `seed_exchanged_return`): its replacement order is made.
             "number": "1091", "email": "hanako.sato@example.jp", "customer_name": "佐藤 花子",
             "locale": "ja", "currency": "EUR",

@@ -53,7 +53,7 @@ def seed_credited_return(settings: Settings) -> str | None:
     return created.rma
 
 
-# xorder: order 1091's tee M exchanged for an S at the same price and its parcel received, so a
+# Order 1091's tee M exchanged for an S at the same price and its parcel received, so a
 # fresh `make run` shows an exchange with its replacement order (status page, console, outbox).
 EXCHANGED_KEY = "demo-exchanged-return"
 EXCHANGED_ORDER = "1091"

@@ -143,7 +143,7 @@ def start_refund_worker(env: Mapping[str, str], log_path: Path) -> ChildServer:
 
 
 def start_webhook_worker(env: Mapping[str, str], log_path: Path) -> ChildServer:
-    """hooks: the worker that relays the outbox and sends webhooks (devstack/webhook_worker.py)."""
+    """The worker that relays the outbox and sends webhooks (devstack/webhook_worker.py)."""
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack.webhook_worker"], cwd=REPO_ROOT, env=dict(env),
@@ -177,7 +177,7 @@ def run(environ: Mapping[str, str]) -> int:
             ensure_bucket(aws_client(settings, "s3"), settings.label_bucket)
         # The refund queue (and its dead-letter queue) that the worker below drains.
         ensure_refund_queues(aws_client(settings, "sqs"), settings.refund_queue_name)
-        # hooks: the webhook delivery queue (and its dead-letter queue) the webhook worker drains.
+        # The webhook delivery queue (and its dead-letter queue) the webhook worker drains.
         ensure_webhook_queues(aws_client(settings, "sqs"), settings.webhook_queue_name)
         print(f"Table {settings.table_name}: {'created' if created else 'already there'}", flush=True)
         # The staff user pool and its three demo members, found by name by the app (settings.py).
@@ -190,7 +190,7 @@ def run(environ: Mapping[str, str]) -> int:
         pending = seed_pending_exception(settings)
         # A return paid as store credit, so a shopper's status page shows their credit code.
         seed_credited_return(settings)
-        # An exchange whose replacement order is made (xorder), for its status and console pages.
+        # An exchange whose replacement order is made, for its status and console pages.
         seed_exchanged_return(settings)
         # `chalice local` whose access log writes routes, never tokens or emails (chalice_local.py).
         command = [

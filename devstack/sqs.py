@@ -30,7 +30,7 @@ def ensure_refund_queues(sqs: Any, name: str) -> str:
 
 
 def ensure_webhook_queues(sqs: Any, name: str) -> str:
-    """hooks: the webhook delivery queue `name` and `name-dlq`, as infra/retour.yaml's WebhookQueue
+    """The webhook delivery queue `name` and `name-dlq`, as infra/retour.yaml's WebhookQueue
     (eight receives, then the dead-letter queue); the queue's URL."""
     from chalicelib.domain.outbound_events import MAX_ATTEMPTS
 

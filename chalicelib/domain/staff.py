@@ -32,7 +32,7 @@ class Permission(StrEnum):
     VIEW_REPORTS = "view_reports"        # reports and their CSV
     EDIT_POLICY = "edit_policy"          # the policy editor
     MANAGE_STAFF = "manage_staff"        # invite, change role, remove
-    MANAGE_WEBHOOKS = "manage_webhooks"  # hooks: register endpoints, read and replay deliveries
+    MANAGE_WEBHOOKS = "manage_webhooks"  # Register endpoints, read and replay deliveries
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..services.refund_return import RefundDeps
 
     class RefundJobDeps(RefundDeps, DifferenceRefundDeps, Protocol):
-        """What the worker's jobs need: refunds, and exchanges' price differences (xpay)."""
+        """What the worker's jobs need: refunds, and exchanges' price differences."""
 
 log = logging.getLogger("retour.refunds")
 

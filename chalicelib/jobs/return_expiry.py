@@ -33,7 +33,7 @@ def return_expiry(event: Any) -> dict[str, list[str]]:
     expired = expire_returns(get_deps(), time_left=time_left)
     # Counter-offers the shopper left unanswered close the same way (their units freed).
     offers = expire_offers(get_deps(), time_left=time_left)
-    # Dearer exchanges whose price difference was not paid in time give their stock back (xpay).
+    # Dearer exchanges whose price difference was not paid in time give their stock back.
     unpaid = expire_unpaid(get_deps(), time_left=time_left)
     log.info("return expiry job: %d returns, %d offers and %d unpaid exchanges expired",
              len(expired), len(offers), len(unpaid))

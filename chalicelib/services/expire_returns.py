@@ -164,7 +164,7 @@ def expire_offers(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta]
 
 
 class ExpireUnpaidDeps(ExpireReturnsDeps, PayDifferenceDeps, Protocol):
-    """What expiring unpaid exchanges needs: Stripe too (xpay)."""
+    """What expiring unpaid exchanges needs: Stripe too."""
 
 
 def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
@@ -172,7 +172,7 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
     `approval_expiry_hours`: awaiting_payment -> expired, which gives the promised stock back in
     the same write. Their PaymentIntent is voided on Stripe first; one Stripe says was paid after
     all is recorded as paid instead (and goes on as any paid exchange), never expired. The same
-    walk as above, over the status index's `awaiting_payment` returns (xpay)."""
+    walk as above, over the status index's `awaiting_payment` returns."""
     limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
     now = deps.clock.now()
     expired: list[str] = []

@@ -198,7 +198,7 @@ def _fall_back(deps: ExchangeDeps, request: ReturnRequest, policy: Policy) -> Re
             continue
         log.warning("replacement out of stock; the exchange fell through",
                     extra={"rma": request.rma, "resolution": resolution})
-        # A dearer exchange's paid price difference goes back (xpay: the refund worker).
+        # A dearer exchange's paid price difference goes back (the refund worker).
         owe_difference_back(deps, stored)
         try:
             deps.shopper_notifier.exchange_unavailable(stored, order)

@@ -122,7 +122,7 @@ def _checkout_paid(
 
 def _difference_paid(deps: StripeEventDeps, intent: Mapping[str, Any]) -> str:
     """A PaymentIntent succeeded: when its metadata names a return, that return's price difference
-    is paid (xpay). Stripe is asked again by `confirm_payment`; the event only says where to look."""
+    is paid. Stripe is asked again by `confirm_payment`; the event only says where to look."""
     metadata = intent.get("metadata") or {}
     rma, payment_intent = metadata.get("rma"), str(intent.get("id") or "")
     if metadata.get("purpose") != DIFFERENCE_PURPOSE or not rma or not payment_intent:

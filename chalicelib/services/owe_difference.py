@@ -1,4 +1,4 @@
-"""Queueing the refund of a paid price difference (xpay, issue 19): a leaf the moves that close an
+"""Queueing the refund of a paid price difference: a leaf the moves that close an
 exchange call (cancel, reject, expiry, out of stock), so none of them imports the payment flow.
 The refund itself: services/pay_difference.py `refund_difference`."""
 

@@ -1,4 +1,4 @@
-"""Use case (xpay, issue 19): the shopper pays a dearer exchange's price difference, and gets it
+"""Use case: the shopper pays a dearer exchange's price difference, and gets it
 back when the exchange falls through.
 
 Paying:
@@ -233,7 +233,7 @@ def after_payment(deps: PayDifferenceDeps, request: ReturnRequest) -> None:
             issue_label(deps, request, order=order)
         except Exception:  # noqa: BLE001 - the payment is stored; see above
             log.exception("could not issue the label of return %s", request.rma)
-        # The replacement order, when the policy's exchange_trigger is on_approval (xorder).
+        # The replacement order, when the policy's exchange_trigger is on_approval.
         after_approval(deps, request)
 
 

@@ -68,7 +68,7 @@ def page_csp(logo_url: str | None, photo_origin: str | None = None,
     """The pages' policy: our own CSS only, no inline script or style, never framed, forms post
     only to us. The store's logo may come from its own origin. A page with photos (photos) adds
     the bucket's origin: its upload forms post there, its thumbnails load from there. The pay
-    page (xpay) adds Stripe's origins to its scripts, frames and calls, and no other page does."""
+    page adds Stripe's origins to its scripts, frames and calls, and no other page does."""
     images = "'self'"
     if logo_url:
         parts = urlsplit(logo_url)

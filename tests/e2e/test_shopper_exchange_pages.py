@@ -28,7 +28,7 @@ pytestmark = pytest.mark.stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-exchange-pages"
 ORDER, EMAIL = "1090", "niamh.byrne@example.ie"
-# The page's words; the Japanese ones come from /work/tr/xpages.json, merged by the lead.
+# The page's words in English and in Japanese (the message catalog's).
 WORDS = {
     "en": {"instead": "What would you like instead?", "mixed": "A return is either an exchange or money back",
            "sent": "You send back: Size M (€29.00) · You get: Size L (€34.00)", "pay": "You pay €5.00"},

@@ -29,7 +29,7 @@ SHOPPERS = {
     "en": ("1002", "emily.carter@example.com"),
 }
 # What each language calls things here ("Returns of this order", the notice of a return already
-# sent). The Japanese words come from /work/tr/findable.json once the lead merges the catalogs.
+# sent), in English and in Japanese.
 WORDS = {
     "en": {"returns": "Returns of this order", "made": "already sent this return"},
     "ja": {"returns": "この注文の返品", "made": "すでに送信済み"},

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.stack
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "hooks"
 ADMIN = {"Authorization": "Bearer local-admin-key", "Content-Type": "application/json"}
-# The deliveries page's h1 in each language (the lead merges them from /work/tr/hooks.json).
+# The deliveries page's h1 in each language (the message catalog's words).
 DELIVERIES = {"ja": "配信履歴", "ko": "전송 내역", "zh-Hans": "推送记录"}
 
 

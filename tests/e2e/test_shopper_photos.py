@@ -149,7 +149,7 @@ def test_a_korean_shopper_adds_a_photo_of_a_damaged_mug_and_the_store_sees_it(
     assert right <= PHONE["width"]
     merchant.context.close()
 
-    # Last, the Korean words (tr/photos.json, merged into the catalogs by the lead): the rest of
+    # Last, the Korean words (the message catalog's): the rest of
     # the walk above holds in any language.
     assert "사진 추가" in label, label
     assert "사진이 추가되었습니다" in added_notice, added_notice

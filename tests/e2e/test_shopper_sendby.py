@@ -96,7 +96,7 @@ def test_a_pending_return_says_dont_send_yet_on_a_phone_in_english(stack: Stack,
 
 
 @pytest.mark.parametrize(("language", "locale", "order", "email", "send_by_words"), [
-    # 寄回截止日期: the glossary's "send by", merged into the catalogs from /work/tr/sendby.json.
+    # 寄回截止日期: the glossary's "send by".
     ("zh-Hans", "zh-CN", "1004", "wang.fang@example.cn", "寄回截止日期"),
     ("en", "en-US", "1006", "camille.dubois@example.com", "Send by"),
 ])

@@ -28,7 +28,7 @@ ORDER = {"number": "1007", "email": "sofie.devries@example.nl"}
 # The throw: 79.00 + 16.59 VAT; the shipping 5.95.
 SHIPPING = "5.95"
 TOTAL = "101.54"
-# "Original shipping" in Japanese is 元の送料 (the glossary), from /work/tr/shipping.json, merged by the lead.
+# "Original shipping" in Japanese is 元の送料 (the glossary).
 WORDS = {"en": "Original shipping", "ja": "送料"}
 
 

@@ -33,7 +33,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-xpay"
 ORDER, EMAIL = "1090", "niamh.byrne@example.ie"
 ADMIN_KEY = "local-admin-key"
 STRIPE_KEY = "sk_test_local_fake_key_not_a_secret"
-# The pay page's title, as the lead merges it from /work/tr/xpay.json.
+# The pay page's title in each language (the message catalog's words).
 TITLES = {"en": "Pay the price difference", "ja": "差額のお支払い"}
 
 

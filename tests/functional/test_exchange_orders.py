@@ -286,7 +286,7 @@ def test_the_status_page_shows_what_is_exchanged_for_what_and_the_replacement_or
     assert "Your exchange is complete." in done and "No price difference" in done
     for entry in ("Replacement order made", "Exchange complete"):
         assert f'<span class="timeline-what">{entry}</span>' in done
-    # In Japanese (the words merge from /work/tr/xorder.json into the catalogs).
+    # In Japanese (the message catalog's words).
     japanese = status_page(api, rma, "ja")
     assert '<html lang="ja"' in japanese and number in japanese
     assert "交換品" in japanese

@@ -246,7 +246,7 @@ def test_a_japanese_shopper_exchanges_in_japanese_and_the_language_switch_keeps_
     review = text(shopper.get("/return/review"))
     assert 'lang="ja"' in review
     assert "€38.00" in review and "€33.00" in review
-    # The words the lead merges from /work/tr/xpages.json (fails on the branch until then).
+    # The words in Japanese, from the message catalog.
     assert "返送する商品" in review and "差額" in review
     done = confirm(shopper)
     assert re.fullmatch(r"/returns/R-[A-Z0-9-]+/pay", done.headers["Location"])

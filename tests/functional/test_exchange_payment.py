@@ -1,4 +1,4 @@
-"""Paying a dearer exchange's price difference (xpay, issue 19) against the local Stripe and the
+"""Paying a dearer exchange's price difference against the local Stripe and the
 local AWS: the pay page makes one PaymentIntent, Stripe's word (never the query) moves the return
 once whichever of the page and the webhook comes first, a payment that is not the return's own is
 refused, a cancelled paid exchange is refunded exactly once, and an unpaid one expires and frees
@@ -275,7 +275,7 @@ def test_an_exchange_paid_at_the_last_moment_is_kept_not_expired(
 
 
 def test_the_pay_page_speaks_the_shoppers_language(api: Client) -> None:  # noqa: F811
-    """Runs green once the lead merged /work/tr/xpay.json into the catalogs."""
+    """The pay page in Japanese, from the message catalog."""
     rma = dearer(api, "payja")
     page = shopper(api, rma).get(f"/returns/{rma}/pay?lang=ja")
     assert page.status_code == 200

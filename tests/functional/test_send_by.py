@@ -146,7 +146,7 @@ def test_the_reminder_goes_once_a_few_days_before_the_date_in_the_returns_langua
     assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", day)
     assert day in reminder.subject and day in reminder.text and day in reminder.html
     assert 'lang="ja"' in reminder.html
-    assert "までに" in reminder.subject  # the Japanese words (catalogs merged from /work/tr/sendby.json)
+    assert "までに" in reminder.subject  # the Japanese words (the message catalog's)
     assert link_in(reminder).startswith(f"/returns/{rma}?link=")
 
     stored = status_of(rma)

@@ -21,7 +21,7 @@ TOO_LATE_TO_CANCEL = {
     "paid": N_("Your money is already on its way back, so this return can't be cancelled."),
     "closed": N_("This return is already closed, so there is nothing to cancel."),
     "cancelled": N_("This return is already cancelled."),
-    # xorder: the replacement order is made, so the store may have shipped it already.
+    # The replacement order is made, so the store may have shipped it already.
     "exchange_made": N_("Your replacement order is already made, so this exchange can't be cancelled. "
                         "Please send back the items you are exchanging."),
 }

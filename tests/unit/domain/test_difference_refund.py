@@ -1,4 +1,4 @@
-"""Paying a dearer exchange's difference back (xpay): only what is owed, claimed by one worker,
+"""Paying a dearer exchange's difference back: only what is owed, claimed by one worker,
 recorded once, and the claim never seen by the shopper nor counted as a move."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Paying a difference back with fakes (xpay): a refusal or silence from Stripe never pays twice,
+"""Paying a difference back with fakes: a refusal or silence from Stripe never pays twice,
 and after a few claims the jobs leave it for a person instead of trying (and writing) forever."""
 
 from __future__ import annotations
