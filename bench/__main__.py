@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # Each module has measure() -> [(what, figure, goal)]; a failing one is reported, not fatal.
-MODULES = ("bench.cold_start", "bench.warm_paths", "bench.return_life", "bench.scale", "bench.load",
+MODULES = ("bench.cold_start", "bench.warm_paths", "bench.return_life", "bench.exchange_life", "bench.scale", "bench.load",
            "bench.order_import", "bench.judging", "bench.labels", "bench.package", "bench.console_inbox",
            "bench.console_reports")
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
