@@ -15,13 +15,13 @@ return already expired is no longer approved, so nothing expires, or is emailed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import RetourError, StaleWriteError
 from ..domain.refunds import PaymentGatewayUnavailableError
-from ..domain.return_request import APPROVED, AWAITING_PAYMENT, OFFERED, ReturnRequest
+from ..domain.return_request import APPROVED, AWAITING_PAYMENT, OFFERED, ReturnRequest, ReturnStatus
 from .owe_difference import owe_difference_back
 from .pay_difference import PayDifferenceDeps, after_payment, close_unpaid
 from .ports.money import RefundQueue
@@ -67,6 +67,28 @@ class ExpireReturnsDeps(Protocol):
     def refund_queue(self) -> RefundQueue: ...
 
 
+def _due(
+    deps: ExpireReturnsDeps, status: ReturnStatus, limit: timedelta, time_left: Callable[[], timedelta] | None,
+) -> Iterator[ReturnRequest]:
+    """The returns in `status` for at least `limit`, oldest first from the status index, never a
+    Scan: the walk stops at the first one too young (every later one entered `status` later
+    still), or while `time_left` is under the safety margin (the next run goes on)."""
+    now = deps.clock.now()
+    cursor: str | None = None
+    while True:
+        page = deps.listings.with_status(status, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
+        for listed in page.returns:
+            if now - listed.status_changed_at < limit:
+                return
+            if time_left is not None and time_left() < SAFETY_MARGIN:
+                log.warning("return expiry: out of time in the %s returns; the next run goes on", status)
+                return
+            yield listed
+        cursor = page.cursor
+        if cursor is None:
+            return
+
+
 def expire_returns(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta] | None = None) -> list[str]:
     """One run at `deps.clock.now()`: the RMAs it expired, oldest approval first.
 
@@ -78,25 +100,15 @@ def expire_returns(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta
     limit = timedelta(days=days)
     now = deps.clock.now()
     expired: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = deps.listings.with_status(APPROVED, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
-        for listed in page.returns:
-            if now - listed.status_changed_at < limit:
-                return expired  # oldest first: every later one entered approved later still
-            if time_left is not None and time_left() < SAFETY_MARGIN:
-                log.warning("return expiry: out of time after %d returns; the next run goes on", len(expired))
-                return expired
-            try:
-                done = _expire_one(deps, listed.rma, now=now, limit=limit, days=days)
-            except RetourError:
-                log.exception("return expiry: could not expire return %s", listed.rma)
-                continue
-            if done is not None:
-                expired.append(done.rma)
-        cursor = page.cursor
-        if cursor is None:
-            return expired
+    for listed in _due(deps, APPROVED, limit, time_left):
+        try:
+            done = _expire_one(deps, listed.rma, now=now, limit=limit, days=days)
+        except RetourError:
+            log.exception("return expiry: could not expire return %s", listed.rma)
+            continue
+        if done is not None:
+            expired.append(done.rma)
+    return expired
 
 
 def _expire_one(
@@ -136,31 +148,22 @@ def expire_offers(deps: ExpireReturnsDeps, *, time_left: Callable[[], timedelta]
     limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
     now = deps.clock.now()
     expired: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = deps.listings.with_status(OFFERED, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
-        for listed in page.returns:
-            if now - listed.status_changed_at < limit:
-                return expired
-            if time_left is not None and time_left() < SAFETY_MARGIN:
-                return expired
-            for _ in range(_ATTEMPTS):
-                request = deps.returns.get(listed.rma)
-                if request is None or request.status != OFFERED or now - request.status_changed_at < limit:
-                    break  # answered meanwhile, or the index lagged
-                at = deps.clock.now()
-                try:
-                    stored = deps.returns.save(request.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
-                except StaleWriteError:
-                    continue  # the shopper answered at this very moment: read again
-                log.info("return %s: its offer expired unanswered", stored.rma)
-                expired.append(stored.rma)
-                # The email says the offer expired (it reads the return's offer_outcome), not a parcel.
-                _tell_the_shopper(deps, stored, days=0)
-                break
-        cursor = page.cursor
-        if cursor is None:
-            return expired
+    for listed in _due(deps, OFFERED, limit, time_left):
+        for _ in range(_ATTEMPTS):
+            request = deps.returns.get(listed.rma)
+            if request is None or request.status != OFFERED or now - request.status_changed_at < limit:
+                break  # answered meanwhile, or the index lagged
+            at = deps.clock.now()
+            try:
+                stored = deps.returns.save(request.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
+            except StaleWriteError:
+                continue  # the shopper answered at this very moment: read again
+            log.info("return %s: its offer expired unanswered", stored.rma)
+            expired.append(stored.rma)
+            # The email says the offer expired (it reads the return's offer_outcome), not a parcel.
+            _tell_the_shopper(deps, stored, days=0)
+            break
+    return expired
 
 
 class ExpireUnpaidDeps(ExpireReturnsDeps, PayDifferenceDeps, Protocol):
@@ -176,38 +179,29 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
     limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
     now = deps.clock.now()
     expired: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = deps.listings.with_status(AWAITING_PAYMENT, newest_first=False, limit=PAGE_SIZE, cursor=cursor)
-        for listed in page.returns:
-            if now - listed.status_changed_at < limit:
-                return expired
-            if time_left is not None and time_left() < SAFETY_MARGIN:
-                return expired
-            for _ in range(_ATTEMPTS):
-                request = deps.returns.get(listed.rma)
-                if request is None or request.status != AWAITING_PAYMENT or now - request.status_changed_at < limit:
-                    break  # paid or cancelled meanwhile, or the index lagged
-                try:
-                    closed = close_unpaid(deps, request)
-                except (PaymentGatewayUnavailableError, RetourError):
-                    log.warning("return %s: Stripe did not say whether it was paid; the next run looks again",
-                                request.rma)
-                    break
-                if closed.status != AWAITING_PAYMENT:
-                    after_payment(deps, closed)  # paid at the last moment: it goes on, not expired
-                    break
-                at = deps.clock.now()
-                try:
-                    stored = deps.returns.save(closed.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
-                except StaleWriteError:
-                    continue
-                log.info("return %s: its price difference was not paid in time", stored.rma)
-                expired.append(stored.rma)
+    for listed in _due(deps, AWAITING_PAYMENT, limit, time_left):
+        for _ in range(_ATTEMPTS):
+            request = deps.returns.get(listed.rma)
+            if request is None or request.status != AWAITING_PAYMENT or now - request.status_changed_at < limit:
+                break  # paid or cancelled meanwhile, or the index lagged
+            try:
+                closed = close_unpaid(deps, request)
+            except (PaymentGatewayUnavailableError, RetourError):
+                log.warning("return %s: Stripe did not say whether it was paid; the next run looks again",
+                            request.rma)
                 break
-        cursor = page.cursor
-        if cursor is None:
-            return expired
+            if closed.status != AWAITING_PAYMENT:
+                after_payment(deps, closed)  # paid at the last moment: it goes on, not expired
+                break
+            at = deps.clock.now()
+            try:
+                stored = deps.returns.save(closed.expire(at=at, actor=EXPIRY_ACTOR), new_events=1, now=at)
+            except StaleWriteError:
+                continue
+            log.info("return %s: its price difference was not paid in time", stored.rma)
+            expired.append(stored.rma)
+            break
+    return expired
 
 
 def _tell_the_shopper(deps: ExpireReturnsDeps, request: ReturnRequest, *, days: int) -> None:
