@@ -207,6 +207,8 @@ def render_expiry(
         "days": ship_within_days,
         # A counter-offer left unanswered closed it: no parcel was ever due (issue 18 item 5).
         "offer_expired": request.offer_outcome == "expired",
+        # A dearer exchange whose difference was never paid: no parcel was ever due either.
+        "payment_lapsed": request.payment_lapsed,
     }
     return _rendered(locale, "expired", "return_expired", context)
 

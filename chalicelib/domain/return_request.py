@@ -901,6 +901,12 @@ class ReturnRequest:
                 and (self.status in RELEASED_STATUSES or self.exchange_fell_through))
 
     @property
+    def payment_lapsed(self) -> bool:
+        """True when a dearer exchange expired because its price difference was never paid
+        (nothing was charged, no parcel was ever due)."""
+        return self.status == EXPIRED and self.payment is not None and self.payment.status == "requires_payment"
+
+    @property
     def difference_refund_started_at(self) -> datetime | None:
         """When a worker last claimed the difference's refund (None: not claimed, or done)."""
         if self.payment is None or self.payment.status != "refunding":

@@ -175,7 +175,7 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
     `approval_expiry_hours`: awaiting_payment -> expired, which gives the promised stock back in
     the same write. Their PaymentIntent is voided on Stripe first; one Stripe says was paid after
     all is recorded as paid instead (and goes on as any paid exchange), never expired. The same
-    walk as above, over the status index's `awaiting_payment` returns."""
+    walk as above, over the status index's `awaiting_payment` returns. The shopper is emailed."""
     limit = timedelta(hours=deps.policies.current().approval_expiry_hours)
     now = deps.clock.now()
     expired: list[str] = []
@@ -200,6 +200,8 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
                 continue
             log.info("return %s: its price difference was not paid in time", stored.rma)
             expired.append(stored.rma)
+            # The email says the difference was not paid (it reads the return's payment_lapsed).
+            _tell_the_shopper(deps, stored, days=0)
             break
     return expired
 

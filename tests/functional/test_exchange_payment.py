@@ -243,12 +243,20 @@ def test_a_difference_left_owing_is_paid_back_by_the_resume_job(
 
 
 def test_an_unpaid_exchange_expires_frees_its_stock_and_can_no_longer_be_paid(
-    api: Client, stripe_endpoint: str,  # noqa: F811
+    api: Client, stripe_endpoint: str, aws_endpoint: str,  # noqa: F811
 ) -> None:
+    from chalicelib.adapters.local_ses_outbox import sent_emails
+
     rma = dearer(api, "unpaid")
-    payment_intent = opened(shopper(api, rma), rma)
+    browser = shopper(api, rma)
+    payment_intent = opened(browser, rma)
     assert stock(api, "unpaid")["unpaid-XL"] == (1, 1, 0)
     hours = get_deps().policies.current().approval_expiry_hours
+
+    def emails() -> list[Any]:
+        return [m for m in sent_emails(aws_endpoint) if rma in m.subject + m.text]
+
+    before = emails()
     assert rma not in expire_unpaid(get_deps())  # too young
     with days_later(hours / 24 + 0.01):
         assert rma in expire_unpaid(get_deps())
@@ -257,8 +265,18 @@ def test_an_unpaid_exchange_expires_frees_its_stock_and_can_no_longer_be_paid(
     assert stock(api, "unpaid")["unpaid-XL"] == (1, 0, 1)
     # The card form can no longer take money for it.
     assert intent_of(stripe_endpoint, payment_intent)["status"] == "canceled"
+    # The shopper is told why, by email (in the return's Japanese) and on the status page: the
+    # difference was not paid and nothing was charged; no parcel was due, so no word of a label.
+    told = [m for m in emails() if m.to == expired.customer_email][: len(emails()) - len(before)]
+    assert len(told) == 1
+    assert "差額のお支払いが期限までに確認できなかった" in told[0].text and "お支払いは発生していません" in told[0].text
+    assert "ラベル" not in told[0].text
+    page = text(browser.get(f"/returns/{rma}"))
+    assert "The price difference wasn't paid in time, so this exchange is closed" in page
+    assert "Pay the price difference" not in page and "parcel didn't reach" not in page
     with days_later(hours / 24 + 0.02):
         assert expire_unpaid(get_deps()) == []
+    assert len(emails()) == len(before) + 1  # no second email
 
 
 def test_an_exchange_paid_at_the_last_moment_is_kept_not_expired(
