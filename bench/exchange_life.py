@@ -4,8 +4,11 @@ Every step runs for real on the local servers through the HTTP API (Chalice's te
 the store puts its product, the shopper looks the order up (the lookup reads the product for
 its exchange options) and asks for another size, prints the label, and the warehouse receives
 the parcel, which makes the replacement order (the policy's trigger "on_receipt") and ends the
-return `exchanged`. Two lives: an even exchange (no money moves) and a cheaper one, whose
-difference the refund worker pays back on the local Stripe. The outbox entries of the outbound
+return `exchanged`. Three lives: an even exchange (no money moves), a cheaper one, whose
+difference the refund worker pays back on the local Stripe, and a dearer one, whose shopper opens
+the pay page from the status link (it makes the PaymentIntent), pays with Stripe's test card (what
+Stripe.js does: Stripe's work, not counted) and comes back to the page that records the payment
+before the parcel may go. The outbox entries of the outbound
 events are part of each move's write units; their delivery is counted apart (the relay and the
 sender run off the request path).
 """
@@ -37,6 +40,7 @@ PRODUCT = {
         {"sku": "BT-S", "options": {"size": "S"}, "price": 3300, "stock": 1000},
         {"sku": "BT-M", "options": {"size": "M"}, "price": 3300, "stock": 1000},
         {"sku": "BT-XS", "options": {"size": "XS"}, "price": 2800, "stock": 1000},
+        {"sku": "BT-L", "options": {"size": "L"}, "price": 3800, "stock": 1000},
     ],
 }
 
@@ -92,7 +96,10 @@ class Life:
             body=json.dumps({"order_number": number, "resolution": "exchange", "lines": [
                 {"line_id": "L1", "quantity": 1, "reason": "too_small", "exchange_for": {"sku": sku}}]}))).json_body
         rma = created["rma"]
-        assert created["status"] == "approved", created
+        if created["status"] == "awaiting_payment":
+            self._pay(rma)
+        else:
+            assert created["status"] == "approved", created
         label = self.step("label", lambda: self.client.http.get(
             f"/api/v1/returns/{rma}/label.pdf?size=4x6", headers={"Authorization": f"Bearer {token}"}))
         assert label.status_code == 302, label.body
@@ -105,6 +112,31 @@ class Life:
         done = get_deps().returns.get(rma)
         assert done is not None and done.status == "exchanged" and done.exchange_order is not None, done
 
+    def _pay(self, rma: str) -> None:
+        """The shopper pays a dearer exchange's difference: the pay page, the card on Stripe,
+        back to the page that asks Stripe and records it; the return is then approved."""
+        from urllib.parse import urlsplit
+
+        from chalicelib.bootstrap import get_deps
+        from devstack.payments import confirm_with_card
+
+        request = get_deps().returns.get(rma)
+        assert request is not None
+        link = urlsplit(get_deps().status_url(request))
+        opened = self.client.http.get(f"{link.path}?{link.query}")  # the status link: the return's grant
+        cookie = _cookies(opened)
+        page = self.step("pay page", lambda: self.client.http.get(f"/returns/{rma}/pay", headers=cookie))
+        assert page.status_code == 200, page.body
+        stored = get_deps().returns.get(rma)
+        assert stored is not None and stored.payment is not None
+        payment_intent = stored.payment.payment_intent
+        confirm_with_card(self.stripe_url, STRIPE_KEY, payment_intent)
+        back = self.step("payment recorded", lambda: self.client.http.get(
+            f"/returns/{rma}/pay/done?payment_intent={payment_intent}", headers=cookie))
+        assert back.status_code == 303, back.body
+        paid = get_deps().returns.get(rma)
+        assert paid is not None and paid.status == "approved", paid
+
     def _queued_job(self, rma: str) -> str:
         for _ in range(20):
             for message in self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
@@ -112,6 +144,17 @@ class Life:
                 if rma in message["Body"]:
                     return str(message["Body"])
         raise AssertionError(f"no refund job was queued for {rma}")
+
+
+def _cookies(response: Any) -> dict[str, str]:
+    """The Cookie header a browser sends after `response` (its Set-Cookie values)."""
+    from http.cookies import SimpleCookie
+
+    raw = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
+    jar: SimpleCookie = SimpleCookie()
+    for value in raw if isinstance(raw, list) else [raw]:
+        jar.load(value)
+    return {"Cookie": "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())}
 
 
 def _rows(title: str, life: Life) -> list[tuple[str, str, str]]:
@@ -160,16 +203,19 @@ def measure() -> list[tuple[str, str, str]]:
             assert product.status_code in (200, 201), product.body
             even = Life(client, calls, stripe.url, sqs, queue_url)
             cheaper = Life(client, calls, stripe.url, sqs, queue_url)
+            dearer = Life(client, calls, stripe.url, sqs, queue_url)
             for i in range(EXCHANGES):
                 even.live(f"XE{i:04d}", sku="BT-S")
                 cheaper.live(f"XC{i:04d}", sku="BT-XS")
+                dearer.live(f"XD{i:04d}", sku="BT-L")
     finally:
         stripe.stop()
         if saved is None:
             os.environ.pop("RETOUR_STRIPE_API_BASE", None)
         else:
             os.environ["RETOUR_STRIPE_API_BASE"] = saved
-    return _rows("an even exchange's life", even) + _rows("a cheaper exchange's life", cheaper)
+    return (_rows("an even exchange's life", even) + _rows("a cheaper exchange's life", cheaper)
+            + _rows("a dearer exchange's life", dearer))
 
 
 if __name__ == "__main__":

@@ -42,3 +42,17 @@ def pay(
     if intent.status != "succeeded":
         raise RuntimeError(f"PaymentIntent {intent.id} is {intent.status}, not succeeded")
     return intent.id
+
+
+def confirm_with_card(stripe_api_base: str, api_key: str, payment_intent: str) -> None:
+    """What Stripe.js does with the shopper's card on a pay page: attach Stripe's test Visa to
+    `payment_intent` and confirm it. (localstripe refuses `confirm` with a payment_method, so
+    it is attached first.)"""
+    client = stripe_client(stripe_api_base, api_key)
+    method = client.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+    })
+    client.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
+    confirmed = client.v1.payment_intents.confirm(payment_intent)
+    if confirmed.status != "succeeded":
+        raise RuntimeError(f"PaymentIntent {payment_intent} is {confirmed.status}, not succeeded")

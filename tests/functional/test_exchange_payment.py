@@ -20,7 +20,7 @@ from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.money import Money
 from chalicelib.services.expire_returns import expire_unpaid
 from chalicelib.services.pay_difference import confirm_payment, refund_difference, resume_difference_refunds
-from devstack.payments import stripe_client
+from devstack.payments import confirm_with_card, stripe_client
 from devstack.refund_worker import drain
 from tests.functional.conftest import days_later, put_policy
 from tests.functional.test_exchange_requests import ask, stock, stocked, swap
@@ -56,15 +56,9 @@ def shopper(api: Client, rma: str, **kwargs: Any) -> Browser:  # noqa: F811
 
 
 def pay_on_stripe(stripe_endpoint: str, payment_intent: str) -> None:
-    """What Stripe.js does with the shopper's card: attach a card PaymentMethod and confirm.
-    (localstripe refuses `confirm` with a payment_method, so it is attached first.)"""
-    client = stripe_client(stripe_endpoint, API_KEY)
-    method = client.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-    })
-    client.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
-    confirmed = client.v1.payment_intents.confirm(payment_intent)
-    assert confirmed.status == "succeeded"
+    """What Stripe.js does with the shopper's card."""
+    confirm_with_card(stripe_endpoint, API_KEY, payment_intent)
+    assert intent_of(stripe_endpoint, payment_intent)["status"] == "succeeded"
 
 
 def returned(rma: str) -> Any:
