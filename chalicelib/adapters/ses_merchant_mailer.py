@@ -24,6 +24,7 @@ log = logging.getLogger("retour.email")
 
 SUBJECT_FAILED = N_("Refund failed for return %(rma)s")
 SUBJECT_HELD = N_("Refund held for return %(rma)s: the charge is disputed")
+SUBJECT_DIFFERENCE = N_("Price difference not paid back for return %(rma)s")
 SUBJECT_OFFER_ACCEPTED = N_("Return %(rma)s: the shopper accepted your offer")
 SUBJECT_OFFER_DECLINED = N_("Return %(rma)s: the shopper declined your offer")
 SUBJECT_EXCHANGE_CREATED = N_("Replacement order %(number)s to ship (return %(rma)s)")
@@ -53,13 +54,20 @@ def refund_problem(reason: str, locale: str) -> str:
 
 
 def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, locale: str,
-                          store_name: str) -> tuple[str, str, str]:
-    """(subject, text, HTML) of the merchant's email about a failed (or held) refund, in `locale`."""
+                          store_name: str, difference: bool = False) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's email about a failed (or held) refund, in `locale`.
+
+    `difference`: the refund refused was a dearer exchange's paid difference going back."""
     locale = locale_or_default(locale)
-    subject = catalog(locale).gettext(SUBJECT_HELD if held else SUBJECT_FAILED) % {"rma": request.rma}
+    title = SUBJECT_DIFFERENCE if difference else SUBJECT_HELD if held else SUBJECT_FAILED
+    subject = catalog(locale).gettext(title) % {"rma": request.rma}
     amount = request.refund.amount if request.refund is not None else request.quote.refund_value
+    payment_intent = ""
+    if difference and request.payment is not None:
+        amount, payment_intent = request.payment.amount, request.payment.payment_intent
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name, "held": held,
+        "difference": difference, "payment_intent": payment_intent,
         "rma": request.rma, "order_number": request.order_number, "amount": format_money(amount, locale),
         "requested_on": format_date(request.created_at.date(), locale),
         "reason": refund_problem(reason, locale),
@@ -124,6 +132,11 @@ class SESMerchantMailer:
 
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self._send(request, to=to, held=True, reason=reason)
+
+    def difference_refund_refused(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        self._deliver(request, to, *render_refund_problem(
+            request, held=False, reason=reason, locale=self._merchant_locale, store_name=self._store_name,
+            difference=True))
 
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         self._deliver(request, to, *render_offer_answer(request, accepted=accepted, locale=self._merchant_locale,

@@ -81,6 +81,9 @@ class SESMerchantNotifier:
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self._mailer.refund_held(request, to=to, reason=reason)
 
+    def difference_refund_refused(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        self._mailer.difference_refund_refused(request, to=to, reason=reason)
+
     def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
         self._mailer.exchange_created(request, to=to)
 

@@ -103,17 +103,19 @@ class EventKind(StrEnum):
     DIFFERENCE_REFUNDED = "difference_refunded"
     # The refund worker claimed a paid difference's refund (one conditional write: one worker pays).
     DIFFERENCE_REFUND_STARTED = "difference_refund_started"
+    # Stripe refused to pay a difference back (its reason in the detail): the store is told once.
+    DIFFERENCE_REFUND_REFUSED = "difference_refund_refused"
 
 
 # The store's own entries: never on the shopper's page or API, and not a move of the return.
 INTERNAL_KINDS: frozenset[EventKind] = frozenset({
     EventKind.NOTE, EventKind.REFUND_RETRY_REQUESTED, EventKind.APPROVAL_EMAIL_RESENT,
-    EventKind.DIFFERENCE_REFUND_STARTED,
+    EventKind.DIFFERENCE_REFUND_STARTED, EventKind.DIFFERENCE_REFUND_REFUSED,
 })
 # Entries that record something without moving the status: the internal ones, and reminders.
 NOT_MOVES: frozenset[EventKind] = INTERNAL_KINDS | {
     EventKind.SHIP_REMINDER_SENT, EventKind.EXCHANGE_CREATED, EventKind.EXCHANGE_UNAVAILABLE,
-    EventKind.DIFFERENCE_REFUNDED, EventKind.DIFFERENCE_REFUND_STARTED,
+    EventKind.DIFFERENCE_REFUNDED, EventKind.DIFFERENCE_REFUND_STARTED, EventKind.DIFFERENCE_REFUND_REFUSED,
 }
 
 
@@ -922,6 +924,23 @@ class ReturnRequest:
                                 f"{self.payment.amount.minor} {self.payment.amount.currency}",
                                 at=at, actor=actor, source_ip="", user_agent="")
         return replace(recorded, payment=replace(self.payment, status="refunding"))
+
+    def record_difference_refund_refused(self, reason: str, *, at: datetime, actor: str) -> ReturnRequest:
+        """Stripe refused the claimed refund of the paid difference (the claim stays: a later one
+        tries again)."""
+        if self.payment is None or self.payment.status != "refunding":
+            raise ConflictError(f"return {self.rma} is not paying a difference back", code="invalid_transition")
+        return self._record(EventKind.DIFFERENCE_REFUND_REFUSED, reason, at=at, actor=actor,
+                            source_ip="", user_agent="")
+
+    @property
+    def difference_refund_refusal(self) -> str | None:
+        """Stripe's reason for refusing the difference's refund, while it is still owed (None:
+        never refused, or paid back since)."""
+        if self.payment is None or self.payment.status != "refunding":
+            return None
+        refused = [e for e in self.events if e.kind == EventKind.DIFFERENCE_REFUND_REFUSED]
+        return refused[-1].detail if refused else None
 
     def record_difference_refunded(self, refund_id: str, *, at: datetime, actor: str) -> ReturnRequest:
         """The paid difference went back to the shopper (the status stays)."""

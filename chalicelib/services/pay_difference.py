@@ -48,6 +48,7 @@ from ..domain.return_request import (
 from .approval_links import NotifyMerchantDeps, notify_merchant
 from .issue_label import IssueLabelDeps, issue_label
 from .ports.money import DifferenceIntent, DifferencePayments, PaymentGateway
+from .ports.notifications import MerchantNotifier
 from .ports.returns import ReturnListings, ReturnRepository
 from .ports.system import Clock
 from .read_return import read_return
@@ -77,7 +78,10 @@ class PayDifferenceDeps(IssueLabelDeps, NotifyMerchantDeps, ExchangeDeps, Protoc
 
 
 class DifferenceRefundDeps(ReleaseDeps, Protocol):
-    """What paying a difference back needs."""
+    """What paying a difference back needs (the merchant is told when Stripe refuses)."""
+
+    @property
+    def merchant_notifier(self) -> MerchantNotifier: ...
 
     @property
     def difference_payments(self) -> DifferencePayments: ...
@@ -277,21 +281,43 @@ def _pay_back(deps: DifferenceRefundDeps, claimed: ReturnRequest) -> ReturnReque
             payment_intent=payment.payment_intent, amount=payment.amount,
             idempotency_key=difference_refund_idempotency_key(claimed.rma), rma=claimed.rma)
     except RefundDeclinedError as error:
-        # Stripe said no (already refunded by hand, disputed ...): the merchant must look.
+        # Stripe said no (disputed, the card closed ...): the merchant must look.
         log.error("the difference refund of return %s was refused: %s", claimed.rma, error.reason)
-        return claimed
+        return _refused(deps, claimed, error.reason)
     except PaymentGatewayUnavailableError:
         log.warning("no answer from Stripe; the difference refund of %s is resumed later", claimed.rma)
         return claimed
     return _record(deps, claimed, refund)
 
 
+def _refused(deps: DifferenceRefundDeps, claimed: ReturnRequest, reason: str) -> ReturnRequest:
+    """Stripe refused: the refusal goes on the timeline (the console shows it) and, the first
+    time, the merchant is emailed. The claim stays, so a later one tries again."""
+    first = claimed.difference_refund_refusal is None
+    now = deps.clock.now()
+    try:
+        stored = deps.returns.save(claimed.record_difference_refund_refused(reason, at=now, actor=SYSTEM),
+                                   new_events=1, now=now)
+    except StaleWriteError:
+        return claimed  # moved meanwhile: whoever moved it carries on
+    if first:
+        try:
+            deps.merchant_notifier.difference_refund_refused(stored, to=deps.policies.current().merchant_email,
+                                                              reason=reason)
+        except Exception:  # noqa: BLE001 - the refusal is stored and shown in the console
+            log.exception("could not email the store the refused difference refund of %s", stored.rma)
+    return stored
+
+
 def _listed(deps: DifferenceRefundDeps, request: ReturnRequest) -> GatewayRefund | None:
-    """A live refund of this return's difference Stripe already holds (made by an earlier claim)."""
+    """A live refund of this return's difference Stripe already holds: made by an earlier claim
+    (it names the return), or by the store in Stripe's dashboard after a refusal (it names
+    nothing, and gives the whole difference back: that PaymentIntent is this return's alone)."""
     payment = request.payment
     assert payment is not None
     return next((r for r in deps.payments.refunds_of(payment.payment_intent)
-                 if r.rma == request.rma and r.status in _LIVE_REFUNDS), None)
+                 if r.status in _LIVE_REFUNDS
+                 and (r.rma == request.rma or (r.rma is None and r.amount == payment.amount))), None)
 
 
 def _adopt(deps: DifferenceRefundDeps, request: ReturnRequest) -> ReturnRequest | None:

@@ -6,8 +6,10 @@ its stock."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -333,3 +335,48 @@ def test_a_paid_exchange_that_needs_the_store_waits_for_it_and_only_then_the_mer
     assert browser.get(f"/returns/{rma}/pay/done?payment_intent={payment_intent}").status_code == 303
     assert returned(rma).status == "pending_approval"
     assert len(to_merchant()) == 1
+
+
+def test_a_difference_stripe_refuses_to_pay_back_is_shown_told_once_and_a_hand_refund_is_recorded(
+    api: Client, stripe_endpoint: str, aws_endpoint: str,  # noqa: F811
+) -> None:
+    from chalicelib.adapters.local_ses_outbox import sent_emails
+    from tests.fakes import ShiftedClock
+    from tests.functional.conftest import console_cookie
+    from tests.functional.test_refunds import faulty_deps
+
+    rma = dearer(api, "refusedback")
+    payment_intent = opened(shopper(api, rma), rma)
+    pay_on_stripe(stripe_endpoint, payment_intent)
+    confirm_payment(get_deps(), rma, payment_intent)
+    deps = get_deps()
+    deps.returns.save(returned(rma).cancel(at=deps.clock.now()), new_events=1, now=deps.clock.now())
+    merchant = deps.policies.current().merchant_email
+
+    def to_merchant() -> list[Any]:
+        return [m for m in sent_emails(aws_endpoint) if m.to == merchant and rma in m.subject]
+
+    def refunds() -> list[Any]:
+        return list(stripe_client(stripe_endpoint, API_KEY).v1.refunds.list(
+            params={"payment_intent": payment_intent}).data)
+
+    # Stripe refuses: nothing goes back, the store is told why, in its email and its console.
+    refusing = faulty_deps(stripe_endpoint, "refused")
+    refund_difference(refusing, rma)
+    assert refunds() == [] and returned(rma).owes_difference_refund
+    told = to_merchant()
+    assert len(told) == 1 and "Stripe refused to pay back the price difference" in told[0].text
+    assert payment_intent in told[0].text and "charge_disputed" in told[0].text
+    page = api.http.get(f"/console/returns/{rma}", headers=console_cookie("agent")).body.decode()
+    assert "Stripe refused to pay back" in page and payment_intent in page
+    # The next claim (the first one's two minutes passed) is refused too: no second email.
+    refund_difference(dataclasses.replace(refusing, clock=ShiftedClock(timedelta(minutes=3))), rma)
+    assert refunds() == [] and len(to_merchant()) == 1
+    # The store refunds it in Stripe's dashboard (no metadata): the next claim records that
+    # refund instead of making a second one.
+    by_hand = stripe_client(stripe_endpoint, API_KEY).v1.refunds.create(params={"payment_intent": payment_intent})
+    done = refund_difference(dataclasses.replace(get_deps(), clock=ShiftedClock(timedelta(minutes=6))), rma)
+    assert done is not None and done.payment.status == "refunded" and done.payment.refund_id == by_hand.id
+    assert [r.id for r in refunds()] == [by_hand.id]
+    assert "Paid back to the shopper" in api.http.get(
+        f"/console/returns/{rma}", headers=console_cookie("agent")).body.decode()

@@ -233,13 +233,19 @@ def test_two_returns_on_one_order_never_exceed_what_was_captured(
 
 
 class CrashingHTTP(stripe.RequestsClient):  # type: ignore[misc]
-    """Forwards to localstripe, then loses or alters the answer of a refund creation."""
+    """Forwards to localstripe, then loses or alters the answer of a refund creation (or, with
+    "refused", answers it with Stripe's refusal and never forwards it)."""
 
     def __init__(self, fault: str) -> None:
         super().__init__(timeout=10)
         self.fault = fault
 
     def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        if self.fault == "refused" and method == "post" and url.endswith("/v1/refunds"):
+            # Stripe says no before paying anything (localstripe never refuses a refund).
+            refusal = {"error": {"type": "invalid_request_error", "code": "charge_disputed",
+                                 "message": "This charge is disputed (injected)."}}
+            return json.dumps(refusal).encode(), 400, {}
         body, status, response_headers = super().request(method, url, headers, post_data)
         if method == "post" and url.endswith("/v1/refunds"):
             if self.fault == "timeout":
@@ -258,7 +264,7 @@ class CrashingHTTP(stripe.RequestsClient):  # type: ignore[misc]
 def faulty_deps(stripe_endpoint: str, fault: str) -> Deps:
     gateway = StripePayments(lambda: API_KEY, api_base=stripe_endpoint, http_client=CrashingHTTP(fault),
                              min_interval_seconds=0)
-    return dataclasses.replace(get_deps(), _payments=gateway)
+    return dataclasses.replace(get_deps(), _payments=gateway, _difference_payments=None)
 
 
 @pytest.mark.parametrize("fault", ["timeout", "500"])

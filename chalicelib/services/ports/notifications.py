@@ -89,6 +89,11 @@ class MerchantNotifier(Protocol):
         """The refund waits (a disputed charge): nothing was paid; it goes when the dispute closes."""
         ...
 
+    def difference_refund_refused(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        """Stripe refused to pay back a dearer exchange's paid difference (the exchange did not
+        happen): nothing went back yet; it is tried again, and the merchant may refund by hand."""
+        ...
+
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         """The shopper accepted (the return is approved on the offer) or declined (closed, nothing
         paid, the items free again) the merchant's counter-offer."""

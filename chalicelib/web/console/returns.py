@@ -100,6 +100,8 @@ EVENT_NAMES = {
     EventKind.EXCHANGE_UNAVAILABLE: N_("Replacement out of stock: paid back instead"),
     EventKind.EXCHANGED: N_("Exchange complete"),
     EventKind.DIFFERENCE_REFUNDED: N_("Price difference refunded"),
+    EventKind.DIFFERENCE_REFUND_STARTED: N_("Paying the price difference back"),
+    EventKind.DIFFERENCE_REFUND_REFUSED: N_("Stripe refused to pay the price difference back"),
 }
 DECISION_TITLES = {
     APPROVE: N_("Approve this return"),

@@ -84,6 +84,9 @@ class Mail:
     def refund_held(self, request: ReturnRequest, *, to: str, reason: str) -> None:
         self.sent.append(("refund_held", request.rma))
 
+    def difference_refund_refused(self, request: ReturnRequest, *, to: str, reason: str) -> None:
+        raise AssertionError("these returns are not exchanges")
+
 
 @dataclass
 class Deps:
