@@ -25,12 +25,13 @@ RETURN_RECEIVED: Final = "return.received"
 RETURN_REFUNDED: Final = "return.refunded"
 RETURN_CREDITED: Final = "return.credited"
 RETURN_CANCELLED: Final = "return.cancelled"
+RETURN_EXPIRED: Final = "return.expired"
 EXCHANGE_CREATED: Final = "exchange.created"
 
 # Every type an endpoint may subscribe to, in the order the docs and the console list them.
 EVENT_TYPES: Final[tuple[str, ...]] = (
     RETURN_CREATED, RETURN_APPROVED, RETURN_REJECTED, RETURN_RECEIVED, RETURN_REFUNDED,
-    RETURN_CREDITED, RETURN_CANCELLED, EXCHANGE_CREATED,
+    RETURN_CREDITED, RETURN_CANCELLED, RETURN_EXPIRED, EXCHANGE_CREATED,
 )
 
 # The one table from a timeline entry's kind (its stored value) to the event it sends. Kinds
@@ -48,6 +49,8 @@ EVENT_TYPE_BY_KIND: Final[Mapping[str, str]] = {
     "cancelled": RETURN_CANCELLED,
     # Declining the counter-offer ends the return as cancelled.
     "offer_declined": RETURN_CANCELLED,
+    # Closed by the clock: no parcel in time, an offer or a price difference left unanswered.
+    "expired": RETURN_EXPIRED,
     "exchange_created": EXCHANGE_CREATED,
     # A dearer exchange's difference paid back (cancelled, declined, or the replacement ran out).
     "difference_refunded": RETURN_REFUNDED,

@@ -18,18 +18,19 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_deps
 from chalicelib.domain.errors import StaleWriteError
+from chalicelib.services.expire_returns import expire_returns
 from chalicelib.services.webhooks import relay_outbox
 from devstack.payments import pay
 from devstack.refund_worker import drain
 from devstack.sqs import ensure_refund_queues, ensure_webhook_queues
 from devstack.webhook_worker import relay_and_drain
 from tests.documents import an_order_document, days_ago
-from tests.functional.conftest import ADMIN, console_cookie, console_csrf, form_post, put_policy
+from tests.functional.conftest import ADMIN, console_cookie, console_csrf, days_later, form_post, put_policy
 from tests.webhook_receiver import Received, WebhookReceiver
 
 API_KEY = "sk_test_local_fake_key_not_a_secret"
 ALL_EVENTS = ["return.created", "return.approved", "return.rejected", "return.received", "return.refunded",
-              "return.credited", "return.cancelled", "exchange.created"]
+              "return.credited", "return.cancelled", "return.expired", "exchange.created"]
 ONE_TEE = [{"line_id": "L1", "quantity": 1, "reason": "too_small"}]
 
 
@@ -140,6 +141,23 @@ def test_a_receiver_gets_each_event_of_a_return_once_signed_from_request_to_refu
     mine = [d for d in log if d["message_id"].startswith(f"msg_{rma}_")]
     assert [d["type"] for d in mine] == ["return.refunded", "return.received", "return.approved", "return.created"]
     assert all(d["status"] == "delivered" and [a["status_code"] for a in d["attempts"]] == [204] for d in mine)
+
+
+def test_a_return_the_clock_closes_sends_return_expired(
+    api: Client, stripe_endpoint: str, queues: dict[str, str], aws_endpoint: str, receiver: WebhookReceiver
+) -> None:
+    sqs = _sqs(aws_endpoint)
+    order = paid_order(api, stripe_endpoint)
+    rma = request_return(api, order)  # in the window: approved as it is made
+    days = get_deps().policies.current().ship_within_days
+    assert days is not None
+    with days_later(days + 1):
+        assert rma in expire_returns(get_deps())
+    got = receiver.wait_for(lambda got: any(r.type == "return.expired" for r in of_return(got, rma)),
+                            step=lambda: relay_and_drain(get_deps(), sqs, queues["webhooks"]))
+    mine = of_return(got, rma)
+    assert [r.type for r in mine] == ["return.created", "return.approved", "return.expired"]
+    assert mine[-1].verified and mine[-1].payload["data"]["status"] == "expired"
 
 
 def test_a_receiver_that_answered_500_gets_the_event_again_and_a_replay_keeps_its_id(

@@ -30,6 +30,7 @@ EVENT_DESCRIPTIONS = {
     "return.refunded": N_("Money went back to the shopper's card"),
     "return.credited": N_("The shopper got store credit"),
     "return.cancelled": N_("A return was cancelled"),
+    "return.expired": N_("A return expired unanswered or unsent"),
     "exchange.created": N_("A replacement order was created"),
 }
 STATUS_WORDS = {

@@ -46,6 +46,7 @@ def a_return(*, needs_approval: bool) -> ReturnRequest:
     ("credited", "return.credited"),
     ("cancelled", "return.cancelled"),
     ("offer_declined", "return.cancelled"),
+    ("expired", "return.expired"),
     ("exchange_created", "exchange.created"),
     ("difference_refunded", "return.refunded"),
 ])
@@ -58,7 +59,7 @@ def test_a_paid_difference_approves_an_exchange_unless_the_store_must_approve_it
     assert event_type_of("payment_received", "pending_approval") is None
 
 
-@pytest.mark.parametrize("kind", ["note", "refund_started", "refund_held", "refund_failed", "offered", "expired",
+@pytest.mark.parametrize("kind", ["note", "refund_started", "refund_held", "refund_failed", "offered",
                                   "ship_reminder_sent", "approval_email_resent", "refund_retry_requested",
                                   "exchanged", "exchange_unavailable", "difference_refund_started"])
 def test_staff_notes_reminders_and_steps_inside_a_refund_send_nothing(kind: str) -> None:
