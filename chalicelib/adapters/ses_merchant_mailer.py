@@ -28,6 +28,7 @@ SUBJECT_DIFFERENCE = N_("Price difference not paid back for return %(rma)s")
 SUBJECT_OFFER_ACCEPTED = N_("Return %(rma)s: the shopper accepted your offer")
 SUBJECT_OFFER_DECLINED = N_("Return %(rma)s: the shopper declined your offer")
 SUBJECT_EXCHANGE_CREATED = N_("Replacement order %(number)s to ship (return %(rma)s)")
+SUBJECT_EXCHANGE_UNRETURNED = N_("Return %(rma)s expired after its replacement order %(number)s was made")
 
 # Why a refund failed or waits, in the merchant's words: our own codes (services/refund_return.py)
 # and Stripe's refund failure reasons. Any other code (a Stripe error code, a message) is shown as
@@ -96,14 +97,18 @@ def render_offer_answer(request: ReturnRequest, *, accepted: bool, locale: str,
     return subject, text, html
 
 
-def render_exchange_created(request: ReturnRequest, *, locale: str, store_name: str) -> tuple[str, str, str]:
-    """(subject, text, HTML) of the merchant's email: a replacement order to ship, line by line."""
+def render_exchange_created(request: ReturnRequest, *, locale: str, store_name: str,
+                            unreturned: bool = False) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the merchant's email: a replacement order to ship, line by line.
+
+    `unreturned`: the return expired without its parcel after that order was made."""
     locale = locale_or_default(locale)
     order = request.exchange_order
     assert order is not None, "only a return with its replacement order"
-    subject = catalog(locale).gettext(SUBJECT_EXCHANGE_CREATED) % {"number": order.number, "rma": request.rma}
+    title = SUBJECT_EXCHANGE_UNRETURNED if unreturned else SUBJECT_EXCHANGE_CREATED
+    subject = catalog(locale).gettext(title) % {"number": order.number, "rma": request.rma}
     context: dict[str, Any] = {
-        "lang": locale, "subject": subject, "store_name": store_name, "rma": request.rma,
+        "lang": locale, "subject": subject, "store_name": store_name, "rma": request.rma, "unreturned": unreturned,
         "number": order.number, "order_number": request.order_number,
         "lines": [{"sku": line.sku, "options": ", ".join(value for _, value in line.options),
                    "quantity": line.quantity} for line in order.lines],
@@ -145,6 +150,10 @@ class SESMerchantMailer:
     def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
         self._deliver(request, to, *render_exchange_created(request, locale=self._merchant_locale,
                                                              store_name=self._store_name))
+
+    def exchange_unreturned(self, request: ReturnRequest, *, to: str) -> None:
+        self._deliver(request, to, *render_exchange_created(request, locale=self._merchant_locale,
+                                                             store_name=self._store_name, unreturned=True))
 
     def _send(self, request: ReturnRequest, *, to: str, held: bool, reason: str) -> None:
         subject, text, html = render_refund_problem(

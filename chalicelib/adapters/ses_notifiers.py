@@ -87,5 +87,8 @@ class SESMerchantNotifier:
     def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
         self._mailer.exchange_created(request, to=to)
 
+    def exchange_unreturned(self, request: ReturnRequest, *, to: str) -> None:
+        self._mailer.exchange_unreturned(request, to=to)
+
     def offer_answered(self, request: ReturnRequest, *, to: str, accepted: bool) -> None:
         self._mailer.offer_answered(request, to=to, accepted=accepted)

@@ -3,7 +3,8 @@
 A return approved more than the policy's `ship_within_days` ago and still `approved` moves to
 `expired`. That is a released status, so the same conditional write gives its units back to the
 order's lines (the shopper may return them again while the window allows), and the merchant's
-list of approved returns keeps only live ones. The shopper gets an email saying so.
+list of approved returns keeps only live ones. The shopper gets an email saying so; when it was an
+exchange whose replacement order was already made (exchange_trigger on_approval), so does the store.
 
 Approved returns are read oldest first from the status index (gsi2 `RETURNS#approved`, keyed by
 when they entered it), never a Scan, and the walk stops at the first one too young. Each is read
@@ -25,7 +26,7 @@ from ..domain.return_request import APPROVED, AWAITING_PAYMENT, OFFERED, ReturnR
 from .owe_difference import owe_difference_back
 from .pay_difference import PayDifferenceDeps, after_payment, close_unpaid
 from .ports.money import RefundQueue
-from .ports.notifications import ShopperNotifier
+from .ports.notifications import MerchantNotifier, ShopperNotifier
 from .ports.orders import OrderRepository
 from .ports.policy import PolicyRepository
 from .ports.returns import ReturnListings, ReturnRepository
@@ -65,6 +66,9 @@ class ExpireReturnsDeps(Protocol):
 
     @property
     def refund_queue(self) -> RefundQueue: ...
+
+    @property
+    def merchant_notifier(self) -> MerchantNotifier: ...
 
 
 def _due(
@@ -136,6 +140,8 @@ def _expire_one(
         # An exchange's paid price difference goes back (the refund worker).
         owe_difference_back(deps, stored)
         _tell_the_shopper(deps, stored, days=days)
+        if stored.exchange_order is not None:
+            _tell_the_store(deps, stored)
         return stored
     log.warning("return expiry: return %s kept changing; the next run looks again", rma)
     return None
@@ -204,6 +210,15 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
             _tell_the_shopper(deps, stored, days=0)
             break
     return expired
+
+
+def _tell_the_store(deps: ExpireReturnsDeps, request: ReturnRequest) -> None:
+    """An exchange whose replacement order was made on approval expired without its parcel: the
+    store may hold the replacement, or ask the shopper for the items (nothing is charged)."""
+    try:
+        deps.merchant_notifier.exchange_unreturned(request, to=deps.policies.current().merchant_email)
+    except Exception:  # noqa: BLE001 - the expiry is stored; the console shows it
+        log.exception("could not email the store the unreturned exchange %s", request.rma)
 
 
 def _tell_the_shopper(deps: ExpireReturnsDeps, request: ReturnRequest, *, days: int) -> None:

@@ -336,3 +336,28 @@ def test_the_warehouse_scan_of_an_exchanges_parcel_names_the_replacement_order_t
     page = done.body.decode()
     number = "X-" + rma.removeprefix("R-")
     assert f"Replacement order {number}: pack and send the replacement to the shopper." in page
+
+
+def test_an_exchange_shipped_on_approval_whose_parcel_never_comes_tells_the_store(
+    api: Client, product_id: str, aws_endpoint: str,
+) -> None:
+    from chalicelib.services.expire_returns import expire_returns
+    from tests.functional.conftest import console_cookie, days_later
+
+    put_policy(api, exchanges="any_price", exchange_trigger="on_approval")
+    order = an_order(api, product_id)
+    rma = ask_exchange(api, order, f"{product_id}-L")["rma"]
+    number = admin_return(api, rma)["exchange"]["number"]  # approved as asked: the order is made
+    merchant = "returns@merchant.example"
+    assert not [m for m in mail_to(aws_endpoint, merchant) if "expired" in m.subject and rma in m.subject]
+    days = get_deps().policies.current().ship_within_days
+    assert days is not None
+    with days_later(days + 1):
+        assert rma in expire_returns(get_deps())
+    told = [m for m in mail_to(aws_endpoint, merchant) if rma in m.subject and "expired" in m.subject]
+    assert len(told) == 1 and number in told[0].subject
+    assert "did not reach the warehouse in time" in told[0].text and f"{product_id}-L" in told[0].text
+    page = api.http.get(f"/console/returns/{rma}", headers=console_cookie("agent")).body.decode()
+    assert "its items never came back" in page
+    # The replacement left the shelf with its order; the expiry gives nothing back to it.
+    assert stock_of(api, product_id, f"{product_id}-L") == {"stock": 4, "reserved": 0, "available": 4}

@@ -99,6 +99,11 @@ class MerchantNotifier(Protocol):
         paid, the items free again) the merchant's counter-offer."""
         ...
 
+    def exchange_unreturned(self, request: ReturnRequest, *, to: str) -> None:
+        """An exchange expired without its parcel after its replacement order was made: the store
+        may hold the replacement or ask the shopper for the items."""
+        ...
+
     def exchange_created(self, request: ReturnRequest, *, to: str) -> None:
         """A replacement order to ship: its number, the variants and units, the shopper's address
         being the order's (the store's own system holds it)."""
