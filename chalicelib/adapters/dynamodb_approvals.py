@@ -17,8 +17,10 @@ from ..domain.approvals import ApprovalLink
 from ..domain.errors import ConflictError, ValidationError
 from ..domain.return_request import ReturnRequest, ReturnStatus
 from ..services.ports.returns import ReturnsPage
-from .dynamodb_items import email_key, from_item, order_partition, is_conditional_check_failure, iso, parse_iso, to_item
-from .dynamodb_returns import return_from_record
+from .dynamodb_items import (
+    email_key, from_item, iso, is_conditional_check_failure, order_partition, parse_iso, query_all, to_item,
+)
+from .dynamodb_returns import DIFFERENCES_OWED, return_from_record
 
 _CURSOR_SK = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#R-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 # gsi1sk and gsi3sk of a return: RETURN#{created_at}#{rma}.
@@ -113,6 +115,13 @@ class DynamoDBReturnListings:
 
     def of_customer(self, email: str, *, limit: int) -> list[ReturnRequest]:
         return list(self.by_customer(email, limit=limit, cursor=None).returns)
+
+    def owing_differences(self) -> list[str]:
+        records = query_all(self._client, {
+            "TableName": self._table, "KeyConditionExpression": "pk = :owed",
+            "ExpressionAttributeValues": {":owed": {"S": DIFFERENCES_OWED}},
+        })
+        return [str(record["rma"]) for record in records]
 
     def by_customer(self, email: str, *, limit: int, cursor: str | None) -> ReturnsPage:
         # The partition also holds the shopper's orders (ORDER#...): the prefix keeps them out.

@@ -62,6 +62,8 @@ log = logging.getLogger("retour.returns")
 
 # The 90-day window of `max_returns_per_customer_90d`.
 CUSTOMER_WINDOW = timedelta(days=90)
+# The partition of the returns that owe a paid price difference back (one item each, pattern 53).
+DIFFERENCES_OWED = "DIFFERENCES_OWED"
 # A crowd of one shopper's creations takes turns on their count: each lost turn reads it again.
 _COUNTER_ATTEMPTS = 12
 _COUNTER_BACKOFF = 0.01
@@ -309,6 +311,7 @@ class DynamoDBReturnRepository:
                 transaction.put(f"event {seq}", to_item(event_record(stored.rma, event, seq)),
                                 condition="attribute_not_exists(pk)")
         _outbox(transaction, stored, first_new=first_new)
+        _owed_difference(transaction, stored, first_new=first_new, now=now)
         for change in request.reservation_changes(new_events=new_events):
             self._change(transaction, stored.order_number, change)
         _move_stock(transaction, request.stock_changes(new_events=new_events))
@@ -359,6 +362,22 @@ def _outbox(transaction: DynamoDBTransaction, stored: ReturnRequest, *, first_ne
     for event in outbound_events(stored, first_new=first_new):
         transaction.put(f"outbox {event.message_id}", to_item(outbox_record(event)),
                         condition="attribute_not_exists(pk)")
+
+
+def _owed_difference(transaction: DynamoDBTransaction, stored: ReturnRequest, *, first_new: int,
+                     now: datetime) -> None:
+    """The list of paid differences owed back (pattern 53), kept in the moves themselves: the
+    move that makes the debt marks the return, the one that records its refund unmarks it, so the
+    resume job finds every debt whatever the return's status and however its job was lost."""
+    payment = stored.payment
+    if payment is None:
+        return
+    key = {"pk": {"S": DIFFERENCES_OWED}, "sk": {"S": f"RETURN#{stored.rma}"}}
+    if stored.owes_difference_refund and payment.status == "succeeded":
+        transaction.put("owed difference", {**key, "rma": {"S": stored.rma}, "since": {"S": iso(now) or ""}})
+    elif payment.status == "refunded" and any(
+            e.kind == EventKind.DIFFERENCE_REFUNDED for e in stored.events[first_new:]):
+        transaction.delete("owed difference", key)
 
 
 def units_from_records(records: list[dict[str, Any]]) -> ReturnedUnits:

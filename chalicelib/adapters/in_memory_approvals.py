@@ -68,6 +68,9 @@ class InMemoryReturnListings:
         theirs = [r for r in self._all() if same_order_number(r.order_number, order_number)]
         return _page(theirs, _created_key, newest_first=True, limit=limit, cursor=cursor)
 
+    def owing_differences(self) -> list[str]:
+        return sorted(r.rma for r in self._all() if r.owes_difference_refund)
+
 
 def _created_key(r: ReturnRequest) -> str:
     # gsi1sk and gsi3sk of a return.

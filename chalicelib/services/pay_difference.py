@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final, Protocol
 
 from ..domain.errors import ConflictError, StaleWriteError
@@ -35,13 +35,9 @@ from ..domain.refunds import GatewayRefund, PaymentGatewayUnavailableError, Refu
 from ..domain.return_request import (
     APPROVED,
     AWAITING_PAYMENT,
-    CANCELLED,
-    EXPIRED,
     PENDING_APPROVAL,
-    REJECTED,
     EventKind,
     ReturnRequest,
-    ReturnStatus,
     difference_refund_idempotency_key,
     payment_idempotency_key,
 )
@@ -63,9 +59,6 @@ SYSTEM: Final = "system"
 STUCK_AFTER: Final = timedelta(minutes=2)
 # A difference refund claimed this often without an answer is left for a person.
 MAX_CLAIMS: Final = 5
-# How far back the resume job looks among closed returns (it runs every few minutes).
-RESUME_WINDOW: Final = timedelta(days=7)
-_PAGE: Final = 100
 _ATTEMPTS: Final = 3
 _LIVE_REFUNDS: Final = ("succeeded", "pending", "requires_action")
 
@@ -343,35 +336,16 @@ def _record(deps: DifferenceRefundDeps, request: ReturnRequest, refund: GatewayR
 
 
 def resume_difference_refunds(deps: DifferenceRefundDeps) -> list[str]:
-    """The scheduled job: pay back every difference still owed by a return closed in the last
-    RESUME_WINDOW (its job lost, or its worker stuck); the RMAs it paid back."""
-    now = deps.clock.now()
+    """The scheduled job: pay back every difference still owed (its job lost, its worker stuck,
+    or Stripe refused before), from the list the moves themselves keep (`owing_differences`),
+    whatever the return's status; the RMAs it paid back."""
     done: list[str] = []
-    for status in (CANCELLED, REJECTED, EXPIRED):
-        for listed in _closed_since(deps, status, since=now - RESUME_WINDOW):
-            payment = listed.payment
-            if payment is None or payment.status not in ("succeeded", "refunding"):
-                continue
-            try:
-                paid = refund_difference(deps, listed.rma)
-            except Exception:  # noqa: BLE001 - one return's trouble never stops the others
-                log.exception("could not pay back the difference of return %s", listed.rma)
-                continue
-            if paid is not None and paid.payment is not None and paid.payment.status == "refunded":
-                done.append(paid.rma)
+    for rma in deps.listings.owing_differences():
+        try:
+            paid = refund_difference(deps, rma)
+        except Exception:  # noqa: BLE001 - one return's trouble never stops the others
+            log.exception("could not pay back the difference of return %s", rma)
+            continue
+        if paid is not None and paid.payment is not None and paid.payment.status == "refunded":
+            done.append(paid.rma)
     return done
-
-
-def _closed_since(deps: DifferenceRefundDeps, status: ReturnStatus, *, since: datetime) -> list[ReturnRequest]:
-    """Returns that entered `status` since `since`, newest first (the status index, gsi2)."""
-    found: list[ReturnRequest] = []
-    cursor: str | None = None
-    while True:
-        page = deps.listings.with_status(status, newest_first=True, limit=_PAGE, cursor=cursor)
-        for listed in page.returns:
-            if listed.status_changed_at < since:
-                return found
-            found.append(listed)
-        cursor = page.cursor
-        if cursor is None:
-            return found

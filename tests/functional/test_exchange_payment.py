@@ -24,7 +24,7 @@ from chalicelib.services.expire_returns import expire_unpaid
 from chalicelib.services.pay_difference import confirm_payment, refund_difference, resume_difference_refunds
 from devstack.payments import confirm_with_card, stripe_client
 from devstack.refund_worker import drain
-from tests.functional.conftest import days_later, put_policy
+from tests.functional.conftest import ADMIN, days_later, put_policy
 from tests.functional.test_exchange_requests import ask, stock, stocked, swap
 from tests.functional.test_refunds import API_KEY, WEBHOOK_SECRET, api, money_env, sqs  # noqa: F401  (fixtures)
 from tests.functional.test_shopper_pages import Browser, text
@@ -380,3 +380,33 @@ def test_a_difference_stripe_refuses_to_pay_back_is_shown_told_once_and_a_hand_r
     assert [r.id for r in refunds()] == [by_hand.id]
     assert "Paid back to the shopper" in api.http.get(
         f"/console/returns/{rma}", headers=console_cookie("agent")).body.decode()
+
+
+def test_a_paid_difference_owed_after_the_stock_ran_out_is_found_by_the_resume_job(
+    api: Client, stripe_endpoint: str,  # noqa: F811
+) -> None:
+    """The exchange falls through at the parcel (the store's shelf emptied), its refund job is
+    lost: the resume job still finds the debt, though the return is neither cancelled, rejected
+    nor expired."""
+    from tests.functional.test_exchange_requests import a_tee
+
+    put_policy(api, exchanges="any_price", exchange_out_of_stock="store_credit", max_returns_per_customer_90d=None)
+    rma = dearer(api, "shelfgone")
+    payment_intent = opened(shopper(api, rma), rma)
+    pay_on_stripe(stripe_endpoint, payment_intent)
+    confirm_payment(get_deps(), rma, payment_intent)
+    assert get_deps().listings.owing_differences().count(rma) == 0  # nothing owed while it goes on
+    assert api.http.put("/api/v1/admin/products/shelfgone", headers=ADMIN,
+                        body=json.dumps(a_tee("shelfgone", xl_stock=0))).status_code == 200
+    received = api.http.post(f"/api/v1/admin/returns/{rma}/receive", headers=ADMIN)
+    assert received.status_code == 202, received.json_body
+    fell = returned(rma)
+    assert fell.exchange_fell_through and fell.owes_difference_refund and fell.status not in (
+        "cancelled", "rejected", "expired")
+    assert rma in get_deps().listings.owing_differences()
+    # No worker ran (its job lost): the scheduled job pays it back, once.
+    assert rma in resume_difference_refunds(get_deps())
+    refunds = stripe_client(stripe_endpoint, API_KEY).v1.refunds.list(params={"payment_intent": payment_intent}).data
+    assert [r.amount for r in refunds] == [500]
+    assert rma not in get_deps().listings.owing_differences()
+    assert resume_difference_refunds(get_deps()) == []

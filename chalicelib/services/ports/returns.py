@@ -98,6 +98,11 @@ class ReturnListings(Protocol):
         """
         ...
 
+    def owing_differences(self) -> list[str]:
+        """The RMAs of the returns that owe a paid price difference back, whatever their status
+        (marked in the very move that made the debt, unmarked by the one that paid it back)."""
+        ...
+
 
 class ReturnReports(Protocol):
     """What the returns report reads: returns by the status they reached and when, and how many
