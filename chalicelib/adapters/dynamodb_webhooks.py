@@ -91,6 +91,20 @@ class DynamoDBWebhooks:
                                      ConsistentRead=True).get("Item")
         return _endpoint(from_item(item)) if item else None
 
+    def set_paused(self, endpoint_id: str, paused_at: datetime | None) -> WebhookEndpoint:
+        change: dict[str, Any] = (
+            {"UpdateExpression": "SET paused_at = :at", "ExpressionAttributeValues": {":at": {"S": iso(paused_at) or ""}}}
+            if paused_at is not None else {"UpdateExpression": "REMOVE paused_at"})
+        try:
+            response = self._client.update_item(
+                TableName=self._table, Key=endpoint_key(endpoint_id), ConditionExpression="attribute_exists(pk)",
+                ReturnValues="ALL_NEW", **change)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                raise NotFoundError(f"no webhook endpoint {endpoint_id}") from error
+            raise
+        return _endpoint(from_item(response["Attributes"]))
+
     def remove_endpoint(self, endpoint_id: str) -> None:
         try:
             self._client.delete_item(TableName=self._table, Key=endpoint_key(endpoint_id),
@@ -147,11 +161,27 @@ class DynamoDBWebhooks:
         return True
 
     def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
-        """The delivery's message is on the queue (a relay that finds a delivery never queued sends it)."""
+        """The delivery's message is on the queue (a relay that finds a delivery never queued sends
+        it); no longer held."""
         self._client.update_item(
             TableName=self._table, Key=delivery_key(endpoint_id, message_id),
-            UpdateExpression="SET queued_at = :now", ConditionExpression="attribute_exists(pk)",
+            UpdateExpression="SET queued_at = :now REMOVE gsi2pk, gsi2sk", ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":now": {"S": iso(now) or ""}})
+
+    def hold(self, endpoint_id: str, message_id: str) -> None:
+        """Listed in the endpoint's held partition of gsi2 (sparse: only held deliveries have it)."""
+        self._client.update_item(
+            TableName=self._table, Key=delivery_key(endpoint_id, message_id),
+            UpdateExpression="SET gsi2pk = :held, gsi2sk = created_at REMOVE queued_at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":held": {"S": _held_partition(endpoint_id)}})
+
+    def held(self, endpoint_id: str) -> list[Delivery]:
+        records = query_all(self._client, {
+            "TableName": self._table, "IndexName": "gsi2", "KeyConditionExpression": "gsi2pk = :held",
+            "ExpressionAttributeValues": {":held": {"S": _held_partition(endpoint_id)}},
+        })
+        return [_delivery(record) for record in records]
 
     def delivery(self, endpoint_id: str, message_id: str) -> Delivery | None:
         item = self._client.get_item(TableName=self._table, Key=delivery_key(endpoint_id, message_id),
@@ -206,11 +236,16 @@ class DynamoDBWebhooks:
         return _delivery(from_item(response["Attributes"]))
 
 
+def _held_partition(endpoint_id: str) -> str:
+    return f"WEBHOOK#{endpoint_id}#HELD"
+
+
 def _endpoint(record: dict[str, Any]) -> WebhookEndpoint:
     created = parse_iso(record["created_at"])
     assert created is not None
     return WebhookEndpoint(endpoint_id=record["endpoint_id"], url=record["url"], events=tuple(record["events"]),
-                           secret=record["secret"], created_at=created, created_by=record.get("created_by", "admin"))
+                           secret=record["secret"], created_at=created, created_by=record.get("created_by", "admin"),
+                           paused_at=parse_iso(record["paused_at"]) if record.get("paused_at") else None)
 
 
 def _delivery(record: dict[str, Any]) -> Delivery:
@@ -226,4 +261,5 @@ def _delivery(record: dict[str, Any]) -> Delivery:
     return Delivery(endpoint_id=record["endpoint_id"], message_id=record["message_id"], type=record["type"],
                     body=record["body"], created_at=created,
                     status=status if status in (PENDING, DELIVERED, FAILED) else PENDING,
-                    attempts=tuple(attempts), replays=int(record.get("replays") or 0))
+                    attempts=tuple(attempts), replays=int(record.get("replays") or 0),
+                    held=bool(record.get("gsi2pk")))

@@ -72,6 +72,8 @@ MAX_URL_LENGTH: Final = 2000
 PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
 FAILED: Final = "failed"
+# Not a stored state: what the worker reports of a delivery kept for a paused endpoint.
+HELD: Final = "held"
 
 
 def event_type_of(kind: str, detail: str = "") -> str | None:
@@ -140,9 +142,15 @@ class WebhookEndpoint:
     secret: str
     created_at: datetime
     created_by: str = "admin"
+    # Paused by staff since then: its deliveries are recorded and held, sent when it resumes.
+    paused_at: datetime | None = None
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.events
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +179,8 @@ class Delivery:
     status: str = PENDING
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
     replays: int = 0
+    # Kept, unsent, while its endpoint is paused.
+    held: bool = False
 
 
 def event_payload(request: Any, event_type: str, at: datetime) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ..domain.errors import NotFoundError, ValidationError
 from ..domain.outbound_events import (
     DELIVERED,
     FAILED,
+    HELD,
     MAX_ATTEMPTS,
     PENDING,
     Delivery,
@@ -102,6 +103,48 @@ def remove_endpoint(deps: WebhookDeps, endpoint_id: str) -> None:
     log.info("webhook endpoint removed", extra={"endpoint_id": endpoint_id})
 
 
+def pause_endpoint(deps: WebhookDeps, endpoint_id: str) -> WebhookEndpoint:
+    """Stop sending to the endpoint (its system is down for maintenance, say): its events are
+    still recorded, and held, not retried towards the dead-letter queue. NotFoundError for an
+    unknown endpoint; pausing a paused one keeps its first time."""
+    endpoint = deps.webhooks.endpoint(endpoint_id)
+    if endpoint is None:
+        raise NotFoundError(f"no webhook endpoint {endpoint_id}")
+    if endpoint.paused:
+        return endpoint
+    paused = deps.webhooks.set_paused(endpoint_id, deps.clock.now())
+    log.info("webhook endpoint paused", extra={"endpoint_id": endpoint_id})
+    return paused
+
+
+def resume_endpoint(deps: WebhookDeps, endpoint_id: str) -> tuple[WebhookEndpoint, int]:
+    """Send to the endpoint again, its held deliveries first (oldest first, same ids); the
+    endpoint and how many were queued. NotFoundError for an unknown endpoint."""
+    if deps.webhooks.endpoint(endpoint_id) is None:
+        raise NotFoundError(f"no webhook endpoint {endpoint_id}")
+    # Resumed before the held ones are queued: a relay or worker holding one meanwhile sees the
+    # endpoint live again and queues it itself (_hold), so none stays held.
+    resumed = deps.webhooks.set_paused(endpoint_id, None)
+    held = deps.webhooks.held(endpoint_id)
+    for delivery in held:
+        _queue(deps, endpoint_id, delivery.message_id)
+    log.info("webhook endpoint resumed", extra={"endpoint_id": endpoint_id, "queued": len(held)})
+    return resumed, len(held)
+
+
+def _queue(deps: WebhookDeps, endpoint_id: str, message_id: str) -> None:
+    deps.webhook_queue.enqueue(endpoint_id, message_id)
+    deps.webhooks.mark_queued(endpoint_id, message_id, now=deps.clock.now())
+
+
+def _hold(deps: WebhookDeps, endpoint_id: str, message_id: str) -> None:
+    """Hold a delivery of a paused endpoint; queue it after all if it resumed meanwhile."""
+    deps.webhooks.hold(endpoint_id, message_id)
+    again = deps.webhooks.endpoint(endpoint_id)
+    if again is not None and not again.paused:
+        _queue(deps, endpoint_id, message_id)
+
+
 def endpoint_deliveries(deps: WebhookDeps, endpoint_id: str, *, limit: int = 50) -> list[Delivery]:
     """The endpoint's delivery log, newest first; NotFoundError for an unknown endpoint."""
     if deps.webhooks.endpoint(endpoint_id) is None:
@@ -141,6 +184,9 @@ def relay_outbox(deps: WebhookDeps) -> int:
                 existing = deps.webhooks.delivery(endpoint.endpoint_id, event.message_id)
                 if queued is not None or existing is None or now - existing.created_at < _UNQUEUED_GRACE:
                     continue
+            if endpoint.paused:
+                _hold(deps, endpoint.endpoint_id, event.message_id)
+                continue
             deps.webhook_queue.enqueue(endpoint.endpoint_id, event.message_id)
             deps.webhooks.mark_queued(endpoint.endpoint_id, event.message_id, now=now)
         deps.webhooks.remove_from_outbox(event)
@@ -163,6 +209,10 @@ def deliver(deps: WebhookDeps, endpoint_id: str, message_id: str, *, attempt: in
         return DeliveryOutcome("dropped")
     if delivery.status == DELIVERED:
         return DeliveryOutcome(DELIVERED)
+    if endpoint.paused:
+        # A retry or a replay of an endpoint paused since: kept for when it resumes, unsent.
+        _hold(deps, endpoint_id, message_id)
+        return DeliveryOutcome(HELD)
     if attempt > MAX_ATTEMPTS:
         # SQS moves such a message to the dead-letter queue before handing it out; a queue
         # without that policy must still never loop on it.

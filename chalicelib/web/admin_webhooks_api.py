@@ -11,7 +11,14 @@ from ..bootstrap import get_deps
 from ..domain.errors import ValidationError
 from ..domain.outbound_events import Delivery, WebhookEndpoint
 from ..domain.timestamps import utc_timestamp
-from ..services.webhooks import endpoint_deliveries, register_endpoint, remove_endpoint, replay_delivery
+from ..services.webhooks import (
+    endpoint_deliveries,
+    pause_endpoint,
+    register_endpoint,
+    remove_endpoint,
+    replay_delivery,
+    resume_endpoint,
+)
 from .auth import require_admin
 from .errors import route
 from .schemas.base import parse_json
@@ -28,12 +35,13 @@ def _authorized() -> None:
 def endpoint_to_json(endpoint: WebhookEndpoint) -> dict[str, Any]:
     """An endpoint as the API lists it: never its secret."""
     return {"id": endpoint.endpoint_id, "url": endpoint.url, "events": list(endpoint.events),
-            "created_at": utc_timestamp(endpoint.created_at)}
+            "created_at": utc_timestamp(endpoint.created_at), "paused": endpoint.paused,
+            "paused_at": utc_timestamp(endpoint.paused_at) if endpoint.paused_at is not None else None}
 
 
 def delivery_to_json(delivery: Delivery) -> dict[str, Any]:
     return {
-        "message_id": delivery.message_id, "type": delivery.type, "status": delivery.status,
+        "message_id": delivery.message_id, "type": delivery.type, "status": delivery.status, "held": delivery.held,
         "created_at": utc_timestamp(delivery.created_at), "replays": delivery.replays,
         "attempts": [
             {"at": utc_timestamp(a.at), "status_code": a.status_code, "error": a.error, "duration_ms": a.duration_ms}
@@ -69,6 +77,21 @@ def delete_webhook(endpoint_id: str) -> Response:
     _authorized()
     remove_endpoint(get_deps(), endpoint_id)
     return Response(body="", status_code=204)
+
+
+@route(admin_webhooks_api, "/api/v1/admin/webhooks/{endpoint_id}/pause", methods=["POST"])
+def post_pause(endpoint_id: str) -> Response:
+    """Stop sending (200 with the endpoint; again changes nothing): events are held meanwhile."""
+    _authorized()
+    return Response(body=endpoint_to_json(pause_endpoint(get_deps(), endpoint_id)), headers=_JSON)
+
+
+@route(admin_webhooks_api, "/api/v1/admin/webhooks/{endpoint_id}/resume", methods=["POST"])
+def post_resume(endpoint_id: str) -> Response:
+    """Send again, the held events first (200 with the endpoint and `released`, how many)."""
+    _authorized()
+    endpoint, released = resume_endpoint(get_deps(), endpoint_id)
+    return Response(body={**endpoint_to_json(endpoint), "released": released}, headers=_JSON)
 
 
 @route(admin_webhooks_api, "/api/v1/admin/webhooks/{endpoint_id}/deliveries", methods=["GET"])

@@ -1,8 +1,10 @@
-"""hooks (issue 19, item 6) on `make run`, in a real browser on a phone: the owner registers a
+"""Outbound events (issue 19, item 6) on `make run`, in a real browser on a phone: the owner registers a
 receiver on 127.0.0.1 in the console, a shopper's return reaches it signed through the stack's
 own relay and webhook worker (devstack/webhook_worker.py), a first answer of 500 is retried, and
 the owner replays a delivery from the console in Japanese, Korean and Chinese; the receiver sees
-the same webhook-id again, and verifies every signature with the standardwebhooks library.
+the same webhook-id again, and verifies every signature with the standardwebhooks library. Then
+the owner pauses the endpoint: a new return's events are held, not sent, and arrive once it is
+resumed.
 
 Each page as checked: its language, no sideways scroll on 390px, axe clean, no CSP violation.
 Screenshots go to test-artifacts/hooks/.
@@ -113,4 +115,18 @@ def test_the_owner_wires_a_receiver_on_a_phone_and_replays_a_delivery_in_three_l
         again = [r for r in receiver.snapshot() if r.webhook_id == refused.webhook_id]
         assert all(r.verified and r.body == refused.body for r in again)
         assert [r.answered for r in again] == [500, 204, 204, 204, 204]
+
+        # The receiving system goes down for maintenance: the owner pauses its endpoint.
+        page.locator("main form[action$='/pause'] button").click()
+        page.wait_for_url(f"**{deliveries_path}?done=paused")
+        phone.check("deliveries-paused", language="zh-Hans")
+        held_rma = shopper_return(stack)
+        page.wait_for_timeout(4000)  # the local relay runs every second: it holds, never sends
+        assert of_return(receiver.snapshot(), held_rma) == []
+        page.goto(stack.app_url + deliveries_path)
+        assert page.locator("main .webhook-status-held").count() == 2
+        page.locator("main form[action$='/resume'] button").click()
+        page.wait_for_url(f"**{deliveries_path}?done=resumed")
+        got = receiver.wait_for(lambda got: len(of_return(got, held_rma)) == 2, timeout=30)
+        assert all(r.verified and r.answered == 204 for r in of_return(got, held_rma))
         phone.close()

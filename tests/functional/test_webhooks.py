@@ -239,7 +239,7 @@ def test_the_list_shows_no_secret_and_a_removed_endpoint_gets_nothing_more(api: 
     listed = api.http.get("/api/v1/admin/webhooks", headers=ADMIN).json_body["webhooks"]
     mine = next(e for e in listed if e["id"] == made["id"])
     assert mine == {"id": made["id"], "url": "http://127.0.0.1:9/gone", "events": ["return.created"],
-                    "created_at": made["created_at"]}
+                    "created_at": made["created_at"], "paused": False, "paused_at": None}
     assert made["secret"] not in json.dumps(listed)
     assert api.http.delete(f"/api/v1/admin/webhooks/{made['id']}", headers=ADMIN).status_code == 204
     assert api.http.delete(f"/api/v1/admin/webhooks/{made['id']}", headers=ADMIN).status_code == 404
@@ -310,6 +310,67 @@ def test_the_console_replays_a_delivery_with_its_webhook_id(
     assert [r.body for r in got if r.webhook_id == created.webhook_id] == [created.body, created.body]
     assert form_post(api, f"/console/webhooks/{endpoint_id}/replay", owner, csrf="forged",
                      message_id=created.webhook_id).status_code == 403
+
+
+def test_a_paused_endpoint_holds_its_events_and_gets_them_all_when_resumed(
+    api: Client, stripe_endpoint: str, queues: dict[str, str], aws_endpoint: str, receiver: WebhookReceiver
+) -> None:
+    sqs, deps = _sqs(aws_endpoint), get_deps()
+    endpoint_id = receiver.endpoint_id
+
+    def relay() -> None:
+        relay_and_drain(deps, sqs, queues["webhooks"])
+
+    def log() -> list[dict[str, Any]]:
+        answer = api.http.get(f"/api/v1/admin/webhooks/{endpoint_id}/deliveries", headers=ADMIN)
+        deliveries: list[dict[str, Any]] = answer.json_body["deliveries"]
+        return deliveries
+
+    # A first event while live: delivered. Then the store's system goes down for maintenance.
+    first = request_return(api, paid_order(api, stripe_endpoint))
+    receiver.wait_for(lambda got: len(of_return(got, first)) == 2, step=relay)
+    owner = console_cookie("owner", "owner@retour.local")
+    page = api.http.get(f"/console/webhooks/{endpoint_id}", headers=owner).body.decode()
+    paused = form_post(api, f"/console/webhooks/{endpoint_id}/pause", owner, csrf=console_csrf(page))
+    assert paused.status_code in (302, 303)
+    listed = next(e for e in api.http.get("/api/v1/admin/webhooks", headers=ADMIN).json_body["webhooks"]
+                  if e["id"] == endpoint_id)
+    assert listed["paused"] is True and listed["paused_at"].endswith("Z")
+
+    # While paused: events are recorded and held, a replay too; nothing reaches the address.
+    rma = request_return(api, paid_order(api, stripe_endpoint))
+    relay()
+    earliest = next(d["message_id"] for d in log() if d["message_id"].startswith(f"msg_{first}_"))  # delivered
+    replayed = api.http.post(f"/api/v1/admin/webhooks/{endpoint_id}/deliveries/{earliest}/replay", headers=ADMIN)
+    assert replayed.status_code == 202
+    for _ in range(20):  # the worker takes the replay's message off the queue, and holds it
+        relay()
+        if next(d for d in log() if d["message_id"] == earliest)["held"]:
+            break
+    assert next(d for d in log() if d["message_id"] == earliest)["held"]
+    assert of_return(receiver.snapshot(), rma) == []
+    assert len([r for r in of_return(receiver.snapshot(), first) if r.webhook_id == earliest]) == 1
+    held = [d for d in log() if d["message_id"].startswith(f"msg_{rma}_")]
+    assert len(held) == 2 and all(d["held"] and d["status"] == "pending" and d["attempts"] == [] for d in held)
+    text = api.http.get(f"/console/webhooks/{endpoint_id}", headers=owner).body.decode()
+    assert "Paused since" in text and "Held while paused" in text and "Resume endpoint" in text
+    assert "Paused" in api.http.get("/console/webhooks", headers=owner).body.decode()
+
+    # Resumed: every held event goes out, with the id a receiver dedupes on; the log says delivered.
+    resumed = api.http.post(f"/api/v1/admin/webhooks/{endpoint_id}/resume", headers=ADMIN)
+    assert resumed.status_code == 200 and resumed.json_body["paused"] is False
+    assert resumed.json_body["released"] == 3
+    got = receiver.wait_for(lambda got: len(of_return(got, rma)) == 2, step=relay)
+    mine = of_return(got, rma)
+    assert sorted(r.type for r in mine) == ["return.approved", "return.created"]
+    assert all(r.verified and r.answered == 204 for r in mine)
+    assert {r.webhook_id for r in mine} == {d["message_id"] for d in held}
+    receiver.wait_for(lambda got: len([r for r in got if r.webhook_id == earliest]) == 2, step=relay)
+    assert all(not d["held"] and d["status"] == "delivered" for d in log()
+               if d["message_id"].startswith(f"msg_{rma}_"))
+    again = api.http.post(f"/api/v1/admin/webhooks/{endpoint_id}/resume", headers=ADMIN)
+    assert again.status_code == 200 and again.json_body["released"] == 0
+    assert api.http.post("/api/v1/admin/webhooks/ep_nope/pause", headers=ADMIN).status_code == 404
 
 
 class CountingQueue:

@@ -27,6 +27,10 @@ class WebhookStore(Protocol):
         """NotFoundError when there is none."""
         ...
 
+    def set_paused(self, endpoint_id: str, paused_at: datetime | None) -> WebhookEndpoint:
+        """Pause the endpoint since `paused_at`, or resume it (None); NotFoundError when there is none."""
+        ...
+
     def outbox(self, *, limit: int = 100) -> list[OutboundEvent]:
         """Events written by committed moves and not yet fanned out, oldest first."""
         ...
@@ -37,7 +41,17 @@ class WebhookStore(Protocol):
         """Record a delivery once (conditional); False when it already existed."""
         ...
 
-    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None: ...
+    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
+        """The delivery's message is on the queue (and no longer held)."""
+        ...
+
+    def hold(self, endpoint_id: str, message_id: str) -> None:
+        """Keep the delivery for when its paused endpoint resumes (not queued, listed as held)."""
+        ...
+
+    def held(self, endpoint_id: str) -> list[Delivery]:
+        """The endpoint's held deliveries, oldest first."""
+        ...
 
     def queued_at(self, endpoint_id: str, message_id: str) -> datetime | None: ...
 

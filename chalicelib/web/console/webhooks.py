@@ -1,5 +1,6 @@
 """The owner's webhooks page (`/console/webhooks`): register an endpoint (its secret shown once),
-see the endpoints, an endpoint's recent deliveries with their attempts, replay one, remove one.
+see the endpoints, an endpoint's recent deliveries with their attempts, replay one, pause and
+resume an endpoint (its events held meanwhile), remove one.
 
 The same use cases as the admin API (services/webhooks.py); every change is a POST with CSRF.
 """
@@ -17,7 +18,14 @@ from ...domain.timestamps import utc_timestamp
 from ...domain.staff import Permission, staff_actor
 from ...domain.webhook_urls import UnsafeWebhookURLError
 from ...locales import N_
-from ...services.webhooks import endpoint_deliveries, register_endpoint, remove_endpoint, replay_delivery
+from ...services.webhooks import (
+    endpoint_deliveries,
+    pause_endpoint,
+    register_endpoint,
+    remove_endpoint,
+    replay_delivery,
+    resume_endpoint,
+)
 from . import console_pages
 from .visit import FORM, ConsoleVisit, console_view
 
@@ -38,8 +46,11 @@ STATUS_WORDS = {
     FAILED: N_("Failed"),
     "pending": N_("Waiting to send"),
 }
+HELD_WORDS = N_("Held while paused")
 NOTICES = {
     "removed": N_("Endpoint removed. It gets no more events."),
+    "paused": N_("Endpoint paused. Its events are kept here and sent when you resume it."),
+    "resumed": N_("Endpoint resumed. Events kept while it was paused are on their way, oldest first."),
     "replayed": N_("Sent again with the same webhook-id. It shows here in a few seconds."),
 }
 
@@ -57,7 +68,7 @@ def _event_choices(visit: ConsoleVisit, chosen: set[str]) -> list[dict[str, Any]
 def _list(visit: ConsoleVisit, *, status: int = 200, errors: dict[str, str] | None = None,
           url: str = "", chosen: set[str] | None = None, created: dict[str, str] | None = None) -> Response:
     endpoints = [{"id": e.endpoint_id, "url": e.url, "events": ", ".join(e.events),
-                  "created_at": _when(e.created_at)}
+                  "created_at": _when(e.created_at), "paused": e.paused}
                  for e in visit.deps.webhooks.endpoints()]
     done = visit.query.get("done", "")
     return visit.page(
@@ -111,9 +122,10 @@ def _delivery_row(visit: ConsoleVisit, delivery: Delivery) -> dict[str, Any]:
         outcome = visit._("HTTP %(status)s in %(ms)s ms", status=last.status_code, ms=last.duration_ms)
     else:
         outcome = visit._("No answer: %(error)s", error=last.error)
+    held = delivery.held and delivery.status != DELIVERED
     return {"message_id": delivery.message_id, "type": delivery.type,
-            "status": visit._(STATUS_WORDS.get(delivery.status, STATUS_WORDS["pending"])),
-            "status_class": delivery.status, "attempts": len(delivery.attempts), "outcome": outcome,
+            "status": visit._(HELD_WORDS) if held else visit._(STATUS_WORDS.get(delivery.status, STATUS_WORDS["pending"])),
+            "status_class": "held" if held else delivery.status, "attempts": len(delivery.attempts), "outcome": outcome,
             "created_at": _when(delivery.created_at)}
 
 
@@ -127,7 +139,10 @@ def get_endpoint(visit: ConsoleVisit, endpoint_id: str) -> Response:
     deliveries = endpoint_deliveries(visit.deps, endpoint_id)
     done = visit.query.get("done", "")
     return visit.page("webhook_deliveries.html", endpoint={"id": endpoint.endpoint_id, "url": endpoint.url,
-                                                           "events": ", ".join(endpoint.events)},
+                                                           "events": ", ".join(endpoint.events),
+                                                           "paused": endpoint.paused,
+                                                           "paused_at": _when(endpoint.paused_at)
+                                                           if endpoint.paused_at is not None else ""},
                       deliveries=[_delivery_row(visit, d) for d in deliveries],
                       notice=visit._(NOTICES[done]) if done in NOTICES else None)
 
@@ -141,6 +156,28 @@ def post_replay(visit: ConsoleVisit, endpoint_id: str) -> Response:
     except NotFoundError:
         return visit.problem(404)
     return visit.redirect(f"/console/webhooks/{endpoint_id}?done=replayed")
+
+
+@console_view(console_pages, "/console/webhooks/{endpoint_id}/pause", permission=Permission.MANAGE_WEBHOOKS,
+              methods=["POST"], content_types=FORM)
+def post_pause(visit: ConsoleVisit, endpoint_id: str) -> Response:
+    """Stop sending to the endpoint; its events are held until it resumes."""
+    try:
+        pause_endpoint(visit.deps, endpoint_id)
+    except NotFoundError:
+        return visit.problem(404)
+    return visit.redirect(f"/console/webhooks/{endpoint_id}?done=paused")
+
+
+@console_view(console_pages, "/console/webhooks/{endpoint_id}/resume", permission=Permission.MANAGE_WEBHOOKS,
+              methods=["POST"], content_types=FORM)
+def post_resume(visit: ConsoleVisit, endpoint_id: str) -> Response:
+    """Send again, the held events first."""
+    try:
+        resume_endpoint(visit.deps, endpoint_id)
+    except NotFoundError:
+        return visit.problem(404)
+    return visit.redirect(f"/console/webhooks/{endpoint_id}?done=resumed")
 
 
 @console_view(console_pages, "/console/webhooks/{endpoint_id}/remove", permission=Permission.MANAGE_WEBHOOKS,
