@@ -7,6 +7,7 @@ The same use cases as the admin API (services/webhooks.py); every change is a PO
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -162,22 +163,23 @@ def post_replay(visit: ConsoleVisit, endpoint_id: str) -> Response:
               methods=["POST"], content_types=FORM)
 def post_pause(visit: ConsoleVisit, endpoint_id: str) -> Response:
     """Stop sending to the endpoint; its events are held until it resumes."""
-    try:
-        pause_endpoint(visit.deps, endpoint_id)
-    except NotFoundError:
-        return visit.problem(404)
-    return visit.redirect(f"/console/webhooks/{endpoint_id}?done=paused")
+    return _on_endpoint(visit, endpoint_id, pause_endpoint, done="paused")
 
 
 @console_view(console_pages, "/console/webhooks/{endpoint_id}/resume", permission=Permission.MANAGE_WEBHOOKS,
               methods=["POST"], content_types=FORM)
 def post_resume(visit: ConsoleVisit, endpoint_id: str) -> Response:
     """Send again, the held events first."""
+    return _on_endpoint(visit, endpoint_id, resume_endpoint, done="resumed")
+
+
+def _on_endpoint(visit: ConsoleVisit, endpoint_id: str, act: Callable[[Any, str], object], *, done: str) -> Response:
+    """One action on an endpoint, then back to its page with the action's notice (404: none such)."""
     try:
-        resume_endpoint(visit.deps, endpoint_id)
+        act(visit.deps, endpoint_id)
     except NotFoundError:
         return visit.problem(404)
-    return visit.redirect(f"/console/webhooks/{endpoint_id}?done=resumed")
+    return visit.redirect(f"/console/webhooks/{endpoint_id}?done={done}")
 
 
 @console_view(console_pages, "/console/webhooks/{endpoint_id}/remove", permission=Permission.MANAGE_WEBHOOKS,
