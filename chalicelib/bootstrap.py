@@ -174,7 +174,7 @@ class Deps:
     _photo_records: PhotoRecords | None = field(default=None, repr=False)
     # The store's catalog of variants and their stock (exchanges, issue 19).
     _catalog: ProductCatalog | None = field(default=None, repr=False)
-    # xpay (issue 19): exchanges' price differences on Stripe (built from `payments` when unset).
+    # Exchanges (issue 19):' price differences on Stripe (built from `payments` when unset).
     _difference_payments: DifferencePayments | None = field(default=None, repr=False)
     # Outbound events (endpoints, outbox, delivery log), their queue and their sender.
     _webhooks: WebhookStore | None = field(default=None, repr=False)

@@ -201,7 +201,7 @@ class StripePayments:
         return data
 
 
-# xpay (issue 19): an exchange's price difference ----------------------------------------------
+# Exchanges (issue 19): an exchange's price difference ----------------------------------------------
 
 
 

@@ -340,9 +340,11 @@ def payment_idempotency_key(rma: str) -> str:
     return f"exchange-difference-{rma}"
 
 
-def difference_refund_idempotency_key(rma: str) -> str:
-    """The key of the refund of a paid difference whose exchange did not happen."""
-    return f"exchange-difference-refund-{rma}"
+def difference_refund_idempotency_key(rma: str, claim: int) -> str:
+    """The key of the refund of a paid difference whose exchange did not happen, per claim: a
+    retry of one claim replays its answer, a later claim (after a refusal) really asks again.
+    A refund an earlier claim made is found on Stripe before any later one pays (never twice)."""
+    return f"exchange-difference-refund-{rma}-{claim}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -899,14 +901,36 @@ class ReturnRequest:
     @property
     def owes_difference_refund(self) -> bool:
         """True when a paid difference must go back: the exchange will not happen."""
+        # A replacement order already made (under on_approval, before the parcel) was paid for:
+        # if the return then expires, the store decides, nothing goes back on its own.
         return (self.payment is not None and self.payment.status in ("succeeded", "refunding")
+                and self.exchange_order is None
                 and (self.status in RELEASED_STATUSES or self.exchange_fell_through))
+
+    def record_late_payment(self, payment_intent: str, amount: Money, *, at: datetime,
+                            actor: str = "system:stripe") -> ReturnRequest:
+        """The difference was paid after the return closed unpaid (a card payment still being
+        processed when it was cancelled or expired): recorded (the status stays), so the return
+        now owes it back."""
+        if self.status not in RELEASED_STATUSES or self.payment is None or self.payment.status != "requires_payment":
+            raise ConflictError(f"return {self.rma} is {self.status}; no late payment can be recorded",
+                                code="invalid_transition")
+        if payment_intent != self.payment.payment_intent or amount != self.payment.amount:
+            raise ConflictError(f"payment {payment_intent} is not the difference of return {self.rma}",
+                                code="payment_mismatch")
+        recorded = self._record(EventKind.PAYMENT_RECEIVED, "late", at=at, actor=actor, source_ip="", user_agent="")
+        return replace(recorded, payment=replace(self.payment, status="succeeded"))
 
     @property
     def payment_lapsed(self) -> bool:
         """True when a dearer exchange expired because its price difference was never paid
         (nothing was charged, no parcel was ever due)."""
         return self.status == EXPIRED and self.payment is not None and self.payment.status == "requires_payment"
+
+    @property
+    def difference_refund_claims(self) -> int:
+        """How often a worker claimed the difference's refund (the current claim's number)."""
+        return sum(1 for e in self.events if e.kind == EventKind.DIFFERENCE_REFUND_STARTED)
 
     @property
     def difference_refund_started_at(self) -> datetime | None:

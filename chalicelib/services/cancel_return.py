@@ -35,7 +35,7 @@ _ATTEMPTS = 3
 
 
 class CancelReturnDeps(RecordPaymentDeps, Protocol):
-    """What cancelling a return needs (a dearer exchange's payment too: xpay)."""
+    """What cancelling a return needs (a dearer exchange's payment too)."""
 
     @property
     def refund_queue(self) -> RefundQueue: ...
@@ -64,7 +64,7 @@ def cancel_return(deps: CancelReturnDeps, rma: str, *, order_number: str) -> Ret
         if request.cancelled_by_shopper:
             return request
         # An exchange still waiting for its price difference: no card may pay it once cancelled.
-        request = close_unpaid(deps, request)
+        request, _ = close_unpaid(deps, request)
         now = deps.clock.now()
         # The domain refuses, saying why, when the parcel arrived, money moved or it is closed.
         cancelled = request.cancel(at=now, actor=SHOPPER)

@@ -191,13 +191,14 @@ def expire_unpaid(deps: ExpireUnpaidDeps, *, time_left: Callable[[], timedelta] 
             if request is None or request.status != AWAITING_PAYMENT or now - request.status_changed_at < limit:
                 break  # paid or cancelled meanwhile, or the index lagged
             try:
-                closed = close_unpaid(deps, request)
+                closed, recorded = close_unpaid(deps, request)
             except (PaymentGatewayUnavailableError, RetourError):
                 log.warning("return %s: Stripe did not say whether it was paid; the next run looks again",
                             request.rma)
                 break
             if closed.status != AWAITING_PAYMENT:
-                after_payment(deps, closed)  # paid at the last moment: it goes on, not expired
+                if recorded:  # paid at the last moment: it goes on, not expired
+                    after_payment(deps, closed)  # (else the page or webhook that recorded it did this)
                 break
             at = deps.clock.now()
             try:

@@ -36,13 +36,14 @@ from ..domain.return_request import (
     APPROVED,
     AWAITING_PAYMENT,
     PENDING_APPROVAL,
-    EventKind,
+    RELEASED_STATUSES,
     ReturnRequest,
     difference_refund_idempotency_key,
     payment_idempotency_key,
 )
 from .approval_links import NotifyMerchantDeps, notify_merchant
 from .issue_label import IssueLabelDeps, issue_label
+from .owe_difference import owe_difference_back
 from .ports.money import DifferenceIntent, DifferencePayments, PaymentGateway
 from .ports.notifications import MerchantNotifier
 from .ports.returns import ReturnListings, ReturnRepository
@@ -166,6 +167,11 @@ def record_paid(deps: RecordPaymentDeps, rma: str, payment_intent: str) -> tuple
         if request.status != AWAITING_PAYMENT:
             if request.payment.payment_intent == payment_intent and request.payment.status != "requires_payment":
                 return request, False  # moved already (the other path, or a repeat): nothing more
+            if request.status in RELEASED_STATUSES and request.payment.payment_intent == payment_intent:
+                late = _late(deps, request, intent)
+                if late is None:
+                    continue
+                return late, True
             raise ConflictError(f"payment {payment_intent} is not the difference of return {rma}",
                                 code="payment_mismatch")
         if not _pays_for(intent, request):
@@ -185,21 +191,45 @@ def record_paid(deps: RecordPaymentDeps, rma: str, payment_intent: str) -> tuple
     raise StaleWriteError(f"return {rma} is being changed by someone else; try again")
 
 
-def close_unpaid(deps: RecordPaymentDeps, request: ReturnRequest) -> ReturnRequest:
+def _late(deps: RecordPaymentDeps, request: ReturnRequest, intent: DifferenceIntent | None) -> ReturnRequest | None:
+    """The return closed unpaid, then its own PaymentIntent succeeded after all (a payment Stripe
+    was still processing): the money is recorded, so the return owes it back (the caller queues
+    the refund). None: the save lost a race, read again."""
+    if not _pays_for(intent, request):
+        raise ConflictError(f"payment {request.payment.payment_intent if request.payment else ''} "
+                            f"is not the difference of return {request.rma}", code="payment_mismatch")
+    assert intent is not None
+    if intent.status != "succeeded":
+        raise PaymentNotAwaitedError(f"payment {intent.id} is {intent.status}, not paid")
+    now = deps.clock.now()
+    try:
+        stored = deps.returns.save(request.record_late_payment(intent.id, intent.received, at=now,
+                                                               actor=STRIPE_ACTOR), new_events=1, now=now)
+    except StaleWriteError:
+        return None
+    log.warning("return %s: its price difference was paid after it closed; it is paid back", stored.rma)
+    return stored
+
+
+def close_unpaid(deps: RecordPaymentDeps, request: ReturnRequest) -> tuple[ReturnRequest, bool]:
     """Before a move closes a return that still waits for its payment (cancel, expiry): make its
     PaymentIntent unpayable on Stripe, so no card is charged for a closed return. When Stripe
     says it was paid first, the payment is recorded and that return comes back (closing it then
-    owes the difference back, see `owe_difference_back`). PaymentGatewayUnavailableError: Stripe
-    did not answer; the caller leaves the return as it is.
+    owes the difference back, see `owe_difference_back`), with whether this call recorded it (its
+    follow-up is then the caller's). PaymentGatewayUnavailableError: Stripe did not answer, or is
+    still processing a payment; the caller leaves the return as it is.
     """
     payment = request.payment
     if request.status != AWAITING_PAYMENT or payment is None or not payment.payment_intent:
-        return request
+        return request, False
     intent = deps.difference_payments.cancel_difference_intent(payment.payment_intent)
     if intent is not None and intent.status == "succeeded":
-        stored, _ = record_paid(deps, request.rma, payment.payment_intent)
-        return stored
-    return request
+        return record_paid(deps, request.rma, payment.payment_intent)
+    if intent is not None and intent.status != "canceled":
+        # Stripe is still processing a payment (it can't be cancelled now): closing the return
+        # would let it be charged afterwards. Left as it is; the caller tries again later.
+        raise PaymentGatewayUnavailableError(f"PaymentIntent {intent.id} is {intent.status}; not closed yet")
+    return request, False
 
 
 def _pays_for(intent: DifferenceIntent | None, request: ReturnRequest) -> bool:
@@ -218,6 +248,10 @@ def after_payment(deps: PayDifferenceDeps, request: ReturnRequest) -> None:
     Never raises: the payment is stored; a lost email or label is made good by the reminder job
     or rendered when the shopper asks for it.
     """
+    if request.status in RELEASED_STATUSES:
+        # Paid after it closed: the difference goes back (the refund worker), nothing else follows.
+        owe_difference_back(deps, request)
+        return
     order = deps.orders.get(request.order_number)
     if order is None:
         log.warning("return %s paid but its order is gone", request.rma)
@@ -244,7 +278,7 @@ def refund_difference(deps: DifferenceRefundDeps, rma: str) -> ReturnRequest | N
             return request  # nothing owed, or refunded already
         started_at = request.difference_refund_started_at
         now = deps.clock.now()
-        claims = sum(1 for event in request.events if event.kind == EventKind.DIFFERENCE_REFUND_STARTED)
+        claims = request.difference_refund_claims
         if started_at is not None and claims >= MAX_CLAIMS:
             # Stripe kept refusing or never answered: a person must look (the console shows the
             # claims on the timeline); the jobs stop trying rather than fill it.
@@ -272,7 +306,8 @@ def _pay_back(deps: DifferenceRefundDeps, claimed: ReturnRequest) -> ReturnReque
             return _record(deps, claimed, existing)
         refund = deps.difference_payments.refund_difference(
             payment_intent=payment.payment_intent, amount=payment.amount,
-            idempotency_key=difference_refund_idempotency_key(claimed.rma), rma=claimed.rma)
+            idempotency_key=difference_refund_idempotency_key(claimed.rma, claimed.difference_refund_claims),
+            rma=claimed.rma)
     except RefundDeclinedError as error:
         # Stripe said no (disputed, the card closed ...): the merchant must look.
         log.error("the difference refund of return %s was refused: %s", claimed.rma, error.reason)

@@ -36,6 +36,7 @@ from ..domain.refunds import (
 from ..domain.refunds import GatewayRefund
 from ..domain.return_request import (
     APPROVED,
+    EXCHANGED,
     RECEIVED,
     REFUND_FAILED,
     REFUNDED,
@@ -185,12 +186,11 @@ def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnReq
     conditional writes, not this read, keep the refund single. A copy that shows nothing to do
     may be behind the move that queued this very job, so that answer is checked with a
     consistent read before the job is called done; a copy behind the table that loses its
-    first write is read again by the step itself (`fresh=False`).
+    first write is read again by the step itself (`_behind`).
     """
     request = deps.returns.get(message.rma, consistent=False)
-    fresh = False
     if request is None or not _due(request, message.trigger):
-        request, fresh = deps.returns.get(message.rma), True
+        request = deps.returns.get(message.rma)
     if request is None:
         log.warning("refund job for an unknown return", extra={"rma": message.rma})
         return None
@@ -202,8 +202,8 @@ def handle_refund_message(deps: RefundDeps, message: RefundMessage) -> ReturnReq
         # Already taken by another delivery of this message (or decided otherwise): nothing to do.
         return request
     if request.resolution == "store_credit":
-        return credit_return(deps, request, fresh=fresh)
-    return refund_return(deps, request, fresh=fresh)
+        return credit_return(deps, request)
+    return refund_return(deps, request)
 
 
 def _due(request: ReturnRequest, trigger: str) -> bool:
@@ -218,21 +218,26 @@ def _due(request: ReturnRequest, trigger: str) -> bool:
     return request.status in startable.get(trigger, ())
 
 
-def _behind(stale: ReturnRequest, current: ReturnRequest, *, fresh: bool) -> bool:
-    """Whether a lost write came from a copy read behind the table, and the step is still to do.
+# How often a step whose write lost tries again on the current copy (see `_behind`).
+_STEP_TRIES: Final = 3
+
+
+def _behind(stale: ReturnRequest, current: ReturnRequest, *, tries: int) -> bool:
+    """Whether a lost write only lost to a copy behind the table, and the step is still to do.
 
     Same status: nobody else took the step (a concurrent worker would have moved the return to
-    refunding or credited), so it is worth one more try with the current copy; only one, since
-    that try reads consistently.
+    refunding or credited). The write lost to a copy read behind the table, or to a write that
+    keeps the status (a staff note, a paid difference's refund claimed meanwhile): worth another
+    try with the current copy, a few times.
     """
-    return not fresh and current.status == stale.status
+    return tries > 1 and current.status == stale.status
 
 
-def refund_return(deps: RefundDeps, request: ReturnRequest, *, fresh: bool = True) -> ReturnRequest:
+def refund_return(deps: RefundDeps, request: ReturnRequest, *, tries: int = _STEP_TRIES) -> ReturnRequest:
     """Steps 1-3 of the saga for a return in received / approved / refund_failed.
 
-    `fresh`: `request` comes from a consistent read. When it does not and its first write loses,
-    the step runs once more on a consistent copy (see `handle_refund_message`).
+    When its first write loses while the step is still to do, it runs again on a consistent copy
+    (`tries` times in all; see `_behind`).
     """
     order = deps.orders.get(request.order_number)
     now = deps.clock.now()
@@ -250,8 +255,8 @@ def refund_return(deps: RefundDeps, request: ReturnRequest, *, fresh: bool = Tru
         return _hold(deps, request, CHARGE_DISPUTED)
     except StaleWriteError:
         current = _get(deps, request.rma)
-        if _behind(request, current, fresh=fresh):
-            return refund_return(deps, current)
+        if _behind(request, current, tries=tries):
+            return refund_return(deps, current, tries=tries - 1)
         log.info("refund already taken by another worker", extra={"rma": request.rma})
         return current
     assert started.refund is not None
@@ -336,7 +341,8 @@ def refund_changed(
     repeated news and changes nothing.
     """
     request = deps.returns.get(rma)
-    if request is None or request.refund is None or request.status not in (REFUNDING, REFUNDED):
+    # A cheaper exchange's refunded difference ended it `exchanged`: a later failure still counts.
+    if request is None or request.refund is None or request.status not in (REFUNDING, REFUNDED, EXCHANGED):
         return "ignored"
     if not request.owns_refund(refund_id, attempt=attempt):
         log.info("refund event about another attempt's refund", extra={"rma": rma, "refund": refund_id})
@@ -351,11 +357,11 @@ def refund_changed(
     return "ignored"
 
 
-def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = True, actor: str = SYSTEM,
+def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, tries: int = _STEP_TRIES, actor: str = SYSTEM,
                   source_ip: str = "") -> ReturnRequest:
     """Pay the return as store credit: entry, balance and the move to credited in one transaction.
 
-    `fresh`: as for `refund_return`. `actor`: who paid it (a staff member choosing credit
+    `tries`: as for `refund_return`. `actor`: who paid it (a staff member choosing credit
     instead of a refund; the system when the policy releases it).
     """
     now = deps.clock.now()
@@ -368,8 +374,8 @@ def credit_return(deps: ReleaseDeps, request: ReturnRequest, *, fresh: bool = Tr
                                                  expires_at=expires_at)
     except StaleWriteError:
         current = _get(deps, request.rma)
-        if _behind(request, current, fresh=fresh):
-            return credit_return(deps, current, actor=actor, source_ip=source_ip)
+        if _behind(request, current, tries=tries):
+            return credit_return(deps, current, tries=tries - 1, actor=actor, source_ip=source_ip)
         return current
     # Only the writer that won the transaction tells the shopper, so they hear it once.
     account = deps.store_credit.account(stored.customer_email, stored.quote.currency)
@@ -438,8 +444,8 @@ def _settle(deps: RefundDeps, started: ReturnRequest, refund: GatewayRefund) -> 
         )
     except StaleWriteError:
         current = _get(deps, started.rma)
-        if current.status == REFUNDED:
-            return current
+        if current.status in (REFUNDED, EXCHANGED):
+            return current  # the other worker (or the webhook) recorded it
         raise
     deps.shopper_notifier.refund_sent(stored)
     return stored

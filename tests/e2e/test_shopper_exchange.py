@@ -120,7 +120,7 @@ def pay_the_difference(stack: Stack, phone: Phone, rma: str) -> None:
     page.wait_for_selector("#card-element input")
     phone.check("dearer-pay")
     payment_intent = page.locator("input[name=payment_intent]").input_value()
-    # localstripe's Stripe.js mock does not send the card it shows (test_shopper_xpay.py): the
+    # localstripe's Stripe.js mock does not send the card it shows (test_shopper_pay_difference.py): the
     # PaymentIntent gets a 3-D Secure test card server-side, and the browser completes the step.
     client = stripe(stack)
     method = client.v1.payment_methods.create(params={"type": "card", "card": {

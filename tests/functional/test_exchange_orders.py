@@ -191,7 +191,7 @@ def test_a_partial_receipt_orders_only_the_units_that_came_and_gives_the_rest_ba
 
 
 def test_a_cheaper_exchange_refunds_the_difference_on_stripe_after_the_parcel_then_ends_exchanged(
-    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any,
+    api: Client, stripe_endpoint: str, stripe_state: Stripe, money_env: str, sqs: Any, aws_endpoint: str,
 ) -> None:
     product = f"tee-{uuid.uuid4().hex[:8]}"
     put_product(api, a_tee(product))
@@ -219,6 +219,20 @@ def test_a_cheaper_exchange_refunds_the_difference_on_stripe_after_the_parcel_th
     assert receive(api, rma)["status"] == "exchanged"
     drain(get_deps(), sqs, money_env)
     assert len(stripe_state.refunds(order["payment"]["payment_intent"])) == 1
+
+    # Days later Stripe reports that refund failed (the card closed): the shopper is still owed
+    # it, so the exchange leaves `exchanged` for refund_failed, the ceiling restored, the store told.
+    from tests.functional.test_store_credit_and_webhooks import signed
+
+    event = {"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "refund.updated",
+             "data": {"object": {"id": refunds[0].id, "object": "refund", "status": "failed",
+                                 "failure_reason": "expired_or_canceled_card", "amount": 500,
+                                 "metadata": {"rma": rma, "attempt": "1"}}}}
+    assert signed(api, event).json_body["outcome"] == "refund_failed"
+    assert admin_return(api, rma)["status"] == "refund_failed"
+    ledger = get_deps().payment_ledger.get(order["number"])
+    assert ledger is not None and ledger.remaining_refundable.minor == order["total"]
+    assert any(rma in m.subject for m in mail_to(aws_endpoint, "returns@merchant.example"))
 
 
 def test_when_the_store_lowered_the_stock_the_exchange_becomes_a_refund_and_the_shopper_is_told(

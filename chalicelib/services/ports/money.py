@@ -194,7 +194,7 @@ class StoredEvents(Protocol):
         ...
 
 
-# xpay (issue 19): a dearer exchange's price difference, paid by the shopper on the pay page.
+# Exchanges (issue 19): a dearer exchange's price difference, paid by the shopper on the pay page.
 
 @dataclass(frozen=True, slots=True)
 class DifferenceIntent:

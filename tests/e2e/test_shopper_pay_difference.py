@@ -8,7 +8,7 @@ CSP lets in), and passes the usual checks (language, no sideways scroll, 44px ta
 the card field left to Stripe, no CSP violation). With JavaScript off the page says paying needs
 it and offers to cancel. Then the shopper pays through pay.js: the mock's 3-D Secure step is
 completed, the browser comes back to /pay/done, and the status page shows the exchange approved.
-Screenshots go to test-artifacts/shopper-xpay/.
+Screenshots go to test-artifacts/shopper-pay-difference/.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.e2e.test_shopper_journey import AXE, PHONE
 
 pytestmark = pytest.mark.stack
 
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-xpay"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "shopper-pay-difference"
 ORDER, EMAIL = "1090", "niamh.byrne@example.ie"
 ADMIN_KEY = "local-admin-key"
 STRIPE_KEY = "sk_test_local_fake_key_not_a_secret"

@@ -55,7 +55,7 @@ def test_an_exchanged_shopper_sees_the_replacement_order_on_a_phone_in_english_a
         "ja": ("ご希望の交換", "受け取る交換品：Size S", "交換品の注文を作成", "交換完了"),
     }
     for language, (heading, replacement, created, complete) in expected.items():
-        phone = Phone(chromium, language, artifacts=REPO_ROOT / "test-artifacts" / "xorder")
+        phone = Phone(chromium, language, artifacts=REPO_ROOT / "test-artifacts" / "exchange-order")
         page = phone.page
         page.goto(link)
         page.wait_for_url(re.compile(r".*/returns/R-[0-9A-Z-]+$"))
