@@ -10,7 +10,7 @@ Keys (docs/data-model.md, "webhook endpoint", "outbox event", "webhook delivery"
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -160,21 +160,29 @@ class DynamoDBWebhooks:
             raise
         return True
 
-    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
+    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime, held_at: datetime | None = None) -> None:
         """The delivery's message is on the queue (a relay that finds a delivery never queued sends
-        it); no longer held."""
-        self._client.update_item(
-            TableName=self._table, Key=delivery_key(endpoint_id, message_id),
-            UpdateExpression="SET queued_at = :now REMOVE gsi2pk, gsi2sk", ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":now": {"S": iso(now) or ""}})
+        it); no longer held, unless a hold came after the one the caller saw (its condition fails
+        and the newer hold stands: a worker held it while the message was on its way)."""
+        seen = "attribute_not_exists(held_at)" if held_at is None else "held_at = :seen"
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=delivery_key(endpoint_id, message_id),
+                UpdateExpression="SET queued_at = :now REMOVE gsi2pk, gsi2sk, held_at",
+                ConditionExpression=f"attribute_exists(pk) AND {seen}",
+                ExpressionAttributeValues={":now": {"S": iso(now) or ""},
+                                           **({":seen": {"S": _precise(held_at)}} if held_at is not None else {})})
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
 
-    def hold(self, endpoint_id: str, message_id: str) -> None:
+    def hold(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
         """Listed in the endpoint's held partition of gsi2 (sparse: only held deliveries have it)."""
         self._client.update_item(
             TableName=self._table, Key=delivery_key(endpoint_id, message_id),
-            UpdateExpression="SET gsi2pk = :held, gsi2sk = created_at REMOVE queued_at",
+            UpdateExpression="SET gsi2pk = :held, gsi2sk = created_at, held_at = :now REMOVE queued_at",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":held": {"S": _held_partition(endpoint_id)}})
+            ExpressionAttributeValues={":held": {"S": _held_partition(endpoint_id)}, ":now": {"S": _precise(now)}})
 
     def held(self, endpoint_id: str) -> list[Delivery]:
         records = query_all(self._client, {
@@ -205,10 +213,12 @@ class DynamoDBWebhooks:
         `failed` after the last); a delivered one is never set back by a late duplicate."""
         entry = to_attribute({"at": iso(attempt.at), "status_code": attempt.status_code, "error": attempt.error,
                               "duration_ms": attempt.duration_ms})
+        # Delivered: no longer held (a duplicate message held it while this one was sending).
+        unheld = " REMOVE gsi2pk, gsi2sk, held_at" if status == DELIVERED else ""
         try:
             self._client.update_item(
                 TableName=self._table, Key=delivery_key(delivery.endpoint_id, delivery.message_id),
-                UpdateExpression="SET attempts = list_append(attempts, :one), #status = :status",
+                UpdateExpression="SET attempts = list_append(attempts, :one), #status = :status" + unheld,
                 ConditionExpression="attribute_exists(pk) AND (#status <> :delivered OR :status = :delivered)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":one": {"L": [entry]}, ":status": {"S": status},
@@ -240,6 +250,15 @@ def _held_partition(endpoint_id: str) -> str:
     return f"WEBHOOK#{endpoint_id}#HELD"
 
 
+def _precise(moment: datetime) -> str:
+    """A hold's time to the microsecond: two holds of one delivery never read the same."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def _parse_precise(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
 def _endpoint(record: dict[str, Any]) -> WebhookEndpoint:
     created = parse_iso(record["created_at"])
     assert created is not None
@@ -262,4 +281,4 @@ def _delivery(record: dict[str, Any]) -> Delivery:
                     body=record["body"], created_at=created,
                     status=status if status in (PENDING, DELIVERED, FAILED) else PENDING,
                     attempts=tuple(attempts), replays=int(record.get("replays") or 0),
-                    held=bool(record.get("gsi2pk")))
+                    held_at=_parse_precise(record["held_at"]) if record.get("held_at") else None)

@@ -179,8 +179,12 @@ class Delivery:
     status: str = PENDING
     attempts: tuple[DeliveryAttempt, ...] = field(default=())
     replays: int = 0
-    # Kept, unsent, while its endpoint is paused.
-    held: bool = False
+    # Kept, unsent, since then, while its endpoint is paused (None: not held).
+    held_at: datetime | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.held_at is not None
 
 
 def event_payload(request: Any, event_type: str, at: datetime) -> dict[str, Any]:

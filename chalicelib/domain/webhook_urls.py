@@ -56,7 +56,8 @@ class WebhookTarget:
 def is_public_address(text: str) -> bool:
     """True for a globally routable unicast address; False for private, loopback, link-local
     (169.254.169.254, the metadata service), CGNAT, ULA (fd00:ec2::254), multicast, reserved,
-    and IPv6 forms that wrap one of those (IPv4-mapped, 6to4, Teredo)."""
+    and IPv6 forms that wrap one of those (IPv4-mapped, 6to4, Teredo, NAT64; IPv4-compatible and
+    IPv4-translated ones always)."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -65,9 +66,12 @@ def is_public_address(text: str) -> bool:
         wrapped = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
         if wrapped is not None and not is_public_address(str(wrapped)):
             return False
-        # NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+        # NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits; so do the deprecated
+        # IPv4-compatible (::/96) and IPv4-translated (::ffff:0:0:0/96) forms, refused outright.
         if address in ipaddress.IPv6Network("64:ff9b::/96"):
             return is_public_address(str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)))
+        if any(address in ipaddress.IPv6Network(net) for net in ("::/96", "::ffff:0:0:0/96")):
+            return False
     return bool(address.is_global) and not address.is_multicast
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..domain.errors import NotFoundError, ValidationError
@@ -123,26 +123,42 @@ def resume_endpoint(deps: WebhookDeps, endpoint_id: str) -> tuple[WebhookEndpoin
     if deps.webhooks.endpoint(endpoint_id) is None:
         raise NotFoundError(f"no webhook endpoint {endpoint_id}")
     # Resumed before the held ones are queued: a relay or worker holding one meanwhile sees the
-    # endpoint live again and queues it itself (_hold), so none stays held.
+    # endpoint live again and queues it itself (_hold); one the held list (an index) shows late,
+    # or a run stopped half-way, is queued by the relay's next sweep (_release_held).
     resumed = deps.webhooks.set_paused(endpoint_id, None)
+    released = _release(deps, endpoint_id)
+    log.info("webhook endpoint resumed", extra={"endpoint_id": endpoint_id, "queued": released})
+    return resumed, released
+
+
+def _release(deps: WebhookDeps, endpoint_id: str) -> int:
+    """Queue the held deliveries of a live endpoint, oldest first; how many."""
     held = deps.webhooks.held(endpoint_id)
     for delivery in held:
-        _queue(deps, endpoint_id, delivery.message_id)
-    log.info("webhook endpoint resumed", extra={"endpoint_id": endpoint_id, "queued": len(held)})
-    return resumed, len(held)
+        _queue(deps, endpoint_id, delivery.message_id, held_at=delivery.held_at)
+    return len(held)
 
 
-def _queue(deps: WebhookDeps, endpoint_id: str, message_id: str) -> None:
+def _release_held(deps: WebhookDeps, endpoints: list[WebhookEndpoint]) -> None:
+    """The relay's sweep: what is still held for an endpoint no longer paused goes out."""
+    for endpoint in endpoints:
+        if not endpoint.paused and _release(deps, endpoint.endpoint_id):
+            log.info("webhook deliveries held past their resume sent", extra={"endpoint_id": endpoint.endpoint_id})
+
+
+def _queue(deps: WebhookDeps, endpoint_id: str, message_id: str, *, held_at: datetime | None) -> None:
+    """Send the delivery's message, then mark it queued (unless held again since `held_at`)."""
     deps.webhook_queue.enqueue(endpoint_id, message_id)
-    deps.webhooks.mark_queued(endpoint_id, message_id, now=deps.clock.now())
+    deps.webhooks.mark_queued(endpoint_id, message_id, now=deps.clock.now(), held_at=held_at)
 
 
 def _hold(deps: WebhookDeps, endpoint_id: str, message_id: str) -> None:
     """Hold a delivery of a paused endpoint; queue it after all if it resumed meanwhile."""
-    deps.webhooks.hold(endpoint_id, message_id)
+    now = deps.clock.now()
+    deps.webhooks.hold(endpoint_id, message_id, now=now)
     again = deps.webhooks.endpoint(endpoint_id)
     if again is not None and not again.paused:
-        _queue(deps, endpoint_id, message_id)
+        _queue(deps, endpoint_id, message_id, held_at=now)
 
 
 def endpoint_deliveries(deps: WebhookDeps, endpoint_id: str, *, limit: int = 50) -> list[Delivery]:
@@ -164,14 +180,18 @@ def replay_delivery(deps: WebhookDeps, endpoint_id: str, message_id: str) -> Del
 
 
 def relay_outbox(deps: WebhookDeps) -> int:
-    """Fan the outbox's events out to their endpoints' queues; how many events were relayed."""
+    """Fan the outbox's events out to their endpoints' queues; how many events were relayed.
+
+    An event leaves the outbox only once each subscribed endpoint's delivery is queued or held:
+    one another relay recorded but may not have queued yet stays for a later run to finish.
+    """
     events = deps.webhooks.outbox()
-    if not events:
-        return 0
     # Read once per run: an endpoint registered during the run gets the next events.
     endpoints = deps.webhooks.endpoints()
+    _release_held(deps, endpoints)
     now = deps.clock.now()
     for event in events:
+        finished = True
         for endpoint in endpoints:
             if not endpoint.wants(event.type):
                 continue
@@ -182,14 +202,17 @@ def relay_outbox(deps: WebhookDeps) -> int:
                 # queue it only if that relay never did.
                 queued = deps.webhooks.queued_at(endpoint.endpoint_id, event.message_id)
                 existing = deps.webhooks.delivery(endpoint.endpoint_id, event.message_id)
-                if queued is not None or existing is None or now - existing.created_at < _UNQUEUED_GRACE:
+                if queued is not None or existing is None or existing.held:
+                    continue
+                if now - existing.created_at < _UNQUEUED_GRACE:
+                    finished = False  # that relay may be about to queue it: look again next run
                     continue
             if endpoint.paused:
                 _hold(deps, endpoint.endpoint_id, event.message_id)
                 continue
-            deps.webhook_queue.enqueue(endpoint.endpoint_id, event.message_id)
-            deps.webhooks.mark_queued(endpoint.endpoint_id, event.message_id, now=now)
-        deps.webhooks.remove_from_outbox(event)
+            _queue(deps, endpoint.endpoint_id, event.message_id, held_at=None)
+        if finished:
+            deps.webhooks.remove_from_outbox(event)
     return len(events)
 
 

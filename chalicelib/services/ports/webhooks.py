@@ -41,12 +41,14 @@ class WebhookStore(Protocol):
         """Record a delivery once (conditional); False when it already existed."""
         ...
 
-    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
-        """The delivery's message is on the queue (and no longer held)."""
+    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime, held_at: datetime | None = None) -> None:
+        """The delivery's message is on the queue, and it is no longer held: unless it was held
+        (again) since the caller read it (`held_at`: the hold it saw, None: none), which stands."""
         ...
 
-    def hold(self, endpoint_id: str, message_id: str) -> None:
-        """Keep the delivery for when its paused endpoint resumes (not queued, listed as held)."""
+    def hold(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
+        """Keep the delivery for when its paused endpoint resumes (not queued, listed as held
+        since `now`)."""
         ...
 
     def held(self, endpoint_id: str) -> list[Delivery]:

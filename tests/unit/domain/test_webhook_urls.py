@@ -38,6 +38,9 @@ HOSTILE = [
     "https://[::ffff:169.254.169.254]/",
     "https://[2002:a9fe:a9fe::]/",  # 6to4 around 169.254.169.254
     "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 around 169.254.169.254
+    "https://[::7f00:1]/",  # IPv4-compatible (deprecated) around 127.0.0.1
+    "https://[::a9fe:a9fe]/",  # the same around 169.254.169.254
+    "https://[::ffff:0:7f00:1]/",  # IPv4-translated around 127.0.0.1
     "https://localhost/",
     "https://localhost:8443/",
     "https://api.localhost/",

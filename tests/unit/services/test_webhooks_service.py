@@ -22,7 +22,14 @@ from chalicelib.domain.outbound_events import (
 )
 from chalicelib.domain.webhook_urls import WebhookTarget
 from chalicelib.services.ports.webhooks import SendResult
-from chalicelib.services.webhooks import deliver, register_endpoint, relay_outbox, replay_delivery
+from chalicelib.services.webhooks import (
+    deliver,
+    pause_endpoint,
+    register_endpoint,
+    relay_outbox,
+    replay_delivery,
+    resume_endpoint,
+)
 from tests.fakes import FixedClock
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -49,6 +56,12 @@ class MemoryWebhooks:
         if self.endpoints_by_id.pop(endpoint_id, None) is None:
             raise NotFoundError("gone")
 
+    def set_paused(self, endpoint_id: str, paused_at: datetime | None) -> WebhookEndpoint:
+        if endpoint_id not in self.endpoints_by_id:
+            raise NotFoundError("gone")
+        self.endpoints_by_id[endpoint_id] = replace(self.endpoints_by_id[endpoint_id], paused_at=paused_at)
+        return self.endpoints_by_id[endpoint_id]
+
     def outbox(self, *, limit: int = 100) -> list[OutboundEvent]:
         return list(self.waiting)
 
@@ -62,8 +75,20 @@ class MemoryWebhooks:
         self.log[key] = delivery
         return True
 
-    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
-        self.queued[(endpoint_id, message_id)] = now
+    def mark_queued(self, endpoint_id: str, message_id: str, *, now: datetime, held_at: datetime | None = None) -> None:
+        key = (endpoint_id, message_id)
+        if self.log[key].held_at != held_at:
+            return  # held (again) since the caller looked: that hold stands
+        self.queued[key] = now
+        self.log[key] = replace(self.log[key], held_at=None)
+
+    def hold(self, endpoint_id: str, message_id: str, *, now: datetime) -> None:
+        key = (endpoint_id, message_id)
+        self.queued.pop(key, None)
+        self.log[key] = replace(self.log[key], held_at=now)
+
+    def held(self, endpoint_id: str) -> list[Delivery]:
+        return [d for (e, _), d in self.log.items() if e == endpoint_id and d.held]
 
     def queued_at(self, endpoint_id: str, message_id: str) -> datetime | None:
         return self.queued.get((endpoint_id, message_id))
@@ -79,7 +104,8 @@ class MemoryWebhooks:
         current = self.log[key]
         if current.status == DELIVERED and status != DELIVERED:
             return
-        self.log[key] = replace(current, status=status, attempts=(*current.attempts, attempt))
+        self.log[key] = replace(current, status=status, attempts=(*current.attempts, attempt),
+                                held_at=None if status == DELIVERED else current.held_at)
 
     def start_replay(self, endpoint_id: str, message_id: str) -> Delivery:
         current = self.log.get((endpoint_id, message_id))
@@ -248,3 +274,67 @@ def test_a_replay_of_an_unknown_delivery_or_endpoint_is_not_found() -> None:
     with pytest.raises(NotFoundError):
         replay_delivery(deps, "ep_nope", "msg_nope")
     assert deps.webhook_queue.sent == []
+
+
+def test_an_event_another_relay_recorded_but_may_not_have_queued_stays_in_the_outbox() -> None:
+    deps = FakeDeps()
+    endpoint = registered(deps, ["return.created"])
+    # A relay recorded the delivery a moment ago, then died before queueing it.
+    deps.webhooks.add_delivery(Delivery(endpoint.endpoint_id, "msg_R-0000-0001_0000", "return.created", "{}",
+                                        created_at=NOW))
+    deps.webhooks.waiting = [an_event(0)]
+    deps.clock.advance(10)
+    relay_outbox(deps)
+    assert deps.webhook_queue.sent == [] and deps.webhooks.waiting == [an_event(0)]  # not dropped
+    deps.clock.advance(60)
+    relay_outbox(deps)
+    assert deps.webhook_queue.sent == [(endpoint.endpoint_id, "msg_R-0000-0001_0000")]
+    assert deps.webhooks.waiting == []
+
+
+def test_a_paused_endpoint_holds_what_comes_and_gets_it_on_resume() -> None:
+    deps = FakeDeps()
+    endpoint = registered(deps, ["return.created"])
+    pause_endpoint(deps, endpoint.endpoint_id)
+    deps.webhooks.waiting = [an_event(0)]
+    relay_outbox(deps)
+    assert deps.webhook_queue.sent == [] and deps.webhooks.waiting == []
+    assert [d.message_id for d in deps.webhooks.held(endpoint.endpoint_id)] == ["msg_R-0000-0001_0000"]
+    resumed, released = resume_endpoint(deps, endpoint.endpoint_id)
+    assert not resumed.paused and released == 1
+    assert deps.webhook_queue.sent == [(endpoint.endpoint_id, "msg_R-0000-0001_0000")]
+    assert deps.webhooks.held(endpoint.endpoint_id) == []
+
+
+def test_a_hold_made_while_the_message_was_on_its_way_outlives_the_senders_mark() -> None:
+    deps = FakeDeps()
+    endpoint = registered(deps, ["return.created"])
+    deps.webhooks.waiting = [an_event(0)]
+
+    class PausedAsItSends(MemoryQueue):
+        """Staff pause just as the relay sends: the worker takes the message and holds it
+        before the relay marks it queued."""
+
+        def enqueue(self, endpoint_id: str, message_id: str) -> None:
+            super().enqueue(endpoint_id, message_id)
+            pause_endpoint(deps, endpoint_id)
+            assert deliver(deps, endpoint_id, message_id, attempt=1).status == "held"
+
+    deps.webhook_queue = PausedAsItSends()
+    relay_outbox(deps)
+    assert [d.message_id for d in deps.webhooks.held(endpoint.endpoint_id)] == ["msg_R-0000-0001_0000"]
+    assert deps.webhook_sender.posts == []
+
+
+def test_a_delivery_left_held_after_a_resume_goes_out_with_the_next_relay() -> None:
+    deps = FakeDeps()
+    endpoint = registered(deps, ["return.created"])
+    pause_endpoint(deps, endpoint.endpoint_id)
+    deps.webhooks.waiting = [an_event(0)]
+    relay_outbox(deps)
+    # Resumed, but its held list (an index) did not show the delivery yet.
+    deps.webhooks.set_paused(endpoint.endpoint_id, None)
+    assert deps.webhook_queue.sent == []
+    relay_outbox(deps)  # an empty outbox: the sweep alone
+    assert deps.webhook_queue.sent == [(endpoint.endpoint_id, "msg_R-0000-0001_0000")]
+    assert deps.webhooks.held(endpoint.endpoint_id) == []
