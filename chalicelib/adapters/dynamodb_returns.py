@@ -511,7 +511,8 @@ def exchange_order_from_record(record: Mapping[str, Any] | None) -> ExchangeOrde
 def payment_record(payment: DifferencePayment) -> dict[str, Any]:
     """A dearer exchange's price difference as a map attribute (minor units)."""
     return {"amount": payment.amount.minor, "currency": payment.amount.currency, "then": payment.then,
-            "payment_intent": payment.payment_intent, "status": payment.status, "refund_id": payment.refund_id}
+            "payment_intent": payment.payment_intent, "status": payment.status, "refund_id": payment.refund_id,
+            **({"refunded": payment.refunded.minor} if payment.refunded is not None else {})}
 
 
 def payment_from_record(record: Mapping[str, Any] | None) -> DifferencePayment | None:
@@ -519,7 +520,9 @@ def payment_from_record(record: Mapping[str, Any] | None) -> DifferencePayment |
         return None
     return DifferencePayment(amount=Money(int(record["amount"]), record["currency"]), then=ReturnStatus(record["then"]),
                              payment_intent=record.get("payment_intent") or "", status=record.get("status") or "",
-                             refund_id=record.get("refund_id") or "")
+                             refund_id=record.get("refund_id") or "",
+                             refunded=Money(int(record["refunded"]), record["currency"])
+                             if record.get("refunded") is not None else None)
 
 
 def milestones_record(request: ReturnRequest) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def render_refund_problem(request: ReturnRequest, *, held: bool, reason: str, lo
     amount = request.refund.amount if request.refund is not None else request.quote.refund_value
     payment_intent = ""
     if difference and request.payment is not None:
-        amount, payment_intent = request.payment.amount, request.payment.payment_intent
+        amount, payment_intent = request.difference_owed_back, request.payment.payment_intent
     context: dict[str, Any] = {
         "lang": locale, "subject": subject, "store_name": store_name, "held": held,
         "difference": difference, "payment_intent": payment_intent,

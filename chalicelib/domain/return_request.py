@@ -333,6 +333,8 @@ class DifferencePayment:
     payment_intent: str = ""
     status: str = "requires_payment"
     refund_id: str = ""
+    # What went back (all of it, or the part paid for replacements never sent); None: nothing.
+    refunded: Money | None = None
 
 
 def payment_idempotency_key(rma: str) -> str:
@@ -900,12 +902,35 @@ class ReturnRequest:
 
     @property
     def owes_difference_refund(self) -> bool:
-        """True when a paid difference must go back: the exchange will not happen."""
-        # A replacement order already made (under on_approval, before the parcel) was paid for:
-        # if the return then expires, the store decides, nothing goes back on its own.
-        return (self.payment is not None and self.payment.status in ("succeeded", "refunding")
-                and self.exchange_order is None
-                and (self.status in RELEASED_STATUSES or self.exchange_fell_through))
+        """True when (part of) a paid difference must go back (`difference_owed_back`)."""
+        return self.difference_owed_back.minor > 0
+
+    @property
+    def difference_owed_back(self) -> Money:
+        """What of the paid difference goes back to the shopper: all of it when the exchange will
+        not happen (closed, or the stock ran out); after a partial parcel, the part paid for the
+        replacements its order does not send; else nothing.
+
+        A replacement order made before the parcel (under on_approval) for more units than then
+        came was paid for whole: if the return expires, or part of the parcel is missing, the
+        store decides; nothing goes back on its own.
+        """
+        payment = self.payment
+        if payment is None:
+            return Money.zero(self.quote.currency)
+        none = Money.zero(payment.amount.currency)
+        if payment.status not in ("succeeded", "refunding"):
+            return none
+        made = self.exchange_order
+        if made is None:
+            return payment.amount if self.status in RELEASED_STATUSES or self.exchange_fell_through else none
+        sent = sum(line.quantity for line in made.lines)
+        kept = sum(line.quantity for line in self.quote.lines if line.replacement is not None)
+        if sent != kept:
+            return none  # sent before the parcel, for more units than came
+        # The quote as received: what the shopper still pays for what is sent (its negative total).
+        still_due = max(-self.quote.total.minor, 0)
+        return Money(max(payment.amount.minor - still_due, 0), payment.amount.currency)
 
     def record_late_payment(self, payment_intent: str, amount: Money, *, at: datetime,
                             actor: str = "system:stripe") -> ReturnRequest:
@@ -944,8 +969,8 @@ class ReturnRequest:
         the conditional save of this claim lets exactly one worker call the provider."""
         if not self.owes_difference_refund or self.payment is None:
             raise ConflictError(f"return {self.rma} owes no difference", code="invalid_transition")
-        recorded = self._record(EventKind.DIFFERENCE_REFUND_STARTED,
-                                f"{self.payment.amount.minor} {self.payment.amount.currency}",
+        owed = self.difference_owed_back
+        recorded = self._record(EventKind.DIFFERENCE_REFUND_STARTED, f"{owed.minor} {owed.currency}",
                                 at=at, actor=actor, source_ip="", user_agent="")
         return replace(recorded, payment=replace(self.payment, status="refunding"))
 
@@ -972,7 +997,8 @@ class ReturnRequest:
             raise ConflictError(f"return {self.rma} owes no difference", code="invalid_transition")
         recorded = self._record(EventKind.DIFFERENCE_REFUNDED, refund_id, at=at, actor=actor,
                                 source_ip="", user_agent="")
-        return replace(recorded, payment=replace(self.payment, status="refunded", refund_id=refund_id))
+        return replace(recorded, payment=replace(self.payment, status="refunded", refund_id=refund_id,
+                                                 refunded=self.difference_owed_back))
 
     def _record(self, kind: EventKind, detail: str, *, at: datetime, actor: str, source_ip: str,
                 user_agent: str) -> ReturnRequest:

@@ -97,6 +97,8 @@ def fulfil_exchange(deps: ExchangeDeps, rma: str, *, request: ReturnRequest | No
             return _fall_back(deps, current, policy)
         log.info("replacement order made", extra={"rma": rma, "exchange_order": made.exchange_order})
         _tell_exchange_created(deps, stored, policy)
+        # Part of the parcel missing: what was paid for replacements not sent goes back.
+        owe_difference_back(deps, stored)
         return settle_exchange(deps, stored)
     raise StaleWriteError(f"return {rma} is being changed by someone else; try again")
 

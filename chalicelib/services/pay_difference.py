@@ -305,7 +305,7 @@ def _pay_back(deps: DifferenceRefundDeps, claimed: ReturnRequest) -> ReturnReque
         if existing is not None:
             return _record(deps, claimed, existing)
         refund = deps.difference_payments.refund_difference(
-            payment_intent=payment.payment_intent, amount=payment.amount,
+            payment_intent=payment.payment_intent, amount=claimed.difference_owed_back,
             idempotency_key=difference_refund_idempotency_key(claimed.rma, claimed.difference_refund_claims),
             rma=claimed.rma)
     except RefundDeclinedError as error:
@@ -340,12 +340,12 @@ def _refused(deps: DifferenceRefundDeps, claimed: ReturnRequest, reason: str) ->
 def _listed(deps: DifferenceRefundDeps, request: ReturnRequest) -> GatewayRefund | None:
     """A live refund of this return's difference Stripe already holds: made by an earlier claim
     (it names the return), or by the store in Stripe's dashboard after a refusal (it names
-    nothing, and gives the whole difference back: that PaymentIntent is this return's alone)."""
+    nothing, and gives back what is owed: that PaymentIntent is this return's alone)."""
     payment = request.payment
     assert payment is not None
     return next((r for r in deps.payments.refunds_of(payment.payment_intent)
                  if r.status in _LIVE_REFUNDS
-                 and (r.rma == request.rma or (r.rma is None and r.amount == payment.amount))), None)
+                 and (r.rma == request.rma or (r.rma is None and r.amount == request.difference_owed_back))), None)
 
 
 def _adopt(deps: DifferenceRefundDeps, request: ReturnRequest) -> ReturnRequest | None:

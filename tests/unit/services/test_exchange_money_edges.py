@@ -14,8 +14,9 @@ from chalicelib.domain.money import Money
 from chalicelib.domain.policy import DEFAULT_POLICY
 from chalicelib.domain.quote import Selection, quote
 from chalicelib.domain.refunds import PaymentGatewayUnavailableError
-from chalicelib.domain.return_request import ReturnRequest
+from chalicelib.domain.return_request import Condition, ReceivedLine, ReturnRequest
 from chalicelib.services.cancel_return import cancel_return
+from chalicelib.services.fulfil_exchange import fulfil_exchange
 from chalicelib.services.pay_difference import confirm_payment
 from chalicelib.services.ports.money import DifferenceIntent
 from tests.builders import a_line, an_order
@@ -104,3 +105,36 @@ def test_a_replacement_made_on_approval_keeps_its_paid_difference_when_the_parce
     assert made.exchange_order is not None and paid.payment.status == "succeeded"
     expired = made.expire(at=NOW, actor="system:return_expiry", ship_within_days=30)
     assert expired.status == "expired" and not expired.owes_difference_refund
+
+
+def test_a_partial_parcel_pays_back_what_was_paid_for_the_replacements_not_sent() -> None:
+    deps, stored = unpaid_dearer_exchange()
+    deps.policies.save(replace(POLICY, exchange_trigger="on_receipt"), expected_version=deps.policies.current().version,
+                       now=NOW)
+    deps.difference_payments.status = "succeeded"
+    paid = confirm_payment(deps, stored.rma, "pi_1")
+    assert paid.status == "approved" and paid.exchange_order is None and not paid.owes_difference_refund
+    # One of the two tees comes back: one L is sent, and the 500 paid for the other goes back.
+    received = deps.returns.save(
+        paid.receive(at=NOW, actor="warehouse", received=(ReceivedLine("L1", 1, Condition.AS_DESCRIBED),)),
+        new_events=1, now=NOW)
+    done = fulfil_exchange(deps, received.rma, request=received)
+    assert done.status == "exchanged" and [line.quantity for line in done.exchange_order.lines] == [1]
+    assert done.difference_owed_back == Money(500, "JPY") and done.owes_difference_refund
+    assert deps.refund_queue.queued == [(stored.rma, "difference")]
+    # Paid back, it is owed no more, and what went back is kept for the pages.
+    claimed = done.start_difference_refund(at=NOW, actor="system")
+    refunded = claimed.record_difference_refunded("re_1", at=NOW, actor="system")
+    assert refunded.payment.refunded == Money(500, "JPY") and not refunded.owes_difference_refund
+
+
+def test_the_whole_parcel_keeps_the_whole_paid_difference() -> None:
+    deps, stored = unpaid_dearer_exchange()
+    deps.policies.save(replace(POLICY, exchange_trigger="on_receipt"), expected_version=deps.policies.current().version,
+                       now=NOW)
+    deps.difference_payments.status = "succeeded"
+    paid = confirm_payment(deps, stored.rma, "pi_1")
+    received = deps.returns.save(paid.receive(at=NOW, actor="warehouse"), new_events=1, now=NOW)
+    done = fulfil_exchange(deps, received.rma, request=received)
+    assert done.status == "exchanged" and not done.owes_difference_refund
+    assert deps.refund_queue.queued == []
