@@ -34,6 +34,7 @@ from chalicelib.services.refund_return import (
     STUCK_AFTER,
     RefundMessage,
     handle_refund_message,
+    refund_return,
     resume_stuck_refunds,
     retry_refund,
 )
@@ -271,3 +272,20 @@ TwoReturnsSaga.TestCase.settings = settings(
 )
 test_one_return_is_never_paid_twice_whatever_stripe_does = RefundSaga.TestCase
 test_two_returns_of_one_charge_never_go_beyond_it = TwoReturnsSaga.TestCase
+
+
+def test_a_note_written_between_a_jobs_read_and_its_write_does_not_drop_the_refund() -> None:
+    """A write that keeps the status (a staff note; for an exchange, its difference refund's
+    claim) makes the job's first write lose: the step is still to do, so it runs again."""
+    probe = an_order(currency="JPY", lines=[a_line(quantity=2)])
+    stripe = StripeDouble(payment_intent=probe.payment.payment_intent or "", captured=probe.total)
+    deps = Deps(payments=stripe)
+    an_order_with_returns(deps, RMAS[:1])
+    receive_return(deps, RMAS[0], received_by="warehouse")
+    read = deps.returns.get(RMAS[0])  # the job's copy, consistent
+    assert read is not None
+    deps.returns.save(read.add_note("box dented", at=START, actor="staff:agent@retour.local"), new_events=1,
+                      now=START)
+    done = refund_return(deps, read)
+    assert done.status in (REFUNDING, REFUNDED)
+    assert len(stripe.refunds) == 1
