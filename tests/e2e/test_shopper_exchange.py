@@ -36,6 +36,7 @@ from devstack.processes import REPO_ROOT
 from tests.documents import days_ago
 from tests.e2e.phone import Phone
 from tests.e2e.test_make_run import Stack, http
+from tests.e2e.test_shopper_pay_difference import pay_on_the_page
 from tests.webhook_receiver import Received, WebhookReceiver
 
 pytestmark = pytest.mark.stack
@@ -119,21 +120,9 @@ def pay_the_difference(stack: Stack, phone: Phone, rma: str) -> None:
     page = phone.page
     page.wait_for_selector("#card-element input")
     phone.check("dearer-pay")
-    payment_intent = page.locator("input[name=payment_intent]").input_value()
-    # localstripe's Stripe.js mock does not send the card it shows (test_shopper_pay_difference.py): the
-    # PaymentIntent gets a 3-D Secure test card server-side, and the browser completes the step.
-    client = stripe(stack)
-    method = client.v1.payment_methods.create(params={"type": "card", "card": {
-        "number": "4000002760003184", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-    client.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
-    assert client.v1.payment_intents.confirm(payment_intent).status == "requires_action"
-    for field, value in (("number", "4000002760003184"), ("exp_month", "12"), ("exp_year", "34"),
-                         ("cvc", "123"), ("postal_code", "D02")):
-        page.fill(f"#card-element input[placeholder={field}]", value)
-    page.click("#pay-button")
-    page.click("text=Complete authentication")
-    page.wait_for_url(f"**/returns/{rma}")
+    payment_intent = pay_on_the_page(page, stack, rma)
     assert "Approved" in page.locator(".status-line").inner_text()
+    client = stripe(stack)
     intent = client.v1.payment_intents.retrieve(payment_intent)
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 500, "eur")
 

@@ -85,6 +85,27 @@ def axe_outside_the_card_field(page: Any, where: str) -> None:
     assert not bad, f"accessibility problems on {where}:\n" + "\n".join(bad)
 
 
+def pay_on_the_page(page: Any, stack: Stack, rma: str) -> str:
+    """The shopper pays on the open pay page with a 3-D Secure test card; its PaymentIntent.
+
+    localstripe's Stripe.js mock does not send the card it shows: the PaymentIntent gets the same
+    card server-side first, so the mock's confirmCardPayment has its authentication step to do,
+    which the browser completes; the page then comes back to the return's status page."""
+    payment_intent: str = page.locator("input[name=payment_intent]").input_value()
+    stripe = stripe_client(f"http://127.0.0.1:{stack.ports['RETOUR_STRIPE_PORT']}", STRIPE_KEY)
+    method = stripe.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4000002760003184", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    stripe.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
+    assert stripe.v1.payment_intents.confirm(payment_intent).status == "requires_action"
+    for field, value in (("number", "4000002760003184"), ("exp_month", "12"), ("exp_year", "34"),
+                         ("cvc", "123"), ("postal_code", "D02")):
+        page.fill(f"#card-element input[placeholder={field}]", value)
+    page.click("#pay-button")
+    page.click("text=Complete authentication")
+    page.wait_for_url(f"**/returns/{rma}")
+    return payment_intent
+
+
 def check_pay_page(phone: Phone, name: str) -> None:
     """Phone.check for the pay page, with axe leaving the card field to Stripe."""
     page = phone.page
@@ -153,23 +174,11 @@ def test_the_shopper_pays_through_stripe_js_and_the_exchange_is_approved(
         page.goto(stack.app_url + link)
         page.goto(f"{stack.app_url}/returns/{rma}/pay")
         page.wait_for_selector("#card-element input")
-        payment_intent = page.locator("input[name=payment_intent]").input_value()
-        # localstripe's Stripe.js mock does not send the card it shows: give the PaymentIntent a
-        # 3-D Secure test card server-side, so the mock's confirmCardPayment has its step to do.
-        stripe = stripe_client(f"http://127.0.0.1:{stack.ports['RETOUR_STRIPE_PORT']}", STRIPE_KEY)
-        method = stripe.v1.payment_methods.create(params={"type": "card", "card": {
-            "number": "4000002760003184", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-        stripe.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
-        assert stripe.v1.payment_intents.confirm(payment_intent).status == "requires_action"
-        for field, value in (("number", "4000002760003184"), ("exp_month", "12"), ("exp_year", "34"),
-                             ("cvc", "123"), ("postal_code", "D02")):
-            page.fill(f"#card-element input[placeholder={field}]", value)
-        page.click("#pay-button")
-        page.click("text=Complete authentication")
-        page.wait_for_url(f"**/returns/{rma}")
+        payment_intent = pay_on_the_page(page, stack, rma)
         assert "Approved" in page.locator(".status-line").inner_text()
         assert "Price difference paid" in page.locator("main").inner_text()
         phone.check("paid")
+        stripe = stripe_client(f"http://127.0.0.1:{stack.ports['RETOUR_STRIPE_PORT']}", STRIPE_KEY)
         assert stripe.v1.payment_intents.retrieve(payment_intent).status == "succeeded"
     finally:
         phone.close()
