@@ -119,9 +119,8 @@ def pause_endpoint(deps: WebhookDeps, endpoint_id: str) -> WebhookEndpoint:
 
 def resume_endpoint(deps: WebhookDeps, endpoint_id: str) -> tuple[WebhookEndpoint, int]:
     """Send to the endpoint again, its held deliveries first (oldest first, same ids); the
-    endpoint and how many were queued. NotFoundError for an unknown endpoint."""
-    if deps.webhooks.endpoint(endpoint_id) is None:
-        raise NotFoundError(f"no webhook endpoint {endpoint_id}")
+    endpoint and how many were queued. NotFoundError for an unknown endpoint (the store's
+    conditional write says so: no read first)."""
     # Resumed before the held ones are queued: a relay or worker holding one meanwhile sees the
     # endpoint live again and queues it itself (_hold); one the held list (an index) shows late,
     # or a run stopped half-way, is queued by the relay's next sweep (_release_held).

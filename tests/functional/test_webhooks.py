@@ -371,6 +371,7 @@ def test_a_paused_endpoint_holds_its_events_and_gets_them_all_when_resumed(
     again = api.http.post(f"/api/v1/admin/webhooks/{endpoint_id}/resume", headers=ADMIN)
     assert again.status_code == 200 and again.json_body["released"] == 0
     assert api.http.post("/api/v1/admin/webhooks/ep_nope/pause", headers=ADMIN).status_code == 404
+    assert api.http.post("/api/v1/admin/webhooks/ep_nope/resume", headers=ADMIN).status_code == 404
 
 
 class CountingQueue:

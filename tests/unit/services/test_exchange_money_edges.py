@@ -107,12 +107,17 @@ def test_a_replacement_made_on_approval_keeps_its_paid_difference_when_the_parce
     assert expired.status == "expired" and not expired.owes_difference_refund
 
 
-def test_a_partial_parcel_pays_back_what_was_paid_for_the_replacements_not_sent() -> None:
+def paid_dearer_exchange_made_at_the_parcel() -> tuple[MoneyDeps, ReturnRequest]:
+    """The exchange above, paid, under exchange_trigger on_receipt: approved, no order yet."""
     deps, stored = unpaid_dearer_exchange()
     deps.policies.save(replace(POLICY, exchange_trigger="on_receipt"), expected_version=deps.policies.current().version,
                        now=NOW)
     deps.difference_payments.status = "succeeded"
-    paid = confirm_payment(deps, stored.rma, "pi_1")
+    return deps, confirm_payment(deps, stored.rma, "pi_1")
+
+
+def test_a_partial_parcel_pays_back_what_was_paid_for_the_replacements_not_sent() -> None:
+    deps, paid = paid_dearer_exchange_made_at_the_parcel()
     assert paid.status == "approved" and paid.exchange_order is None and not paid.owes_difference_refund
     # One of the two tees comes back: one L is sent, and the 500 paid for the other goes back.
     received = deps.returns.save(
@@ -121,7 +126,7 @@ def test_a_partial_parcel_pays_back_what_was_paid_for_the_replacements_not_sent(
     done = fulfil_exchange(deps, received.rma, request=received)
     assert done.status == "exchanged" and [line.quantity for line in done.exchange_order.lines] == [1]
     assert done.difference_owed_back == Money(500, "JPY") and done.owes_difference_refund
-    assert deps.refund_queue.queued == [(stored.rma, "difference")]
+    assert deps.refund_queue.queued == [(paid.rma, "difference")]
     # Paid back, it is owed no more, and what went back is kept for the pages.
     claimed = done.start_difference_refund(at=NOW, actor="system")
     refunded = claimed.record_difference_refunded("re_1", at=NOW, actor="system")
@@ -129,11 +134,7 @@ def test_a_partial_parcel_pays_back_what_was_paid_for_the_replacements_not_sent(
 
 
 def test_the_whole_parcel_keeps_the_whole_paid_difference() -> None:
-    deps, stored = unpaid_dearer_exchange()
-    deps.policies.save(replace(POLICY, exchange_trigger="on_receipt"), expected_version=deps.policies.current().version,
-                       now=NOW)
-    deps.difference_payments.status = "succeeded"
-    paid = confirm_payment(deps, stored.rma, "pi_1")
+    deps, paid = paid_dearer_exchange_made_at_the_parcel()
     received = deps.returns.save(paid.receive(at=NOW, actor="warehouse"), new_events=1, now=NOW)
     done = fulfil_exchange(deps, received.rma, request=received)
     assert done.status == "exchanged" and not done.owes_difference_refund
